@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Portal.Core.Common;
+
+public record PageQuery
+{
+    public const int MaxPageSize = 200;
+
+    [Range(1, int.MaxValue)]
+    public int Page { get; init; } = 1;
+
+    [Range(1, MaxPageSize)]
+    public int PageSize { get; init; } = 50;
+
+    [StringLength(200)]
+    public string? Search { get; init; }
+
+    [StringLength(50)]
+    public string? Sort { get; init; }
+
+    public int Skip => (Math.Max(Page, 1) - 1) * Math.Clamp(PageSize, 1, MaxPageSize);
+
+    public int Take => Math.Clamp(PageSize, 1, MaxPageSize);
+}
+
+public sealed record PagedResult<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
+
+public static class PagingExtensions
+{
+    public static async Task<PagedResult<T>> ToPageAsync<T>(this IQueryable<T> query, PageQuery page, CancellationToken ct)
+    {
+        var total = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(query, ct);
+        var items = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
+            query.Skip(page.Skip).Take(page.Take), ct);
+        return new PagedResult<T>(items, Math.Max(page.Page, 1), page.Take, total);
+    }
+}

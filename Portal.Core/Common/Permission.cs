@@ -1,0 +1,70 @@
+namespace Portal.Core.Common;
+
+/// <summary>
+/// Everything an actor may be allowed to do. Roles grant permissions, key scopes grant permissions,
+/// and an actor holds the intersection. Page and endpoint policies are generated from this enum.
+/// </summary>
+public enum Permission
+{
+    /// <summary>Any signed-in user or key: read one's own profile.</summary>
+    Self,
+    UsersRead,
+    UsersCreate,
+    UsersEdit,
+    UsersResetPassword,
+    UsersDelete,
+    OrganisationRead,
+    OrganisationWrite,
+    AuditRead,
+}
+
+public static class Permissions
+{
+    public static readonly IReadOnlyDictionary<string, IReadOnlySet<Permission>> ByRole =
+        new Dictionary<string, IReadOnlySet<Permission>>(StringComparer.Ordinal)
+        {
+            [Roles.SuperAdmin] = new HashSet<Permission>(Enum.GetValues<Permission>()),
+            [Roles.Admin] = new HashSet<Permission>
+            {
+                Permission.Self, Permission.UsersRead, Permission.UsersEdit,
+                Permission.OrganisationRead, Permission.OrganisationWrite, Permission.AuditRead,
+            },
+            [Roles.ReadOnly] = new HashSet<Permission>
+            {
+                Permission.Self, Permission.UsersRead, Permission.OrganisationRead, Permission.AuditRead,
+            },
+            [Roles.Developer] = new HashSet<Permission> { Permission.Self, Permission.OrganisationRead },
+        };
+
+    /// <summary>Scope <c>read</c> covers looking, <c>write</c> changes, <c>admin</c> user management and other admin-only actions.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlySet<Permission>> ByScope =
+        new Dictionary<string, IReadOnlySet<Permission>>(StringComparer.Ordinal)
+        {
+            [Scopes.Read] = new HashSet<Permission>
+            {
+                Permission.Self, Permission.UsersRead, Permission.OrganisationRead, Permission.AuditRead,
+            },
+            [Scopes.Write] = new HashSet<Permission> { Permission.Self },
+            [Scopes.Admin] = new HashSet<Permission>
+            {
+                Permission.Self, Permission.UsersCreate, Permission.UsersEdit, Permission.UsersResetPassword,
+                Permission.UsersDelete, Permission.OrganisationWrite,
+            },
+        };
+
+    public static IReadOnlySet<Permission> ForRoles(IEnumerable<string> roles)
+    {
+        var set = new HashSet<Permission>();
+        foreach (var role in roles)
+            if (ByRole.TryGetValue(role, out var granted)) set.UnionWith(granted);
+        return set;
+    }
+
+    public static IReadOnlySet<Permission> ForScopes(IEnumerable<string> scopes)
+    {
+        var set = new HashSet<Permission>();
+        foreach (var scope in scopes)
+            if (ByScope.TryGetValue(scope, out var granted)) set.UnionWith(granted);
+        return set;
+    }
+}

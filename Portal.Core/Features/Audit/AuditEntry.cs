@@ -1,0 +1,50 @@
+using Portal.Core.Common;
+
+namespace Portal.Core.Features.Audit;
+
+public sealed class AuditEntry
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public DateTimeOffset At { get; set; }
+    public Guid? ActorId { get; set; }
+    public string ActorEmail { get; set; } = "";
+    public string Action { get; set; } = "";
+    public string? TargetType { get; set; }
+    public string? TargetId { get; set; }
+    public string? Target { get; set; }
+    public string? Details { get; set; }
+    public string? IpAddress { get; set; }
+
+    public static AuditEntry For(Actor actor, string action, DateTimeOffset at, string? targetType = null, string? targetId = null, string? target = null, string? details = null) => new()
+    {
+        At = at,
+        ActorId = actor.UserId == Guid.Empty ? null : actor.UserId,
+        ActorEmail = actor.Email,
+        Action = action,
+        TargetType = targetType,
+        TargetId = targetId,
+        Target = target,
+        Details = details,
+        IpAddress = actor.IpAddress,
+    };
+}
+
+/// <summary>The audit catalogue: one name per kind of change, stable because filters and scripts use them.</summary>
+public static class AuditActions
+{
+    public const string SignInSucceeded = "auth.sign-in";
+    public const string SignInFailed = "auth.sign-in-failed";
+    public const string SignInLockedOut = "auth.locked-out";
+    public const string SignedOut = "auth.sign-out";
+    public const string UserCreated = "user.created";
+    public const string UserUpdated = "user.updated";
+    public const string UserPasswordReset = "user.password-reset";
+    public const string UserDeleted = "user.deleted";
+    public const string OrganisationUpdated = "organisation.updated";
+
+    public static readonly IReadOnlyList<string> All =
+    [
+        SignInSucceeded, SignInFailed, SignInLockedOut, SignedOut, UserCreated, UserUpdated,
+        UserPasswordReset, UserDeleted, OrganisationUpdated,
+    ];
+}

@@ -1,0 +1,271 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Common;
+using Portal.Core.Data;
+using Portal.Core.Features.Audit;
+
+namespace Portal.Core.Features.Users;
+
+public sealed class UserService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IPasswordHasher<PortalUser> passwordHasher,
+    ILookupNormalizer normalizer,
+    PasswordPolicy passwordPolicy,
+    TimeProvider clock)
+{
+    public async Task<Result<PagedResult<UserDto>>> ListAsync(Actor actor, UserQuery query, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.UsersRead)) return Errors.Forbidden;
+        if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+
+        var users = db.Users.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var term = query.Search.Trim().ToLower();
+            users = users.Where(u => u.Email!.ToLower().Contains(term) || u.DisplayName.ToLower().Contains(term));
+        }
+        if (!string.IsNullOrWhiteSpace(query.Role))
+        {
+            var role = query.Role.Trim();
+            users = users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == role)));
+        }
+        if (query.Status is { } status) users = users.Where(u => u.Status == status);
+
+        users = (query.Sort ?? "email") switch
+        {
+            "-email" => users.OrderByDescending(u => u.NormalizedEmail),
+            "displayName" => users.OrderBy(u => u.DisplayName).ThenBy(u => u.NormalizedEmail),
+            "-displayName" => users.OrderByDescending(u => u.DisplayName).ThenBy(u => u.NormalizedEmail),
+            "status" => users.OrderBy(u => u.Status).ThenBy(u => u.NormalizedEmail),
+            "-status" => users.OrderByDescending(u => u.Status).ThenBy(u => u.NormalizedEmail),
+            "lastLogin" => users.OrderBy(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail),
+            "-lastLogin" => users.OrderByDescending(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail),
+            "createdAt" => users.OrderBy(u => u.CreatedAt),
+            "-createdAt" => users.OrderByDescending(u => u.CreatedAt),
+            _ => users.OrderBy(u => u.NormalizedEmail),
+        };
+
+        var page = await users.ToPageAsync(query, ct);
+        var roles = await RolesOfAsync(db, page.Items.Select(u => u.Id).ToList(), ct);
+        var now = clock.GetUtcNow();
+        return new PagedResult<UserDto>(
+            page.Items.Select(u => ToDto(u, roles.GetValueOrDefault(u.Id, []), now)).ToList(),
+            page.Page, page.PageSize, page.Total);
+    }
+
+    public async Task<Result<UserDto>> GetAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.UsersRead)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, ct);
+        if (user is null) return Errors.NotFound;
+        return ToDto(user, await RolesOfAsync(db, user.Id, ct), clock.GetUtcNow());
+    }
+
+    public async Task<Result<MeDto>> GetMeAsync(Actor actor, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.Self)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == actor.UserId, ct);
+        if (user is null) return Errors.NotFound;
+        return new MeDto(user.Id, user.Email!, user.DisplayName, await RolesOfAsync(db, user.Id, ct), actor.KeyId, actor.Scopes,
+            [.. actor.Permissions.Order().Select(p => p.ToString())]);
+    }
+
+    public async Task<Result<UserDto>> CreateAsync(Actor actor, CreateUser request, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.UsersCreate)) return Errors.Forbidden;
+        if (Validate(request.Roles, request.Password, request) is { } invalid) return invalid;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+
+        var email = request.Email.Trim();
+        var normalizedEmail = normalizer.NormalizeEmail(email);
+        if (await db.Users.AnyAsync(u => u.NormalizedEmail == normalizedEmail, ct)) return new DuplicateEmail(email);
+
+        var now = clock.GetUtcNow();
+        var user = new PortalUser
+        {
+            Id = Guid.CreateVersion7(),
+            Email = email,
+            UserName = email,
+            NormalizedEmail = normalizedEmail,
+            NormalizedUserName = normalizer.NormalizeName(email),
+            EmailConfirmed = true,
+            DisplayName = request.DisplayName.Trim(),
+            CreatedAt = now,
+            SecurityStamp = Guid.NewGuid().ToString("N"),
+            ConcurrencyStamp = Guid.NewGuid().ToString(),
+            LockoutEnabled = true,
+        };
+        user.PasswordHash = passwordHasher.HashPassword(user, request.Password);
+        db.Users.Add(user);
+        var roles = request.Roles.Distinct().ToList();
+        await SetRolesAsync(db, user.Id, roles, ct);
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.UserCreated, now, "user", user.Id.ToString(), email, $"roles: {string.Join(", ", roles)}"));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two creates raced past the check above; the unique index decided.
+            if (await EmailTakenAsync(normalizedEmail, ct)) return new DuplicateEmail(email);
+            throw;
+        }
+        return ToDto(user, roles, now);
+    }
+
+    public async Task<Result<UserDto>> UpdateAsync(Actor actor, Guid id, UpdateUser request, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.UsersEdit)) return Errors.Forbidden;
+        if (Validate(request.Roles, password: null, request) is { } invalid) return invalid;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
+        if (user is null) return Errors.NotFound;
+
+        var currentRoles = await RolesOfAsync(db, id, ct);
+        var newRoles = request.Roles?.Distinct().ToList() ?? [.. currentRoles];
+        var newStatus = request.Status ?? user.Status;
+        var wasSuperAdmin = currentRoles.Contains(Roles.SuperAdmin);
+        var staysSuperAdmin = newRoles.Contains(Roles.SuperAdmin);
+
+        if (wasSuperAdmin != staysSuperAdmin && !actor.IsInRole(Roles.SuperAdmin)) return new SuperAdminOnly();
+        if (user.Id == actor.UserId && newStatus == UserStatus.Inactive && user.Status == UserStatus.Active)
+            return new NotOnYourself("deactivate");
+        var losesActiveSuperAdmin = wasSuperAdmin && user.Status == UserStatus.Active && (!staysSuperAdmin || newStatus != UserStatus.Active);
+        if (losesActiveSuperAdmin && await IsLastActiveSuperAdminAsync(db, id, ct)) return new LastSuperAdmin();
+
+        var changes = new List<string>();
+        if (request.DisplayName is { } name && name.Trim() != user.DisplayName)
+        {
+            changes.Add($"display name '{user.DisplayName}' → '{name.Trim()}'");
+            user.DisplayName = name.Trim();
+        }
+        var rolesChanged = !newRoles.Order().SequenceEqual(currentRoles.Order());
+        if (rolesChanged)
+        {
+            changes.Add($"roles [{string.Join(", ", currentRoles)}] → [{string.Join(", ", newRoles)}]");
+            await SetRolesAsync(db, id, newRoles, ct);
+        }
+        var statusChanged = newStatus != user.Status;
+        if (statusChanged)
+        {
+            changes.Add($"status {user.Status} → {newStatus}");
+            user.Status = newStatus;
+        }
+        // A new stamp makes Identity drop the user's sessions at the next validation.
+        if (rolesChanged || statusChanged) user.SecurityStamp = Guid.NewGuid().ToString("N");
+
+        var now = clock.GetUtcNow();
+        if (changes.Count > 0)
+        {
+            db.Audit.Add(AuditEntry.For(actor, AuditActions.UserUpdated, now, "user", id.ToString(), user.Email, string.Join("; ", changes)));
+            await db.SaveChangesAsync(ct);
+        }
+        return ToDto(user, newRoles, now);
+    }
+
+    public async Task<Result<Unit>> ResetPasswordAsync(Actor actor, Guid id, ResetPassword request, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.UsersResetPassword)) return Errors.Forbidden;
+        if (id == actor.UserId) return new NotOnYourself("reset the password of");
+        if (RequestValidation.Validate(request) is { } invalid) return invalid;
+        if (passwordPolicy.Check(request.Password) is { Length: > 0 } problems)
+            return ValidationError.For("password", problems);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
+        if (user is null) return Errors.NotFound;
+
+        user.PasswordHash = passwordHasher.HashPassword(user, request.Password);
+        user.SecurityStamp = Guid.NewGuid().ToString("N");
+        user.AccessFailedCount = 0;
+        user.LockoutEnd = null;
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.UserPasswordReset, clock.GetUtcNow(), "user", id.ToString(), user.Email));
+        await db.SaveChangesAsync(ct);
+        return Unit.Value;
+    }
+
+    public async Task<Result<Unit>> DeleteAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.UsersDelete)) return Errors.Forbidden;
+        if (id == actor.UserId) return new NotOnYourself("delete");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
+        if (user is null) return Errors.NotFound;
+        var isActiveSuperAdmin = user.Status == UserStatus.Active && (await RolesOfAsync(db, id, ct)).Contains(Roles.SuperAdmin);
+        if (isActiveSuperAdmin && await IsLastActiveSuperAdminAsync(db, id, ct)) return new LastSuperAdmin();
+
+        db.Users.Remove(user);
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.UserDeleted, clock.GetUtcNow(), "user", id.ToString(), user.Email));
+        await db.SaveChangesAsync(ct);
+        return Unit.Value;
+    }
+
+    /// <summary>Records a sign-in attempt (or sign-out) and, on success, the last-login time, in one save.</summary>
+    public async Task RecordSignInAsync(string email, SignInOutcome outcome, string? ipAddress, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var normalizedEmail = normalizer.NormalizeEmail(email.Trim());
+        var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalizedEmail, ct);
+        var now = clock.GetUtcNow();
+        if (outcome == SignInOutcome.Succeeded && user is not null) user.LastLoginAt = now;
+        var action = outcome switch
+        {
+            SignInOutcome.Succeeded => AuditActions.SignInSucceeded,
+            SignInOutcome.LockedOut => AuditActions.SignInLockedOut,
+            SignInOutcome.SignedOut => AuditActions.SignedOut,
+            _ => AuditActions.SignInFailed,
+        };
+        var actor = new Actor(user?.Id ?? Guid.Empty, Truncate(email.Trim(), 256), [], IpAddress: ipAddress);
+        db.Audit.Add(AuditEntry.For(actor, action, now, "user", user?.Id.ToString(), Truncate(email.Trim(), 256)));
+        await db.SaveChangesAsync(ct);
+    }
+
+    private ValidationError? Validate(IReadOnlyCollection<string>? roles, string? password, object request)
+    {
+        var errors = RequestValidation.Validate(request)?.Errors.ToDictionary() ?? [];
+        if (roles is not null && roles.FirstOrDefault(r => !Roles.IsKnown(r)) is { } unknown)
+            errors["roles"] = [$"Unknown role '{unknown}'. Roles are {string.Join(", ", Roles.All)}."];
+        if (password is not null && !errors.ContainsKey("password") && passwordPolicy.Check(password) is { Length: > 0 } problems)
+            errors["password"] = problems;
+        return errors.Count == 0 ? null : new ValidationError(errors);
+    }
+
+    private async Task<bool> EmailTakenAsync(string normalizedEmail, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Users.AnyAsync(u => u.NormalizedEmail == normalizedEmail, ct);
+    }
+
+    private static async Task<bool> IsLastActiveSuperAdminAsync(PortalDbContext db, Guid exceptUserId, CancellationToken ct) =>
+        !await db.Users.AnyAsync(u => u.Id != exceptUserId && u.Status == UserStatus.Active &&
+            db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.SuperAdmin)), ct);
+
+    private static async Task SetRolesAsync(PortalDbContext db, Guid userId, IReadOnlyCollection<string> roles, CancellationToken ct)
+    {
+        var existing = await db.UserRoles.Where(ur => ur.UserId == userId).ToListAsync(ct);
+        db.UserRoles.RemoveRange(existing);
+        var roleIds = await db.Roles.Where(r => roles.Contains(r.Name!)).Select(r => r.Id).ToListAsync(ct);
+        db.UserRoles.AddRange(roleIds.Select(roleId => new IdentityUserRole<Guid> { UserId = userId, RoleId = roleId }));
+    }
+
+    private static async Task<List<string>> RolesOfAsync(PortalDbContext db, Guid userId, CancellationToken ct) =>
+        (await RolesOfAsync(db, [userId], ct)).GetValueOrDefault(userId, []);
+
+    private static async Task<Dictionary<Guid, List<string>>> RolesOfAsync(PortalDbContext db, List<Guid> userIds, CancellationToken ct)
+    {
+        var rows = await (from ur in db.UserRoles
+                          join r in db.Roles on ur.RoleId equals r.Id
+                          where userIds.Contains(ur.UserId)
+                          select new { ur.UserId, r.Name }).ToListAsync(ct);
+        return rows.GroupBy(x => x.UserId).ToDictionary(
+            g => g.Key,
+            g => g.Select(x => x.Name!).OrderBy(n => Roles.All.ToList().IndexOf(n)).ToList());
+    }
+
+    private static UserDto ToDto(PortalUser u, IReadOnlyList<string> roles, DateTimeOffset now) =>
+        new(u.Id, u.Email!, u.DisplayName, roles, u.Status, u.CreatedAt, u.LastLoginAt, u.LockoutEnd > now);
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}

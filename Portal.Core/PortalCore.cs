@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Core.Data;
+using Portal.Core.Features.Audit;
+using Portal.Core.Features.Organisation;
+using Portal.Core.Features.Users;
+
+namespace Portal.Core;
+
+public static class PortalCore
+{
+    /// <summary>Registers the database and every service. Identity's own services (hasher, normalizer, options) come from the host.</summary>
+    public static IServiceCollection AddPortalCore(this IServiceCollection services, string connectionString)
+    {
+        services.AddDbContextFactory<PortalDbContext>(db => db
+            .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(PortalDbContext).Assembly.FullName))
+            .AddInterceptors(new SqlitePragmas()));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<PasswordPolicy>();
+        services.AddSingleton<UserService>();
+        services.AddSingleton<OrganisationService>();
+        services.AddSingleton<AuditService>();
+        services.AddSingleton<DatabaseInitializer>();
+        services.AddSingleton<DemoData>();
+        services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();
+        services.AddSingleton<IPasswordHasher<PortalUser>, PasswordHasher<PortalUser>>();
+        return services;
+    }
+}

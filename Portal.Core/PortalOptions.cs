@@ -1,0 +1,25 @@
+namespace Portal.Core;
+
+/// <summary>Settings under <c>Portal:</c> (environment: <c>Portal__Section__Key</c>).</summary>
+public sealed class PortalOptions
+{
+    public const string Section = "Portal";
+
+    public DatabaseOptions Database { get; set; } = new();
+    public BootstrapOptions Bootstrap { get; set; } = new();
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary><c>Sqlite</c> (default).</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>Defaults to a <c>portal.db</c> file in the web project's content root.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+public sealed class BootstrapOptions
+{
+    public string? AdminEmail { get; set; }
+    public string? AdminPassword { get; set; }
+}

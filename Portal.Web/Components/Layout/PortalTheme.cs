@@ -1,0 +1,34 @@
+using MudBlazor;
+
+namespace Portal.Web.Components.Layout;
+
+public static class PortalTheme
+{
+    public static readonly MudTheme Theme = new()
+    {
+        PaletteLight = new PaletteLight
+        {
+            Primary = "#3949ab",
+            Secondary = "#5f6b7a",
+            AppbarBackground = "#283593",
+            Background = "#f5f6fa",
+            DrawerBackground = "#ffffff",
+            Success = "#2e7d32",
+            Warning = "#f9a825",
+            Error = "#c62828",
+        },
+        PaletteDark = new PaletteDark
+        {
+            Primary = "#8c9eff",
+            AppbarBackground = "#1a1f3a",
+            Success = "#66bb6a",
+            Warning = "#fdd835",
+            Error = "#ef5350",
+        },
+        Typography = new Typography
+        {
+            Default = new DefaultTypography { FontFamily = ["Inter", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"] },
+        },
+        LayoutProperties = new LayoutProperties { DefaultBorderRadius = "8px" },
+    };
+}

@@ -1,0 +1,58 @@
+using Portal.Core.Common;
+using Portal.Core.Features.Users;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Users;
+
+public static class UserEndpoints
+{
+    public static void MapMeEndpoints(this IEndpointRouteBuilder app) =>
+        app.MapApiGroup("/me", "Me")
+            .MapGet("/", async (UserService users, HttpContext http, CancellationToken ct) =>
+                (await users.GetMeAsync(http.ToActor(), ct)).ToHttpResult())
+            .RequirePermission(Permission.Self)
+            .WithName("GetMe").WithSummary("The caller: user, roles, key id and scopes");
+
+    public static void MapUserEndpoints(this IEndpointRouteBuilder app)
+    {
+        var users = app.MapApiGroup("/users", "Users");
+        users.MapGet("/", List).RequirePermission(Permission.UsersRead)
+            .WithName("ListUsers").WithSummary("Users, paged; ?search=&role=&status=&sort=");
+        users.MapGet("/{id:guid}", Get).RequirePermission(Permission.UsersRead).WithName("GetUser");
+        users.MapPost("/", Create).RequirePermission(Permission.UsersCreate).WithName("CreateUser").WithSummary("Super-admin only");
+        users.MapPatch("/{id:guid}", Update).RequirePermission(Permission.UsersEdit).WithName("UpdateUser");
+        users.MapPost("/{id:guid}/reset-password", ResetPassword).RequirePermission(Permission.UsersResetPassword)
+            .WithName("ResetUserPassword").WithSummary("Super-admin only, never your own");
+        users.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.UsersDelete)
+            .WithName("DeleteUser").WithSummary("Super-admin only, never yourself");
+    }
+
+    private static async Task<IResult> List(UserService users, HttpContext http, CancellationToken ct,
+        int page = 1, int pageSize = 50, string? search = null, string? sort = null, string? role = null, string? status = null)
+    {
+        UserStatus? parsedStatus = null;
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (!Enum.TryParse<UserStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
+                return ResultHttp.Invalid("status", "Status is 'Active' or 'Inactive'.");
+            parsedStatus = s;
+        }
+        var query = new UserQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, Role = role, Status = parsedStatus };
+        return (await users.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+    }
+
+    private static async Task<IResult> Get(Guid id, UserService users, HttpContext http, CancellationToken ct) =>
+        (await users.GetAsync(http.ToActor(), id, ct)).ToHttpResult();
+
+    private static async Task<IResult> Create(CreateUser request, UserService users, HttpContext http, CancellationToken ct) =>
+        (await users.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(u => TypedResults.Created($"/api/v1/users/{u.Id}", u));
+
+    private static async Task<IResult> Update(Guid id, UpdateUser request, UserService users, HttpContext http, CancellationToken ct) =>
+        (await users.UpdateAsync(http.ToActor(), id, request, ct)).ToHttpResult();
+
+    private static async Task<IResult> ResetPassword(Guid id, ResetPassword request, UserService users, HttpContext http, CancellationToken ct) =>
+        (await users.ResetPasswordAsync(http.ToActor(), id, request, ct)).ToNoContent();
+
+    private static async Task<IResult> Delete(Guid id, UserService users, HttpContext http, CancellationToken ct) =>
+        (await users.DeleteAsync(http.ToActor(), id, ct)).ToNoContent();
+}

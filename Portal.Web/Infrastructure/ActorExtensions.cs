@@ -1,0 +1,29 @@
+using System.Security.Claims;
+using Portal.Core.Common;
+
+namespace Portal.Web.Infrastructure;
+
+public static class PortalClaims
+{
+    public const string DisplayName = "portal:display_name";
+    public const string Scope = "portal:scope";
+    public const string KeyId = "portal:key_id";
+}
+
+public static class ActorExtensions
+{
+    /// <summary>The actor behind a principal: a cookie user (roles decide) or an API key (roles ∩ scopes).</summary>
+    public static Actor ToActor(this ClaimsPrincipal principal, string? ipAddress = null)
+    {
+        if (principal.Identity?.IsAuthenticated != true || !Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var userId))
+            return new Actor(Guid.Empty, "anonymous", [], [], ipAddress);
+        var roles = principal.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList();
+        var keyId = Guid.TryParse(principal.FindFirstValue(PortalClaims.KeyId), out var k) ? k : (Guid?)null;
+        var scopes = keyId is null ? null : principal.FindAll(PortalClaims.Scope).Select(c => c.Value).ToList();
+        var email = principal.FindFirstValue(ClaimTypes.Email) ?? principal.FindFirstValue(ClaimTypes.Name) ?? "";
+        return new Actor(userId, email, roles, scopes, ipAddress, keyId);
+    }
+
+    public static Actor ToActor(this HttpContext http) =>
+        http.User.ToActor(http.Connection.RemoteIpAddress?.ToString());
+}

@@ -1,0 +1,59 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Identity;
+using MudBlazor.Services;
+using Portal.Core;
+using Portal.Core.Data;
+
+namespace Portal.Web.Infrastructure;
+
+/// <summary>Service registration and the middleware pipeline, kept out of Program.cs so it stays a list of features.</summary>
+public static class PortalHost
+{
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    public static WebApplicationBuilder AddPortalServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        services.Configure<PortalOptions>(builder.Configuration.GetSection(PortalOptions.Section));
+        if (!string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"Portal:Database:Provider '{options.Database.Provider}' is not supported; use 'Sqlite'.");
+        var connectionString = options.Database.ConnectionString
+            ?? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "portal.db")}";
+
+        services.AddPortalCore(connectionString);
+        services.AddPortalIdentity();
+        services.AddAuthorizationBuilder().AddPermissionPolicies();
+        services.AddHttpContextAccessor();
+        services.AddProblemDetails();
+        services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        return builder;
+    }
+
+    public static WebApplication UsePortalPipeline(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment()) app.UseHsts();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        return app;
+    }
+
+    public static void MapHealthEndpoint(this IEndpointRouteBuilder app) =>
+        app.MapGet("/healthz", async (Microsoft.EntityFrameworkCore.IDbContextFactory<PortalDbContext> dbFactory, CancellationToken ct) =>
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                return await db.Database.CanConnectAsync(ct)
+                    ? Results.Ok(new { status = "Healthy" })
+                    : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy");
+            })
+            .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous();
+}

@@ -1,0 +1,26 @@
+using Portal.Core.Data;
+using Portal.Web.Components;
+using Portal.Web.Features.Account;
+using Portal.Web.Features.Audit;
+using Portal.Web.Features.Organisation;
+using Portal.Web.Features.Users;
+using Portal.Web.Infrastructure;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddPortalServices();
+
+var app = builder.Build();
+if (await CliCommands.TryRunAsync(app, args)) return;
+await app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync();
+
+app.UsePortalPipeline();
+app.MapHealthEndpoint();
+app.MapAccountEndpoints();
+app.MapMeEndpoints();
+app.MapUserEndpoints();
+app.MapOrganisationEndpoints();
+app.MapAuditEndpoints();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.Run();
+
+public partial class Program;
