@@ -1,0 +1,135 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Portal.Core.Common;
+using Portal.Core.Features.Users;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Tests.Support;
+
+/// <summary>
+/// The whole web app over a private in-memory SQLite database. Until API keys exist, calls authenticate
+/// through <see cref="TestAuthHandler"/> standing in for the API-key scheme: headers name the user and scopes.
+/// </summary>
+public sealed class PortalApiFactory : WebApplicationFactory<Program>
+{
+    private readonly string _connectionString = TestDatabase.NewConnectionString();
+    private readonly SqliteConnection _keepAlive;
+
+    public PortalApiFactory()
+    {
+        _keepAlive = new SqliteConnection(_connectionString);
+        _keepAlive.Open();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Portal:Database:ConnectionString", _connectionString);
+        builder.UseSetting("Portal:Bootstrap:AdminEmail", TestDatabase.AdminEmail);
+        builder.UseSetting("Portal:Bootstrap:AdminPassword", TestDatabase.AdminPassword);
+        builder.ConfigureTestServices(services =>
+            services.Configure<AuthenticationOptions>(o =>
+            {
+                var scheme = o.Schemes.Single(s => s.Name == ApiKeyDefaults.Scheme);
+                scheme.HandlerType = typeof(TestAuthHandler);
+            }));
+    }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public async Task<Actor> RootAsync()
+    {
+        var users = Get<UserService>();
+        var system = Actor.System;
+        var root = (await users.ListAsync(system, new UserQuery { Search = TestDatabase.AdminEmail })).Value.Items.Single();
+        return new Actor(root.Id, root.Email, root.Roles);
+    }
+
+    /// <summary>A client acting as a new user of <paramref name="role"/>, through a "key" with <paramref name="scopes"/>.</summary>
+    public async Task<(HttpClient Client, UserDto User)> ClientAsAsync(string role, params string[] scopes)
+    {
+        var created = await Get<UserService>().CreateAsync(Actor.System, new CreateUser
+        {
+            Email = $"{role}-{Guid.NewGuid():N}@portal.test",
+            DisplayName = $"Test {role}",
+            Password = "Passw0rd!",
+            Roles = [role],
+        });
+        var user = created.Value;
+        return (ClientFor(user.Id, user.Email, [role], scopes.Length == 0 ? Scopes.All : scopes), user);
+    }
+
+    public HttpClient ClientFor(Guid userId, string email, IReadOnlyList<string> roles, IReadOnlyList<string> scopes)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "test");
+        client.DefaultRequestHeaders.Add(TestAuthHandler.UserHeader, userId.ToString());
+        client.DefaultRequestHeaders.Add(TestAuthHandler.EmailHeader, email);
+        client.DefaultRequestHeaders.Add(TestAuthHandler.RolesHeader, string.Join(',', roles));
+        client.DefaultRequestHeaders.Add(TestAuthHandler.ScopesHeader, string.Join(',', scopes));
+        return client;
+    }
+
+    public HttpClient AnonymousClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _keepAlive.Dispose();
+    }
+}
+
+/// <summary>Stands in for the API-key handler: same challenge and forbid answers, identity from test headers.</summary>
+public sealed class TestAuthHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    Microsoft.Extensions.Logging.ILoggerFactory logger,
+    UrlEncoder encoder,
+    Microsoft.AspNetCore.Http.IProblemDetailsService problemDetails)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string UserHeader = "X-Test-User";
+    public const string EmailHeader = "X-Test-Email";
+    public const string RolesHeader = "X-Test-Roles";
+    public const string ScopesHeader = "X-Test-Scopes";
+
+    private readonly ApiKeyAuthenticationHandler _real = new(options, logger, encoder, problemDetails);
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(UserHeader, out var userId))
+            return Task.FromResult(AuthenticateResult.NoResult());
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.NameIdentifier, userId.ToString()),
+            new(ClaimTypes.Email, Request.Headers[EmailHeader].ToString()),
+            new(PortalClaims.KeyId, Guid.NewGuid().ToString()),
+        };
+        claims.AddRange(Split(RolesHeader).Select(r => new Claim(ClaimTypes.Role, r)));
+        claims.AddRange(Split(ScopesHeader).Select(s => new Claim(PortalClaims.Scope, s)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));
+    }
+
+    private IEnumerable<string> Split(string header) =>
+        Request.Headers[header].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        await _real.InitializeAsync(Scheme, Context);
+        await _real.ChallengeAsync(properties);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        await _real.InitializeAsync(Scheme, Context);
+        await _real.ForbidAsync(properties);
+    }
+}

@@ -1,0 +1,87 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Portal.Core;
+using Portal.Core.Common;
+using Portal.Core.Data;
+using Portal.Core.Features.Users;
+
+namespace Portal.Tests.Support;
+
+/// <summary>
+/// A real SQLite database in memory, migrated like production, alive while this object is. Every
+/// service comes from the same registration the web host uses, over a fake clock.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    public const string AdminPassword = "Bootstrap#Pass1";
+    public const string AdminEmail = "root@portal.test";
+
+    private readonly SqliteConnection _keepAlive;
+
+    private TestDatabase(string connectionString, ServiceProvider services, SqliteConnection keepAlive)
+    {
+        ConnectionString = connectionString;
+        Services = services;
+        _keepAlive = keepAlive;
+    }
+
+    public string ConnectionString { get; }
+    public ServiceProvider Services { get; }
+    public FakeTimeProvider Clock => (FakeTimeProvider)Services.GetRequiredService<TimeProvider>();
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public static string NewConnectionString() => $"Data Source=portal-test-{Guid.NewGuid():N};Mode=Memory;Cache=Shared";
+
+    public static async Task<TestDatabase> CreateAsync(Action<IServiceCollection>? configure = null)
+    {
+        var connectionString = NewConnectionString();
+        var keepAlive = new SqliteConnection(connectionString);
+        await keepAlive.OpenAsync();
+
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero)));
+        services.AddPortalCore(connectionString);
+        services.AddOptions<Microsoft.AspNetCore.Identity.IdentityOptions>().Configure(o => o.Password.RequiredLength = 8);
+        services.Configure<PortalOptions>(o =>
+        {
+            o.Bootstrap.AdminEmail = AdminEmail;
+            o.Bootstrap.AdminPassword = AdminPassword;
+        });
+        configure?.Invoke(services);
+        var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<DatabaseInitializer>().InitializeAsync();
+        return new TestDatabase(connectionString, provider, keepAlive);
+    }
+
+    public async Task<PortalDbContext> OpenAsync() =>
+        await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+
+    /// <summary>The bootstrapped super-admin as an interactive actor.</summary>
+    public async Task<Actor> RootAsync()
+    {
+        await using var db = await OpenAsync();
+        var root = await db.Users.SingleAsync(u => u.Email == AdminEmail);
+        return new Actor(root.Id, AdminEmail, [Roles.SuperAdmin]);
+    }
+
+    /// <summary>Creates a user through the service and returns an actor for them (optionally acting through a key with scopes).</summary>
+    public async Task<(UserDto User, Actor Actor)> CreateUserAsync(string role, string? email = null, IReadOnlyList<string>? scopes = null)
+    {
+        email ??= $"{role}-{Guid.NewGuid():N}@portal.test";
+        var created = await Get<UserService>().CreateAsync(await RootAsync(),
+            new CreateUser { Email = email, DisplayName = $"Test {role}", Password = "Passw0rd!", Roles = [role] });
+        var user = created.Value;
+        return (user, new Actor(user.Id, user.Email, user.Roles, scopes));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        await _keepAlive.DisposeAsync();
+    }
+}
