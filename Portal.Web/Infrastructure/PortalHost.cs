@@ -40,6 +40,7 @@ public static class PortalHost
     {
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseExceptionHandler();
+        app.UseApiBodyLimit(MaxRequestBodyBytes);
         app.UseStatusCodePages();
         app.UseAntiforgery();
         app.MapStaticAssets();

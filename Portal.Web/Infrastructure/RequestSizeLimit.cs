@@ -1,0 +1,59 @@
+namespace Portal.Web.Infrastructure;
+
+/// <summary>
+/// API bodies above the limit are refused with 413 problem details before anything reads them. Kestrel enforces the
+/// same limit on bodies without a Content-Length (chunked) as they stream.
+/// </summary>
+public static class RequestSizeLimit
+{
+    public static IApplicationBuilder UseApiBodyLimit(this IApplicationBuilder app, long maxBytes) =>
+        app.Use(async (http, next) =>
+        {
+            if (http.Request.Path.StartsWithSegments("/api") && http.Request.ContentLength > maxBytes)
+            {
+                http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = http,
+                    ProblemDetails = { Status = 413, Title = "Payload too large", Detail = $"Request bodies are limited to {maxBytes / 1024} KiB." },
+                });
+                return;
+            }
+            if (http.Request.Path.StartsWithSegments("/api") && http.Request.ContentLength is null)
+                http.Request.Body = new LimitedStream(http.Request.Body, maxBytes);
+            await next();
+        });
+
+    /// <summary>Counts what is read; past the limit it fails the way Kestrel does, so endpoints answer 413.</summary>
+    private sealed class LimitedStream(Stream inner, long maxBytes) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) =>
+            Count(await inner.ReadAsync(buffer, ct));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            if (_read > maxBytes)
+                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+            return read;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
