@@ -36,11 +36,15 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Portal:Bootstrap:AdminEmail", TestDatabase.AdminEmail);
         builder.UseSetting("Portal:Bootstrap:AdminPassword", TestDatabase.AdminPassword);
         builder.ConfigureTestServices(services =>
+        {
             services.Configure<AuthenticationOptions>(o =>
             {
                 var scheme = o.Schemes.Single(s => s.Name == ApiKeyDefaults.Scheme);
                 scheme.HandlerType = typeof(TestAuthHandler);
-            }));
+            });
+            // Fewer PBKDF2 rounds than production: tests create many users and the hash strength is not under test.
+            services.Configure<Microsoft.AspNetCore.Identity.PasswordHasherOptions>(o => o.IterationCount = 1000);
+        });
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
@@ -65,6 +69,25 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
         });
         var user = created.Value;
         return (ClientFor(user.Id, user.Email, [role], scopes.Length == 0 ? Scopes.All : scopes), user);
+    }
+
+    private readonly Dictionary<string, UserDto> _sharedUsers = [];
+    private readonly SemaphoreSlim _sharedLock = new(1, 1);
+
+    /// <summary>Like <see cref="ClientAsAsync"/> but one user per role for the whole fixture: for tests that change nothing.</summary>
+    public async Task<HttpClient> SharedClientAsync(string role, IReadOnlyList<string> scopes)
+    {
+        await _sharedLock.WaitAsync();
+        try
+        {
+            if (!_sharedUsers.TryGetValue(role, out var user))
+                _sharedUsers[role] = user = (await ClientAsAsync(role)).User;
+            return ClientFor(user.Id, user.Email, [role], scopes);
+        }
+        finally
+        {
+            _sharedLock.Release();
+        }
     }
 
     public HttpClient ClientFor(Guid userId, string email, IReadOnlyList<string> roles, IReadOnlyList<string> scopes)

@@ -52,6 +52,8 @@ public sealed class TestDatabase : IAsyncDisposable
             o.Bootstrap.AdminEmail = AdminEmail;
             o.Bootstrap.AdminPassword = AdminPassword;
         });
+        // Fewer PBKDF2 rounds than production: tests create hundreds of users and the hash strength is not under test.
+        services.Configure<Microsoft.AspNetCore.Identity.PasswordHasherOptions>(o => o.IterationCount = 1000);
         configure?.Invoke(services);
         var provider = services.BuildServiceProvider();
         await provider.GetRequiredService<DatabaseInitializer>().InitializeAsync();

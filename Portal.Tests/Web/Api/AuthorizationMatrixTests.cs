@@ -1,0 +1,103 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Common;
+using Portal.Tests.Support;
+
+namespace Portal.Tests.Web.Api;
+
+/// <summary>
+/// Who may call what, for every <c>/api/v1</c> endpoint the app maps. The endpoint list comes from the running
+/// app, so a new endpoint without a row here fails <see cref="EveryApiEndpoint_HasAMatrixRow"/>.
+/// </summary>
+public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassFixture<PortalApiFactory>
+{
+    private const string SA = Roles.SuperAdmin, A = Roles.Admin, RO = Roles.ReadOnly, D = Roles.Developer;
+
+    /// <summary>Any key may ask who it is.</summary>
+    private const string AnyScope = "*";
+
+    /// <summary>Method and route → the roles allowed (with every scope) and the one scope the call needs.</summary>
+    public static readonly IReadOnlyDictionary<string, (string[] Roles, string Scope)> Matrix = new Dictionary<string, (string[], string)>
+    {
+        ["GET /api/v1/me"] = ([SA, A, RO, D], AnyScope),
+        ["GET /api/v1/users"] = ([SA, A, RO], Scopes.Read),
+        ["GET /api/v1/users/{id:guid}"] = ([SA, A, RO], Scopes.Read),
+        ["POST /api/v1/users"] = ([SA], Scopes.Admin),
+        ["PATCH /api/v1/users/{id:guid}"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/users/{id:guid}/reset-password"] = ([SA], Scopes.Admin),
+        ["DELETE /api/v1/users/{id:guid}"] = ([SA], Scopes.Admin),
+        ["GET /api/v1/organisation"] = ([SA, A, RO, D], Scopes.Read),
+        ["PUT /api/v1/organisation"] = ([SA, A], Scopes.Admin),
+        ["GET /api/v1/audit"] = ([SA, A, RO], Scopes.Read),
+    };
+
+    public static TheoryData<string> Rows() => [.. Matrix.Keys];
+
+    private IEnumerable<string> MappedApiEndpoints() =>
+        factory.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"])
+                .Select(m => $"{m} {e.RoutePattern.RawText!.TrimEnd('/')}"))
+            .Distinct();
+
+    [Fact]
+    public void EveryApiEndpoint_HasAMatrixRow()
+    {
+        var missing = MappedApiEndpoints().Where(e => !Matrix.ContainsKey(e)).ToList();
+        Assert.True(missing.Count == 0, "Endpoints without an authorization row: " + string.Join(", ", missing));
+        var stale = Matrix.Keys.Except(MappedApiEndpoints()).ToList();
+        Assert.True(stale.Count == 0, "Rows for endpoints that no longer exist: " + string.Join(", ", stale));
+    }
+
+    private static HttpRequestMessage Request(string row)
+    {
+        var (method, route) = (row[..row.IndexOf(' ')], row[(row.IndexOf(' ') + 1)..]);
+        var url = route.Replace("{id:guid}", Guid.NewGuid().ToString());
+        var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (method is "POST" or "PUT" or "PATCH")
+            request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+        return request;
+    }
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public async Task WithoutKey_Is401(string row)
+    {
+        var response = await factory.AnonymousClient().SendAsync(Request(row));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public async Task EachRole_WithEveryScope_IsAllowedOnlyWhereTheMatrixSays(string row)
+    {
+        var (allowed, _) = Matrix[row];
+        foreach (var role in Roles.All)
+        {
+            var client = await factory.SharedClientAsync(role, Scopes.All);
+            var status = (await client.SendAsync(Request(row))).StatusCode;
+            if (allowed.Contains(role))
+                Assert.True(status is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.InternalServerError),
+                    $"{role} on {row}: {status}");
+            else
+                Assert.True(status == HttpStatusCode.Forbidden, $"{role} on {row}: expected 403, got {status}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public async Task SuperAdminKey_WithoutTheNeededScope_Is403(string row)
+    {
+        var (_, scope) = Matrix[row];
+        var client = await factory.SharedClientAsync(SA, [.. Scopes.All.Where(s => s != scope)]);
+        var status = (await client.SendAsync(Request(row))).StatusCode;
+        if (scope == AnyScope)
+            Assert.NotEqual(HttpStatusCode.Forbidden, status);
+        else
+            Assert.Equal(HttpStatusCode.Forbidden, status);
+    }
+}
