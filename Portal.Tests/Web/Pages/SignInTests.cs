@@ -1,0 +1,156 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Common;
+using Portal.Core.Data;
+using Portal.Core.Features.Audit;
+using Portal.Core.Features.Users;
+using Portal.Tests.Support;
+
+namespace Portal.Tests.Web.Pages;
+
+/// <summary>The sign-in form over real HTTP: antiforgery, cookie, lockout, inactive users, audit.</summary>
+public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixture<PortalApiFactory>
+{
+    private const string Password = "Passw0rd!";
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
+
+    private sealed record Browser(HttpClient Client);
+
+    private Browser NewBrowser() => new(factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        HandleCookies = true,
+    }));
+
+    private static async Task<HttpResponseMessage> SignInAsync(Browser browser, string email, string password)
+    {
+        var form = await browser.Client.GetStringAsync("/account/login");
+        var token = AntiforgeryToken().Match(form).Groups[1].Value;
+        return await browser.Client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+            ["_handler"] = "login",
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        }));
+    }
+
+    private async Task<UserDto> NewUserAsync(string role = Roles.Developer) =>
+        (await factory.Get<UserService>().CreateAsync(Actor.System, new CreateUser
+        {
+            Email = $"signin-{Guid.NewGuid():N}@portal.test", DisplayName = "Sign In", Password = Password, Roles = [role],
+        })).Value;
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/users")]
+    [InlineData("/organisation")]
+    [InlineData("/audit")]
+    public async Task Page_Unauthenticated_RedirectsToLogin(string path)
+    {
+        var response = await NewBrowser().Client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/account/login", response.Headers.Location?.OriginalString.Replace("http://localhost", ""));
+    }
+
+    [Fact]
+    public async Task SignIn_RightPassword_SetsCookieRecordsLastLoginAndAudit()
+    {
+        var user = await NewUserAsync();
+        var browser = NewBrowser();
+
+        var response = await SignInAsync(browser, user.Email, Password);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.Client.GetAsync("/")).StatusCode);
+        Assert.NotNull((await factory.Get<UserService>().GetAsync(Actor.System, user.Id)).Value.LastLoginAt);
+        await using var db = await factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        Assert.True(await db.Audit.AnyAsync(a => a.Action == AuditActions.SignInSucceeded && a.ActorId == user.Id));
+    }
+
+    [Fact]
+    public async Task SignIn_WithoutAntiforgeryToken_IsRefused()
+    {
+        var user = await NewUserAsync();
+        var response = await NewBrowser().Client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "login", ["Input.Email"] = user.Email, ["Input.Password"] = Password,
+        }));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignIn_WrongPassword_ShowsGenericErrorAndAuditsFailure()
+    {
+        var user = await NewUserAsync();
+        var response = await SignInAsync(NewBrowser(), user.Email, "wrong-password");
+        Assert.Contains("Invalid email or password.", await response.Content.ReadAsStringAsync());
+        await using var db = await factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        Assert.True(await db.Audit.AnyAsync(a => a.Action == AuditActions.SignInFailed && a.ActorEmail == user.Email));
+    }
+
+    [Fact]
+    public async Task SignIn_FiveWrongPasswords_LocksTheAccountEvenForTheRightOne()
+    {
+        var user = await NewUserAsync();
+        var browser = NewBrowser();
+        for (var i = 0; i < 5; i++)
+            await SignInAsync(browser, user.Email, "wrong-password");
+
+        var response = await SignInAsync(browser, user.Email, Password);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("locked", await response.Content.ReadAsStringAsync());
+        Assert.True((await factory.Get<UserService>().GetAsync(Actor.System, user.Id)).Value.LockedOut);
+    }
+
+    [Fact]
+    public async Task SignIn_InactiveUser_IsRefused()
+    {
+        var user = await NewUserAsync();
+        await factory.Get<UserService>().UpdateAsync(Actor.System, user.Id, new UpdateUser { Status = UserStatus.Inactive });
+
+        var response = await SignInAsync(NewBrowser(), user.Email, Password);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("inactive", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task SignIn_ReturnUrlElsewhere_IsIgnored()
+    {
+        var user = await NewUserAsync();
+        var browser = NewBrowser();
+        var form = await browser.Client.GetStringAsync("/account/login?returnUrl=//evil.example/");
+        var token = AntiforgeryToken().Match(form).Groups[1].Value;
+        var response = await browser.Client.PostAsync("/account/login?returnUrl=//evil.example/", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token, ["_handler"] = "login", ["Input.Email"] = user.Email, ["Input.Password"] = Password,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.DoesNotContain("evil", response.Headers.Location?.ToString());
+    }
+
+    [Fact]
+    public async Task SignOut_ClearsTheSession()
+    {
+        var user = await NewUserAsync();
+        var browser = NewBrowser();
+        await SignInAsync(browser, user.Email, Password);
+        // Antiforgery tokens are bound to the signed-in user; any form page issues one.
+        var page = await browser.Client.GetStringAsync("/account/login");
+        var token = AntiforgeryToken().Match(page).Groups[1].Value;
+
+        var response = await browser.Client.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.Client.GetAsync("/")).StatusCode);
+    }
+}
