@@ -42,7 +42,7 @@ public sealed class OrganisationService(IDbContextFactory<PortalDbContext> dbFac
     {
         if (!actor.Can(Permission.OrganisationRead)) return Errors.Forbidden;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var org = await db.Organisation.AsNoTracking().FirstOrDefaultAsync(ct) ?? new OrganisationProfile();
+        var org = await db.Organisation.AsNoTracking().FirstOrDefaultAsync(o => o.Id == OrganisationProfile.SingletonId, ct) ?? new OrganisationProfile();
         return ToDto(org);
     }
 
@@ -51,7 +51,7 @@ public sealed class OrganisationService(IDbContextFactory<PortalDbContext> dbFac
         if (!actor.Can(Permission.OrganisationWrite)) return Errors.Forbidden;
         if (RequestValidation.Validate(request) is { } invalid) return invalid;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var org = await db.Organisation.FirstOrDefaultAsync(ct);
+        var org = await db.Organisation.FirstOrDefaultAsync(o => o.Id == OrganisationProfile.SingletonId, ct);
         if (org is null) db.Organisation.Add(org = new OrganisationProfile());
 
         org.Name = request.Name.Trim();
