@@ -26,6 +26,7 @@ public static class PortalHost
         services.AddPortalIdentity();
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         services.AddHttpContextAccessor();
+        services.AddScoped<CircuitClient>();
         services.AddProblemDetails();
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);

@@ -29,7 +29,7 @@ public sealed partial class AuditPage
 
     private async Task<TableData<AuditEntryDto>> LoadAsync(TableState state, CancellationToken ct)
     {
-        _actor ??= (await AuthState).User.ToActor();
+        _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
         var query = new AuditQuery
         {
             Page = state.Page + 1,

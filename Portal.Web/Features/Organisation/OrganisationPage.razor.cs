@@ -26,7 +26,7 @@ public sealed partial class OrganisationPage
 
     protected override async Task OnInitializedAsync()
     {
-        _actor = (await AuthState).User.ToActor();
+        _actor = (await AuthState).User.ToActor(Client.IpAddress);
         _canWrite = _actor.Can(Permission.OrganisationWrite);
         var result = await Organisation.GetAsync(_actor);
         if (result.IsSuccess) _profile = result.Value;
