@@ -44,8 +44,9 @@ public sealed class LayoutPage(IPage page)
         return [.. (await links.AllInnerTextsAsync()).Select(t => t.Trim()).Where(t => t.Length > 0)];
     }
 
+    /// <summary>Clicks the name in the app bar, as a person would, until the menu with "Sign out" opens.</summary>
     public async Task OpenUserMenuAsync(string displayName) =>
-        await Interactive.ClickUntilVisibleAsync(page.GetByLabel("User menu").Locator(".mud-menu-activator"), SignOutButton, dispatch: true);
+        await Interactive.ClickUntilVisibleAsync(UserMenuButton(displayName), SignOutButton, attempts: 4);
 
     public async Task<LoginPage> SignOutAsync(string displayName)
     {

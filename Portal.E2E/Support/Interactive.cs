@@ -9,12 +9,11 @@ public static class Interactive
     /// Clicks until <paramref name="appears"/> shows: a prerendered Blazor button ignores clicks until the
     /// circuit is connected, and there is no page event that says "now".
     /// </summary>
-    public static async Task ClickUntilVisibleAsync(ILocator button, ILocator appears, int attempts = 10, bool dispatch = false)
+    public static async Task ClickUntilVisibleAsync(ILocator button, ILocator appears, int attempts = 10)
     {
         for (var i = 1; ; i++)
         {
-            if (dispatch) await button.DispatchEventAsync("click");
-            else await button.ClickAsync();
+            await button.ClickAsync();
             try
             {
                 await Expect(appears).ToBeVisibleAsync(new() { Timeout = 1_500 });
