@@ -1,0 +1,74 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Common;
+using Portal.Core.Features.Users;
+
+namespace Portal.E2E.Support;
+
+/// <summary>
+/// The real app on real Kestrel (a random loopback port), over its own SQLite file, so a browser can reach it.
+/// One per test class: starting the host and warming Blazor is the slow part of a journey.
+/// </summary>
+public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminEmail = "root@portal.e2e";
+    public const string AdminPassword = "Bootstrap#Pass1";
+    public const string AdminDisplayName = "Administrator";
+
+    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"portal-e2e-{Guid.NewGuid():N}.db");
+
+    public string BaseUrl { get; private set; } = "";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // Development serves the static web assets (MudBlazor's CSS and JS) straight from the build output.
+        builder.UseEnvironment("Development");
+        builder.UseSetting("Portal:Database:Provider", "Sqlite");
+        builder.UseSetting("Portal:Database:ConnectionString", $"Data Source={_databasePath}");
+        builder.UseSetting("Portal:Bootstrap:AdminEmail", AdminEmail);
+        builder.UseSetting("Portal:Bootstrap:AdminPassword", AdminPassword);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+    }
+
+    public ValueTask InitializeAsync()
+    {
+        UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        BaseUrl = addresses.First().Replace("[::1]", "localhost").TrimEnd('/');
+        return ValueTask.CompletedTask;
+    }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>A user made through the same service the Users page calls, for journeys that need one to exist already.</summary>
+    public async Task<UserDto> CreateUserAsync(string role, string password, string? email = null, string? displayName = null)
+    {
+        var result = await Get<UserService>().CreateAsync(Actor.System, new CreateUser
+        {
+            Email = email ?? $"{role}-{Guid.NewGuid():N}@portal.e2e",
+            DisplayName = displayName ?? $"E2E {role}",
+            Password = password,
+            Roles = [role],
+        });
+        Assert.True(result.IsSuccess, result.Error?.Detail);
+        return result.Value;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        // Pooled connections keep the file open; clear them or the delete below leaves files behind.
+        SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            try { File.Delete(_databasePath + suffix); }
+            catch (IOException) { }
+        }
+    }
+}
