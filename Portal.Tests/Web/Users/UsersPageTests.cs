@@ -151,6 +151,62 @@ public sealed class UsersPageTests : PortalBunitContext
         }, Wait);
     }
 
+    [Fact]
+    public async Task Create_WithTakenEmail_ShowsConflictOnEmailField()
+    {
+        SignInAs(await Db.RootAsync());
+        var cut = RenderUsers();
+
+        CreateButton(cut)!.Click();
+        cut.WaitForElement(".mud-dialog", Wait);
+        cut.Find("[data-testid=create-email] input, input[data-testid=create-email]").Change(_admin.Email);
+        cut.Find("[data-testid=create-display-name] input, input[data-testid=create-display-name]").Change("Someone Else");
+        cut.Find("[data-testid=create-password] input, input[data-testid=create-password]").Change("Str0ng!Passw0rd");
+        var roles = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Roles");
+        await cut.InvokeAsync(() => roles.Instance.SelectedValuesChanged.InvokeAsync([Roles.ReadOnly]));
+
+        cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Save").Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            var emailField = cut.FindAll(".mud-dialog .mud-input-control").First(f => f.TextContent.Contains("Email", StringComparison.Ordinal));
+            Assert.Contains("already exists", emailField.TextContent);
+        }, Wait);
+    }
+
+    [Fact]
+    public async Task Edit_DeactivatingYourself_ShowsTheRuleInTheDialog()
+    {
+        SignInAs(await Db.RootAsync());
+        var cut = RenderUsers();
+
+        RowOf(cut, TestDatabase.AdminEmail).QuerySelector("button[aria-label=Edit]")!.Click();
+        cut.WaitForElement(".mud-dialog", Wait);
+        var status = cut.FindComponent<MudSelect<UserStatus>>();
+        await cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync(UserStatus.Inactive));
+        cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Save").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("cannot deactivate your own account", cut.Find("[data-testid=dialog-error]").TextContent), Wait);
+    }
+
+    [Fact]
+    public async Task Delete_AfterConfirming_RemovesTheRow()
+    {
+        SignInAs(await Db.RootAsync());
+        var cut = RenderUsers();
+
+        RowOf(cut, _readOnly.Email).QuerySelector("button[aria-label=Delete]")!.Click();
+        var dialog = cut.WaitForElement(".mud-dialog", Wait);
+        Assert.Contains($"Delete user {_readOnly.Email}? This cannot be undone.", dialog.TextContent);
+        cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Delete").Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Empty(cut.FindAll(".mud-dialog"));
+            Assert.DoesNotContain(cut.FindAll("td.users-email"), td => td.TextContent.Trim() == _readOnly.Email);
+        }, Wait);
+    }
+
     private IRenderedComponent<ContainerFragment> RenderUsers()
     {
         var cut = RenderWithProviders<UsersPage>();

@@ -51,7 +51,16 @@ public sealed partial class UsersPage
             Role = _role == AllRoles ? null : _role,
             Status = _status,
         };
-        var result = await Users.ListAsync(_actor!, query, ct);
+        Result<PagedResult<UserDto>> result;
+        try
+        {
+            result = await Users.ListAsync(_actor!, query, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The grid cancels a load when a newer one starts (fast typing in Search); that one fills the rows.
+            return new GridData<UserDto> { Items = [], TotalItems = 0 };
+        }
         if (!result.IsSuccess)
         {
             Snackbar.Add(result.Error!.Detail, Severity.Error);
