@@ -74,6 +74,7 @@ public sealed class UsersPageTests : PortalBunitContext
 
         Assert.Null(CreateButton(cut));
         Assert.Empty(cut.FindAll("tbody button[aria-label]"));
+        Assert.DoesNotContain(cut.FindAll("th"), th => th.TextContent.Trim().StartsWith("Actions", StringComparison.Ordinal));
         Assert.Empty(ActionsOf(RowOf(cut, _admin.Email)));
     }
 

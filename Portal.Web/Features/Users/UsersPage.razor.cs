@@ -32,6 +32,9 @@ public sealed partial class UsersPage
 
     private bool CanEdit => _actor?.Can(Permission.UsersEdit) == true;
 
+    // A read-only viewer gets no Actions column rather than an empty one.
+    private bool CanActOnAnyone => CanEdit || _actor?.Can(Permission.UsersResetPassword) == true || _actor?.Can(Permission.UsersDelete) == true;
+
     // The service refuses these on oneself anyway; hiding the button avoids offering a dead end.
     private bool CanResetPassword(UserDto user) => _actor?.Can(Permission.UsersResetPassword) == true && user.Id != _actor.UserId;
 
