@@ -1,0 +1,83 @@
+using System.Security.Claims;
+using Bunit;
+using Bunit.Rendering;
+using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+using Portal.Core.Common;
+using Portal.Core.Features.Audit;
+using Portal.Core.Features.Organisation;
+using Portal.Core.Features.Users;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Tests.Support;
+
+/// <summary>
+/// bUnit for Portal pages: MudBlazor set up the way it needs to be outside a browser, the real
+/// services over an in-memory SQLite <see cref="TestDatabase"/>, and a signed-in user whose
+/// roles decide both the actor the page sees and the policies <c>AuthorizeView</c> sees.
+/// </summary>
+public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
+{
+    private BunitAuthorizationContext? _auth;
+
+    protected TestDatabase Db { get; private set; } = default!;
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        Db = await TestDatabase.CreateAsync();
+        // MudBlazor calls JS for popovers, focus and resize; none of that matters to markup assertions.
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        // The same instances the TestDatabase built, so a test can seed through Db and assert through the page.
+        // MudBlazor picks up this TimeProvider too: its debounced inputs fire only when a test advances Db.Clock.
+        Services.AddSingleton(Db.Get<TimeProvider>());
+        Services.AddSingleton(Db.Get<UserService>());
+        Services.AddSingleton(Db.Get<OrganisationService>());
+        Services.AddSingleton(Db.Get<AuditService>());
+        Services.AddSingleton(Db.Get<PasswordPolicy>());
+        Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
+        _auth = AddAuthorization();
+        // Pages read RendererInfo to tell prerendering from the live circuit. Last: it builds the
+        // renderer, after which bUnit accepts no more services.
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    }
+
+    /// <summary>Signs in as <paramref name="actor"/>: claims as the cookie sign-in issues them, and a policy per permission held.</summary>
+    protected Actor SignInAs(Actor actor, string? displayName = null)
+    {
+        var auth = _auth ?? throw new InvalidOperationException("Call InitializeAsync first.");
+        auth.SetAuthorized(actor.Email);
+        auth.SetRoles([.. actor.Roles]);
+        auth.SetPolicies([.. actor.Permissions.Select(p => p.ToString())]);
+        // After roles and policies: in bUnit 2.15 those calls rebuild the principal and drop claims set earlier.
+        auth.SetClaims(
+            new Claim(ClaimTypes.NameIdentifier, actor.UserId.ToString()),
+            new Claim(ClaimTypes.Email, actor.Email),
+            new Claim(PortalClaims.DisplayName, displayName ?? actor.Email));
+        return actor;
+    }
+
+    /// <summary>Renders a page with the providers MainLayout would give it, so popovers, dialogs and snackbars appear in the markup.</summary>
+    protected IRenderedComponent<ContainerFragment> RenderWithProviders<TPage>() where TPage : IComponent =>
+        Render(builder =>
+        {
+            builder.OpenComponent<MudPopoverProvider>(0);
+            builder.CloseComponent();
+            builder.OpenComponent<MudDialogProvider>(1);
+            builder.CloseComponent();
+            builder.OpenComponent<MudSnackbarProvider>(2);
+            builder.CloseComponent();
+            builder.OpenComponent<TPage>(3);
+            builder.CloseComponent();
+        });
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        // Components first: a grid still loading must not find its database gone.
+        await base.DisposeAsyncCore();
+        if (Db is not null) await Db.DisposeAsync();
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using Portal.Core.Common;
+using Portal.Core.Features.Users;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Users;
+
+public sealed partial class UsersPage
+{
+    private const string AllRoles = "";
+    private static readonly int[] PageSizes = [10, 25, 50, 100];
+
+    // The grid's column names map onto the service's sort keys; anything else falls back to email.
+    private static readonly Dictionary<string, string> SortKeys = new(StringComparer.Ordinal)
+    {
+        [nameof(UserDto.Email)] = "email",
+        [nameof(UserDto.DisplayName)] = "displayName",
+        [nameof(UserDto.Status)] = "status",
+        [nameof(UserDto.LastLoginAt)] = "lastLogin",
+    };
+
+    private MudDataGrid<UserDto>? _grid;
+    private Actor? _actor;
+    private string? _search;
+    private string _role = AllRoles;
+    private UserStatus? _status;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    private bool CanEdit => _actor?.Can(Permission.UsersEdit) == true;
+
+    // A read-only viewer gets no Actions column rather than an empty one.
+    private bool CanActOnAnyone => CanEdit || _actor?.Can(Permission.UsersResetPassword) == true || _actor?.Can(Permission.UsersDelete) == true;
+
+    // The service refuses these on oneself anyway; hiding the button avoids offering a dead end.
+    private bool CanResetPassword(UserDto user) => _actor?.Can(Permission.UsersResetPassword) == true && user.Id != _actor.UserId;
+
+    private bool CanDelete(UserDto user) => _actor?.Can(Permission.UsersDelete) == true && user.Id != _actor.UserId;
+
+    protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
+
+    private async Task<GridData<UserDto>> LoadAsync(GridState<UserDto> state, CancellationToken ct)
+    {
+        var sort = state.SortDefinitions.FirstOrDefault();
+        var query = new UserQuery
+        {
+            Page = state.Page + 1,
+            PageSize = state.PageSize,
+            Search = string.IsNullOrWhiteSpace(_search) ? null : _search.Trim(),
+            Sort = sort is not null && SortKeys.TryGetValue(sort.SortBy, out var key) ? (sort.Descending ? "-" : "") + key : null,
+            Role = _role == AllRoles ? null : _role,
+            Status = _status,
+        };
+        Result<PagedResult<UserDto>> result;
+        try
+        {
+            result = await Users.ListAsync(_actor!, query, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The grid cancels a load when a newer one starts (fast typing in Search); that one fills the rows.
+            return new GridData<UserDto> { Items = [], TotalItems = 0 };
+        }
+        if (!result.IsSuccess)
+        {
+            Snackbar.Add(result.Error!.Detail, Severity.Error);
+            return new GridData<UserDto> { Items = [], TotalItems = 0 };
+        }
+        return new GridData<UserDto> { Items = result.Value.Items, TotalItems = result.Value.Total };
+    }
+
+    private Task ReloadAsync() => _grid?.ReloadServerData() ?? Task.CompletedTask;
+
+    private async Task CreateAsync()
+    {
+        var parameters = new DialogParameters<UserCreateDialog> { { d => d.Actor, _actor } };
+        await ShowAndReloadAsync<UserCreateDialog>("Create user", parameters);
+    }
+
+    private async Task EditAsync(UserDto user)
+    {
+        var parameters = new DialogParameters<UserEditDialog> { { d => d.Actor, _actor }, { d => d.User, user } };
+        await ShowAndReloadAsync<UserEditDialog>("Edit user", parameters);
+    }
+
+    private async Task ResetPasswordAsync(UserDto user)
+    {
+        var parameters = new DialogParameters<UserResetPasswordDialog> { { d => d.Actor, _actor }, { d => d.User, user } };
+        await ShowAndReloadAsync<UserResetPasswordDialog>("Reset password", parameters, reload: false);
+    }
+
+    private async Task DeleteAsync(UserDto user)
+    {
+        var parameters = new DialogParameters<UserDeleteDialog> { { d => d.Actor, _actor }, { d => d.User, user } };
+        await ShowAndReloadAsync<UserDeleteDialog>("Delete user", parameters);
+    }
+
+    // Each dialog calls the service itself and shows its own errors; the page only reloads after a success.
+    private async Task ShowAndReloadAsync<TDialog>(string title, DialogParameters parameters, bool reload = true) where TDialog : IComponent
+    {
+        var options = new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseButton = true };
+        var dialog = await Dialogs.ShowAsync<TDialog>(title, parameters, options);
+        var result = await dialog.Result;
+        if (reload && result is { Canceled: false }) await ReloadAsync();
+    }
+
+    private static Color RoleColor(string role) => role switch
+    {
+        Roles.SuperAdmin => Color.Secondary,
+        Roles.Admin => Color.Primary,
+        Roles.Developer => Color.Info,
+        _ => Color.Default,
+    };
+}
