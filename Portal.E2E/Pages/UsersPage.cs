@@ -80,7 +80,8 @@ public sealed class UsersPage(IPage page)
         var dialog = Dialog("Reset password");
         await SearchAsync(email);
         await Interactive.ClickUntilVisibleAsync(RowAction(email, "Reset password"), dialog);
-        await dialog.GetByLabel("Password", new() { Exact = true }).FillAsync(newPassword);
+        await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Password", Exact = true }).FillAsync(newPassword);
+        await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Confirm password", Exact = true }).FillAsync(newPassword);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Reset password", Exact = true }).ClickAsync();
         await Expect(dialog).ToBeHiddenAsync();
     }
@@ -148,7 +149,7 @@ public sealed class UsersPage(IPage page)
     {
         await dialog.GetByLabel(label, new() { Exact = true }).ClickAsync(new() { Force = true });
         var item = page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true })
-            .Or(page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = option }))
+            .Or(page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{System.Text.RegularExpressions.Regex.Escape(option)}\\s*$") }))
             .First;
         await item.ClickAsync();
         // A multi-select stays open; Escape would close the whole dialog.
