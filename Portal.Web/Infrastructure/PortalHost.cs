@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
 using Portal.Core;
 using Portal.Core.Data;
+using Portal.Web.Features.Usage;
 
 namespace Portal.Web.Infrastructure;
 
@@ -24,6 +25,7 @@ public static class PortalHost
 
         services.AddPortalCore(connectionString);
         services.AddPortalIdentity();
+        services.AddHostedService<UsageWriterService>();
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         services.AddHttpContextAccessor();
         services.AddProblemDetails();
@@ -38,6 +40,7 @@ public static class PortalHost
 
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
+        app.UseMiddleware<UsageRecordingMiddleware>();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
