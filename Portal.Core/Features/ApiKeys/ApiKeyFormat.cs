@@ -98,7 +98,7 @@ public static class ApiKeyFormat
     }
 
     // System.IO.Hashing would be a new package for twenty lines of the standard (IEEE) CRC-32.
-    internal static uint Crc32(ReadOnlySpan<byte> data)
+    public static uint Crc32(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;
         foreach (var b in data) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);

@@ -219,8 +219,10 @@ public sealed class ApiKeyService(
         if (RequestValidation.Validate(query) is { } invalid) return invalid;
         var interval = query.Interval ?? "day";
         var step = interval == "hour" ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
-        var to = (query.To ?? clock.GetUtcNow()).ToUniversalTime();
-        var from = Align((query.From ?? to - (interval == "hour" ? TimeSpan.FromHours(24) : TimeSpan.FromDays(30))).ToUniversalTime(), step);
+        var until = (query.To ?? clock.GetUtcNow()).ToUniversalTime();
+        // Whole buckets: the one holding 'to' (exclusive) is the last, so "now" includes the running hour or day.
+        var to = Align(until.AddTicks(-1), step) + step;
+        var from = Align((query.From ?? until - (interval == "hour" ? TimeSpan.FromHours(24) : TimeSpan.FromDays(30))).ToUniversalTime(), step);
         if (from >= to) return ValidationError.For("from", "'from' must be before 'to'.");
         if (to - from > (interval == "hour" ? MaxHourlyRange : MaxDailyRange))
             return ValidationError.For("from", interval == "hour" ? "Hourly usage covers at most 31 days." : "Daily usage covers at most 366 days.");
