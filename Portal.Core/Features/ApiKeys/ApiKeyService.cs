@@ -222,7 +222,7 @@ public sealed class ApiKeyService(
         var until = (query.To ?? clock.GetUtcNow()).ToUniversalTime();
         // Whole buckets: the one holding 'to' (exclusive) is the last, so "now" includes the running hour or day.
         var to = Align(until.AddTicks(-1), step) + step;
-        var from = Align((query.From ?? until - (interval == "hour" ? TimeSpan.FromHours(24) : TimeSpan.FromDays(30))).ToUniversalTime(), step);
+        var from = query.From is { } f ? Align(f.ToUniversalTime(), step) : to - (interval == "hour" ? TimeSpan.FromHours(24) : TimeSpan.FromDays(30));
         if (from >= to) return ValidationError.For("from", "'from' must be before 'to'.");
         if (to - from > (interval == "hour" ? MaxHourlyRange : MaxDailyRange))
             return ValidationError.For("from", interval == "hour" ? "Hourly usage covers at most 31 days." : "Daily usage covers at most 366 days.");
