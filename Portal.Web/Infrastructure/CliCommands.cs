@@ -8,9 +8,15 @@ namespace Portal.Web.Infrastructure;
 /// <summary><c>dotnet run --project Portal.Web -- seed-demo</c> and friends: run through the same services, then exit.</summary>
 public static class CliCommands
 {
+    private static readonly string[] Commands = ["seed-demo", "migrate", "create-api-key"];
+
+    public static bool IsCommand(string[] args) => Commands.Contains(CommandOf(args));
+
+    private static string? CommandOf(string[] args) => args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='));
+
     public static async Task<bool> TryRunAsync(WebApplication app, string[] args)
     {
-        var command = args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='));
+        var command = CommandOf(args);
         switch (command)
         {
             case "seed-demo":

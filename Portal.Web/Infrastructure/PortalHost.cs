@@ -23,6 +23,9 @@ public static class PortalHost
         var connectionString = options.Database.ConnectionString
             ?? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "portal.db")}";
 
+        // A CLI command's stdout is its answer (create-api-key prints a key for a script to capture): logs go to stderr.
+        if (CliCommands.IsCommand(Environment.GetCommandLineArgs().Skip(1).ToArray()))
+            services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         services.AddPortalCore(connectionString);
         services.AddPortalIdentity();
         services.AddHostedService<UsageWriterService>();
