@@ -85,6 +85,25 @@ public sealed partial class ApiKeysPageTests : BunitContext, IAsyncLifetime
         Assert.Equal("deploy", Assert.Single(listed).Name);
     }
 
+    [Fact]
+    public async Task DetailsDialog_ShowsConfigurationAndUsageChart_NeverTheSecret()
+    {
+        var issued = (await _db.Get<ApiKeyService>().CreateAsync(_actor, new CreateApiKey { Name = "charted", Scopes = [Scopes.Read] })).Value;
+        Render<MudPopoverProvider>();
+        var provider = Render<MudDialogProvider>();
+        var dialogs = Services.GetRequiredService<IDialogService>();
+        await provider.InvokeAsync(() => dialogs.ShowAsync<ApiKeyDetailsDialog>("charted",
+            new DialogParameters<ApiKeyDetailsDialog> { { d => d.Actor, _actor }, { d => d.KeyId, issued.Id } }));
+
+        provider.WaitForAssertion(() =>
+        {
+            Assert.Contains("Calls per day", provider.Markup);
+            Assert.Contains(issued.Id.ToString(), provider.Markup);
+            Assert.Contains(issued.ApiKey.MaskedKey, provider.Markup);
+        });
+        Assert.DoesNotContain(issued.Key, provider.Markup);
+    }
+
     [GeneratedRegex("ptl_[0-9A-Za-z]{36}")]
     private static partial Regex KeyPattern();
 }
