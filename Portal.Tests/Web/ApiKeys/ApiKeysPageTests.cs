@@ -24,6 +24,7 @@ public sealed partial class ApiKeysPageTests : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton(_db.Get<ApiKeyService>());
+        Services.AddSingleton(_db.Get<Portal.Core.Features.Users.UserService>());
         Services.AddSingleton<TimeProvider>(_db.Clock);
         var (user, actor) = await _db.CreateUserAsync(Roles.Developer);
         _actor = actor;
