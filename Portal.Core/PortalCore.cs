@@ -3,8 +3,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Core.Data;
+using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Organisation;
+using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 
 namespace Portal.Core;
@@ -22,6 +24,10 @@ public static class PortalCore
         services.AddSingleton<UserService>();
         services.AddSingleton<OrganisationService>();
         services.AddSingleton<AuditService>();
+        services.AddSingleton<ApiKeyCache>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<UsageRecorder>();
+        services.AddSingleton<UsageWriter>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();

@@ -7,6 +7,8 @@ public sealed class PortalOptions
 
     public DatabaseOptions Database { get; set; } = new();
     public BootstrapOptions Bootstrap { get; set; } = new();
+    public ApiKeyOptions ApiKeys { get; set; } = new();
+    public UsageOptions Usage { get; set; } = new();
 }
 
 public sealed class DatabaseOptions
@@ -22,4 +24,16 @@ public sealed class BootstrapOptions
 {
     public string? AdminEmail { get; set; }
     public string? AdminPassword { get; set; }
+}
+
+public sealed class ApiKeyOptions
+{
+    /// <summary>Prefix of newly issued keys (lowercase letters or digits, then '_'), so scanners can spot leaked keys.</summary>
+    public string Prefix { get; set; } = "ptl_";
+}
+
+public sealed class UsageOptions
+{
+    /// <summary>Raw usage events older than this are deleted; hourly rollups are kept.</summary>
+    public int RetentionDays { get; set; } = 30;
 }

@@ -1,6 +1,7 @@
 using Portal.Core.Data;
 using Portal.Web.Components;
 using Portal.Web.Features.Account;
+using Portal.Web.Features.ApiKeys;
 using Portal.Web.Features.Audit;
 using Portal.Web.Features.Organisation;
 using Portal.Web.Features.Users;
@@ -20,6 +21,7 @@ app.MapMeEndpoints();
 app.MapUserEndpoints();
 app.MapOrganisationEndpoints();
 app.MapAuditEndpoints();
+app.MapApiKeyEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 

@@ -16,6 +16,14 @@ public enum Permission
     OrganisationRead,
     OrganisationWrite,
     AuditRead,
+    /// <summary>See one's own API keys.</summary>
+    ApiKeysRead,
+    /// <summary>Create, revoke, regenerate and delete one's own API keys.</summary>
+    ApiKeysWrite,
+    /// <summary>See every user's API keys.</summary>
+    ApiKeysReadAll,
+    /// <summary>Create keys for other users; revoke, regenerate or delete anyone's key.</summary>
+    ApiKeysManageAll,
 }
 
 public static class Permissions
@@ -28,12 +36,17 @@ public static class Permissions
             {
                 Permission.Self, Permission.UsersRead, Permission.UsersEdit,
                 Permission.OrganisationRead, Permission.OrganisationWrite, Permission.AuditRead,
+                Permission.ApiKeysRead, Permission.ApiKeysWrite, Permission.ApiKeysReadAll, Permission.ApiKeysManageAll,
             },
             [Roles.ReadOnly] = new HashSet<Permission>
             {
                 Permission.Self, Permission.UsersRead, Permission.OrganisationRead, Permission.AuditRead,
+                Permission.ApiKeysRead, Permission.ApiKeysReadAll,
             },
-            [Roles.Developer] = new HashSet<Permission> { Permission.Self, Permission.OrganisationRead },
+            [Roles.Developer] = new HashSet<Permission>
+            {
+                Permission.Self, Permission.OrganisationRead, Permission.ApiKeysRead, Permission.ApiKeysWrite,
+            },
         };
 
     /// <summary>Scope <c>read</c> covers looking, <c>write</c> changes, <c>admin</c> user management and other admin-only actions.</summary>
@@ -43,12 +56,13 @@ public static class Permissions
             [Scopes.Read] = new HashSet<Permission>
             {
                 Permission.Self, Permission.UsersRead, Permission.OrganisationRead, Permission.AuditRead,
+                Permission.ApiKeysRead, Permission.ApiKeysReadAll,
             },
-            [Scopes.Write] = new HashSet<Permission> { Permission.Self },
+            [Scopes.Write] = new HashSet<Permission> { Permission.Self, Permission.ApiKeysWrite },
             [Scopes.Admin] = new HashSet<Permission>
             {
                 Permission.Self, Permission.UsersCreate, Permission.UsersEdit, Permission.UsersResetPassword,
-                Permission.UsersDelete, Permission.OrganisationWrite,
+                Permission.UsersDelete, Permission.OrganisationWrite, Permission.ApiKeysManageAll,
             },
         };
 

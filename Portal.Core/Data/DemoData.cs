@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
+using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Organisation;
+using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 
 namespace Portal.Core.Data;
@@ -9,7 +11,7 @@ namespace Portal.Core.Data;
 /// Fills a fresh database with a believable organisation so a new user sees a living portal.
 /// Every demo user gets the same freshly generated password, printed once by the caller.
 /// </summary>
-public sealed class DemoData(IDbContextFactory<PortalDbContext> dbFactory, UserService users, OrganisationService organisation, TimeProvider clock)
+public sealed class DemoData(IDbContextFactory<PortalDbContext> dbFactory, UserService users, OrganisationService organisation, ApiKeyService apiKeys, TimeProvider clock)
 {
     public const string DemoDomain = "demo.portal.test";
 
@@ -61,6 +63,8 @@ public sealed class DemoData(IDbContextFactory<PortalDbContext> dbFactory, UserS
             if (result.IsSuccess) created.Add(result.Value.Id);
         }
 
+        await SeedApiKeysAsync(created, ct);
+
         // A lived-in history: most people have signed in at some point, a few are inactive.
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -76,5 +80,69 @@ public sealed class DemoData(IDbContextFactory<PortalDbContext> dbFactory, UserS
             await db.SaveChangesAsync(ct);
         }
         return new Seeded(created.Count, password);
+    }
+
+    private static readonly string[] KeyNames = ["ci-pipeline", "reporting", "local-dev", "billing-sync", "monitoring"];
+
+    /// <summary>
+    /// Keys in every state (active, expiring, expired, revoked, in a regeneration grace period) through the service,
+    /// then 30 days of hourly usage inserted directly in bulk: going through the usage queue would be needlessly slow.
+    /// </summary>
+    private async Task SeedApiKeysAsync(IReadOnlyList<Guid> userIds, CancellationToken ct)
+    {
+        var random = new Random(7);
+        var now = clock.GetUtcNow();
+        var issued = new List<(ApiKeyDto Key, int Index)>();
+        foreach (var (userId, u) in userIds.Take(24).Select((id, i) => (id, i)))
+        {
+            var user = (await users.GetAsync(Actor.System, userId, ct)).Value;
+            var allowed = ApiKeyService.ScopesAllowedFor(user.Roles);
+            for (var k = 0; k < 1 + u % 3; k++)
+            {
+                var scopes = allowed.Take(1 + random.Next(allowed.Count)).ToList();
+                var result = await apiKeys.CreateAsync(Actor.System, new CreateApiKey
+                {
+                    Name = KeyNames[(u + k) % KeyNames.Length],
+                    Description = $"{KeyNames[(u + k) % KeyNames.Length].Replace('-', ' ')} for {user.DisplayName}",
+                    Scopes = scopes,
+                    ExpiresAt = (u + k) % 4 == 0 ? null : now.AddDays(random.Next(5, 365)),
+                    OwnerId = userId,
+                }, ct);
+                if (result.IsSuccess) issued.Add((result.Value.ApiKey, issued.Count));
+            }
+        }
+        foreach (var (key, i) in issued)
+        {
+            if (i % 7 == 3) await apiKeys.RevokeAsync(Actor.System, key.Id, ct);
+            else if (i % 9 == 5) await apiKeys.RegenerateAsync(Actor.System, key.Id, new RegenerateApiKey { GracePeriodMinutes = 24 * 60 }, ct);
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        var ids = issued.Select(k => k.Key.Id).ToList();
+        var keys = await db.ApiKeys.AsTracking().Where(k => ids.Contains(k.Id)).ToListAsync(ct);
+        var thisHour = UsageWriter.HourOf(now);
+        foreach (var (key, i) in keys.Select((k, i) => (k, i)))
+        {
+            key.CreatedAt = now.AddDays(-random.Next(31, 200));
+            // Every fifth key ran out last week.
+            if (i % 5 == 2 && key.RevokedAt is null) key.ExpiresAt = now.AddDays(-random.Next(1, 7));
+            if (key.RevokedAt is not null) key.RevokedAt = now.AddDays(-random.Next(1, 20));
+            var stopsAt = key.RevokedAt ?? (key.ExpiresAt < now ? key.ExpiresAt : now);
+            var busy = random.Next(5, 120);
+            DateTimeOffset? lastUsed = null;
+            for (var hour = thisHour.AddDays(-30); hour <= thisHour && hour < stopsAt; hour = hour.AddHours(1))
+            {
+                // Office hours are busier; some hours are quiet.
+                var load = hour.Hour is >= 8 and <= 18 ? busy : busy / 6;
+                var count = random.Next(0, load + 1);
+                if (count == 0) continue;
+                db.UsageRollups.Add(new UsageRollup { KeyId = key.Id, HourStart = hour, Count = count, Errors = random.Next(0, count / 20 + 1) });
+                lastUsed = hour.AddMinutes(random.Next(60));
+            }
+            key.LastUsedAt = lastUsed > now ? now : lastUsed;
+            db.Entry(key).State = EntityState.Modified;
+        }
+        await db.SaveChangesAsync(ct);
     }
 }

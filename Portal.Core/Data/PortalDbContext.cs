@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Organisation;
+using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 
 namespace Portal.Core.Data;
@@ -11,6 +13,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 {
     public DbSet<OrganisationProfile> Organisation => Set<OrganisationProfile>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
+    public DbSet<UsageRollup> UsageRollups => Set<UsageRollup>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

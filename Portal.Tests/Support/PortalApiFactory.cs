@@ -9,14 +9,16 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Portal.Core.Common;
+using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Users;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Tests.Support;
 
 /// <summary>
-/// The whole web app over a private in-memory SQLite database. Until API keys exist, calls authenticate
-/// through <see cref="TestAuthHandler"/> standing in for the API-key scheme: headers name the user and scopes.
+/// The whole web app over a private in-memory SQLite database. Calls authenticate with real API keys issued by
+/// the service (<see cref="ClientWithKeyAsync"/>); older tests may still name a user and scopes in test headers
+/// (<see cref="ClientAsAsync"/>), which <see cref="TestAuthHandler"/> honours before falling back to the real handler.
 /// </summary>
 public sealed class PortalApiFactory : WebApplicationFactory<Program>
 {
@@ -101,6 +103,41 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>A new user of <paramref name="role"/> and a real key for them with <paramref name="scopes"/> (default: all their roles allow).</summary>
+    public async Task<(HttpClient Client, UserDto User, ApiKeyIssued Key)> ClientWithKeyAsync(string role, params string[] scopes)
+    {
+        var created = await Get<UserService>().CreateAsync(Actor.System, new CreateUser
+        {
+            Email = $"{role}-{Guid.NewGuid():N}@portal.test",
+            DisplayName = $"Test {role}",
+            Password = "Passw0rd!",
+            Roles = [role],
+        });
+        var user = created.Value;
+        var key = await IssueKeyAsync(user.Id, scopes.Length == 0 ? ApiKeyService.ScopesAllowedFor([role]) : scopes);
+        return (ClientWithKey(key.Key), user, key);
+    }
+
+    public async Task<ApiKeyIssued> IssueKeyAsync(Guid ownerId, IReadOnlyList<string> scopes, string? name = null)
+    {
+        var issued = await Get<ApiKeyService>().CreateAsync(Actor.System, new CreateApiKey
+        {
+            Name = name ?? $"test-{Guid.NewGuid():N}",
+            Scopes = [.. scopes],
+            OwnerId = ownerId,
+        });
+        return issued.IsSuccess ? issued.Value : throw new InvalidOperationException($"Could not issue a test key: {issued.Error}");
+    }
+
+    /// <summary>A client sending <paramref name="key"/> as <c>Authorization: Bearer</c>, or as <c>X-Api-Key</c>.</summary>
+    public HttpClient ClientWithKey(string key, bool asHeader = false)
+    {
+        var client = AnonymousClient();
+        if (asHeader) client.DefaultRequestHeaders.Add(ApiKeyDefaults.HeaderName, key);
+        else client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
     public HttpClient AnonymousClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     protected override void Dispose(bool disposing)
@@ -110,12 +147,15 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>Stands in for the API-key handler: same challenge and forbid answers, identity from test headers.</summary>
+/// <summary>
+/// Identity from test headers when they are present; otherwise, and for challenge and forbid, the real API-key handler.
+/// </summary>
 public sealed class TestAuthHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     Microsoft.Extensions.Logging.ILoggerFactory logger,
     UrlEncoder encoder,
-    Microsoft.AspNetCore.Http.IProblemDetailsService problemDetails)
+    Microsoft.AspNetCore.Http.IProblemDetailsService problemDetails,
+    ApiKeyService keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string UserHeader = "X-Test-User";
@@ -123,12 +163,15 @@ public sealed class TestAuthHandler(
     public const string RolesHeader = "X-Test-Roles";
     public const string ScopesHeader = "X-Test-Scopes";
 
-    private readonly ApiKeyAuthenticationHandler _real = new(options, logger, encoder, problemDetails);
+    private readonly ApiKeyAuthenticationHandler _real = new(options, logger, encoder, problemDetails, keys);
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(UserHeader, out var userId))
-            return Task.FromResult(AuthenticateResult.NoResult());
+        {
+            await _real.InitializeAsync(Scheme, Context);
+            return await _real.AuthenticateAsync();
+        }
         var claims = new List<Claim>
         {
             new(ClaimTypes.NameIdentifier, userId.ToString()),
@@ -138,7 +181,7 @@ public sealed class TestAuthHandler(
         claims.AddRange(Split(RolesHeader).Select(r => new Claim(ClaimTypes.Role, r)));
         claims.AddRange(Split(ScopesHeader).Select(s => new Claim(PortalClaims.Scope, s)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 
     private IEnumerable<string> Split(string header) =>

@@ -1,7 +1,9 @@
+using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Portal.Core.Features.ApiKeys;
 
 namespace Portal.Web.Infrastructure;
 
@@ -19,15 +21,29 @@ public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IProblemDetailsService problemDetails)
+    IProblemDetailsService problemDetails,
+    ApiKeyService keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var presented = ReadKey(Request);
-        if (presented is null) return Task.FromResult(AuthenticateResult.NoResult());
-        // Key issuing and lookup arrive with the API keys feature; until then no presented key is valid.
-        return Task.FromResult(AuthenticateResult.Fail("Invalid API key."));
+        if (presented is null) return AuthenticateResult.NoResult();
+        var check = await keys.AuthenticateAsync(presented, Context.RequestAborted);
+        // The failure message is logged by the framework: it names the reason, never the presented key.
+        if (!check.IsValid) return AuthenticateResult.Fail($"API key refused: {check.Code}.");
+        var identity = check.Identity!;
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.NameIdentifier, identity.UserId.ToString()),
+            new(ClaimTypes.Email, identity.Email),
+            new(ClaimTypes.Name, identity.Email),
+            new(PortalClaims.KeyId, identity.KeyId.ToString()),
+        };
+        claims.AddRange(identity.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
+        claims.AddRange(identity.Scopes.Select(s => new Claim(PortalClaims.Scope, s)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 
     internal static string? ReadKey(HttpRequest request)

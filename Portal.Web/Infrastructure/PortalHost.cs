@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
 using Portal.Core;
 using Portal.Core.Data;
+using Portal.Web.Features.Usage;
 
 namespace Portal.Web.Infrastructure;
 
@@ -22,8 +23,12 @@ public static class PortalHost
         var connectionString = options.Database.ConnectionString
             ?? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "portal.db")}";
 
+        // A CLI command's stdout is its answer (create-api-key prints a key for a script to capture): logs go to stderr.
+        if (CliCommands.IsCommand(Environment.GetCommandLineArgs().Skip(1).ToArray()))
+            services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         services.AddPortalCore(connectionString);
         services.AddPortalIdentity();
+        services.AddHostedService<UsageWriterService>();
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitClient>();
@@ -39,6 +44,7 @@ public static class PortalHost
 
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
+        app.UseMiddleware<UsageRecordingMiddleware>();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseExceptionHandler();
         app.UseApiBodyLimit(MaxRequestBodyBytes);

@@ -41,10 +41,15 @@ public static class AuditActions
     public const string UserPasswordReset = "user.password-reset";
     public const string UserDeleted = "user.deleted";
     public const string OrganisationUpdated = "organisation.updated";
+    public const string ApiKeyCreated = "api-key.created";
+    public const string ApiKeyRevoked = "api-key.revoked";
+    public const string ApiKeyRegenerated = "api-key.regenerated";
+    public const string ApiKeyDeleted = "api-key.deleted";
 
     public static readonly IReadOnlyList<string> All =
     [
         SignInSucceeded, SignInFailed, SignInLockedOut, SignedOut, UserCreated, UserUpdated,
         UserPasswordReset, UserDeleted, OrganisationUpdated,
+        ApiKeyCreated, ApiKeyRevoked, ApiKeyRegenerated, ApiKeyDeleted,
     ];
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 
 namespace Portal.Core.Features.Users;
@@ -11,7 +12,8 @@ public sealed class UserService(
     IPasswordHasher<PortalUser> passwordHasher,
     ILookupNormalizer normalizer,
     PasswordPolicy passwordPolicy,
-    TimeProvider clock)
+    TimeProvider clock,
+    ApiKeyCache keyCache)
 {
     public async Task<Result<PagedResult<UserDto>>> ListAsync(Actor actor, UserQuery query, CancellationToken ct = default)
     {
@@ -162,6 +164,8 @@ public sealed class UserService(
         {
             db.Audit.Add(AuditEntry.For(actor, AuditActions.UserUpdated, now, "user", id.ToString(), user.Email, string.Join("; ", changes)));
             await db.SaveChangesAsync(ct);
+            // Keys act with their owner's roles and status: the next call must see the change.
+            if (rolesChanged || statusChanged) keyCache.InvalidateOwner(id);
         }
         return ToDto(user, newRoles, now);
     }
@@ -199,6 +203,7 @@ public sealed class UserService(
         db.Users.Remove(user);
         db.Audit.Add(AuditEntry.For(actor, AuditActions.UserDeleted, clock.GetUtcNow(), "user", id.ToString(), user.Email));
         await db.SaveChangesAsync(ct);
+        keyCache.InvalidateOwner(id);
         return Unit.Value;
     }
 

@@ -1,0 +1,338 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Portal.Core.Common;
+using Portal.Core.Data;
+using Portal.Core.Features.Audit;
+using Portal.Core.Features.Users;
+
+namespace Portal.Core.Features.ApiKeys;
+
+/// <summary>
+/// Personal API keys: issuing (the secret is returned once and only its hash is kept), listing, revoking,
+/// regenerating, deleting, usage, and the check behind every key-authenticated request.
+/// </summary>
+public sealed class ApiKeyService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    ApiKeyCache cache,
+    IOptions<PortalOptions> options,
+    TimeProvider clock)
+{
+    private static readonly TimeSpan MaxHourlyRange = TimeSpan.FromDays(31);
+    private static readonly TimeSpan MaxDailyRange = TimeSpan.FromDays(366);
+
+    private long _databaseLookups;
+
+    /// <summary>How many key checks went to the database (the rest were refused by format or answered by the cache).</summary>
+    public long DatabaseLookups => Interlocked.Read(ref _databaseLookups);
+
+    public async Task<Result<PagedResult<ApiKeyDto>>> ListAsync(Actor actor, ApiKeyQuery query, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApiKeysRead)) return Errors.Forbidden;
+        if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+
+        var keys = Visible(db, actor);
+        if (query.OwnerId is { } ownerId) keys = keys.Where(k => k.OwnerUserId == ownerId);
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var term = query.Search.Trim().ToLower();
+            keys = keys.Where(k => k.Name.ToLower().Contains(term) || (k.Description != null && k.Description.ToLower().Contains(term)));
+        }
+        keys = query.Status switch
+        {
+            ApiKeyStatus.Revoked => keys.Where(k => k.RevokedAt != null),
+            ApiKeyStatus.Expired => keys.Where(k => k.RevokedAt == null && k.ExpiresAt != null && k.ExpiresAt <= now),
+            ApiKeyStatus.Active => keys.Where(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now)),
+            _ => keys,
+        };
+        keys = (query.Sort ?? "-createdAt") switch
+        {
+            "name" => keys.OrderBy(k => k.Name).ThenBy(k => k.Id),
+            "-name" => keys.OrderByDescending(k => k.Name).ThenBy(k => k.Id),
+            "createdAt" => keys.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id),
+            "lastUsed" => keys.OrderBy(k => k.LastUsedAt).ThenBy(k => k.Id),
+            "-lastUsed" => keys.OrderByDescending(k => k.LastUsedAt).ThenBy(k => k.Id),
+            "expiresAt" => keys.OrderBy(k => k.ExpiresAt == null).ThenBy(k => k.ExpiresAt).ThenBy(k => k.Id),
+            "-expiresAt" => keys.OrderByDescending(k => k.ExpiresAt == null).ThenByDescending(k => k.ExpiresAt).ThenBy(k => k.Id),
+            _ => keys.OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id),
+        };
+
+        var page = await keys.ToPageAsync(query, ct);
+        var emails = await OwnerEmailsAsync(db, page.Items, ct);
+        return new PagedResult<ApiKeyDto>(
+            page.Items.Select(k => ToDto(k, emails, now)).ToList(), page.Page, page.PageSize, page.Total);
+    }
+
+    public async Task<Result<ApiKeyDto>> GetAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApiKeysRead)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var key = await Visible(db, actor).FirstOrDefaultAsync(k => k.Id == id, ct);
+        if (key is null) return Errors.NotFound;
+        return ToDto(key, await OwnerEmailsAsync(db, [key], ct), clock.GetUtcNow());
+    }
+
+    /// <summary>The four cards of the API Keys page, counted by the database over the keys the actor may see.</summary>
+    public async Task<Result<ApiKeyMetrics>> MetricsAsync(Actor actor, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApiKeysRead)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+        var startOfDay = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var keys = Visible(db, actor);
+
+        var counts = await keys.GroupBy(_ => 1).Select(g => new
+        {
+            Total = g.Count(),
+            Revoked = g.Count(k => k.RevokedAt != null),
+            Expired = g.Count(k => k.RevokedAt == null && k.ExpiresAt != null && k.ExpiresAt <= now),
+        }).FirstOrDefaultAsync(ct);
+        var callsToday = await db.UsageRollups
+            .Where(r => r.HourStart >= startOfDay && keys.Any(k => k.Id == r.KeyId))
+            .SumAsync(r => (long?)r.Count, ct) ?? 0;
+        if (counts is null) return new ApiKeyMetrics(0, 0, 0, 0, callsToday);
+        return new ApiKeyMetrics(counts.Total, counts.Total - counts.Revoked - counts.Expired, counts.Expired, counts.Revoked, callsToday);
+    }
+
+    public async Task<Result<ApiKeyIssued>> CreateAsync(Actor actor, CreateApiKey request, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApiKeysWrite)) return Errors.Forbidden;
+        var now = clock.GetUtcNow();
+        var errors = RequestValidation.Validate(request)?.Errors.ToDictionary() ?? [];
+        var scopes = request.Scopes.Select(s => s.Trim()).Distinct().ToList();
+        if (!errors.ContainsKey("scopes") && scopes.FirstOrDefault(s => !Scopes.All.Contains(s)) is { } unknown)
+            errors["scopes"] = [$"Unknown scope '{unknown}'. Scopes are {string.Join(", ", Scopes.All)}."];
+        if (request.ExpiresAt is { } expires && expires <= now)
+            errors["expiresAt"] = ["The expiry must be in the future."];
+        var ownerId = request.OwnerId ?? actor.UserId;
+        if (ownerId == Guid.Empty) errors["ownerId"] = ["Choose the user who owns the key."];
+        if (errors.Count > 0) return new ValidationError(errors);
+        if (ownerId != actor.UserId && !actor.Can(Permission.ApiKeysManageAll)) return Errors.Forbidden;
+        // A key may not mint a key stronger than itself.
+        if (actor.Scopes is { } callerScopes && scopes.FirstOrDefault(s => !callerScopes.Contains(s)) is { } beyond)
+            return new ForbiddenError($"This key has no '{beyond}' scope, so it cannot give one to a new key.");
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status }).FirstOrDefaultAsync(ct);
+        if (owner is null) return request.OwnerId is null ? Errors.NotFound : ValidationError.For("ownerId", "There is no such user.");
+        if (owner.Status != UserStatus.Active) return new ConflictError("The owner is inactive: their keys would not work.");
+        var ownerRoles = await RolesOfAsync(db, ownerId, ct);
+        if (scopes.FirstOrDefault(s => !ScopeAllowedFor(s, ownerRoles)) is { } tooMuch)
+            return ValidationError.For("scopes", $"The '{tooMuch}' scope is more than the owner's roles ({string.Join(", ", ownerRoles)}) allow.");
+
+        var name = request.Name.Trim();
+        if (await db.ApiKeys.AnyAsync(k => k.OwnerUserId == ownerId && k.Name == name, ct)) return new DuplicateKeyName(name);
+
+        var secret = ApiKeyFormat.Generate(options.Value.ApiKeys.Prefix);
+        var key = new ApiKey
+        {
+            OwnerUserId = ownerId,
+            Name = name,
+            Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description.Trim(),
+            Scopes = string.Join(',', Scopes.All.Where(scopes.Contains)),
+            Hash = secret.Hash,
+            Start = secret.Start,
+            Last4 = secret.Last4,
+            CreatedAt = now,
+            CreatedBy = actor.UserId == Guid.Empty ? null : actor.UserId,
+            ExpiresAt = request.ExpiresAt?.ToUniversalTime(),
+        };
+        db.ApiKeys.Add(key);
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApiKeyCreated, now, "api-key", key.Id.ToString(), name,
+            $"owner: {owner.Email}; scopes: {key.Scopes}; expires: {key.ExpiresAt?.ToString("O") ?? "never"}"));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two creates raced past the check above; the unique index decided.
+            await using var check = await dbFactory.CreateDbContextAsync(ct);
+            if (await check.ApiKeys.AnyAsync(k => k.OwnerUserId == ownerId && k.Name == name, ct)) return new DuplicateKeyName(name);
+            throw;
+        }
+        return new ApiKeyIssued(ToDto(key, new Dictionary<Guid, string> { [ownerId] = owner.Email! }, now), secret.Key);
+    }
+
+    /// <summary>Idempotent: revoking a revoked key succeeds and changes nothing. A revoked key is never reactivated.</summary>
+    public async Task<Result<Unit>> RevokeAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApiKeysWrite)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var key = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(k => k.Id == id, ct);
+        if (key is null) return Errors.NotFound;
+        if (!MayChange(actor, key)) return Errors.Forbidden;
+        if (key.RevokedAt is not null) return Unit.Value;
+
+        var now = clock.GetUtcNow();
+        key.RevokedAt = now;
+        key.PreviousHash = null;
+        key.PreviousHashExpiresAt = null;
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApiKeyRevoked, now, "api-key", id.ToString(), key.Name));
+        await db.SaveChangesAsync(ct);
+        cache.InvalidateKey(id);
+        return Unit.Value;
+    }
+
+    /// <summary>A new secret for the same key (id, name, scopes, expiry). The old secret stops now or after the grace period.</summary>
+    public async Task<Result<ApiKeyIssued>> RegenerateAsync(Actor actor, Guid id, RegenerateApiKey request, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApiKeysWrite)) return Errors.Forbidden;
+        if (RequestValidation.Validate(request) is { } invalid) return invalid;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var key = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(k => k.Id == id, ct);
+        if (key is null) return Errors.NotFound;
+        if (!MayChange(actor, key)) return Errors.Forbidden;
+        var now = clock.GetUtcNow();
+        if (key.StatusAt(now) is not ApiKeyStatus.Active and var status) return new KeyNotActive(status);
+
+        var grace = request.GracePeriodMinutes is > 0 and var minutes ? now.AddMinutes(minutes) : (DateTimeOffset?)null;
+        var secret = ApiKeyFormat.Generate(options.Value.ApiKeys.Prefix);
+        key.Rotate(secret, grace);
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApiKeyRegenerated, now, "api-key", id.ToString(), key.Name,
+            grace is null ? "old secret stopped at once" : $"old secret valid until {grace:O}"));
+        await db.SaveChangesAsync(ct);
+        cache.InvalidateKey(id);
+        return new ApiKeyIssued(ToDto(key, await OwnerEmailsAsync(db, [key], ct), now), secret.Key);
+    }
+
+    public async Task<Result<Unit>> DeleteAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApiKeysWrite)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var key = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(k => k.Id == id, ct);
+        if (key is null) return Errors.NotFound;
+        if (!MayChange(actor, key)) return Errors.Forbidden;
+
+        db.ApiKeys.Remove(key);
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApiKeyDeleted, clock.GetUtcNow(), "api-key", id.ToString(), key.Name));
+        await db.SaveChangesAsync(ct);
+        cache.InvalidateKey(id);
+        return Unit.Value;
+    }
+
+    /// <summary>Calls per hour or day from the hourly rollups; empty buckets are included so charts need no gap filling.</summary>
+    public async Task<Result<ApiKeyUsage>> UsageAsync(Actor actor, Guid id, UsageQuery query, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApiKeysRead)) return Errors.Forbidden;
+        if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        var interval = query.Interval ?? "day";
+        var step = interval == "hour" ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        var until = (query.To ?? clock.GetUtcNow()).ToUniversalTime();
+        // Whole buckets: the one holding 'to' (exclusive) is the last, so "now" includes the running hour or day.
+        var to = Align(until.AddTicks(-1), step) + step;
+        var from = query.From is { } f ? Align(f.ToUniversalTime(), step) : to - (interval == "hour" ? TimeSpan.FromHours(24) : TimeSpan.FromDays(30));
+        if (from >= to) return ValidationError.For("from", "'from' must be before 'to'.");
+        if (to - from > (interval == "hour" ? MaxHourlyRange : MaxDailyRange))
+            return ValidationError.For("from", interval == "hour" ? "Hourly usage covers at most 31 days." : "Daily usage covers at most 366 days.");
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await Visible(db, actor).AnyAsync(k => k.Id == id, ct)) return Errors.NotFound;
+        var rollups = await db.UsageRollups.AsNoTracking()
+            .Where(r => r.KeyId == id && r.HourStart >= from && r.HourStart < to)
+            .Select(r => new { r.HourStart, r.Count, r.Errors })
+            .ToListAsync(ct);
+        var byBucket = rollups.GroupBy(r => Align(r.HourStart, step)).ToDictionary(g => g.Key, g => (Count: g.Sum(r => r.Count), Errors: g.Sum(r => r.Errors)));
+        var buckets = new List<UsageBucket>();
+        for (var start = from; start < to; start += step)
+        {
+            var (count, errors) = byBucket.GetValueOrDefault(start);
+            buckets.Add(new UsageBucket(start, count, errors));
+        }
+        return new ApiKeyUsage(id, from, to, interval, buckets, buckets.Sum(b => b.Count), buckets.Sum(b => b.Errors));
+    }
+
+    /// <summary>
+    /// The check behind every key-authenticated request: shape and checksum first (no database), then the cache,
+    /// then one query by hash. Refuses revoked, expired and replaced secrets and keys of inactive owners.
+    /// </summary>
+    public async Task<KeyCheck> AuthenticateAsync(string presentedKey, CancellationToken ct = default)
+    {
+        if (!ApiKeyFormat.IsWellFormed(presentedKey)) return new KeyCheck(KeyCheckCode.Malformed, null);
+        var hash = ApiKeyFormat.Hash(presentedKey);
+        var now = clock.GetUtcNow();
+
+        if (cache.Find(hash) is { } cached && ApiKeyFormat.HashesEqual(cached.Hash, hash))
+            return cached.ValidUntil is { } until && until <= now
+                ? new KeyCheck(KeyCheckCode.Expired, null)
+                : new KeyCheck(KeyCheckCode.Valid, cached.Identity);
+
+        var generation = cache.Generation;
+        Interlocked.Increment(ref _databaseLookups);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var key = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.Hash == hash || k.PreviousHash == hash)
+            .Select(k => new { k.Id, k.Hash, k.OwnerUserId, k.Scopes, k.ExpiresAt, k.RevokedAt, k.PreviousHashExpiresAt })
+            .FirstOrDefaultAsync(ct);
+        if (key is null) return new KeyCheck(KeyCheckCode.NotFound, null);
+        var viaPreviousSecret = !ApiKeyFormat.HashesEqual(key.Hash, hash);
+        if (viaPreviousSecret && !(key.PreviousHashExpiresAt > now)) return new KeyCheck(KeyCheckCode.NotFound, null);
+        if (key.RevokedAt is not null) return new KeyCheck(KeyCheckCode.Revoked, null);
+        if (key.ExpiresAt <= now) return new KeyCheck(KeyCheckCode.Expired, null);
+        // Application credentials are for API products, not for the portal's own REST API.
+        if (key.OwnerUserId is not { } ownerId) return new KeyCheck(KeyCheckCode.Disabled, null);
+
+        var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status }).FirstOrDefaultAsync(ct);
+        if (owner is null || owner.Status != UserStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null);
+        var roles = await RolesOfAsync(db, ownerId, ct);
+
+        var identity = new KeyIdentity(key.Id, ownerId, owner.Email ?? "", roles, key.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries));
+        var validUntil = viaPreviousSecret ? Earliest(key.ExpiresAt, key.PreviousHashExpiresAt) : key.ExpiresAt;
+        cache.Store(new ApiKeyCache.Entry(hash, identity, validUntil, now), generation);
+        return new KeyCheck(KeyCheckCode.Valid, identity);
+    }
+
+    /// <summary>
+    /// A scope is allowed when the owner's roles grant at least one of the permissions it stands for (beyond
+    /// reading one's own profile): a read-only user gets no <c>write</c>, a developer no <c>admin</c>.
+    /// </summary>
+    public static bool ScopeAllowedFor(string scope, IEnumerable<string> roles)
+    {
+        if (!Permissions.ByScope.TryGetValue(scope, out var granted)) return false;
+        var fromRoles = Permissions.ForRoles(roles);
+        return granted.Any(p => p != Permission.Self && fromRoles.Contains(p));
+    }
+
+    public static IReadOnlyList<string> ScopesAllowedFor(IEnumerable<string> roles)
+    {
+        var list = roles.ToList();
+        return [.. Scopes.All.Where(s => ScopeAllowedFor(s, list))];
+    }
+
+    private static IQueryable<ApiKey> Visible(PortalDbContext db, Actor actor)
+    {
+        var keys = db.ApiKeys.AsNoTracking().Where(k => k.ApplicationId == null && k.OwnerUserId != null);
+        return actor.Can(Permission.ApiKeysReadAll) ? keys : keys.Where(k => k.OwnerUserId == actor.UserId);
+    }
+
+    private static bool MayChange(Actor actor, ApiKey key) =>
+        key.OwnerUserId == actor.UserId ? actor.Can(Permission.ApiKeysWrite) : actor.Can(Permission.ApiKeysManageAll);
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : a < b ? a : b;
+
+    private static DateTimeOffset Align(DateTimeOffset at, TimeSpan step)
+    {
+        var utc = at.ToUniversalTime();
+        return new DateTimeOffset(utc.UtcTicks - utc.UtcTicks % step.Ticks, TimeSpan.Zero);
+    }
+
+    private static async Task<Dictionary<Guid, string>> OwnerEmailsAsync(PortalDbContext db, IReadOnlyList<ApiKey> keys, CancellationToken ct)
+    {
+        var ids = keys.Where(k => k.OwnerUserId is not null).Select(k => k.OwnerUserId!.Value).Distinct().ToList();
+        return await db.Users.Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? "", ct);
+    }
+
+    private static async Task<List<string>> RolesOfAsync(PortalDbContext db, Guid userId, CancellationToken ct) =>
+        await (from ur in db.UserRoles
+               join r in db.Roles on ur.RoleId equals r.Id
+               where ur.UserId == userId
+               select r.Name!).ToListAsync(ct);
+
+    private static ApiKeyDto ToDto(ApiKey k, IReadOnlyDictionary<Guid, string> emails, DateTimeOffset now) => new(
+        k.Id, k.Name, k.Description, ApiKeyFormat.Mask(k.Start, k.Last4), k.ScopeList, k.OwnerUserId,
+        k.OwnerUserId is { } owner ? emails.GetValueOrDefault(owner) : null, k.ApplicationId, k.StatusAt(now),
+        k.CreatedAt, k.ExpiresAt, k.LastUsedAt, k.RevokedAt,
+        k.PreviousHashExpiresAt > now ? k.PreviousHashExpiresAt : null);
+}

@@ -1,0 +1,26 @@
+namespace Portal.Core.Features.Usage;
+
+/// <summary>One authenticated API call. Raw events are kept for the retention period; rollups stay.</summary>
+public sealed class UsageEvent
+{
+    public long Id { get; set; }
+    public DateTimeOffset At { get; set; }
+    public Guid? KeyId { get; set; }
+    public Guid? OwnerUserId { get; set; }
+    public Guid? ApplicationId { get; set; }
+    public string Method { get; set; } = "";
+    /// <summary>The route template (<c>/api/v1/api-keys/{id}</c>), never the raw path with ids or query.</summary>
+    public string Route { get; set; } = "";
+    public int Status { get; set; }
+    public int LatencyMs { get; set; }
+}
+
+/// <summary>Calls per key per hour: what charts and "calls today" read, cheap to aggregate.</summary>
+public sealed class UsageRollup
+{
+    public Guid KeyId { get; set; }
+    public DateTimeOffset HourStart { get; set; }
+    public long Count { get; set; }
+    /// <summary>Calls answered with a status of 400 or more.</summary>
+    public long Errors { get; set; }
+}

@@ -1,0 +1,121 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Core.Data;
+
+namespace Portal.Core.Features.Usage;
+
+/// <summary>
+/// Drains <see cref="UsageRecorder"/> in batches: raw events, hourly rollups per key and each key's last use,
+/// in one transaction per batch. The web host runs <see cref="RunAsync"/> in the background and calls
+/// <see cref="DrainAsync"/> on shutdown so nothing queued is lost.
+/// </summary>
+public sealed class UsageWriter(
+    UsageRecorder recorder,
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IOptions<PortalOptions> options,
+    TimeProvider clock,
+    ILogger<UsageWriter> logger)
+{
+    public const int BatchSize = 1000;
+
+    // One writer at a time: the loop and a shutdown drain must not upsert the same rollup concurrently.
+    private readonly SemaphoreSlim _writing = new(1, 1);
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await recorder.Reader.WaitToReadAsync(stoppingToken))
+                await DrainAsync(CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown: the host drains what is left.
+        }
+    }
+
+    /// <summary>Writes everything queued now. A failing batch is logged and dropped so one bad row cannot stall usage forever.</summary>
+    public async Task DrainAsync(CancellationToken ct = default)
+    {
+        await _writing.WaitAsync(ct);
+        try
+        {
+            var batch = new List<UsageRecord>(BatchSize);
+            while (true)
+            {
+                batch.Clear();
+                while (batch.Count < BatchSize && recorder.Reader.TryRead(out var record)) batch.Add(record);
+                if (batch.Count == 0) return;
+                try
+                {
+                    await WriteBatchAsync(batch, ct);
+                }
+                catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+                {
+                    logger.LogError(e, "Could not write {Count} usage events; they are dropped", batch.Count);
+                }
+            }
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    private async Task WriteBatchAsync(List<UsageRecord> batch, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        db.UsageEvents.AddRange(batch.Select(r => new UsageEvent
+        {
+            At = r.At, KeyId = r.KeyId, OwnerUserId = r.OwnerUserId, Method = r.Method, Route = r.Route, Status = r.Status, LatencyMs = r.LatencyMs,
+        }));
+
+        var hourly = batch.Where(r => r.KeyId is not null)
+            .GroupBy(r => (KeyId: r.KeyId!.Value, Hour: HourOf(r.At)))
+            .Select(g => (g.Key.KeyId, g.Key.Hour, Count: (long)g.Count(), Errors: (long)g.Count(r => r.Status >= 400)))
+            .ToList();
+        var keyIds = hourly.Select(h => h.KeyId).Distinct().ToList();
+        var hours = hourly.Select(h => h.Hour).Distinct().ToList();
+        var existing = await db.UsageRollups.Where(r => keyIds.Contains(r.KeyId) && hours.Contains(r.HourStart)).ToListAsync(ct);
+        var byKey = existing.ToDictionary(r => (r.KeyId, r.HourStart));
+        foreach (var (keyId, hour, count, errors) in hourly)
+        {
+            if (byKey.TryGetValue((keyId, hour), out var rollup))
+            {
+                rollup.Count += count;
+                rollup.Errors += errors;
+                db.Entry(rollup).State = EntityState.Modified;
+            }
+            else
+            {
+                db.UsageRollups.Add(new UsageRollup { KeyId = keyId, HourStart = hour, Count = count, Errors = errors });
+            }
+        }
+        await db.SaveChangesAsync(ct);
+
+        foreach (var last in batch.Where(r => r.KeyId is not null).GroupBy(r => r.KeyId!.Value).Select(g => (KeyId: g.Key, At: g.Max(r => r.At))))
+        {
+            await db.ApiKeys.Where(k => k.Id == last.KeyId && (k.LastUsedAt == null || k.LastUsedAt < last.At))
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, last.At), ct);
+        }
+        await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>Deletes raw events older than the retention period; rollups are kept for history and metrics.</summary>
+    public async Task<int> PurgeAsync(CancellationToken ct = default)
+    {
+        var days = Math.Max(1, options.Value.Usage.RetentionDays);
+        var cutoff = clock.GetUtcNow().AddDays(-days);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.UsageEvents.Where(e => e.At < cutoff).ExecuteDeleteAsync(ct);
+    }
+
+    public static DateTimeOffset HourOf(DateTimeOffset at)
+    {
+        var utc = at.ToUniversalTime();
+        return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero);
+    }
+}

@@ -1,0 +1,65 @@
+using Portal.Core.Common;
+using Portal.Core.Features.ApiKeys;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.ApiKeys;
+
+public static class ApiKeyEndpoints
+{
+    public static void MapApiKeyEndpoints(this IEndpointRouteBuilder app)
+    {
+        var keys = app.MapApiGroup("/api-keys", "API keys");
+        keys.MapGet("/", List).RequirePermission(Permission.ApiKeysRead)
+            .WithName("ListApiKeys").WithSummary("Personal keys, paged: your own; admins and read-only see all. ?search=&status=&ownerId=&sort=");
+        keys.MapGet("/metrics", Metrics).RequirePermission(Permission.ApiKeysRead)
+            .WithName("GetApiKeyMetrics").WithSummary("Total, active, expired, revoked keys and calls today");
+        keys.MapPost("/", Create).RequirePermission(Permission.ApiKeysWrite)
+            .WithName("CreateApiKey").WithSummary("Issues a key; the full key is in this answer only");
+        keys.MapGet("/{id:guid}", Get).RequirePermission(Permission.ApiKeysRead)
+            .WithName("GetApiKey").WithSummary("One key, never its secret");
+        keys.MapGet("/{id:guid}/usage", Usage).RequirePermission(Permission.ApiKeysRead)
+            .WithName("GetApiKeyUsage").WithSummary("Calls per hour or day: ?from=&to=&interval=hour|day");
+        keys.MapPost("/{id:guid}/revoke", Revoke).RequirePermission(Permission.ApiKeysWrite)
+            .WithName("RevokeApiKey").WithSummary("Idempotent; a revoked key is never reactivated");
+        keys.MapPost("/{id:guid}/regenerate", Regenerate).RequirePermission(Permission.ApiKeysWrite)
+            .WithName("RegenerateApiKey").WithSummary("New secret, same id, name, scopes and expiry; optional grace period for the old one");
+        keys.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ApiKeysWrite)
+            .WithName("DeleteApiKey");
+    }
+
+    private static async Task<IResult> List(ApiKeyService keys, HttpContext http, CancellationToken ct,
+        int page = 1, int pageSize = 50, string? search = null, string? sort = null, Guid? ownerId = null, string? status = null)
+    {
+        ApiKeyStatus? parsedStatus = null;
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (!Enum.TryParse<ApiKeyStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
+                return ResultHttp.Invalid("status", "Status is 'Active', 'Revoked' or 'Expired'.");
+            parsedStatus = s;
+        }
+        var query = new ApiKeyQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, OwnerId = ownerId, Status = parsedStatus };
+        return (await keys.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+    }
+
+    private static async Task<IResult> Metrics(ApiKeyService keys, HttpContext http, CancellationToken ct) =>
+        (await keys.MetricsAsync(http.ToActor(), ct)).ToHttpResult();
+
+    private static async Task<IResult> Create(CreateApiKey request, ApiKeyService keys, HttpContext http, CancellationToken ct) =>
+        (await keys.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(k => TypedResults.Created($"/api/v1/api-keys/{k.Id}", k));
+
+    private static async Task<IResult> Get(Guid id, ApiKeyService keys, HttpContext http, CancellationToken ct) =>
+        (await keys.GetAsync(http.ToActor(), id, ct)).ToHttpResult();
+
+    private static async Task<IResult> Usage(Guid id, ApiKeyService keys, HttpContext http, CancellationToken ct,
+        DateTimeOffset? from = null, DateTimeOffset? to = null, string? interval = null) =>
+        (await keys.UsageAsync(http.ToActor(), id, new UsageQuery { From = from, To = to, Interval = interval }, ct)).ToHttpResult();
+
+    private static async Task<IResult> Revoke(Guid id, ApiKeyService keys, HttpContext http, CancellationToken ct) =>
+        (await keys.RevokeAsync(http.ToActor(), id, ct)).ToNoContent();
+
+    private static async Task<IResult> Regenerate(Guid id, RegenerateApiKey? request, ApiKeyService keys, HttpContext http, CancellationToken ct) =>
+        (await keys.RegenerateAsync(http.ToActor(), id, request ?? new RegenerateApiKey(), ct)).ToHttpResult();
+
+    private static async Task<IResult> Delete(Guid id, ApiKeyService keys, HttpContext http, CancellationToken ct) =>
+        (await keys.DeleteAsync(http.ToActor(), id, ct)).ToNoContent();
+}

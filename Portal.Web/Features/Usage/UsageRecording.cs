@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using Portal.Core.Features.Usage;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Usage;
+
+/// <summary>
+/// Records every key-authenticated <c>/api/v1</c> call after its response, into the usage queue: no database work
+/// and no waiting on the request path. Placed first in the pipeline so it sees the final status, even of a crash.
+/// </summary>
+public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder recorder, TimeProvider clock)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (!http.Request.Path.StartsWithSegments("/api/v1"))
+        {
+            await next(http);
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await next(http);
+        }
+        finally
+        {
+            // The API-key scheme puts its principal on the context during authorization; a cookie user has no key id.
+            if (Guid.TryParse(http.User.FindFirstValue(PortalClaims.KeyId), out var keyId))
+            {
+                var owner = Guid.TryParse(http.User.FindFirstValue(ClaimTypes.NameIdentifier), out var o) ? o : (Guid?)null;
+                var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
+                recorder.Record(new UsageRecord(clock.GetUtcNow(), keyId, owner, http.Request.Method, route,
+                    http.Response.StatusCode, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            }
+        }
+    }
+}
+
+/// <summary>Runs the usage writer and the hourly retention purge; on shutdown writes whatever is still queued.</summary>
+public sealed class UsageWriterService(UsageWriter writer, ILogger<UsageWriterService> logger) : BackgroundService
+{
+    private static readonly TimeSpan PurgeInterval = TimeSpan.FromHours(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var purging = PurgeLoopAsync(stoppingToken);
+        await writer.RunAsync(stoppingToken);
+        await purging;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await writer.DrainAsync(cancellationToken);
+    }
+
+    private async Task PurgeLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(PurgeInterval);
+        try
+        {
+            do
+            {
+                try
+                {
+                    var deleted = await writer.PurgeAsync(ct);
+                    if (deleted > 0) logger.LogInformation("Deleted {Count} usage events past retention", deleted);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Usage retention purge failed; retrying in {Interval}", PurgeInterval);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(ct));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+}
