@@ -31,6 +31,14 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["GET /api/v1/organisation"] = ([SA, A, RO, D], Scopes.Read),
         ["PUT /api/v1/organisation"] = ([SA, A], Scopes.Admin),
         ["GET /api/v1/audit"] = ([SA, A, RO], Scopes.Read),
+        ["GET /api/v1/api-keys"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/api-keys/metrics"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/api-keys/{id:guid}"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/api-keys/{id:guid}/usage"] = ([SA, A, RO, D], Scopes.Read),
+        ["POST /api/v1/api-keys"] = ([SA, A, D], Scopes.Write),
+        ["POST /api/v1/api-keys/{id:guid}/revoke"] = ([SA, A, D], Scopes.Write),
+        ["POST /api/v1/api-keys/{id:guid}/regenerate"] = ([SA, A, D], Scopes.Write),
+        ["DELETE /api/v1/api-keys/{id:guid}"] = ([SA, A, D], Scopes.Write),
     };
 
     public static TheoryData<string> Rows() => [.. Matrix.Keys];

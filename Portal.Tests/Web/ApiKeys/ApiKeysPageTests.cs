@@ -26,6 +26,7 @@ public sealed partial class ApiKeysPageTests : BunitContext, IAsyncLifetime
         Services.AddSingleton(_db.Get<ApiKeyService>());
         Services.AddSingleton(_db.Get<Portal.Core.Features.Users.UserService>());
         Services.AddSingleton<TimeProvider>(_db.Clock);
+        Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         var (user, actor) = await _db.CreateUserAsync(Roles.Developer);
         _actor = actor;
         var auth = AddAuthorization();

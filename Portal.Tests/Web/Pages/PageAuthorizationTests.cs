@@ -22,6 +22,7 @@ public sealed class PageAuthorizationTests
         ["/users"] = nameof(Permission.UsersRead),
         ["/organisation"] = nameof(Permission.OrganisationRead),
         ["/audit"] = nameof(Permission.AuditRead),
+        ["/api-keys"] = nameof(Permission.ApiKeysRead),
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>
