@@ -24,7 +24,7 @@ app="$work/app/Portal.Web.dll"
 key=$(cd "$work/app" && dotnet "$app" create-api-key --email bench@localhost --name bench --scopes read,write,admin 2>/dev/null | tail -n 1)
 [[ "$key" == ptl_* ]] || { echo "could not create a key: $key" >&2; exit 1; }
 
-(cd "$work/app" && ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet "$app" >"$work/server.log" 2>&1) &
+(cd "$work/app" && ASPNETCORE_URLS="http://127.0.0.1:$port" exec dotnet "$app" >"$work/server.log" 2>&1) &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 1; done

@@ -8,6 +8,9 @@ public sealed record Actor(Guid UserId, string Email, IReadOnlyList<string> Role
 {
     public static readonly Actor System = new(Guid.Empty, "system", [Common.Roles.SuperAdmin]);
 
+    /// <summary>Known when the caller's session or key lookup carried it; lets "who am I" answer without a query.</summary>
+    public string? DisplayName { get; init; }
+
     private IReadOnlySet<Permission>? _permissions;
 
     public IReadOnlySet<Permission> Permissions => _permissions ??= Compute();

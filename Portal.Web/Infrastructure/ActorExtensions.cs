@@ -21,7 +21,7 @@ public static class ActorExtensions
         var keyId = Guid.TryParse(principal.FindFirstValue(PortalClaims.KeyId), out var k) ? k : (Guid?)null;
         var scopes = keyId is null ? null : principal.FindAll(PortalClaims.Scope).Select(c => c.Value).ToList();
         var email = principal.FindFirstValue(ClaimTypes.Email) ?? principal.FindFirstValue(ClaimTypes.Name) ?? "";
-        return new Actor(userId, email, roles, scopes, ipAddress, keyId);
+        return new Actor(userId, email, roles, scopes, ipAddress, keyId) { DisplayName = principal.FindFirstValue(PortalClaims.DisplayName) };
     }
 
     public static Actor ToActor(this HttpContext http) =>

@@ -39,6 +39,7 @@ public sealed class ApiKeyAuthenticationHandler(
             new(ClaimTypes.Email, identity.Email),
             new(ClaimTypes.Name, identity.Email),
             new(PortalClaims.KeyId, identity.KeyId.ToString()),
+            new(PortalClaims.DisplayName, identity.DisplayName),
         };
         claims.AddRange(identity.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
         claims.AddRange(identity.Scopes.Select(s => new Claim(PortalClaims.Scope, s)));

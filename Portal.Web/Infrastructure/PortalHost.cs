@@ -32,6 +32,7 @@ public static class PortalHost
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitClient>();
+        services.AddSingleton<DatabaseHealth>();
         services.AddProblemDetails();
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
@@ -56,12 +57,9 @@ public static class PortalHost
     }
 
     public static void MapHealthEndpoint(this IEndpointRouteBuilder app) =>
-        app.MapGet("/healthz", async (Microsoft.EntityFrameworkCore.IDbContextFactory<PortalDbContext> dbFactory, CancellationToken ct) =>
-            {
-                await using var db = await dbFactory.CreateDbContextAsync(ct);
-                return await db.Database.CanConnectAsync(ct)
+        app.MapGet("/healthz", async (DatabaseHealth health, CancellationToken ct) =>
+                await health.IsHealthyAsync(ct)
                     ? Results.Ok(new { status = "Healthy" })
-                    : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy");
-            })
+                    : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy"))
             .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous();
 }

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Portal.Core.Features.ApiKeys;
 
 /// <summary>What a successful key check yields: who calls, through which key, with which scopes.</summary>
-public sealed record KeyIdentity(Guid KeyId, Guid UserId, string Email, IReadOnlyList<string> Roles, IReadOnlyList<string> Scopes);
+public sealed record KeyIdentity(Guid KeyId, Guid UserId, string Email, string DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Scopes);
 
 /// <summary>
 /// Recently verified keys by hash, so a valid call costs no database read in the steady state. Entries live a

@@ -273,11 +273,11 @@ public sealed class ApiKeyService(
         // Application credentials are for API products, not for the portal's own REST API.
         if (key.OwnerUserId is not { } ownerId) return new KeyCheck(KeyCheckCode.Disabled, null);
 
-        var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status }).FirstOrDefaultAsync(ct);
+        var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status, u.DisplayName }).FirstOrDefaultAsync(ct);
         if (owner is null || owner.Status != UserStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null);
         var roles = await RolesOfAsync(db, ownerId, ct);
 
-        var identity = new KeyIdentity(key.Id, ownerId, owner.Email ?? "", roles, key.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries));
+        var identity = new KeyIdentity(key.Id, ownerId, owner.Email ?? "", owner.DisplayName, roles, key.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries));
         var validUntil = viaPreviousSecret ? Earliest(key.ExpiresAt, key.PreviousHashExpiresAt) : key.ExpiresAt;
         cache.Store(new ApiKeyCache.Entry(hash, identity, validUntil, now), generation);
         return new KeyCheck(KeyCheckCode.Valid, identity);

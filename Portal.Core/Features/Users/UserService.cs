@@ -68,11 +68,15 @@ public sealed class UserService(
     public async Task<Result<MeDto>> GetMeAsync(Actor actor, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.Self)) return Errors.Forbidden;
+        var permissions = actor.Permissions.Order().Select(p => p.ToString()).ToList();
+        // The hot path for scripts checking their key: the authenticated identity already says everything.
+        if (actor.DisplayName is { } displayName)
+            return new MeDto(actor.UserId, actor.Email, displayName, actor.Roles, actor.KeyId, actor.Scopes, permissions);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == actor.UserId, ct);
         if (user is null) return Errors.NotFound;
         return new MeDto(user.Id, user.Email!, user.DisplayName, await RolesOfAsync(db, user.Id, ct), actor.KeyId, actor.Scopes,
-            [.. actor.Permissions.Order().Select(p => p.ToString())]);
+            permissions);
     }
 
     public async Task<Result<UserDto>> CreateAsync(Actor actor, CreateUser request, CancellationToken ct = default)
@@ -165,7 +169,7 @@ public sealed class UserService(
             db.Audit.Add(AuditEntry.For(actor, AuditActions.UserUpdated, now, "user", id.ToString(), user.Email, string.Join("; ", changes)));
             await db.SaveChangesAsync(ct);
             // Keys act with their owner's roles and status: the next call must see the change.
-            if (rolesChanged || statusChanged) keyCache.InvalidateOwner(id);
+            keyCache.InvalidateOwner(id);
         }
         return ToDto(user, newRoles, now);
     }
