@@ -48,6 +48,12 @@ public sealed class UsageWriterTests : IAsyncLifetime
         Assert.Equal(0, recorder.Dropped);
         await using var db = await _db.OpenAsync();
         Assert.Equal(10_000, await db.UsageEvents.CountAsync());
+        // Raw rows read back through EF exactly as written: key filter, time and fields.
+        var firstKey = keys[0].Id;
+        Assert.Equal(expected.Where(b => b.Key.Item1 == firstKey).Sum(b => b.Value.Count), await db.UsageEvents.CountAsync(e => e.KeyId == firstKey));
+        var first = await db.UsageEvents.OrderBy(e => e.At).FirstAsync();
+        Assert.Equal((start, (Guid?)keys[0].Id, (Guid?)actor.UserId, "GET", "/api/v1/me/", 500, 3),
+            (first.At, first.KeyId, first.OwnerUserId, first.Method, first.Route, first.Status, first.LatencyMs));
         var rollups = await db.UsageRollups.ToListAsync();
         Assert.Equal(expected.Count, rollups.Count);
         foreach (var r in rollups) Assert.Equal(expected[(r.KeyId, r.HourStart)], (r.Count, r.Errors));
