@@ -15,6 +15,7 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
     [InlineData("users", "/users", "Users")]
     [InlineData("organisation", "/organisation", "Organisation")]
     [InlineData("audit", "/audit", "Audit log")]
+    [InlineData("api-keys", "/api-keys", "API Keys")]
     public async Task EveryPage_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize(string name, string path, string heading)
     {
         foreach (var (width, height) in Sizes)
