@@ -15,8 +15,13 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
     [InlineData("users", "/users", "Users")]
     [InlineData("organisation", "/organisation", "Organisation")]
     [InlineData("audit", "/audit", "Audit log")]
+    [InlineData("api-keys", "/api-keys", "API Keys")]
     public async Task EveryPage_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize(string name, string path, string heading)
     {
+        // An empty table hides how the rows lay out; one key with a long name and every scope shows it.
+        if (path == "/api-keys")
+            await server.IssueKeyAsync(PortalServer.AdminEmail, "Screenshot deploy pipeline key", "Used by the nightly deploy of the billing service",
+                "read", "write", "admin");
         foreach (var (width, height) in Sizes)
         {
             await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);

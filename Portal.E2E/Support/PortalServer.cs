@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Common;
+using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Users;
 
 namespace Portal.E2E.Support;
@@ -58,6 +59,23 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         });
         Assert.True(result.IsSuccess, result.Error?.Detail);
         return result.Value;
+    }
+
+    /// <summary>An API key made through the same service the API Keys page calls, owned by the user with <paramref name="ownerEmail"/>.</summary>
+    public async Task<ApiKeyIssued> IssueKeyAsync(string ownerEmail, string name, string? description, params string[] scopes)
+    {
+        var users = await Get<UserService>().ListAsync(Actor.System, new UserQuery { Search = ownerEmail, PageSize = 200 });
+        Assert.True(users.IsSuccess, users.Error?.Detail);
+        var owner = users.Value.Items.Single(u => string.Equals(u.Email, ownerEmail, StringComparison.OrdinalIgnoreCase));
+        var issued = await Get<ApiKeyService>().CreateAsync(Actor.System, new CreateApiKey
+        {
+            Name = name,
+            Description = description,
+            Scopes = [.. scopes],
+            OwnerId = owner.Id,
+        });
+        Assert.True(issued.IsSuccess, issued.Error?.Detail);
+        return issued.Value;
     }
 
     public override async ValueTask DisposeAsync()
