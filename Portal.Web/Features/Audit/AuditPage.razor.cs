@@ -1,3 +1,4 @@
+using Portal.Web.Components;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
@@ -84,17 +85,7 @@ public sealed partial class AuditPage
         await ReloadAsync();
     }
 
-    private string Relative(DateTimeOffset at)
-    {
-        var ago = Clock.GetUtcNow() - at;
-        if (ago < TimeSpan.FromMinutes(1)) return "just now";
-        if (ago < TimeSpan.FromHours(1)) return Plural((int)ago.TotalMinutes, "minute");
-        if (ago < TimeSpan.FromDays(1)) return Plural((int)ago.TotalHours, "hour");
-        if (ago < TimeSpan.FromDays(60)) return Plural((int)ago.TotalDays, "day");
-        return Plural((int)(ago.TotalDays / 30), "month");
-    }
-
-    private static string Plural(int n, string unit) => $"{n} {unit}{(n == 1 ? "" : "s")} ago";
+    private string Relative(DateTimeOffset at) => RelativeTime.Describe(at, Clock.GetUtcNow());
 
     private static Color ChipColor(string action) => action switch
     {

@@ -1,4 +1,4 @@
-namespace Portal.Web.Features.Users;
+namespace Portal.Web.Components;
 
 /// <summary>"5 minutes ago" style text: easier to scan in a list than timestamps, which go in a tooltip.</summary>
 public static class RelativeTime
