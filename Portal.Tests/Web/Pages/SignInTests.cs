@@ -50,11 +50,42 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData("/users")]
     [InlineData("/organisation")]
     [InlineData("/audit")]
+    [InlineData("/api-keys")]
     public async Task Page_Unauthenticated_RedirectsToLogin(string path)
     {
         var response = await NewBrowser().Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/account/login", response.Headers.Location?.OriginalString.Replace("http://localhost", ""));
+    }
+
+    [Theory]
+    [InlineData(Roles.Developer, "/users", false)]
+    [InlineData(Roles.Developer, "/audit", false)]
+    [InlineData(Roles.Developer, "/organisation", true)]
+    [InlineData(Roles.Developer, "/api-keys", true)]
+    [InlineData(Roles.ReadOnly, "/users", true)]
+    [InlineData(Roles.ReadOnly, "/audit", true)]
+    [InlineData(Roles.Admin, "/users", true)]
+    public async Task Page_ForRole_OpensOnlyWhereThePolicyAllows(string role, string path, bool allowed)
+    {
+        var user = await NewUserAsync(role);
+        var browser = NewBrowser();
+        await SignInAsync(browser, user.Email, Password);
+
+        var response = await browser.Client.GetAsync(path);
+
+        if (allowed)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.DoesNotContain("Access denied", await response.Content.ReadAsStringAsync());
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith("/account/access-denied", response.Headers.Location?.PathAndQuery ?? response.Headers.Location?.OriginalString);
+            var denied = await browser.Client.GetStringAsync(response.Headers.Location);
+            Assert.Contains("Access denied", denied);
+        }
     }
 
     [Fact]
