@@ -106,11 +106,9 @@ public sealed class DemoData(
     /// </summary>
     private async Task SeedApplicationsAsync(IReadOnlyList<Guid> userIds, CancellationToken ct)
     {
-        var developers = new List<Guid>();
+        List<Guid> developers;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
             developers = await db.AccountMembers.Where(m => userIds.Contains(m.UserId)).Select(m => m.UserId).Distinct().ToListAsync(ct);
-        }
         var admin = Actor.System;
         var teams = new List<AccountDto>();
         foreach (var (name, t) in TeamNames.Select((n, i) => (n, i)))

@@ -8,6 +8,20 @@ namespace Portal.Core.Migrations
     /// <inheritdoc />
     public partial class Applications : Migration
     {
+        /// <summary>
+        /// Developers created before accounts existed get their personal account here, so every developer belongs to
+        /// one. The account reuses the user's id: unique, and no GUID function is needed in SQLite.
+        /// </summary>
+        public const string BackfillPersonalAccountsSql =
+            "INSERT INTO Accounts (Id, Name, Kind, CreatedAt) " +
+            "SELECT u.Id, u.DisplayName, 'Person', u.CreatedAt FROM AspNetUsers u " +
+            "WHERE EXISTS (SELECT 1 FROM AspNetUserRoles ur JOIN AspNetRoles r ON r.Id = ur.RoleId WHERE ur.UserId = u.Id AND r.Name = 'developer') " +
+            "AND NOT EXISTS (SELECT 1 FROM AccountMembers m WHERE m.UserId = u.Id) " +
+            "AND NOT EXISTS (SELECT 1 FROM Accounts a WHERE a.Id = u.Id); " +
+            "INSERT INTO AccountMembers (AccountId, UserId) " +
+            "SELECT a.Id, a.Id FROM Accounts a JOIN AspNetUsers u ON u.Id = a.Id " +
+            "WHERE NOT EXISTS (SELECT 1 FROM AccountMembers m WHERE m.UserId = u.Id);";
+
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
@@ -98,6 +112,8 @@ namespace Portal.Core.Migrations
                 table: "Applications",
                 column: "ReferenceId",
                 unique: true);
+
+            migrationBuilder.Sql(BackfillPersonalAccountsSql);
         }
 
         /// <inheritdoc />

@@ -153,3 +153,29 @@ public sealed class SignUpServiceTests : IAsyncLifetime
         Assert.IsType<SignUpDisabled>(result.Error);
     }
 }
+
+public sealed class PersonalAccountBackfillTests
+{
+    [Fact]
+    public async Task Migration_GivesDevelopersFromBeforeAccountsAPersonalAccount_OnlyThem_Once()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var (developer, devActor) = await database.CreateUserAsync(Roles.Developer);
+        var (admin, _) = await database.CreateUserAsync(Roles.Admin);
+        await using (var db = await database.OpenAsync())
+        {
+            // As if the developer had been created before accounts existed.
+            await db.AccountMembers.Where(m => m.UserId == developer.Id).ExecuteDeleteAsync();
+            await db.Accounts.ExecuteDeleteAsync();
+            await db.Database.ExecuteSqlRawAsync(Portal.Core.Migrations.Applications.BackfillPersonalAccountsSql);
+            await db.Database.ExecuteSqlRawAsync(Portal.Core.Migrations.Applications.BackfillPersonalAccountsSql);
+        }
+
+        var mine = (await database.Get<AccountService>().ListMineAsync(devActor)).Value;
+        Assert.Equal(developer.DisplayName, Assert.Single(mine).Name);
+        Assert.Equal(AccountKind.Person, mine[0].Kind);
+        await using var check = await database.OpenAsync();
+        Assert.False(await check.AccountMembers.AnyAsync(m => m.UserId == admin.Id));
+        Assert.True((await database.Get<ApplicationService>().CreateAsync(devActor, new CreateApplication { Name = "after the backfill" })).IsSuccess);
+    }
+}
