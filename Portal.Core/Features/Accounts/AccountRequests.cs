@@ -5,6 +5,11 @@ namespace Portal.Core.Features.Accounts;
 
 public sealed record AccountDto(Guid Id, string Name, AccountKind Kind, DateTimeOffset CreatedAt, int MemberCount, int ApplicationCount);
 
+public sealed record AccountMemberDto(Guid UserId, string Email, string DisplayName);
+
+/// <summary>One account as its detail page shows it (the application header's account link leads there).</summary>
+public sealed record AccountDetailDto(Guid Id, string Name, AccountKind Kind, DateTimeOffset CreatedAt, IReadOnlyList<AccountMemberDto> Members, int ApplicationCount);
+
 public sealed record AccountQuery : PageQuery
 {
     public AccountKind? Kind { get; init; }

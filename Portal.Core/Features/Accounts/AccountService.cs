@@ -41,6 +41,24 @@ public sealed class AccountService(IDbContextFactory<PortalDbContext> dbFactory,
         return await Project(db, mine).ToListAsync(ct);
     }
 
+    /// <summary>Admins and read-only see any account; a developer only their own (another's answers not-found).</summary>
+    public async Task<Result<AccountDetailDto>> GetAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (actor.ApplicationId is not null || !(actor.Can(Permission.AccountsRead) || actor.Can(Permission.ApplicationsRead))) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
+        if (account is null) return Errors.NotFound;
+        if (!actor.Can(Permission.AccountsRead) && !await db.AccountMembers.AnyAsync(m => m.AccountId == id && m.UserId == actor.UserId, ct))
+            return Errors.NotFound;
+        var members = await (from m in db.AccountMembers
+                             join u in db.Users on m.UserId equals u.Id
+                             where m.AccountId == id
+                             orderby u.DisplayName
+                             select new AccountMemberDto(u.Id, u.Email!, u.DisplayName)).ToListAsync(ct);
+        var apps = await db.Applications.CountAsync(a => a.AccountId == id, ct);
+        return new AccountDetailDto(account.Id, account.Name, account.Kind, account.CreatedAt, members, apps);
+    }
+
     public async Task<Result<AccountDto>> CreateAsync(Actor actor, CreateAccount request, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.AccountsManage)) return Errors.Forbidden;

@@ -76,6 +76,22 @@ public sealed class AccountServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_ShowsMembers_ToAdminsAndMembers_AnotherDeveloperGetsNotFound()
+    {
+        var root = await _db.RootAsync();
+        var (user, dev) = await _db.CreateUserAsync(Roles.Developer);
+        var (_, stranger) = await _db.CreateUserAsync(Roles.Developer);
+        var (_, readOnly) = await _db.CreateUserAsync(Roles.ReadOnly);
+        var team = (await Accounts.CreateAsync(root, new CreateAccount { Name = "Team", MemberIds = [user.Id] })).Value;
+
+        var detail = (await Accounts.GetAsync(dev, team.Id)).Value;
+        Assert.Equal(user.Id, Assert.Single(detail.Members).UserId);
+        Assert.True((await Accounts.GetAsync(readOnly, team.Id)).IsSuccess);
+        Assert.IsType<NotFoundError>((await Accounts.GetAsync(stranger, team.Id)).Error);
+        Assert.IsType<NotFoundError>((await Accounts.GetAsync(root, Guid.NewGuid())).Error);
+    }
+
+    [Fact]
     public async Task RemovingADevelopersOnlyAccount_IsConflict()
     {
         var root = await _db.RootAsync();

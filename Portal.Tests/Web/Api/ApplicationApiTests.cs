@@ -249,4 +249,15 @@ public sealed class ApplicationApiTests(PortalApiFactory factory) : IClassFixtur
         var response = await Basic(key.Id.ToString(), key.Key).GetAsync("/api/v1/me");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
+
+    [Fact]
+    public async Task OpenApiDocument_DescribesAccountsApplicationsAndKeys_AndBasicAuth()
+    {
+        var json = await factory.AnonymousClient().GetStringAsync("/openapi/v1.json");
+        var root = JsonDocument.Parse(json).RootElement;
+        var paths = root.GetProperty("paths");
+        foreach (var path in new[] { "/api/v1/accounts", "/api/v1/applications", "/api/v1/applications/{id}", "/api/v1/applications/{id}/keys", "/api/v1/applications/{id}/keys/{keyId}/revoke" })
+            Assert.True(paths.TryGetProperty(path, out _), $"OpenAPI lacks {path}");
+        Assert.True(root.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("basic", out _));
+    }
 }
