@@ -73,8 +73,6 @@ public sealed class ApiKeyAuthenticationHandler(
         CryptographicOperations.FixedTimeEquals(
             Encoding.UTF8.GetBytes(userName.Trim().ToLowerInvariant()), Encoding.UTF8.GetBytes(keyId.ToString("D")));
 
-    internal static string? ReadKey(HttpRequest request) => ReadCredentials(request)?.Key;
-
     /// <summary>The presented key, and for HTTP Basic the user name it came with.</summary>
     internal static (string Key, string? BasicUserName)? ReadCredentials(HttpRequest request)
     {

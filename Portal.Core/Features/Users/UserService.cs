@@ -157,7 +157,7 @@ public sealed class UserService(
             changes.Add($"roles [{string.Join(", ", currentRoles)}] → [{string.Join(", ", newRoles)}]");
             await SetRolesAsync(db, id, newRoles, ct);
             if (newRoles.Contains(Roles.Developer) && !await db.AccountMembers.AnyAsync(m => m.UserId == id, ct))
-                AccountService.AddPersonalAccount(db, actor, id, request.DisplayName?.Trim() ?? user.DisplayName, clock.GetUtcNow());
+                AccountService.AddPersonalAccount(db, actor, id, user.DisplayName, clock.GetUtcNow());
         }
         var statusChanged = newStatus != user.Status;
         if (statusChanged)
