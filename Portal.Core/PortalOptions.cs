@@ -9,6 +9,23 @@ public sealed class PortalOptions
     public BootstrapOptions Bootstrap { get; set; } = new();
     public ApiKeyOptions ApiKeys { get; set; } = new();
     public UsageOptions Usage { get; set; } = new();
+    public ApplicationOptions Applications { get; set; } = new();
+    public SignUpOptions SignUp { get; set; } = new();
+}
+
+public sealed class ApplicationOptions
+{
+    /// <summary>Applications one account may hold (<c>Portal:Applications:MaxPerAccount</c>).</summary>
+    public int MaxPerAccount { get; set; } = 10;
+
+    /// <summary>Active (not revoked, not expired) keys one application may hold (<c>Portal:Applications:MaxActiveKeys</c>).</summary>
+    public int MaxActiveKeys { get; set; } = 5;
+}
+
+public sealed class SignUpOptions
+{
+    /// <summary>Self-service developer sign-up (<c>Portal:SignUp:Enabled</c>).</summary>
+    public bool Enabled { get; set; } = true;
 }
 
 public sealed class DatabaseOptions

@@ -1,7 +1,9 @@
 using Portal.Core.Data;
 using Portal.Web.Components;
 using Portal.Web.Features.Account;
+using Portal.Web.Features.Accounts;
 using Portal.Web.Features.ApiKeys;
+using Portal.Web.Features.Applications;
 using Portal.Web.Features.Audit;
 using Portal.Web.Features.Organisation;
 using Portal.Web.Features.Users;
@@ -22,6 +24,8 @@ app.MapUserEndpoints();
 app.MapOrganisationEndpoints();
 app.MapAuditEndpoints();
 app.MapApiKeyEndpoints();
+app.MapDeveloperAccountEndpoints();
+app.MapApplicationEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 

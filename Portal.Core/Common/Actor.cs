@@ -11,6 +11,9 @@ public sealed record Actor(Guid UserId, string Email, IReadOnlyList<string> Role
     /// <summary>Known when the caller's session or key lookup carried it; lets "who am I" answer without a query.</summary>
     public string? DisplayName { get; init; }
 
+    /// <summary>Set when an application key calls: the actor is the application, with no roles and no user behind it.</summary>
+    public Guid? ApplicationId { get; init; }
+
     private IReadOnlySet<Permission>? _permissions;
 
     public IReadOnlySet<Permission> Permissions => _permissions ??= Compute();
@@ -21,6 +24,7 @@ public sealed record Actor(Guid UserId, string Email, IReadOnlyList<string> Role
 
     private IReadOnlySet<Permission> Compute()
     {
+        if (ApplicationId is not null) return Common.Permissions.ForApplicationKey;
         var fromRoles = Common.Permissions.ForRoles(Roles);
         if (Scopes is null) return fromRoles;
         var set = new HashSet<Permission>(fromRoles);

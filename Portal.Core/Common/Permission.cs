@@ -24,6 +24,18 @@ public enum Permission
     ApiKeysReadAll,
     /// <summary>Create keys for other users; revoke, regenerate or delete anyone's key.</summary>
     ApiKeysManageAll,
+    /// <summary>See developer accounts and their members.</summary>
+    AccountsRead,
+    /// <summary>Create accounts, add and remove members.</summary>
+    AccountsManage,
+    /// <summary>See applications: developers their accounts' ones, an application key only itself.</summary>
+    ApplicationsRead,
+    /// <summary>Create, change and remove applications and their keys in one's own accounts.</summary>
+    ApplicationsWrite,
+    /// <summary>See every account's applications.</summary>
+    ApplicationsReadAll,
+    /// <summary>Create, change and remove applications and keys in any account.</summary>
+    ApplicationsManageAll,
 }
 
 public static class Permissions
@@ -37,15 +49,19 @@ public static class Permissions
                 Permission.Self, Permission.UsersRead, Permission.UsersEdit,
                 Permission.OrganisationRead, Permission.OrganisationWrite, Permission.AuditRead,
                 Permission.ApiKeysRead, Permission.ApiKeysWrite, Permission.ApiKeysReadAll, Permission.ApiKeysManageAll,
+                Permission.AccountsRead, Permission.AccountsManage,
+                Permission.ApplicationsRead, Permission.ApplicationsWrite, Permission.ApplicationsReadAll, Permission.ApplicationsManageAll,
             },
             [Roles.ReadOnly] = new HashSet<Permission>
             {
                 Permission.Self, Permission.UsersRead, Permission.OrganisationRead, Permission.AuditRead,
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
+                Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
             },
             [Roles.Developer] = new HashSet<Permission>
             {
                 Permission.Self, Permission.OrganisationRead, Permission.ApiKeysRead, Permission.ApiKeysWrite,
+                Permission.ApplicationsRead, Permission.ApplicationsWrite,
             },
         };
 
@@ -57,14 +73,22 @@ public static class Permissions
             {
                 Permission.Self, Permission.UsersRead, Permission.OrganisationRead, Permission.AuditRead,
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
+                Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
             },
-            [Scopes.Write] = new HashSet<Permission> { Permission.Self, Permission.ApiKeysWrite },
+            [Scopes.Write] = new HashSet<Permission> { Permission.Self, Permission.ApiKeysWrite, Permission.ApplicationsWrite },
             [Scopes.Admin] = new HashSet<Permission>
             {
                 Permission.Self, Permission.UsersCreate, Permission.UsersEdit, Permission.UsersResetPassword,
                 Permission.UsersDelete, Permission.OrganisationWrite, Permission.ApiKeysManageAll,
+                Permission.AccountsManage, Permission.ApplicationsManageAll,
             },
         };
+
+    /// <summary>
+    /// An application key acts for its application, not for a person: it may read that application and its keys,
+    /// nothing else (the services confine <see cref="Permission.ApplicationsRead"/> to the application's own id).
+    /// </summary>
+    public static readonly IReadOnlySet<Permission> ForApplicationKey = new HashSet<Permission> { Permission.ApplicationsRead };
 
     public static IReadOnlySet<Permission> ForRoles(IEnumerable<string> roles)
     {

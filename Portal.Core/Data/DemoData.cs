@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
+using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Applications;
 using Portal.Core.Features.Organisation;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
@@ -11,7 +13,14 @@ namespace Portal.Core.Data;
 /// Fills a fresh database with a believable organisation so a new user sees a living portal.
 /// Every demo user gets the same freshly generated password, printed once by the caller.
 /// </summary>
-public sealed class DemoData(IDbContextFactory<PortalDbContext> dbFactory, UserService users, OrganisationService organisation, ApiKeyService apiKeys, TimeProvider clock)
+public sealed class DemoData(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    UserService users,
+    OrganisationService organisation,
+    ApiKeyService apiKeys,
+    AccountService accounts,
+    ApplicationService applications,
+    TimeProvider clock)
 {
     public const string DemoDomain = "demo.portal.test";
 
@@ -64,6 +73,7 @@ public sealed class DemoData(IDbContextFactory<PortalDbContext> dbFactory, UserS
         }
 
         await SeedApiKeysAsync(created, ct);
+        await SeedApplicationsAsync(created, ct);
 
         // A lived-in history: most people have signed in at some point, a few are inactive.
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -80,6 +90,73 @@ public sealed class DemoData(IDbContextFactory<PortalDbContext> dbFactory, UserS
             await db.SaveChangesAsync(ct);
         }
         return new Seeded(created.Count, password);
+    }
+
+    private static readonly string[] AppNames =
+    [
+        "Mobile iOS App", "Android App", "Web Shop", "Partner Portal", "Invoice Sync", "Fraud Monitor",
+        "Checkout Widget", "Analytics Export", "Loyalty Program", "Support Bot",
+    ];
+
+    private static readonly string[] TeamNames = ["Mobile Team", "Data Platform", "Partner Integrations"];
+
+    /// <summary>
+    /// Developers' personal accounts exist already (made with each developer). Adds a few team accounts, then
+    /// applications through the service (each with its first key), a second key for some and a revoked one for others.
+    /// </summary>
+    private async Task SeedApplicationsAsync(IReadOnlyList<Guid> userIds, CancellationToken ct)
+    {
+        List<Guid> developers;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            developers = await db.AccountMembers.Where(m => userIds.Contains(m.UserId)).Select(m => m.UserId).Distinct().ToListAsync(ct);
+        var admin = Actor.System;
+        var teams = new List<AccountDto>();
+        foreach (var (name, t) in TeamNames.Select((n, i) => (n, i)))
+        {
+            var members = developers.Where((_, i) => i % TeamNames.Length == t).Take(4).ToList();
+            var team = await accounts.CreateAsync(admin, new CreateAccount { Name = name, Kind = AccountKind.Team, MemberIds = members }, ct);
+            if (team.IsSuccess) teams.Add(team.Value);
+        }
+
+        var apps = new List<ApplicationCreated>();
+        // Every third developer has not created anything yet: the empty state is part of the demo.
+        foreach (var (userId, d) in developers.Select((id, i) => (id, i)).Where(x => x.i % 3 != 2))
+        {
+            var developer = (await users.GetAsync(admin, userId, ct)).Value;
+            var actor = new Actor(userId, developer.Email, developer.Roles);
+            var personal = (await accounts.ListMineAsync(actor, ct)).Value.First(a => a.Kind == AccountKind.Person);
+            for (var a = 0; a < 1 + d % 3; a++)
+            {
+                var name = AppNames[(d + a * 3) % AppNames.Length];
+                var result = await applications.CreateAsync(actor,
+                    new CreateApplication { Name = name, Description = $"{name} by {developer.DisplayName}", AccountId = personal.Id }, ct);
+                if (result.IsSuccess) apps.Add(result.Value);
+            }
+        }
+        foreach (var (team, t) in teams.Select((x, i) => (x, i)))
+            for (var a = 0; a < 2 + t; a++)
+            {
+                var name = AppNames[(t * 4 + a) % AppNames.Length];
+                var result = await applications.CreateAsync(admin,
+                    new CreateApplication { Name = name, Description = $"{name}, run by the {team.Name}", AccountId = team.Id }, ct);
+                if (result.IsSuccess) apps.Add(result.Value);
+            }
+
+        // Rotation in progress (seed 001, Scenario 3): a second key for some, the first one revoked for a few of those.
+        foreach (var (app, i) in apps.Select((x, i) => (x, i)))
+        {
+            if (i % 3 != 0) continue;
+            await applications.GenerateKeyAsync(admin, app.Application.Id, new GenerateApplicationKey(), ct);
+            if (i % 2 == 0) await applications.RevokeKeyAsync(admin, app.Application.Id, app.Key.Id, ct);
+        }
+
+        await using var write = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+        var random = new Random(11);
+        var ids = apps.Select(a => a.Application.Id).ToList();
+        foreach (var app in await write.Applications.AsTracking().Where(a => ids.Contains(a.Id)).ToListAsync(ct))
+            app.CreatedAt = now.AddDays(-random.Next(10, 300)).AddSeconds(-random.Next(86_400));
+        await write.SaveChangesAsync(ct);
     }
 
     private static readonly string[] KeyNames = ["ci-pipeline", "reporting", "local-dev", "billing-sync", "monitoring"];

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Organisation;
 using Portal.Core.Features.Usage;
@@ -16,6 +18,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
     public DbSet<UsageRollup> UsageRollups => Set<UsageRollup>();
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<AccountMember> AccountMembers => Set<AccountMember>();
+    public DbSet<Application> Applications => Set<Application>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

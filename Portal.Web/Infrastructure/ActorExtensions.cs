@@ -8,6 +8,7 @@ public static class PortalClaims
     public const string DisplayName = "portal:display_name";
     public const string Scope = "portal:scope";
     public const string KeyId = "portal:key_id";
+    public const string ApplicationId = "portal:application_id";
 }
 
 public static class ActorExtensions
@@ -15,6 +16,11 @@ public static class ActorExtensions
     /// <summary>The actor behind a principal: a cookie user (roles decide) or an API key (roles ∩ scopes).</summary>
     public static Actor ToActor(this ClaimsPrincipal principal, string? ipAddress = null)
     {
+        // An application key acts as its application: no user, no roles; Actor grants it reading itself only.
+        if (principal.Identity?.IsAuthenticated == true && Guid.TryParse(principal.FindFirstValue(PortalClaims.ApplicationId), out var applicationId))
+            return new Actor(Guid.Empty, principal.FindFirstValue(ClaimTypes.Name) ?? "", [], [], ipAddress,
+                Guid.TryParse(principal.FindFirstValue(PortalClaims.KeyId), out var appKey) ? appKey : null)
+            { ApplicationId = applicationId, DisplayName = principal.FindFirstValue(PortalClaims.DisplayName) };
         if (principal.Identity?.IsAuthenticated != true || !Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var userId))
             return new Actor(Guid.Empty, "anonymous", [], [], ipAddress);
         var roles = principal.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList();

@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -14,7 +16,8 @@ public static class ApiKeyDefaults
 }
 
 /// <summary>
-/// Authenticates <c>/api</c> calls by API key (<c>Authorization: Bearer</c> or <c>X-Api-Key</c>); the browser cookie never does.
+/// Authenticates <c>/api</c> calls by API key (<c>Authorization: Bearer</c> or <c>X-Api-Key</c>, and for application keys
+/// HTTP Basic with the key id as user name); the browser cookie never does.
 /// Challenges and refusals answer with problem details, never a redirect.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
@@ -27,12 +30,31 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var presented = ReadKey(Request);
+        var presented = ReadCredentials(Request);
         if (presented is null) return AuthenticateResult.NoResult();
-        var check = await keys.AuthenticateAsync(presented, Context.RequestAborted);
+        var check = await keys.AuthenticateAsync(presented.Value.Key, Context.RequestAborted);
         // The failure message is logged by the framework: it names the reason, never the presented key.
         if (!check.IsValid) return AuthenticateResult.Fail($"API key refused: {check.Code}.");
         var identity = check.Identity!;
+        // Basic is the seed's credential form (username = key id, password = key): application keys only, and the
+        // user name must be that key's own id, so a key cannot be presented under another credential's name.
+        if (presented.Value.BasicUserName is { } userName && (identity.ApplicationId is null || !IsKeyId(userName, identity.KeyId)))
+            return AuthenticateResult.Fail("API key refused: the Basic user name is not this application key's id.");
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(ClaimsOf(identity), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+
+    private static List<Claim> ClaimsOf(KeyIdentity identity)
+    {
+        // An application key has no user: no name identifier, no roles, no scopes; the application id says who calls.
+        if (identity.ApplicationId is { } applicationId)
+            return
+            [
+                new(ClaimTypes.Name, identity.Email),
+                new(PortalClaims.KeyId, identity.KeyId.ToString()),
+                new(PortalClaims.ApplicationId, applicationId.ToString()),
+                new(PortalClaims.DisplayName, identity.DisplayName),
+            ];
         var claims = new List<Claim>
         {
             new(ClaimTypes.NameIdentifier, identity.UserId.ToString()),
@@ -43,17 +65,32 @@ public sealed class ApiKeyAuthenticationHandler(
         };
         claims.AddRange(identity.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
         claims.AddRange(identity.Scopes.Select(s => new Claim(PortalClaims.Scope, s)));
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+        return claims;
     }
 
-    internal static string? ReadKey(HttpRequest request)
+    // Constant time, so the comparison's duration says nothing about how much of the name matched.
+    private static bool IsKeyId(string userName, Guid keyId) =>
+        CryptographicOperations.FixedTimeEquals(
+            Encoding.UTF8.GetBytes(userName.Trim().ToLowerInvariant()), Encoding.UTF8.GetBytes(keyId.ToString("D")));
+
+    /// <summary>The presented key, and for HTTP Basic the user name it came with.</summary>
+    internal static (string Key, string? BasicUserName)? ReadCredentials(HttpRequest request)
     {
         if (request.Headers.TryGetValue(ApiKeyDefaults.HeaderName, out var header) && !string.IsNullOrWhiteSpace(header))
-            return header.ToString().Trim();
+            return (header.ToString().Trim(), null);
         var authorization = request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return authorization["Bearer ".Length..].Trim() is { Length: > 0 } bearer ? bearer : null;
+            return authorization["Bearer ".Length..].Trim() is { Length: > 0 } bearer ? (bearer, null) : null;
+        if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            var encoded = authorization["Basic ".Length..].Trim();
+            var buffer = new byte[encoded.Length];
+            if (!Convert.TryFromBase64String(encoded, buffer, out var length)) return null;
+            var decoded = Encoding.UTF8.GetString(buffer, 0, length);
+            var colon = decoded.IndexOf(':');
+            if (colon < 1 || colon == decoded.Length - 1) return null;
+            return (decoded[(colon + 1)..], decoded[..colon]);
+        }
         return null;
     }
 

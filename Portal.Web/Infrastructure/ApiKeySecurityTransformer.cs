@@ -20,9 +20,14 @@ internal sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer
         {
             Type = SecuritySchemeType.ApiKey, In = ParameterLocation.Header, Name = ApiKeyDefaults.HeaderName,
         };
+        document.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http, Scheme = "basic", Description = "Application keys only: user name = key id, password = key",
+        };
         document.Security ??= [];
         document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
         document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] });
+        document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("basic", document)] = [] });
         return Task.CompletedTask;
     }
 }

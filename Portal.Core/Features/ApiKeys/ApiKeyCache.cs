@@ -2,8 +2,11 @@ using System.Collections.Concurrent;
 
 namespace Portal.Core.Features.ApiKeys;
 
-/// <summary>What a successful key check yields: who calls, through which key, with which scopes.</summary>
-public sealed record KeyIdentity(Guid KeyId, Guid UserId, string Email, string DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Scopes);
+/// <summary>
+/// What a successful key check yields: who calls, through which key, with which scopes. For an application key
+/// <paramref name="ApplicationId"/> is set and there is no user (<see cref="Guid.Empty"/>, no roles, no scopes).
+/// </summary>
+public sealed record KeyIdentity(Guid KeyId, Guid UserId, string Email, string DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Scopes, Guid? ApplicationId = null);
 
 /// <summary>
 /// Recently verified keys by hash, so a valid call costs no database read in the steady state. Entries live a

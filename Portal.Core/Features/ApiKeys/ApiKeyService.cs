@@ -263,24 +263,54 @@ public sealed class ApiKeyService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var key = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Hash == hash || k.PreviousHash == hash)
-            .Select(k => new { k.Id, k.Hash, k.OwnerUserId, k.Scopes, k.ExpiresAt, k.RevokedAt, k.PreviousHashExpiresAt })
+            .Select(k => new { k.Id, k.Hash, k.OwnerUserId, k.ApplicationId, k.Scopes, k.ExpiresAt, k.RevokedAt, k.PreviousHashExpiresAt })
             .FirstOrDefaultAsync(ct);
         if (key is null) return new KeyCheck(KeyCheckCode.NotFound, null);
         var viaPreviousSecret = !ApiKeyFormat.HashesEqual(key.Hash, hash);
         if (viaPreviousSecret && !(key.PreviousHashExpiresAt > now)) return new KeyCheck(KeyCheckCode.NotFound, null);
         if (key.RevokedAt is not null) return new KeyCheck(KeyCheckCode.Revoked, null);
         if (key.ExpiresAt <= now) return new KeyCheck(KeyCheckCode.Expired, null);
-        // Application credentials are for API products, not for the portal's own REST API.
-        if (key.OwnerUserId is not { } ownerId) return new KeyCheck(KeyCheckCode.Disabled, null);
+        var validUntil = viaPreviousSecret ? Earliest(key.ExpiresAt, key.PreviousHashExpiresAt) : key.ExpiresAt;
+        if (key.OwnerUserId is not { } ownerId)
+        {
+            if (key.ApplicationId is not { } applicationId) return new KeyCheck(KeyCheckCode.Disabled, null);
+            // Deleting an application revokes its keys; this also refuses any key that outlived it some other way.
+            var appName = await db.Applications.AsNoTracking().Where(a => a.Id == applicationId).Select(a => a.Name).FirstOrDefaultAsync(ct);
+            if (appName is null) return new KeyCheck(KeyCheckCode.Disabled, null);
+            // No user, no roles, no scopes: the actor it becomes may only read its own application.
+            var appIdentity = new KeyIdentity(key.Id, Guid.Empty, $"application:{applicationId}", appName, [], [], applicationId);
+            cache.Store(new ApiKeyCache.Entry(hash, appIdentity, validUntil, now), generation);
+            return new KeyCheck(KeyCheckCode.Valid, appIdentity);
+        }
 
         var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status, u.DisplayName }).FirstOrDefaultAsync(ct);
         if (owner is null || owner.Status != UserStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null);
         var roles = await RolesOfAsync(db, ownerId, ct);
 
         var identity = new KeyIdentity(key.Id, ownerId, owner.Email ?? "", owner.DisplayName, roles, key.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries));
-        var validUntil = viaPreviousSecret ? Earliest(key.ExpiresAt, key.PreviousHashExpiresAt) : key.ExpiresAt;
         cache.Store(new ApiKeyCache.Entry(hash, identity, validUntil, now), generation);
         return new KeyCheck(KeyCheckCode.Valid, identity);
+    }
+
+    /// <summary>
+    /// A new application credential (not saved): same key format and hashing as personal keys, no owner, no scopes.
+    /// The caller adds it to its own context so the key is saved with the change that needs it.
+    /// </summary>
+    internal (ApiKey Key, IssuedSecret Secret) NewApplicationKey(Guid applicationId, Actor actor, DateTimeOffset now, DateTimeOffset? expiresAt = null)
+    {
+        var secret = ApiKeyFormat.Generate(options.Value.ApiKeys.Prefix);
+        var key = new ApiKey
+        {
+            ApplicationId = applicationId,
+            Name = "application key",
+            Hash = secret.Hash,
+            Start = secret.Start,
+            Last4 = secret.Last4,
+            CreatedAt = now,
+            CreatedBy = actor.UserId == Guid.Empty ? null : actor.UserId,
+            ExpiresAt = expiresAt?.ToUniversalTime(),
+        };
+        return (key, secret);
     }
 
     /// <summary>

@@ -45,11 +45,21 @@ public static class AuditActions
     public const string ApiKeyRevoked = "api-key.revoked";
     public const string ApiKeyRegenerated = "api-key.regenerated";
     public const string ApiKeyDeleted = "api-key.deleted";
+    public const string AccountCreated = "account.created";
+    public const string AccountMemberAdded = "account.member-added";
+    public const string AccountMemberRemoved = "account.member-removed";
+    public const string ApplicationCreated = "application.created";
+    public const string ApplicationUpdated = "application.updated";
+    public const string ApplicationDeleted = "application.deleted";
+    public const string ApplicationKeyCreated = "application.key-created";
+    public const string ApplicationKeyRevoked = "application.key-revoked";
 
     public static readonly IReadOnlyList<string> All =
     [
         SignInSucceeded, SignInFailed, SignInLockedOut, SignedOut, UserCreated, UserUpdated,
         UserPasswordReset, UserDeleted, OrganisationUpdated,
         ApiKeyCreated, ApiKeyRevoked, ApiKeyRegenerated, ApiKeyDeleted,
+        AccountCreated, AccountMemberAdded, AccountMemberRemoved,
+        ApplicationCreated, ApplicationUpdated, ApplicationDeleted, ApplicationKeyCreated, ApplicationKeyRevoked,
     ];
 }

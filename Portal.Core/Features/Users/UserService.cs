@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 
@@ -108,6 +109,8 @@ public sealed class UserService(
         db.Users.Add(user);
         var roles = request.Roles.Distinct().ToList();
         await SetRolesAsync(db, user.Id, roles, ct);
+        // Same save as the user: a developer never exists without an account to hold applications.
+        if (roles.Contains(Roles.Developer)) AccountService.AddPersonalAccount(db, actor, user.Id, user.DisplayName, now);
         db.Audit.Add(AuditEntry.For(actor, AuditActions.UserCreated, now, "user", user.Id.ToString(), email, $"roles: {string.Join(", ", roles)}"));
         try
         {
@@ -153,6 +156,8 @@ public sealed class UserService(
         {
             changes.Add($"roles [{string.Join(", ", currentRoles)}] → [{string.Join(", ", newRoles)}]");
             await SetRolesAsync(db, id, newRoles, ct);
+            if (newRoles.Contains(Roles.Developer) && !await db.AccountMembers.AnyAsync(m => m.UserId == id, ct))
+                AccountService.AddPersonalAccount(db, actor, id, user.DisplayName, clock.GetUtcNow());
         }
         var statusChanged = newStatus != user.Status;
         if (statusChanged)

@@ -39,6 +39,16 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["POST /api/v1/api-keys/{id:guid}/revoke"] = ([SA, A, D], Scopes.Write),
         ["POST /api/v1/api-keys/{id:guid}/regenerate"] = ([SA, A, D], Scopes.Write),
         ["DELETE /api/v1/api-keys/{id:guid}"] = ([SA, A, D], Scopes.Write),
+        ["GET /api/v1/accounts"] = ([SA, A, RO], Scopes.Read),
+        ["POST /api/v1/accounts"] = ([SA, A], Scopes.Admin),
+        ["GET /api/v1/applications"] = ([SA, A, RO, D], Scopes.Read),
+        ["POST /api/v1/applications"] = ([SA, A, D], Scopes.Write),
+        ["GET /api/v1/applications/{id:guid}"] = ([SA, A, RO, D], Scopes.Read),
+        ["PATCH /api/v1/applications/{id:guid}"] = ([SA, A, D], Scopes.Write),
+        ["DELETE /api/v1/applications/{id:guid}"] = ([SA, A, D], Scopes.Write),
+        ["GET /api/v1/applications/{id:guid}/keys"] = ([SA, A, RO, D], Scopes.Read),
+        ["POST /api/v1/applications/{id:guid}/keys"] = ([SA, A, D], Scopes.Write),
+        ["POST /api/v1/applications/{id:guid}/keys/{keyId:guid}/revoke"] = ([SA, A, D], Scopes.Write),
     };
 
     public static TheoryData<string> Rows() => [.. Matrix.Keys];
@@ -63,7 +73,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
     private static HttpRequestMessage Request(string row)
     {
         var (method, route) = (row[..row.IndexOf(' ')], row[(row.IndexOf(' ') + 1)..]);
-        var url = route.Replace("{id:guid}", Guid.NewGuid().ToString());
+        var url = route.Replace("{id:guid}", Guid.NewGuid().ToString()).Replace("{keyId:guid}", Guid.NewGuid().ToString());
         var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (method is "POST" or "PUT" or "PATCH")
             request.Content = new StringContent("{}", Encoding.UTF8, "application/json");

@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+using Portal.Core.Common;
+
+namespace Portal.Core.Features.Accounts;
+
+public sealed record AccountDto(Guid Id, string Name, AccountKind Kind, DateTimeOffset CreatedAt, int MemberCount, int ApplicationCount);
+
+public sealed record AccountMemberDto(Guid UserId, string Email, string DisplayName);
+
+/// <summary>One account as its detail page shows it (the application header's account link leads there).</summary>
+public sealed record AccountDetailDto(Guid Id, string Name, AccountKind Kind, DateTimeOffset CreatedAt, IReadOnlyList<AccountMemberDto> Members, int ApplicationCount);
+
+public sealed record AccountQuery : PageQuery
+{
+    public AccountKind? Kind { get; init; }
+}
+
+/// <summary>Form and API body for a new account. Mutable so a form can bind to it.</summary>
+public sealed class CreateAccount
+{
+    [Required(ErrorMessage = "Name is required.")]
+    [StringLength(200, ErrorMessage = "Name is at most 200 characters.")]
+    public string Name { get; set; } = "";
+
+    /// <summary>Default <see cref="AccountKind.Team"/>: a person's account is made when the person is.</summary>
+    public AccountKind Kind { get; set; } = AccountKind.Team;
+
+    /// <summary>Developers who become members at once.</summary>
+    public List<Guid> MemberIds { get; set; } = [];
+}

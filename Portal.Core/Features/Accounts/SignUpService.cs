@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Options;
+using Portal.Core.Common;
+using Portal.Core.Features.Applications;
+using Portal.Core.Features.Users;
+
+namespace Portal.Core.Features.Accounts;
+
+public sealed record SignedUp(UserDto User, ApplicationCreated FirstApplication)
+{
+    public override string ToString() => $"SignedUp {{ User = {User.Email}, Application = {FirstApplication.Application.Id} }}";
+}
+
+/// <summary>
+/// Self-service developer sign-up (seed 001, Scenario A): a developer user with a personal account, and a first
+/// application with its first key, ready to use. A taken email answers <see cref="SignUpRefused"/>, a generic
+/// conflict that does not say the email exists (the page shows the same text for any refusal). Rate limiting
+/// belongs to the page that calls this.
+/// </summary>
+public sealed class SignUpService(UserService users, ApplicationService applications, IOptions<PortalOptions> options)
+{
+    public const string FirstApplicationName = "My first application";
+
+    public async Task<Result<SignedUp>> SignUpAsync(string email, string displayName, string password, string? ipAddress = null, CancellationToken ct = default)
+    {
+        if (!options.Value.SignUp.Enabled) return new SignUpDisabled();
+        // The system creates the user on the newcomer's behalf; the audit entry names the email that signed up.
+        var registrar = Actor.System with { Email = Truncate(email.Trim(), 256), IpAddress = ipAddress };
+        var created = await users.CreateAsync(registrar,
+            new CreateUser { Email = email, DisplayName = displayName, Password = password, Roles = [Roles.Developer] }, ct);
+        if (created.Error is DuplicateEmail) return new SignUpRefused();
+        if (!created.IsSuccess) return created.Error!;
+        var user = created.Value;
+
+        // A second save: should it fail, the developer still has a working account and can create the application later.
+        var newcomer = new Actor(user.Id, user.Email, user.Roles, IpAddress: ipAddress);
+        var app = await applications.CreateAsync(newcomer,
+            new CreateApplication { Name = FirstApplicationName, Description = "Created when you signed up." }, ct);
+        if (!app.IsSuccess) return app.Error!;
+        return new SignedUp(user, app.Value);
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}

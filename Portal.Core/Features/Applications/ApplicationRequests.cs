@@ -1,0 +1,75 @@
+using System.ComponentModel.DataAnnotations;
+using Portal.Core.Common;
+using Portal.Core.Features.ApiKeys;
+
+namespace Portal.Core.Features.Applications;
+
+public sealed record ApplicationDto(
+    Guid Id,
+    Guid AccountId,
+    string AccountName,
+    string Name,
+    Guid ReferenceId,
+    string? Description,
+    DateTimeOffset CreatedAt,
+    Guid? CreatedBy,
+    int ActiveKeys);
+
+/// <summary>An application credential as shown: the key id is the seed's "username"; never the secret.</summary>
+public sealed record ApplicationKeyDto(
+    Guid Id,
+    Guid ApplicationId,
+    string MaskedKey,
+    bool Enabled,
+    ApiKeyStatus Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt,
+    DateTimeOffset? LastUsedAt);
+
+/// <summary>A new application key: the one time the full <paramref name="Key"/> is shown.</summary>
+public sealed record ApplicationKeyIssued(ApplicationKeyDto ApiKey, string Key)
+{
+    public Guid Id => ApiKey.Id;
+
+    // Keeps the secret out of any log line that formats this record.
+    public override string ToString() => $"ApplicationKeyIssued {{ Id = {ApiKey.Id}, Key = {ApiKey.MaskedKey} }}";
+}
+
+/// <summary>The answer to create: the application and its first key, shown once.</summary>
+public sealed record ApplicationCreated(ApplicationDto Application, ApplicationKeyIssued Key);
+
+public sealed record ApplicationQuery : PageQuery
+{
+    public Guid? AccountId { get; init; }
+}
+
+/// <summary>Form and API body for a new application. Mutable so a form can bind to it.</summary>
+public sealed class CreateApplication
+{
+    [Required(ErrorMessage = "Name is required.")]
+    [StringLength(255, ErrorMessage = "Name is at most 255 characters.")]
+    public string Name { get; set; } = "";
+
+    [StringLength(1000, ErrorMessage = "Description is at most 1000 characters.")]
+    public string? Description { get; set; }
+
+    /// <summary>Optional when the caller belongs to exactly one account.</summary>
+    public Guid? AccountId { get; set; }
+}
+
+/// <summary>Partial update: a null field is left as it is; an empty description clears it.</summary>
+public sealed class UpdateApplication
+{
+    [StringLength(255, MinimumLength = 1, ErrorMessage = "Name must be 1 to 255 characters.")]
+    public string? Name { get; set; }
+
+    [StringLength(1000, ErrorMessage = "Description is at most 1000 characters.")]
+    public string? Description { get; set; }
+}
+
+public sealed class GenerateApplicationKey
+{
+    /// <summary>Null: never expires.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+}

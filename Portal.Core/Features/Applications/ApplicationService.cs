@@ -1,0 +1,298 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Portal.Core.Common;
+using Portal.Core.Data;
+using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Audit;
+
+namespace Portal.Core.Features.Applications;
+
+/// <summary>
+/// Applications and their keys. Developers see and change their accounts' applications only, and another account's
+/// application answers not-found, never forbidden; admins see and manage all; an application key reads itself only.
+/// </summary>
+public sealed class ApplicationService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    ApiKeyService apiKeys,
+    ApiKeyCache keyCache,
+    IOptions<PortalOptions> options,
+    TimeProvider clock)
+{
+    public async Task<Result<PagedResult<ApplicationDto>>> ListAsync(Actor actor, ApplicationQuery query, CancellationToken ct = default)
+    {
+        // An application key may read its own application, not browse.
+        if (!actor.Can(Permission.ApplicationsRead) || actor.ApplicationId is not null) return Errors.Forbidden;
+        if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+
+        var rows = from a in Visible(db, actor)
+                   join acc in db.Accounts on a.AccountId equals acc.Id
+                   select new Row { App = a, AccountName = acc.Name };
+        if (query.AccountId is { } accountId) rows = rows.Where(r => r.App.AccountId == accountId);
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var text = query.Search.Trim();
+            if (Guid.TryParse(text, out var id))
+                rows = rows.Where(r => r.App.ReferenceId == id || r.App.Id == id);
+            else
+            {
+                var term = text.ToLower();
+                rows = rows.Where(r => r.App.Name.ToLower().Contains(term) || r.AccountName.ToLower().Contains(term));
+            }
+        }
+        rows = (query.Sort ?? "name") switch
+        {
+            "-name" => rows.OrderByDescending(r => r.App.Name).ThenBy(r => r.App.Id),
+            "account" => rows.OrderBy(r => r.AccountName).ThenBy(r => r.App.Name),
+            "-account" => rows.OrderByDescending(r => r.AccountName).ThenBy(r => r.App.Name),
+            "createdAt" => rows.OrderBy(r => r.App.CreatedAt).ThenBy(r => r.App.Id),
+            "-createdAt" => rows.OrderByDescending(r => r.App.CreatedAt).ThenBy(r => r.App.Id),
+            _ => rows.OrderBy(r => r.App.Name).ThenBy(r => r.App.Id),
+        };
+        var page = await rows.ToPageAsync(query, ct);
+        var counts = await ActiveKeyCountsAsync(db, page.Items.Select(r => r.App.Id).ToList(), now, ct);
+        return new PagedResult<ApplicationDto>(
+            page.Items.Select(r => ToDto(r.App, r.AccountName, counts.GetValueOrDefault(r.App.Id))).ToList(), page.Page, page.PageSize, page.Total);
+    }
+
+    public async Task<Result<ApplicationDto>> GetAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApplicationsRead)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var app = await Visible(db, actor).FirstOrDefaultAsync(a => a.Id == id, ct);
+        if (app is null) return Errors.NotFound;
+        return await ToDtoAsync(db, app, ct);
+    }
+
+    /// <summary>Creates the application and its first key in one save; the key is in this answer only (seed 001, Scenario 1).</summary>
+    public async Task<Result<ApplicationCreated>> CreateAsync(Actor actor, CreateApplication request, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApplicationsWrite)) return Errors.Forbidden;
+        if (RequestValidation.Validate(request) is { } invalid) return invalid;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+
+        Guid accountId;
+        if (request.AccountId is { } requested)
+        {
+            var allowed = actor.Can(Permission.ApplicationsManageAll)
+                ? await db.Accounts.AnyAsync(a => a.Id == requested, ct)
+                : await IsMemberAsync(db, actor, requested, ct);
+            // Same answer for "no such account" and "not yours": a developer learns nothing about other accounts.
+            if (!allowed) return ValidationError.For("accountId", "There is no such account among yours.");
+            accountId = requested;
+        }
+        else
+        {
+            var mine = await db.AccountMembers.Where(m => m.UserId == actor.UserId).Select(m => m.AccountId).Take(2).ToListAsync(ct);
+            if (mine.Count != 1)
+                return ValidationError.For("accountId", mine.Count == 0 ? "Choose the account the application belongs to." : "You belong to several accounts: choose one.");
+            accountId = mine[0];
+        }
+
+        var name = request.Name.Trim();
+        if (name.Length == 0) return ValidationError.For("name", "Name is required.");
+        if (await db.Applications.AnyAsync(a => a.AccountId == accountId && a.Name == name, ct)) return new DuplicateApplicationName(name);
+        var max = options.Value.Applications.MaxPerAccount;
+        if (await db.Applications.CountAsync(a => a.AccountId == accountId, ct) >= max) return new ApplicationLimitReached(max);
+
+        var now = clock.GetUtcNow();
+        var app = new Application
+        {
+            AccountId = accountId,
+            Name = name,
+            Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description.Trim(),
+            CreatedAt = now,
+            CreatedBy = actor.UserId == Guid.Empty ? null : actor.UserId,
+        };
+        var (key, secret) = apiKeys.NewApplicationKey(app.Id, actor, now);
+        db.Applications.Add(app);
+        db.ApiKeys.Add(key);
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationCreated, now, "application", app.Id.ToString(), name, $"reference id: {app.ReferenceId}"));
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationKeyCreated, now, "application", app.Id.ToString(), name, $"key: {key.Id}"));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two creates raced past the check above; the unique index decided.
+            await using var check = await dbFactory.CreateDbContextAsync(ct);
+            if (await check.Applications.AnyAsync(a => a.AccountId == accountId && a.Name == name, ct)) return new DuplicateApplicationName(name);
+            throw;
+        }
+        var accountName = await db.Accounts.Where(a => a.Id == accountId).Select(a => a.Name).FirstAsync(ct);
+        return new ApplicationCreated(ToDto(app, accountName, 1), new ApplicationKeyIssued(ToKeyDto(key, now), secret.Key));
+    }
+
+    public async Task<Result<ApplicationDto>> UpdateAsync(Actor actor, Guid id, UpdateApplication request, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApplicationsWrite)) return Errors.Forbidden;
+        if (RequestValidation.Validate(request) is { } invalid) return invalid;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await FindChangeableAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
+        if (found.Error is { } error) return error;
+        var app = found.App!;
+
+        var changes = new List<string>();
+        if (request.Name?.Trim() is { } name && name != app.Name)
+        {
+            if (name.Length == 0) return ValidationError.For("name", "Name must be 1 to 255 characters.");
+            if (await db.Applications.AnyAsync(a => a.AccountId == app.AccountId && a.Name == name && a.Id != id, ct)) return new DuplicateApplicationName(name);
+            changes.Add($"name '{app.Name}' → '{name}'");
+            app.Name = name;
+        }
+        if (request.Description is { } description)
+        {
+            var trimmed = string.IsNullOrWhiteSpace(description) ? null : description.Trim();
+            if (trimmed != app.Description)
+            {
+                changes.Add("description changed");
+                app.Description = trimmed;
+            }
+        }
+        if (changes.Count > 0)
+        {
+            db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationUpdated, clock.GetUtcNow(), "application", id.ToString(), app.Name, string.Join("; ", changes)));
+            await db.SaveChangesAsync(ct);
+        }
+        return await ToDtoAsync(db, app, ct);
+    }
+
+    /// <summary>
+    /// Revokes every key of the application and deletes it, in one save; calls with its keys fail from then on.
+    /// Its product subscriptions end here too once subscriptions exist (issue 5).
+    /// </summary>
+    public async Task<Result<Unit>> DeleteAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApplicationsWrite)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await FindChangeableAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
+        if (found.Error is { } error) return error;
+        var app = found.App!;
+
+        var now = clock.GetUtcNow();
+        var keys = await db.ApiKeys.AsTracking().Where(k => k.ApplicationId == id && k.RevokedAt == null).ToListAsync(ct);
+        foreach (var key in keys)
+        {
+            key.RevokedAt = now;
+            key.PreviousHash = null;
+            key.PreviousHashExpiresAt = null;
+        }
+        // Revoked key rows stay (without the application) so usage history keeps its keys.
+        db.Applications.Remove(app);
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationDeleted, now, "application", id.ToString(), app.Name, $"{keys.Count} key(s) revoked"));
+        await db.SaveChangesAsync(ct);
+        foreach (var key in keys) keyCache.InvalidateKey(key.Id);
+        return Unit.Value;
+    }
+
+    public async Task<Result<PagedResult<ApplicationKeyDto>>> ListKeysAsync(Actor actor, Guid id, PageQuery query, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApplicationsRead)) return Errors.Forbidden;
+        if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await Visible(db, actor).AnyAsync(a => a.Id == id, ct)) return Errors.NotFound;
+        var now = clock.GetUtcNow();
+        var page = await db.ApiKeys.AsNoTracking().Where(k => k.ApplicationId == id)
+            .OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id)
+            .ToPageAsync(query, ct);
+        return new PagedResult<ApplicationKeyDto>(page.Items.Select(k => ToKeyDto(k, now)).ToList(), page.Page, page.PageSize, page.Total);
+    }
+
+    /// <summary>A new key for the application (seed 001: "Generate Key"); the full key is in this answer only.</summary>
+    public async Task<Result<ApplicationKeyIssued>> GenerateKeyAsync(Actor actor, Guid id, GenerateApplicationKey request, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApplicationsWrite)) return Errors.Forbidden;
+        var now = clock.GetUtcNow();
+        if (request.ExpiresAt is { } expires && expires <= now) return ValidationError.For("expiresAt", "The expiry must be in the future.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await FindChangeableAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
+        if (found.Error is { } error) return error;
+        var app = found.App!;
+
+        var max = options.Value.Applications.MaxActiveKeys;
+        var active = await db.ApiKeys.CountAsync(k => k.ApplicationId == id && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
+        if (active >= max) return new ActiveKeyLimitReached(max);
+
+        var (key, secret) = apiKeys.NewApplicationKey(id, actor, now, request.ExpiresAt);
+        db.ApiKeys.Add(key);
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationKeyCreated, now, "application", id.ToString(), app.Name, $"key: {key.Id}"));
+        await db.SaveChangesAsync(ct);
+        return new ApplicationKeyIssued(ToKeyDto(key, now), secret.Key);
+    }
+
+    /// <summary>Idempotent: revoking a revoked key succeeds and changes nothing. A revoked key is never reactivated.</summary>
+    public async Task<Result<Unit>> RevokeKeyAsync(Actor actor, Guid id, Guid keyId, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApplicationsWrite)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await FindChangeableAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
+        if (found.Error is { } error) return error;
+        var key = await db.ApiKeys.AsTracking().FirstOrDefaultAsync(k => k.Id == keyId && k.ApplicationId == id, ct);
+        if (key is null) return Errors.NotFound;
+        if (key.RevokedAt is not null) return Unit.Value;
+
+        var now = clock.GetUtcNow();
+        key.RevokedAt = now;
+        key.PreviousHash = null;
+        key.PreviousHashExpiresAt = null;
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationKeyRevoked, now, "application", id.ToString(), found.App!.Name, $"key: {keyId}"));
+        await db.SaveChangesAsync(ct);
+        keyCache.InvalidateKey(keyId);
+        return Unit.Value;
+    }
+
+    // Member-init, not a constructor: EF can filter and sort through its properties.
+    private sealed class Row
+    {
+        public required Application App { get; init; }
+        public required string AccountName { get; init; }
+    }
+
+    private sealed record Changeable(Application? App, Error? Error);
+
+    /// <summary>What the actor may see: an application key itself, admins and read-only all, others their accounts' applications.</summary>
+    private static IQueryable<Application> Visible(PortalDbContext db, Actor actor)
+    {
+        var apps = db.Applications.AsNoTracking();
+        if (actor.ApplicationId is { } own) return apps.Where(a => a.Id == own);
+        if (actor.Can(Permission.ApplicationsReadAll)) return apps;
+        return apps.Where(a => db.AccountMembers.Any(m => m.AccountId == a.AccountId && m.UserId == actor.UserId));
+    }
+
+    /// <summary>Null when the actor cannot see it (404); an error when they see it but may not change it (an admin key without <c>admin</c>).</summary>
+    private static async Task<Changeable?> FindChangeableAsync(PortalDbContext db, Actor actor, Guid id, CancellationToken ct)
+    {
+        var app = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
+        if (app is null) return null;
+        if (actor.Can(Permission.ApplicationsManageAll) || await IsMemberAsync(db, actor, app.AccountId, ct)) return new Changeable(app, null);
+        return new Changeable(null, Errors.Forbidden);
+    }
+
+    private static Task<bool> IsMemberAsync(PortalDbContext db, Actor actor, Guid accountId, CancellationToken ct) =>
+        db.AccountMembers.AnyAsync(m => m.AccountId == accountId && m.UserId == actor.UserId, ct);
+
+    private static async Task<Dictionary<Guid, int>> ActiveKeyCountsAsync(PortalDbContext db, List<Guid> appIds, DateTimeOffset now, CancellationToken ct) =>
+        await db.ApiKeys.Where(k => k.ApplicationId != null && appIds.Contains(k.ApplicationId.Value) && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))
+            .GroupBy(k => k.ApplicationId!.Value)
+            .Select(g => new { g.Key, Count = g.Count() })
+            .ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+
+    private async Task<ApplicationDto> ToDtoAsync(PortalDbContext db, Application app, CancellationToken ct)
+    {
+        var accountName = await db.Accounts.Where(a => a.Id == app.AccountId).Select(a => a.Name).FirstOrDefaultAsync(ct) ?? "";
+        var counts = await ActiveKeyCountsAsync(db, [app.Id], clock.GetUtcNow(), ct);
+        return ToDto(app, accountName, counts.GetValueOrDefault(app.Id));
+    }
+
+    private static ApplicationDto ToDto(Application a, string accountName, int activeKeys) =>
+        new(a.Id, a.AccountId, accountName, a.Name, a.ReferenceId, a.Description, a.CreatedAt, a.CreatedBy, activeKeys);
+
+    private static ApplicationKeyDto ToKeyDto(ApiKey k, DateTimeOffset now)
+    {
+        var status = k.StatusAt(now);
+        return new ApplicationKeyDto(k.Id, k.ApplicationId!.Value, ApiKeyFormat.Mask(k.Start, k.Last4), status == ApiKeyStatus.Active, status,
+            k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt);
+    }
+}

@@ -1,0 +1,36 @@
+using Portal.Core.Common;
+using Portal.Core.Features.Accounts;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Accounts;
+
+/// <summary>Developer accounts (not the signed-in user's own account: that is <c>Features/Account</c>).</summary>
+public static class DeveloperAccountEndpoints
+{
+    public static void MapDeveloperAccountEndpoints(this IEndpointRouteBuilder app)
+    {
+        var accounts = app.MapApiGroup("/accounts", "Accounts");
+        accounts.MapGet("/", List).RequirePermission(Permission.AccountsRead)
+            .WithName("ListAccounts").WithSummary("Developer accounts, paged: ?search=&kind=Person|Team&sort=");
+        accounts.MapPost("/", Create).RequirePermission(Permission.AccountsManage)
+            .WithName("CreateAccount").WithSummary("A person's or team's account, optionally with members");
+    }
+
+    private static async Task<IResult> List(AccountService accounts, HttpContext http, CancellationToken ct,
+        int page = 1, int pageSize = 50, string? search = null, string? sort = null, string? kind = null)
+    {
+        AccountKind? parsedKind = null;
+        if (!string.IsNullOrWhiteSpace(kind))
+        {
+            if (!Enum.TryParse<AccountKind>(kind, ignoreCase: true, out var k) || !Enum.IsDefined(k))
+                return ResultHttp.Invalid("kind", "Kind is 'Person' or 'Team'.");
+            parsedKind = k;
+        }
+        var query = new AccountQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, Kind = parsedKind };
+        return (await accounts.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+    }
+
+    // API v1 has no single-account resource: the account's applications are what there is to look at.
+    private static async Task<IResult> Create(CreateAccount request, AccountService accounts, HttpContext http, CancellationToken ct) =>
+        (await accounts.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(a => TypedResults.Created($"/api/v1/applications?accountId={a.Id}", a));
+}

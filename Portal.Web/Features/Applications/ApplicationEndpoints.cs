@@ -1,0 +1,56 @@
+using Portal.Core.Common;
+using Portal.Core.Features.Applications;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Applications;
+
+public static class ApplicationEndpoints
+{
+    public static void MapApplicationEndpoints(this IEndpointRouteBuilder app)
+    {
+        var apps = app.MapApiGroup("/applications", "Applications");
+        apps.MapGet("/", List).RequirePermission(Permission.ApplicationsRead)
+            .WithName("ListApplications").WithSummary("Developers: their accounts' applications; admins and read-only: all. ?accountId=&search=&sort=");
+        apps.MapPost("/", Create).RequirePermission(Permission.ApplicationsWrite)
+            .WithName("CreateApplication").WithSummary("Creates the application and its first key; the full key is in this answer only");
+        apps.MapGet("/{id:guid}", Get).RequirePermission(Permission.ApplicationsRead)
+            .WithName("GetApplication").WithSummary("One application; an application key may read its own");
+        apps.MapPatch("/{id:guid}", Update).RequirePermission(Permission.ApplicationsWrite)
+            .WithName("UpdateApplication").WithSummary("Name and description");
+        apps.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ApplicationsWrite)
+            .WithName("DeleteApplication").WithSummary("Revokes all its keys and deletes it");
+        apps.MapGet("/{id:guid}/keys", ListKeys).RequirePermission(Permission.ApplicationsRead)
+            .WithName("ListApplicationKeys").WithSummary("The application's keys, never their secrets");
+        apps.MapPost("/{id:guid}/keys", GenerateKey).RequirePermission(Permission.ApplicationsWrite)
+            .WithName("GenerateApplicationKey").WithSummary("A new key; the full key is in this answer only");
+        apps.MapPost("/{id:guid}/keys/{keyId:guid}/revoke", RevokeKey).RequirePermission(Permission.ApplicationsWrite)
+            .WithName("RevokeApplicationKey").WithSummary("Idempotent; a revoked key is never reactivated");
+    }
+
+    private static async Task<IResult> List(ApplicationService apps, HttpContext http, CancellationToken ct,
+        int page = 1, int pageSize = 50, string? search = null, string? sort = null, Guid? accountId = null) =>
+        (await apps.ListAsync(http.ToActor(), new ApplicationQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, AccountId = accountId }, ct))
+            .ToHttpResult();
+
+    private static async Task<IResult> Create(CreateApplication request, ApplicationService apps, HttpContext http, CancellationToken ct) =>
+        (await apps.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(c => TypedResults.Created($"/api/v1/applications/{c.Application.Id}", c));
+
+    private static async Task<IResult> Get(Guid id, ApplicationService apps, HttpContext http, CancellationToken ct) =>
+        (await apps.GetAsync(http.ToActor(), id, ct)).ToHttpResult();
+
+    private static async Task<IResult> Update(Guid id, UpdateApplication request, ApplicationService apps, HttpContext http, CancellationToken ct) =>
+        (await apps.UpdateAsync(http.ToActor(), id, request, ct)).ToHttpResult();
+
+    private static async Task<IResult> Delete(Guid id, ApplicationService apps, HttpContext http, CancellationToken ct) =>
+        (await apps.DeleteAsync(http.ToActor(), id, ct)).ToNoContent();
+
+    private static async Task<IResult> ListKeys(Guid id, ApplicationService apps, HttpContext http, CancellationToken ct, int page = 1, int pageSize = 50) =>
+        (await apps.ListKeysAsync(http.ToActor(), id, new PageQuery { Page = page, PageSize = pageSize }, ct)).ToHttpResult();
+
+    private static async Task<IResult> GenerateKey(Guid id, GenerateApplicationKey? request, ApplicationService apps, HttpContext http, CancellationToken ct) =>
+        (await apps.GenerateKeyAsync(http.ToActor(), id, request ?? new GenerateApplicationKey(), ct))
+            .ToHttpResult(k => TypedResults.Created($"/api/v1/applications/{id}/keys", k));
+
+    private static async Task<IResult> RevokeKey(Guid id, Guid keyId, ApplicationService apps, HttpContext http, CancellationToken ct) =>
+        (await apps.RevokeKeyAsync(http.ToActor(), id, keyId, ct)).ToNoContent();
+}
