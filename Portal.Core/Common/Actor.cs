@@ -14,9 +14,13 @@ public sealed record Actor(Guid UserId, string Email, IReadOnlyList<string> Role
     /// <summary>Set when an application key calls: the actor is the application, with no roles and no user behind it.</summary>
     public Guid? ApplicationId { get; init; }
 
-    private IReadOnlySet<Permission>? _permissions;
+    // Permissions depend only on roles, scopes and whether an application calls; the combinations are few, so they
+    // are computed once per combination (every API call asks at least twice). Not a per-instance field: `with`
+    // copies fields, and a copy with other roles must not keep the old answer.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlySet<Permission>> Computed = new();
 
-    public IReadOnlySet<Permission> Permissions => _permissions ??= Compute();
+    public IReadOnlySet<Permission> Permissions =>
+        Computed.GetOrAdd($"{ApplicationId is not null}|{string.Join(',', Roles)}|{(Scopes is null ? "*" : string.Join(',', Scopes))}", _ => Compute());
 
     public bool Can(Permission permission) => Permissions.Contains(permission);
 
