@@ -26,6 +26,12 @@ public sealed class SignUpOptions
 {
     /// <summary>Self-service developer sign-up (<c>Portal:SignUp:Enabled</c>).</summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Sign-up form posts one client address may make per window (<c>Portal:SignUp:PermitLimit</c>).</summary>
+    public int PermitLimit { get; set; } = 5;
+
+    /// <summary>The rate-limit window in minutes (<c>Portal:SignUp:WindowMinutes</c>).</summary>
+    public int WindowMinutes { get; set; } = 10;
 }
 
 public sealed class DatabaseOptions

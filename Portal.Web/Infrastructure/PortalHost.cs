@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
 using Portal.Core;
 using Portal.Core.Data;
+using Portal.Web.Features.Account;
 using Portal.Web.Features.Usage;
 
 namespace Portal.Web.Infrastructure;
@@ -40,6 +41,7 @@ public static class PortalHost
         services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
+        services.AddSignUpRateLimit();
         return builder;
     }
 
@@ -50,6 +52,7 @@ public static class PortalHost
         app.UseExceptionHandler();
         app.UseApiBodyLimit(MaxRequestBodyBytes);
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapOpenApi("/openapi/{documentName}.json");

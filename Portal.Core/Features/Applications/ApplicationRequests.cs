@@ -42,6 +42,9 @@ public sealed record ApplicationCreated(ApplicationDto Application, ApplicationK
 public sealed record ApplicationQuery : PageQuery
 {
     public Guid? AccountId { get; init; }
+
+    /// <summary>Only the caller's own accounts' applications, even for an admin who may see all (My Applications).</summary>
+    public bool Mine { get; init; }
 }
 
 /// <summary>Form and API body for a new application. Mutable so a form can bind to it.</summary>

@@ -30,6 +30,7 @@ public sealed class ApplicationService(
                    join acc in db.Accounts on a.AccountId equals acc.Id
                    select new Row { App = a, AccountName = acc.Name };
         if (query.AccountId is { } accountId) rows = rows.Where(r => r.App.AccountId == accountId);
+        if (query.Mine) rows = rows.Where(r => db.AccountMembers.Any(m => m.AccountId == r.App.AccountId && m.UserId == actor.UserId));
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var text = query.Search.Trim();

@@ -240,4 +240,22 @@ public sealed class ApplicationServiceTests : IAsyncLifetime
         var admin = (await _db.CreateUserAsync(Roles.Admin)).Actor;
         Assert.DoesNotContain((await Keys.ListAsync(admin, new ApiKeyQuery { PageSize = 200 })).Value.Items, k => k.ApplicationId is not null);
     }
+
+    [Fact]
+    public async Task List_Mine_ShowsOnlyTheCallersAccountsApplications_EvenForAnAdmin()
+    {
+        var dev = await DeveloperAsync();
+        var other = await DeveloperAsync();
+        var own = await CreateAsync(dev, "Own app");
+        await CreateAsync(other, "Other app");
+        var admin = (await _db.CreateUserAsync(Roles.Admin)).Actor;
+
+        var mine = (await Apps.ListAsync(dev, new ApplicationQuery { Mine = true })).Value.Items;
+        var adminMine = (await Apps.ListAsync(admin, new ApplicationQuery { Mine = true })).Value.Items;
+        var adminAll = (await Apps.ListAsync(admin, new ApplicationQuery())).Value.Items;
+
+        Assert.Equal([own.Application.Id], mine.Select(a => a.Id));
+        Assert.DoesNotContain(adminMine, a => a.Name is "Own app" or "Other app");
+        Assert.Contains(adminAll, a => a.Name == "Other app");
+    }
 }

@@ -23,6 +23,9 @@ public sealed class PageAuthorizationTests
         ["/organisation"] = nameof(Permission.OrganisationRead),
         ["/audit"] = nameof(Permission.AuditRead),
         ["/api-keys"] = nameof(Permission.ApiKeysRead),
+        ["/account/signup"] = Anonymous,
+        ["/applications"] = nameof(Permission.ApplicationsRead),
+        ["/applications/{Id:guid}"] = nameof(Permission.ApplicationsRead),
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>

@@ -1,0 +1,157 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using Portal.Core.Common;
+using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Applications;
+using Portal.Tests.Support;
+using Portal.Web.Features.Applications;
+
+namespace Portal.Tests.Web.Applications;
+
+/// <summary>My Applications, its create dialog and the application detail, with real services over SQLite.</summary>
+public sealed partial class MyApplicationsPageTests : PortalBunitContext
+{
+    [System.Text.RegularExpressions.GeneratedRegex("ptl_[A-Za-z0-9_-]+")]
+    private static partial System.Text.RegularExpressions.Regex KeyPattern();
+
+    private ApplicationService Apps => Db.Get<ApplicationService>();
+
+    private async Task<Actor> DeveloperAsync() => SignInAs((await Db.CreateUserAsync(Roles.Developer)).Actor);
+
+    [Fact]
+    public async Task FirstTimeUser_SeesTheEmptyStateWithCreate()
+    {
+        await DeveloperAsync();
+        var page = RenderWithProviders<MyApplicationsPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=applications-empty]")));
+        Assert.Contains("No applications yet", page.Markup);
+        Assert.NotNull(page.Find("[data-testid=create-application]"));
+    }
+
+    [Fact]
+    public async Task List_ShowsOnlyTheCallersApplications()
+    {
+        var dev = (await Db.CreateUserAsync(Roles.Developer)).Actor;
+        await Apps.CreateAsync(dev, new CreateApplication { Name = "Someone else's app" });
+        var me = await DeveloperAsync();
+        var own = (await Apps.CreateAsync(me, new CreateApplication { Name = "Mobile iOS App", Description = "API access for iOS" })).Value;
+
+        var page = RenderWithProviders<MyApplicationsPage>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=application-card]")));
+        Assert.Contains("Mobile iOS App", page.Markup);
+        Assert.Contains(own.Application.ReferenceId.ToString(), page.Markup);
+        Assert.Contains("1 active key", page.Markup);
+        Assert.DoesNotContain("Someone else's app", page.Markup);
+    }
+
+    [Fact]
+    public async Task Admin_SeesOnlyTheirOwnApplications_NotEveryones()
+    {
+        var dev = (await Db.CreateUserAsync(Roles.Developer)).Actor;
+        await Apps.CreateAsync(dev, new CreateApplication { Name = "A developer's app" });
+        SignInAs((await Db.CreateUserAsync(Roles.Admin)).Actor);
+
+        var page = RenderWithProviders<MyApplicationsPage>();
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=applications-empty]")));
+        Assert.DoesNotContain("A developer's app", page.Markup);
+    }
+
+    [Fact]
+    public async Task CreateDialog_ShowsTheFirstKeyOnce_AndItWorks()
+    {
+        var actor = await DeveloperAsync();
+        var provider = Render<MudDialogProvider>();
+        var dialogs = Services.GetRequiredService<IDialogService>();
+        await provider.InvokeAsync(() => dialogs.ShowAsync<CreateApplicationDialog>("Create application",
+            new DialogParameters<CreateApplicationDialog> { { d => d.Actor, actor } }));
+
+        provider.WaitForElement("input[data-testid=create-name], [data-testid=create-name] input").Change("Partner app");
+        provider.Find("form#create-application-form").Submit();
+
+        string? key = null;
+        provider.WaitForAssertion(() =>
+        {
+            Assert.Contains("cannot be retrieved later", provider.Markup);
+            key = KeyPattern().Match(provider.Markup).Value;
+            Assert.StartsWith("ptl_", key);
+        });
+        Assert.False(string.IsNullOrEmpty(key));
+        var check = await Db.Get<ApiKeyService>().AuthenticateAsync(key!);
+        Assert.Equal(KeyCheckCode.Valid, check.Code);
+        var app = (await Apps.ListAsync(actor, new ApplicationQuery { Mine = true })).Value.Items.Single();
+        Assert.Equal("Partner app", app.Name);
+        Assert.Equal(app.Id, check.Identity!.ApplicationId);
+    }
+
+    [Fact]
+    public async Task CreateDialog_DuplicateName_ShowsTheErrorOnTheForm()
+    {
+        var actor = await DeveloperAsync();
+        await Apps.CreateAsync(actor, new CreateApplication { Name = "Taken" });
+        var provider = Render<MudDialogProvider>();
+        var dialogs = Services.GetRequiredService<IDialogService>();
+        await provider.InvokeAsync(() => dialogs.ShowAsync<CreateApplicationDialog>("Create application",
+            new DialogParameters<CreateApplicationDialog> { { d => d.Actor, actor } }));
+
+        provider.WaitForElement("input[data-testid=create-name], [data-testid=create-name] input").Change("Taken");
+        provider.Find("form#create-application-form").Submit();
+
+        provider.WaitForAssertion(() => Assert.Contains("already has an application named", provider.Markup));
+        Assert.Empty(provider.FindAll("[data-testid=new-api-key]"));
+    }
+
+    [Fact]
+    public async Task Detail_ShowsHeaderKeysAndProductsSections()
+    {
+        var actor = await DeveloperAsync();
+        var created = (await Apps.CreateAsync(actor, new CreateApplication { Name = "Mobile iOS App", Description = "API access for iOS" })).Value;
+
+        var page = Render<ApplicationDetail>(p => p.Add(d => d.Id, created.Application.Id));
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=application-header]")));
+        Assert.Contains("Mobile iOS App", page.Markup);
+        Assert.Contains(created.Application.ReferenceId.ToString(), page.Markup);
+        Assert.Equal(created.Application.CreatedAt.ToString("dd/MM/yyyy HH:mm:ss"), page.Find("[data-testid=application-created]").TextContent.Trim());
+        Assert.Contains(created.Key.Id.ToString(), page.Find("[data-testid=application-keys]").TextContent);
+        Assert.Contains("Never Expire", page.Markup);
+        Assert.Contains("Active", page.Find("[data-testid=key-enabled]").TextContent);
+        Assert.NotNull(page.Find("[data-testid=generate-key]"));
+        Assert.NotNull(page.Find("[data-testid=revoke-key]"));
+        Assert.Contains("No API product registrations yet", page.Find("[data-testid=application-products]").TextContent);
+        Assert.DoesNotContain(created.Key.Key, page.Markup);
+        // A developer sees the account name as text, not a link to the admin accounts page.
+        Assert.Empty(page.FindAll("[data-testid=application-account] a"));
+    }
+
+    [Fact]
+    public async Task Detail_AnotherAccountsApplication_IsNotFound()
+    {
+        var other = (await Db.CreateUserAsync(Roles.Developer)).Actor;
+        var theirs = (await Apps.CreateAsync(other, new CreateApplication { Name = "Theirs" })).Value;
+        await DeveloperAsync();
+
+        var page = Render<ApplicationDetail>(p => p.Add(d => d.Id, theirs.Application.Id));
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=application-not-found]")));
+        Assert.DoesNotContain("Theirs", page.Markup);
+    }
+
+    [Fact]
+    public async Task Detail_ReadOnly_SeesNoActions()
+    {
+        var dev = (await Db.CreateUserAsync(Roles.Developer)).Actor;
+        var app = (await Apps.CreateAsync(dev, new CreateApplication { Name = "Audited" })).Value;
+        SignInAs((await Db.CreateUserAsync(Roles.ReadOnly)).Actor);
+
+        var page = Render<ApplicationDetail>(p => p.Add(d => d.Id, app.Application.Id));
+
+        page.WaitForAssertion(() => Assert.Contains("Audited", page.Markup));
+        Assert.Empty(page.FindAll("[data-testid=generate-key]"));
+        Assert.Empty(page.FindAll("[data-testid=revoke-key]"));
+        Assert.Empty(page.FindAll("[data-testid=edit-application]"));
+        Assert.NotEmpty(page.FindAll("[data-testid=application-account] a"));
+    }
+}
