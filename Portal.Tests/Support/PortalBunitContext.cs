@@ -38,6 +38,8 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<OrganisationService>());
         Services.AddSingleton(Db.Get<AuditService>());
         Services.AddSingleton(Db.Get<PasswordPolicy>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Accounts.AccountService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Applications.ApplicationService>());
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         _auth = AddAuthorization();
         // Pages read RendererInfo to tell prerendering from the live circuit. Last: it builds the

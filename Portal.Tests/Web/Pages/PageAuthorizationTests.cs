@@ -23,6 +23,9 @@ public sealed class PageAuthorizationTests
         ["/organisation"] = nameof(Permission.OrganisationRead),
         ["/audit"] = nameof(Permission.AuditRead),
         ["/api-keys"] = nameof(Permission.ApiKeysRead),
+        ["/portal-apps"] = nameof(Permission.ApplicationsReadAll),
+        ["/portal-apps/{id:guid}"] = nameof(Permission.ApplicationsReadAll),
+        ["/accounts"] = nameof(Permission.AccountsRead),
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>
