@@ -74,6 +74,18 @@ public sealed class AccountsPageTests : PortalBunitContext
         Assert.Empty((await Db.Get<AccountService>().GetAsync(await Db.RootAsync(), _team.Id)).Value.Members);
     }
 
+    [Fact]
+    public void ReadOnly_AccountDetails_ShowMembersWithoutAddOrRemove()
+    {
+        SignInAs(new Actor(_readOnly.Id, _readOnly.Email, _readOnly.Roles));
+        var cut = RenderPage();
+
+        cut.Find("[data-testid='open-account-Acme Team']").Click();
+        cut.WaitForElement("[data-testid=members-empty]", Wait);
+
+        Assert.Empty(cut.FindAll("[data-testid=add-member], [data-testid=member-email]"));
+    }
+
     private IRenderedComponent<ContainerFragment> RenderPage()
     {
         var cut = RenderWithProviders<AccountsPage>();

@@ -99,6 +99,35 @@ public sealed class PortalAppsPageTests : PortalBunitContext
         Assert.False(left.IsSuccess);
     }
 
+    [Fact]
+    public void DetailPage_ShowsBreadcrumbAndHeader()
+    {
+        SignInAs(new Actor(_readOnly.Id, _readOnly.Email, _readOnly.Roles));
+
+        var cut = Render<PortalAppDetailPage>(p => p.Add(x => x.Id, _mobile.Id));
+
+        cut.WaitForAssertion(() =>
+        {
+            var crumbs = cut.Find("[data-testid=portal-app-breadcrumbs]").TextContent;
+            Assert.Contains("Portal Apps", crumbs);
+            Assert.Contains("Mobile iOS App", crumbs);
+            var header = cut.Find("[data-testid=application-detail]").TextContent;
+            Assert.Contains("Acme Team", header);
+            Assert.Contains(_mobile.ReferenceId.ToString(), header);
+            Assert.Contains(_mobile.CreatedAt.UtcDateTime.ToString("dd/MM/yyyy HH:mm:ss"), header);
+        }, Wait);
+    }
+
+    [Fact]
+    public void DetailPage_UnknownId_SaysNotFound()
+    {
+        SignInAs(new Actor(_admin.Id, _admin.Email, _admin.Roles));
+
+        var cut = Render<PortalAppDetailPage>(p => p.Add(x => x.Id, Guid.NewGuid()));
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=portal-app-not-found]")), Wait);
+    }
+
     private IRenderedComponent<ContainerFragment> RenderPage() => RenderWithProviders<PortalAppsPage>();
 
     private static List<string> Names(IRenderedComponent<ContainerFragment> cut) =>
