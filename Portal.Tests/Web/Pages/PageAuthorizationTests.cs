@@ -26,6 +26,9 @@ public sealed class PageAuthorizationTests
         ["/account/signup"] = Anonymous,
         ["/applications"] = nameof(Permission.ApplicationsRead),
         ["/applications/{Id:guid}"] = nameof(Permission.ApplicationsRead),
+        ["/portal-apps"] = nameof(Permission.ApplicationsReadAll),
+        ["/portal-apps/{id:guid}"] = nameof(Permission.ApplicationsReadAll),
+        ["/accounts"] = nameof(Permission.AccountsRead),
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>

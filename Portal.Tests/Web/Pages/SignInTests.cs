@@ -66,6 +66,12 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData(Roles.ReadOnly, "/users", true)]
     [InlineData(Roles.ReadOnly, "/audit", true)]
     [InlineData(Roles.Admin, "/users", true)]
+    [InlineData(Roles.Developer, "/portal-apps", false)]
+    [InlineData(Roles.Developer, "/accounts", false)]
+    [InlineData(Roles.ReadOnly, "/portal-apps", true)]
+    [InlineData(Roles.ReadOnly, "/accounts", true)]
+    [InlineData(Roles.Admin, "/portal-apps", true)]
+    [InlineData(Roles.Admin, "/accounts", true)]
     public async Task Page_ForRole_OpensOnlyWhereThePolicyAllows(string role, string path, bool allowed)
     {
         var user = await NewUserAsync(role);

@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using Portal.Core.Common;
+using Portal.Core.Features.Accounts;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Accounts;
+
+public sealed partial class AccountsPage
+{
+    private static readonly int[] PageSizes = [10, 25, 50, 100];
+
+    private static readonly Dictionary<string, string> SortKeys = new(StringComparer.Ordinal)
+    {
+        [nameof(AccountDto.Name)] = "name",
+        [nameof(AccountDto.CreatedAt)] = "createdAt",
+    };
+
+    private MudDataGrid<AccountDto>? _grid;
+    private Actor? _actor;
+    private string? _search;
+    private AccountKind? _kind;
+    private bool _opened;
+
+    [Inject] private AccountService Accounts { get; set; } = default!;
+    [Inject] private CircuitClient Client { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    /// <summary><c>/accounts?id=…</c> opens that account's details (the application header links here).</summary>
+    [SupplyParameterFromQuery(Name = "id")]
+    public Guid? Id { get; set; }
+
+    private bool CanManage => _actor?.Can(Permission.AccountsManage) == true;
+
+    private bool CanSeeApps => _actor?.Can(Permission.ApplicationsReadAll) == true;
+
+    protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        // Dialogs need the live circuit, so a linked account opens after the first render.
+        if (_opened || Id is not { } id || _actor is null || !RendererInfo.IsInteractive) return;
+        _opened = true;
+        var account = await Accounts.GetAsync(_actor, id);
+        if (account.IsSuccess) await ShowDetailAsync(account.Value.Id, account.Value.Name);
+        else Snackbar.Add("That account does not exist.", Severity.Warning);
+    }
+
+    private async Task<GridData<AccountDto>> LoadAsync(GridState<AccountDto> state, CancellationToken ct)
+    {
+        var sort = state.SortDefinitions.FirstOrDefault();
+        var query = new AccountQuery
+        {
+            Page = state.Page + 1,
+            PageSize = state.PageSize,
+            Search = string.IsNullOrWhiteSpace(_search) ? null : _search.Trim(),
+            Sort = sort is not null && SortKeys.TryGetValue(sort.SortBy, out var key) ? (sort.Descending ? "-" : "") + key : null,
+            Kind = _kind,
+        };
+        Result<PagedResult<AccountDto>> result;
+        try
+        {
+            result = await Accounts.ListAsync(_actor!, query, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return new GridData<AccountDto> { Items = [], TotalItems = 0 };
+        }
+        if (!result.IsSuccess)
+        {
+            Snackbar.Add(result.Error!.Detail, Severity.Error);
+            return new GridData<AccountDto> { Items = [], TotalItems = 0 };
+        }
+        return new GridData<AccountDto> { Items = result.Value.Items, TotalItems = result.Value.Total };
+    }
+
+    private Task ReloadAsync() => _grid?.ReloadServerData() ?? Task.CompletedTask;
+
+    private async Task CreateAsync()
+    {
+        var parameters = new DialogParameters<AccountCreateDialog> { { d => d.Actor, _actor } };
+        var options = new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseButton = true };
+        var dialog = await Dialogs.ShowAsync<AccountCreateDialog>("Create account", parameters, options);
+        if (await dialog.Result is { Canceled: false }) await ReloadAsync();
+    }
+
+    private Task OpenAsync(AccountDto account) => ShowDetailAsync(account.Id, account.Name);
+
+    private async Task ShowDetailAsync(Guid id, string name)
+    {
+        var parameters = new DialogParameters<AccountDetailDialog> { { d => d.Actor, _actor }, { d => d.AccountId, id } };
+        var options = new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseButton = true };
+        var dialog = await Dialogs.ShowAsync<AccountDetailDialog>(name, parameters, options);
+        await dialog.Result;
+        // Members may have changed: the counts in the grid follow.
+        await ReloadAsync();
+    }
+}

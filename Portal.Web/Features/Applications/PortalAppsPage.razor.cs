@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using Portal.Core.Common;
+using Portal.Core.Features.Accounts;
+using Portal.Core.Features.Applications;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Applications;
+
+/// <summary>Seed 001, Scenario 5: every account's applications for admins; read-only sees them without actions.</summary>
+public sealed partial class PortalAppsPage
+{
+    private static readonly int[] PageSizes = [10, 25, 50, 100];
+
+    private static readonly Dictionary<string, string> SortKeys = new(StringComparer.Ordinal)
+    {
+        [nameof(ApplicationDto.Name)] = "name",
+        [nameof(ApplicationDto.AccountName)] = "account",
+        [nameof(ApplicationDto.CreatedAt)] = "createdAt",
+    };
+
+    private MudDataGrid<ApplicationDto>? _grid;
+    private Actor? _actor;
+    private string? _search;
+    private string? _accountName;
+
+    [Inject] private ApplicationService Applications { get; set; } = default!;
+    [Inject] private AccountService Accounts { get; set; } = default!;
+    [Inject] private CircuitClient Client { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    /// <summary>Optional account filter: the Accounts page links here with it.</summary>
+    [SupplyParameterFromQuery(Name = "accountId")]
+    public Guid? AccountId { get; set; }
+
+    private bool CanManage => _actor?.Can(Permission.ApplicationsManageAll) == true;
+
+    private bool HasFilters => !string.IsNullOrWhiteSpace(_search) || AccountId is not null;
+
+    protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
+
+    protected override async Task OnParametersSetAsync()
+    {
+        _accountName = null;
+        if (AccountId is { } id && _actor is not null)
+        {
+            var account = await Accounts.GetAsync(_actor, id);
+            if (account.IsSuccess) _accountName = account.Value.Name;
+        }
+        await ReloadAsync();
+    }
+
+    private async Task<GridData<ApplicationDto>> LoadAsync(GridState<ApplicationDto> state, CancellationToken ct)
+    {
+        var sort = state.SortDefinitions.FirstOrDefault();
+        var query = new ApplicationQuery
+        {
+            Page = state.Page + 1,
+            PageSize = state.PageSize,
+            Search = string.IsNullOrWhiteSpace(_search) ? null : _search.Trim(),
+            Sort = sort is not null && SortKeys.TryGetValue(sort.SortBy, out var key) ? (sort.Descending ? "-" : "") + key : null,
+            AccountId = AccountId,
+        };
+        Result<PagedResult<ApplicationDto>> result;
+        try
+        {
+            result = await Applications.ListAsync(_actor!, query, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return new GridData<ApplicationDto> { Items = [], TotalItems = 0 };
+        }
+        if (!result.IsSuccess)
+        {
+            Snackbar.Add(result.Error!.Detail, Severity.Error);
+            return new GridData<ApplicationDto> { Items = [], TotalItems = 0 };
+        }
+        return new GridData<ApplicationDto> { Items = result.Value.Items, TotalItems = result.Value.Total };
+    }
+
+    private Task ReloadAsync() => _grid?.ReloadServerData() ?? Task.CompletedTask;
+
+    private Task ClearAccountAsync()
+    {
+        Navigation.NavigateTo("/portal-apps");
+        return Task.CompletedTask;
+    }
+
+    private async Task RemoveAsync(ApplicationDto app)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync("Remove application",
+            $"Remove \"{app.Name}\" of {app.AccountName}? All its keys are revoked and its product registrations end. This cannot be undone.",
+            yesText: "Remove", cancelText: "Cancel");
+        if (confirmed != true) return;
+        var result = await Applications.DeleteAsync(_actor!, app.Id);
+        if (result.IsSuccess)
+        {
+            Snackbar.Add($"Application {app.Name} removed", Severity.Success);
+            await ReloadAsync();
+        }
+        else
+        {
+            Snackbar.Add(result.Error!.Detail, Severity.Error);
+        }
+    }
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)].TrimEnd() + "…";
+}
