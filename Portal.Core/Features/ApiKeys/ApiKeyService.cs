@@ -117,7 +117,7 @@ public sealed class ApiKeyService(
         var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status }).FirstOrDefaultAsync(ct);
         if (owner is null) return request.OwnerId is null ? Errors.NotFound : ValidationError.For("ownerId", "There is no such user.");
         if (owner.Status != UserStatus.Active) return new ConflictError("The owner is inactive: their keys would not work.");
-        var ownerRoles = await RolesOfAsync(db, ownerId, ct);
+        var ownerRoles = await UserRoles.OfAsync(db, ownerId, ct);
         if (scopes.FirstOrDefault(s => !ScopeAllowedFor(s, ownerRoles)) is { } tooMuch)
             return ValidationError.For("scopes", $"The '{tooMuch}' scope is more than the owner's roles ({string.Join(", ", ownerRoles)}) allow.");
 
@@ -285,7 +285,7 @@ public sealed class ApiKeyService(
 
         var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status, u.DisplayName }).FirstOrDefaultAsync(ct);
         if (owner is null || owner.Status != UserStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null);
-        var roles = await RolesOfAsync(db, ownerId, ct);
+        var roles = await UserRoles.OfAsync(db, ownerId, ct);
 
         var identity = new KeyIdentity(key.Id, ownerId, owner.Email ?? "", owner.DisplayName, roles, key.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries));
         cache.Store(new ApiKeyCache.Entry(hash, identity, validUntil, now), generation);
@@ -353,12 +353,6 @@ public sealed class ApiKeyService(
         var ids = keys.Where(k => k.OwnerUserId is not null).Select(k => k.OwnerUserId!.Value).Distinct().ToList();
         return await db.Users.Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? "", ct);
     }
-
-    private static async Task<List<string>> RolesOfAsync(PortalDbContext db, Guid userId, CancellationToken ct) =>
-        await (from ur in db.UserRoles
-               join r in db.Roles on ur.RoleId equals r.Id
-               where ur.UserId == userId
-               select r.Name!).ToListAsync(ct);
 
     private static ApiKeyDto ToDto(ApiKey k, IReadOnlyDictionary<Guid, string> emails, DateTimeOffset now) => new(
         k.Id, k.Name, k.Description, ApiKeyFormat.Mask(k.Start, k.Last4), k.ScopeList, k.OwnerUserId,

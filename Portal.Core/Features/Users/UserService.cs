@@ -50,7 +50,7 @@ public sealed class UserService(
         };
 
         var page = await users.ToPageAsync(query, ct);
-        var roles = await RolesOfAsync(db, page.Items.Select(u => u.Id).ToList(), ct);
+        var roles = await UserRoles.OfAsync(db, page.Items.Select(u => u.Id).ToList(), ct);
         var now = clock.GetUtcNow();
         return new PagedResult<UserDto>(
             page.Items.Select(u => ToDto(u, roles.GetValueOrDefault(u.Id, []), now)).ToList(),
@@ -63,7 +63,7 @@ public sealed class UserService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null) return Errors.NotFound;
-        return ToDto(user, await RolesOfAsync(db, user.Id, ct), clock.GetUtcNow());
+        return ToDto(user, await UserRoles.OfAsync(db, user.Id, ct), clock.GetUtcNow());
     }
 
     public async Task<Result<MeDto>> GetMeAsync(Actor actor, CancellationToken ct = default)
@@ -76,7 +76,7 @@ public sealed class UserService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == actor.UserId, ct);
         if (user is null) return Errors.NotFound;
-        return new MeDto(user.Id, user.Email!, user.DisplayName, await RolesOfAsync(db, user.Id, ct), actor.KeyId, actor.Scopes,
+        return new MeDto(user.Id, user.Email!, user.DisplayName, await UserRoles.OfAsync(db, user.Id, ct), actor.KeyId, actor.Scopes,
             permissions);
     }
 
@@ -133,7 +133,7 @@ public sealed class UserService(
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null) return Errors.NotFound;
 
-        var currentRoles = await RolesOfAsync(db, id, ct);
+        var currentRoles = await UserRoles.OfAsync(db, id, ct);
         var newRoles = request.Roles?.Distinct().ToList() ?? [.. currentRoles];
         var newStatus = request.Status ?? user.Status;
         var wasSuperAdmin = currentRoles.Contains(Roles.SuperAdmin);
@@ -206,7 +206,7 @@ public sealed class UserService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null) return Errors.NotFound;
-        var isActiveSuperAdmin = user.Status == UserStatus.Active && (await RolesOfAsync(db, id, ct)).Contains(Roles.SuperAdmin);
+        var isActiveSuperAdmin = user.Status == UserStatus.Active && (await UserRoles.OfAsync(db, id, ct)).Contains(Roles.SuperAdmin);
         if (isActiveSuperAdmin && await IsLastActiveSuperAdminAsync(db, id, ct)) return new LastSuperAdmin();
 
         db.Users.Remove(user);
@@ -262,20 +262,6 @@ public sealed class UserService(
         db.UserRoles.RemoveRange(existing);
         var roleIds = await db.Roles.Where(r => roles.Contains(r.Name!)).Select(r => r.Id).ToListAsync(ct);
         db.UserRoles.AddRange(roleIds.Select(roleId => new IdentityUserRole<Guid> { UserId = userId, RoleId = roleId }));
-    }
-
-    private static async Task<List<string>> RolesOfAsync(PortalDbContext db, Guid userId, CancellationToken ct) =>
-        (await RolesOfAsync(db, [userId], ct)).GetValueOrDefault(userId, []);
-
-    private static async Task<Dictionary<Guid, List<string>>> RolesOfAsync(PortalDbContext db, List<Guid> userIds, CancellationToken ct)
-    {
-        var rows = await (from ur in db.UserRoles
-                          join r in db.Roles on ur.RoleId equals r.Id
-                          where userIds.Contains(ur.UserId)
-                          select new { ur.UserId, r.Name }).ToListAsync(ct);
-        return rows.GroupBy(x => x.UserId).ToDictionary(
-            g => g.Key,
-            g => g.Select(x => x.Name!).OrderBy(n => Roles.All.ToList().IndexOf(n)).ToList());
     }
 
     private static UserDto ToDto(PortalUser u, IReadOnlyList<string> roles, DateTimeOffset now) =>
