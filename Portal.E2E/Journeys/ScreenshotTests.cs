@@ -1,5 +1,9 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using Portal.Core.Common;
+using Portal.Core.Features.Accounts;
+using Portal.Core.Features.Applications;
+using Portal.Core.Features.Users;
 using Portal.E2E.Pages;
 using Portal.E2E.Support;
 using static Microsoft.Playwright.Assertions;
@@ -16,12 +20,19 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
     [InlineData("organisation", "/organisation", "Organisation")]
     [InlineData("audit", "/audit", "Audit log")]
     [InlineData("api-keys", "/api-keys", "API Keys")]
+    [InlineData("portal-apps", "/portal-apps", "Portal Apps")]
     public async Task EveryPage_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize(string name, string path, string heading)
     {
         // An empty table hides how the rows lay out; one key with a long name and every scope shows it.
         if (path == "/api-keys")
             await server.IssueKeyAsync(PortalServer.AdminEmail, "Screenshot deploy pipeline key", "Used by the nightly deploy of the billing service",
                 "read", "write", "admin");
+        // Likewise one developer's applications, so the grid shows rows.
+        if (path == "/portal-apps")
+        {
+            var developer = await SignUpDeveloperAsync();
+            await CreateApplicationAsync(developer, "Screenshot billing service integration", "Calls the invoicing and payments products every night");
+        }
         foreach (var (width, height) in Sizes)
         {
             await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
@@ -52,6 +63,75 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             await SaveAsync(session.Page, $"login-{width}x{height}");
             session.AssertNoConsoleErrors($"/account/login at {width}×{height}");
         }
+    }
+
+    [Fact]
+    public async Task SignUpPage_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        foreach (var (width, height) in Sizes)
+        {
+            await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
+            await new SignUpPage(session.Page).GotoAsync();
+            await SaveAsync(session.Page, $"signup-{width}x{height}");
+            session.AssertNoConsoleErrors($"/account/signup at {width}×{height}");
+        }
+    }
+
+    /// <summary>A developer's /applications empty, then with applications, and one application's detail page.</summary>
+    [Fact]
+    public async Task MyApplications_EmptyFullAndDetail_RenderWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        var developer = await server.CreateUserAsync(Roles.Developer, DeveloperPassword, displayName: "Screenshot Developer");
+        await ShootAsDeveloperAsync(developer.Email, "applications-empty", "/applications", "My Applications",
+            page => Expect(page.GetByTestId("applications-empty")).ToBeVisibleAsync());
+
+        var app = await CreateApplicationAsync(developer, "Screenshot customer onboarding portal with a rather long name", "Used by the onboarding team to call the KYC and accounts products");
+        await CreateApplicationAsync(developer, "Screenshot mobile app", null);
+        await ShootAsDeveloperAsync(developer.Email, "applications", "/applications", "My Applications",
+            page => Expect(page.GetByTestId("application-card")).ToHaveCountAsync(2));
+        await ShootAsDeveloperAsync(developer.Email, "application-detail", $"/applications/{app.Application.Id}", null,
+            page => Expect(page.GetByTestId("application-keys")).ToBeVisibleAsync());
+    }
+
+    private const string DeveloperPassword = "Developer#Pass1";
+
+    private async Task ShootAsDeveloperAsync(string email, string name, string path, string? heading, Func<IPage, Task> ready)
+    {
+        foreach (var (width, height) in Sizes)
+        {
+            await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
+            var login = new LoginPage(session.Page);
+            await login.GotoAsync();
+            await login.SubmitAsync(email, DeveloperPassword);
+            await Expect(session.Page).Not.ToHaveURLAsync(new Regex("/account/login"));
+            session.ClearConsoleErrors();
+
+            var response = await session.Page.GotoAsync(path);
+
+            Assert.True(response?.Ok, $"{path} answered {response?.Status}");
+            if (heading is not null)
+                await Expect(session.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync(heading);
+            await new LayoutPage(session.Page).WaitForInteractiveAsync();
+            await ready(session.Page);
+            await SaveAsync(session.Page, $"{name}-{width}x{height}");
+            session.AssertNoConsoleErrors($"{path} at {width}×{height}");
+        }
+    }
+
+    private async Task<UserDto> SignUpDeveloperAsync()
+    {
+        var unique = Guid.NewGuid().ToString("N")[..8];
+        var signedUp = await server.Get<SignUpService>().SignUpAsync($"shot-{unique}@portal.e2e", "Screenshot Partner Ltd", DeveloperPassword);
+        Assert.True(signedUp.IsSuccess, signedUp.Error?.Detail);
+        return signedUp.Value.User;
+    }
+
+    private async Task<ApplicationCreated> CreateApplicationAsync(UserDto owner, string name, string? description)
+    {
+        var created = await server.Get<ApplicationService>().CreateAsync(new Actor(owner.Id, owner.Email, owner.Roles),
+            new CreateApplication { Name = name, Description = description });
+        Assert.True(created.IsSuccess, created.Error?.Detail);
+        return created.Value;
     }
 
     private static readonly (int Width, int Height)[] Sizes = [(1280, 800), (390, 844)];
