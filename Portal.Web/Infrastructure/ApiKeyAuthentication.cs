@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -5,6 +6,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Portal.Core.Common;
 using Portal.Core.Features.ApiKeys;
 
 namespace Portal.Web.Infrastructure;
@@ -13,6 +15,18 @@ public static class ApiKeyDefaults
 {
     public const string Scheme = "ApiKey";
     public const string HeaderName = "X-Api-Key";
+}
+
+/// <summary>
+/// What a successful key check puts on the request: the claims, for anything that reads claims, and the key and the
+/// <see cref="Actor"/> it stands for, built once per verified key rather than from the claims on every use.
+/// </summary>
+public sealed class ApiKeyClaimsIdentity(KeyIdentity key, Actor actor, string authenticationType) : ClaimsIdentity(authenticationType)
+{
+    public KeyIdentity Key { get; } = key;
+
+    /// <summary>The caller as the services see it, without an IP address (<see cref="ActorExtensions.ToActor(HttpContext)"/> adds it).</summary>
+    public Actor Caller { get; } = actor;
 }
 
 /// <summary>
@@ -40,32 +54,50 @@ public sealed class ApiKeyAuthenticationHandler(
         // user name must be that key's own id, so a key cannot be presented under another credential's name.
         if (presented.Value.BasicUserName is { } userName && (identity.ApplicationId is null || !IsKeyId(userName, identity.KeyId)))
             return AuthenticateResult.Fail("API key refused: the Basic user name is not this application key's id.");
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(ClaimsOf(identity), Scheme.Name));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(PrincipalFor(identity, Scheme.Name), Scheme.Name));
     }
 
-    private static List<Claim> ClaimsOf(KeyIdentity identity)
+    internal static ClaimsPrincipal PrincipalFor(KeyIdentity key, string scheme)
+    {
+        var prepared = Prepared.GetValue(key, static k => new PreparedKey(k));
+        var identity = new ApiKeyClaimsIdentity(key, prepared.Actor, scheme);
+        // Claims made for this identity are added as they are; claims made for none would each be copied.
+        foreach (var (type, value) in prepared.Claims)
+            identity.AddClaim(new Claim(type, value, null, null, null, identity));
+        return new ClaimsPrincipal(identity);
+    }
+
+    // The key cache hands out the same KeyIdentity for every call until the key or its owner changes (then a new
+    // one), so what follows from it is worked out once per KeyIdentity instance and forgotten with it.
+    private static readonly ConditionalWeakTable<KeyIdentity, PreparedKey> Prepared = new();
+
+    private sealed class PreparedKey(KeyIdentity key)
+    {
+        public Actor Actor { get; } = key.ToActor();
+        public (string Type, string Value)[] Claims { get; } = ClaimsOf(key);
+    }
+
+    private static (string Type, string Value)[] ClaimsOf(KeyIdentity identity)
     {
         // An application key has no user: no name identifier, no roles, no scopes; the application id says who calls.
         if (identity.ApplicationId is { } applicationId)
             return
             [
-                new(ClaimTypes.Name, identity.Email),
-                new(PortalClaims.KeyId, identity.KeyId.ToString()),
-                new(PortalClaims.ApplicationId, applicationId.ToString()),
-                new(PortalClaims.DisplayName, identity.DisplayName),
+                (ClaimTypes.Name, identity.Email),
+                (PortalClaims.KeyId, identity.KeyId.ToString()),
+                (PortalClaims.ApplicationId, applicationId.ToString()),
+                (PortalClaims.DisplayName, identity.DisplayName),
             ];
-        var claims = new List<Claim>
-        {
-            new(ClaimTypes.NameIdentifier, identity.UserId.ToString()),
-            new(ClaimTypes.Email, identity.Email),
-            new(ClaimTypes.Name, identity.Email),
-            new(PortalClaims.KeyId, identity.KeyId.ToString()),
-            new(PortalClaims.DisplayName, identity.DisplayName),
-        };
-        claims.AddRange(identity.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
-        claims.AddRange(identity.Scopes.Select(s => new Claim(PortalClaims.Scope, s)));
-        return claims;
+        return
+        [
+            (ClaimTypes.NameIdentifier, identity.UserId.ToString()),
+            (ClaimTypes.Email, identity.Email),
+            (ClaimTypes.Name, identity.Email),
+            (PortalClaims.KeyId, identity.KeyId.ToString()),
+            (PortalClaims.DisplayName, identity.DisplayName),
+            .. identity.Roles.Select(r => (ClaimTypes.Role, r)),
+            .. identity.Scopes.Select(s => (PortalClaims.Scope, s)),
+        ];
     }
 
     // Constant time, so the comparison's duration says nothing about how much of the name matched.
