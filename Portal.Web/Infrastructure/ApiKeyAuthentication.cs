@@ -18,15 +18,43 @@ public static class ApiKeyDefaults
 }
 
 /// <summary>
-/// What a successful key check puts on the request: the claims, for anything that reads claims, and the key and the
-/// <see cref="Actor"/> it stands for, built once per verified key rather than from the claims on every use.
+/// What a successful key check puts on the request: the key and the <see cref="Actor"/> it stands for, built once per
+/// verified key rather than from the claims on every use, and the usual claims for anything that reads claims. The
+/// API's own path (authorization, endpoints, usage recording) reads the actor and the key, so the claims are made
+/// only when something asks for them: every member that reads or changes claims makes them first.
 /// </summary>
-public sealed class ApiKeyClaimsIdentity(KeyIdentity key, Actor actor, string authenticationType) : ClaimsIdentity(authenticationType)
+public sealed class ApiKeyClaimsIdentity(KeyIdentity key, Actor actor, IReadOnlyList<(string Type, string Value)> claims, string authenticationType)
+    : ClaimsIdentity(authenticationType)
 {
+    private IReadOnlyList<(string Type, string Value)>? _pending = claims;
+
     public KeyIdentity Key { get; } = key;
 
     /// <summary>The caller as the services see it, without an IP address (<see cref="ActorExtensions.ToActor(HttpContext)"/> adds it).</summary>
     public Actor Caller { get; } = actor;
+
+    private void Make()
+    {
+        if (_pending is not { } pending) return;
+        _pending = null;
+        // Claims made for this identity are added as they are; claims made for none would each be copied.
+        foreach (var (type, value) in pending) base.AddClaim(new Claim(type, value, null, null, null, this));
+    }
+
+    public override IEnumerable<Claim> Claims { get { Make(); return base.Claims; } }
+    public override string? Name { get { Make(); return base.Name; } }
+    public override ClaimsIdentity Clone() { Make(); return base.Clone(); }
+    public override void AddClaim(Claim claim) { Make(); base.AddClaim(claim); }
+    public override void AddClaims(IEnumerable<Claim?> claims) { Make(); base.AddClaims(claims); }
+    public override void RemoveClaim(Claim? claim) { Make(); base.RemoveClaim(claim); }
+    public override bool TryRemoveClaim(Claim? claim) { Make(); return base.TryRemoveClaim(claim); }
+    public override IEnumerable<Claim> FindAll(string type) { Make(); return base.FindAll(type); }
+    public override IEnumerable<Claim> FindAll(Predicate<Claim> match) { Make(); return base.FindAll(match); }
+    public override Claim? FindFirst(string type) { Make(); return base.FindFirst(type); }
+    public override Claim? FindFirst(Predicate<Claim> match) { Make(); return base.FindFirst(match); }
+    public override bool HasClaim(string type, string value) { Make(); return base.HasClaim(type, value); }
+    public override bool HasClaim(Predicate<Claim> match) { Make(); return base.HasClaim(match); }
+    protected override void WriteTo(BinaryWriter writer, byte[]? userData) { Make(); base.WriteTo(writer, userData); }
 }
 
 /// <summary>
@@ -60,11 +88,7 @@ public sealed class ApiKeyAuthenticationHandler(
     internal static ClaimsPrincipal PrincipalFor(KeyIdentity key, string scheme)
     {
         var prepared = Prepared.GetValue(key, static k => new PreparedKey(k));
-        var identity = new ApiKeyClaimsIdentity(key, prepared.Actor, scheme);
-        // Claims made for this identity are added as they are; claims made for none would each be copied.
-        foreach (var (type, value) in prepared.Claims)
-            identity.AddClaim(new Claim(type, value, null, null, null, identity));
-        return new ClaimsPrincipal(identity);
+        return new ClaimsPrincipal(new ApiKeyClaimsIdentity(key, prepared.Actor, prepared.Claims, scheme));
     }
 
     // The key cache hands out the same KeyIdentity for every call until the key or its owner changes (then a new

@@ -66,4 +66,35 @@ public sealed class ApiKeyPrincipalTests
         Assert.False(actor.Can(Permission.ApiKeysWrite));
         Assert.True(first.ToActor().Can(Permission.ApiKeysWrite));
     }
+
+    [Fact]
+    public void Claims_AreThere_HoweverTheyAreFirstReadOrChanged()
+    {
+        static ClaimsIdentity Fresh() => (ClaimsIdentity)ApiKeyAuthenticationHandler.PrincipalFor(UserKey, ApiKeyDefaults.Scheme).Identity!;
+        var expected = Fresh().Claims.Select(c => (c.Type, c.Value)).ToList();
+        Assert.Equal(5 + UserKey.Roles.Count + UserKey.Scopes.Count, expected.Count);
+
+        Assert.Equal(UserKey.Email, Fresh().Name);
+        Assert.Equal(expected, Fresh().Clone().Claims.Select(c => (c.Type, c.Value)));
+        Assert.True(Fresh().HasClaim(ClaimTypes.Role, Roles.Developer));
+        Assert.True(Fresh().HasClaim(c => c.Type == PortalClaims.Scope));
+        Assert.NotNull(Fresh().FindFirst(c => c.Type == PortalClaims.KeyId));
+        Assert.Equal(2, Fresh().FindAll(c => c.Type == ClaimTypes.Role).Count());
+
+        var added = Fresh();
+        added.AddClaim(new Claim("extra", "1"));
+        Assert.Equal(expected.Count + 1, added.Claims.Count());
+        var addedMany = Fresh();
+        addedMany.AddClaims([new Claim("extra", "1"), new Claim("extra", "2")]);
+        Assert.Equal(expected.Count + 2, addedMany.Claims.Count());
+
+        var removed = Fresh();
+        Assert.True(removed.TryRemoveClaim(removed.FindFirst(ClaimTypes.Role)));
+        Assert.Equal(expected.Count - 1, removed.Claims.Count());
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) Fresh().WriteTo(writer);
+        buffer.Position = 0;
+        using var reader = new BinaryReader(buffer);
+        Assert.Equal(expected, new ClaimsIdentity(reader).Claims.Select(c => (c.Type, c.Value)));
+    }
 }
