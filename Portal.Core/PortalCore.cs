@@ -36,6 +36,7 @@ public static class PortalCore
         services.AddSingleton<SignUpService>();
         services.AddSingleton<ProductService>();
         services.AddSingleton<SubscriptionService>();
+        services.AddSingleton<VerificationCache>();
         services.AddSingleton<VerificationService>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageWriter>();
