@@ -251,10 +251,13 @@ public sealed class ApplicationService(
         public required string AccountName { get; init; }
     }
 
-    private sealed record Changeable(Application? App, Error? Error);
+    internal sealed record Changeable(Application? App, Error? Error);
 
-    /// <summary>What the actor may see: an application key itself, admins and read-only all, others their accounts' applications.</summary>
-    private static IQueryable<Application> Visible(PortalDbContext db, Actor actor)
+    /// <summary>
+    /// What the actor may see: an application key itself, admins and read-only all, others their accounts' applications.
+    /// Subscriptions use the same rule for whose registrations a developer sees.
+    /// </summary>
+    internal static IQueryable<Application> Visible(PortalDbContext db, Actor actor)
     {
         var apps = db.Applications.AsNoTracking();
         if (actor.ApplicationId is { } own) return apps.Where(a => a.Id == own);
@@ -263,7 +266,7 @@ public sealed class ApplicationService(
     }
 
     /// <summary>Null when the actor cannot see it (404); an error when they see it but may not change it (an admin key without <c>admin</c>).</summary>
-    private static async Task<Changeable?> FindChangeableAsync(PortalDbContext db, Actor actor, Guid id, CancellationToken ct)
+    internal static async Task<Changeable?> FindChangeableAsync(PortalDbContext db, Actor actor, Guid id, CancellationToken ct)
     {
         var app = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
         if (app is null) return null;
@@ -271,7 +274,7 @@ public sealed class ApplicationService(
         return new Changeable(null, Errors.Forbidden);
     }
 
-    private static Task<bool> IsMemberAsync(PortalDbContext db, Actor actor, Guid accountId, CancellationToken ct) =>
+    internal static Task<bool> IsMemberAsync(PortalDbContext db, Actor actor, Guid accountId, CancellationToken ct) =>
         db.AccountMembers.AnyAsync(m => m.AccountId == accountId && m.UserId == actor.UserId, ct);
 
     private static async Task<Dictionary<Guid, int>> ActiveKeyCountsAsync(PortalDbContext db, List<Guid> appIds, DateTimeOffset now, CancellationToken ct) =>
