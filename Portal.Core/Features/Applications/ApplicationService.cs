@@ -4,6 +4,8 @@ using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.Subscriptions;
+using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Applications;
 
@@ -15,6 +17,7 @@ public sealed class ApplicationService(
     IDbContextFactory<PortalDbContext> dbFactory,
     ApiKeyService apiKeys,
     ApiKeyCache keyCache,
+    VerificationCache verificationCache,
     IOptions<PortalOptions> options,
     TimeProvider clock)
 {
@@ -162,7 +165,9 @@ public sealed class ApplicationService(
 
     /// <summary>
     /// Revokes every key of the application and deletes it, in one save; calls with its keys fail from then on.
-    /// Its product subscriptions end here too once subscriptions exist (issue 5).
+    /// Its product registrations go with it (the foreign key cascades, their quota counters too): a registration
+    /// names its application, so it has no history to show without it. The audit entry counts the open ones ended,
+    /// and verification refuses the application's keys on the next call.
     /// </summary>
     public async Task<Result<Unit>> DeleteAsync(Actor actor, Guid id, CancellationToken ct = default)
     {
@@ -180,11 +185,15 @@ public sealed class ApplicationService(
             key.PreviousHash = null;
             key.PreviousHashExpiresAt = null;
         }
+        var openSubscriptions = await db.Subscriptions.CountAsync(s => s.ApplicationId == id
+            && (s.Status == SubscriptionStatus.Waiting || s.Status == SubscriptionStatus.Approved), ct);
         // Revoked key rows stay (without the application) so usage history keeps its keys.
         db.Applications.Remove(app);
-        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationDeleted, now, "application", id.ToString(), app.Name, $"{keys.Count} key(s) revoked"));
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationDeleted, now, "application", id.ToString(), app.Name,
+            $"{keys.Count} key(s) revoked; {openSubscriptions} open product registration(s) ended"));
         await db.SaveChangesAsync(ct);
         foreach (var key in keys) keyCache.InvalidateKey(key.Id);
+        verificationCache.Invalidate();
         return Unit.Value;
     }
 
