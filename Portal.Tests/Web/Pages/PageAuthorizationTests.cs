@@ -29,6 +29,7 @@ public sealed class PageAuthorizationTests
         ["/portal-apps"] = nameof(Permission.ApplicationsReadAll),
         ["/portal-apps/{id:guid}"] = nameof(Permission.ApplicationsReadAll),
         ["/accounts"] = nameof(Permission.AccountsRead),
+        ["/subscriptions"] = nameof(Permission.SubscriptionsReadAll),
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>

@@ -51,6 +51,7 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData("/organisation")]
     [InlineData("/audit")]
     [InlineData("/api-keys")]
+    [InlineData("/subscriptions")]
     public async Task Page_Unauthenticated_RedirectsToLogin(string path)
     {
         var response = await NewBrowser().Client.GetAsync(path);
@@ -72,6 +73,10 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData(Roles.ReadOnly, "/accounts", true)]
     [InlineData(Roles.Admin, "/portal-apps", true)]
     [InlineData(Roles.Admin, "/accounts", true)]
+    [InlineData(Roles.Developer, "/subscriptions", false)]
+    [InlineData(Roles.ReadOnly, "/subscriptions", true)]
+    [InlineData(Roles.Admin, "/subscriptions", true)]
+    [InlineData(Roles.SuperAdmin, "/subscriptions", true)]
     public async Task Page_ForRole_OpensOnlyWhereThePolicyAllows(string role, string path, bool allowed)
     {
         var user = await NewUserAsync(role);
