@@ -23,14 +23,6 @@ public sealed partial class SubscriptionsPage
         ("waiting", "Waiting"), ("approved", "Approved"), ("rejected", "Rejected"), ("unsubscribed", "Unsubscribed"), (AllKey, "All"),
     ];
 
-    private static readonly Dictionary<string, SubscriptionStatus> StatusByKey = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["waiting"] = SubscriptionStatus.Waiting,
-        ["approved"] = SubscriptionStatus.Approved,
-        ["rejected"] = SubscriptionStatus.Rejected,
-        ["unsubscribed"] = SubscriptionStatus.Unsubscribed,
-    };
-
     private MudTable<SubscriptionDto>? _table;
     private Actor? _actor;
     private string _status = "waiting";
@@ -85,7 +77,7 @@ public sealed partial class SubscriptionsPage
         Result<PagedResult<SubscriptionDto>> result;
         try
         {
-            result = await Subscriptions.ListAsync(_actor!, Query(StatusByKey.TryGetValue(_status, out var s) ? s : null) with
+            result = await Subscriptions.ListAsync(_actor!, Query(SubscriptionStatusText.TryParse(_status, out var s) ? s : null) with
             {
                 Page = state.Page + 1,
                 PageSize = state.PageSize,
@@ -115,8 +107,9 @@ public sealed partial class SubscriptionsPage
     private async Task LoadCountsAsync()
     {
         var counts = new Dictionary<string, int>();
-        foreach (var (key, status) in StatusByKey)
+        foreach (var status in Enum.GetValues<SubscriptionStatus>())
         {
+            var key = status.ToString().ToLowerInvariant();
             var page = await Subscriptions.ListAsync(_actor!, Query(status) with { PageSize = 1 });
             if (!page.IsSuccess)
             {
