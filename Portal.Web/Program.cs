@@ -6,6 +6,8 @@ using Portal.Web.Features.ApiKeys;
 using Portal.Web.Features.Applications;
 using Portal.Web.Features.Audit;
 using Portal.Web.Features.Organisation;
+using Portal.Web.Features.Products;
+using Portal.Web.Features.Subscriptions;
 using Portal.Web.Features.Users;
 using Portal.Web.Infrastructure;
 
@@ -26,6 +28,8 @@ app.MapAuditEndpoints();
 app.MapApiKeyEndpoints();
 app.MapDeveloperAccountEndpoints();
 app.MapApplicationEndpoints();
+app.MapProductEndpoints();
+app.MapSubscriptionEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 
