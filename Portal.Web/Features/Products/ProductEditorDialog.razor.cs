@@ -123,11 +123,11 @@ public sealed partial class ProductEditorDialog
                 case ValidationError invalid:
                     ShowServerErrors(invalid);
                     break;
-                case ConflictError conflict when conflict.Detail.Contains("slug", StringComparison.OrdinalIgnoreCase):
-                    _serverErrors.Show(nameof(CreateProduct.Slug), conflict.Detail);
+                case DuplicateProductSlug taken:
+                    _serverErrors.Show(nameof(CreateProduct.Slug), taken.Detail);
                     break;
                 case var other:
-                    // A plan still in use, a name or slug taken: a rule of the whole product, not one field.
+                    // A removed plan still in use: a rule of the whole product, not one field.
                     _error = other.Detail;
                     break;
             }
@@ -210,17 +210,32 @@ public sealed partial class ProductEditorDialog
     {
         var path = PathPart().Matches(key).Select(m => m.Value).ToList();
         if (path.Count == 0) return (null, null);
-        var topLevel = typeof(CreateProduct).GetProperty(path[0], System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
-        if (path.Count == 1) return topLevel is null || topLevel.Name == nameof(CreateProduct.Plans) ? (null, null) : (_form, topLevel.Name);
-        if (topLevel?.Name != nameof(CreateProduct.Plans) || !int.TryParse(path[1], out var p) || p < 0 || p >= _form.Plans.Count) return (null, null);
+        if (path.Count == 1)
+            return TextFields.FirstOrDefault(f => string.Equals(f, path[0], StringComparison.OrdinalIgnoreCase)) is { } field ? (_form, field) : (null, null);
+        if (!string.Equals(path[0], nameof(CreateProduct.Plans), StringComparison.OrdinalIgnoreCase)
+            || !int.TryParse(path[1], out var p) || p < 0 || p >= _form.Plans.Count) return (null, null);
         var plan = _form.Plans[p];
         // "plans[0].tiers" (the band list as a whole) shows above the tier rows.
-        if (path.Count == 3) return PropertyName(typeof(PlanRequest), path[2]) is { } field ? (plan, field) : (null, null);
+        if (path.Count == 3)
+            return PlanFields.FirstOrDefault(f => string.Equals(f, path[2], StringComparison.OrdinalIgnoreCase)) is { } planField ? (plan, planField) : (null, null);
         if (path.Count == 5 && string.Equals(path[2], nameof(PlanRequest.Tiers), StringComparison.OrdinalIgnoreCase)
             && int.TryParse(path[3], out var t) && t >= 0 && t < plan.Tiers.Count)
             return PropertyName(typeof(PlanTierRequest), path[4]) is { } tierField ? (plan.Tiers[t], tierField) : (null, null);
         return (null, null);
     }
+
+    /// <summary>The product's fields that show their own messages; others ("published") go to the alert.</summary>
+    private static readonly string[] TextFields =
+    [
+        nameof(CreateProduct.Name), nameof(CreateProduct.Slug), nameof(CreateProduct.Title),
+        nameof(CreateProduct.Description), nameof(CreateProduct.UpstreamUrl),
+    ];
+
+    private static readonly string[] PlanFields =
+    [
+        nameof(PlanRequest.Name), nameof(PlanRequest.Type), nameof(PlanRequest.RateLimit),
+        nameof(PlanRequest.Quota), nameof(PlanRequest.PriceText), nameof(PlanRequest.Tiers),
+    ];
 
     private IEnumerable<string> TierListErrors(PlanRequest plan) =>
         _context.GetValidationMessages(new FieldIdentifier(plan, nameof(PlanRequest.Tiers)));
