@@ -7,6 +7,7 @@ using Portal.Web.Features.Applications;
 using Portal.Web.Features.Audit;
 using Portal.Web.Features.Organisation;
 using Portal.Web.Features.Users;
+using Portal.Web.Features.Verification;
 using Portal.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -26,6 +27,7 @@ app.MapAuditEndpoints();
 app.MapApiKeyEndpoints();
 app.MapDeveloperAccountEndpoints();
 app.MapApplicationEndpoints();
+app.MapVerificationEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 

@@ -49,6 +49,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["GET /api/v1/applications/{id:guid}/keys"] = ([SA, A, RO, D], Scopes.Read),
         ["POST /api/v1/applications/{id:guid}/keys"] = ([SA, A, D], Scopes.Write),
         ["POST /api/v1/applications/{id:guid}/keys/{keyId:guid}/revoke"] = ([SA, A, D], Scopes.Write),
+        ["POST /api/v1/keys/verify"] = ([SA, A, RO, D], Scopes.Read),
     };
 
     public static TheoryData<string> Rows() => [.. Matrix.Keys];
