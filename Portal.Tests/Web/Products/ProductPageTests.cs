@@ -4,6 +4,7 @@ using MudBlazor;
 using MudBlazor.Extensions;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
+using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Support;
 using Portal.Web.Features.Products;
@@ -205,6 +206,86 @@ public sealed class ProductPageTests : PortalBunitContext
 
         cut.WaitForAssertion(() => Assert.Contains("Admin's test app", Assert.Single(cut.FindAll("[data-testid=product-registrations] tbody tr")).TextContent), Wait);
         Assert.DoesNotContain("A developer's app", cut.Markup);
+    }
+
+    [Fact]
+    public async Task TryIt_WithOneOfYourKeys_ShowsValid_ThenRateLimitedWithARetryTime()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Payments API", requiresApproval: false, plans:
+            [new() { Name = "Trial", Type = PlanType.Free, RateLimit = 1, RateLimitWindow = RateLimitWindow.Minute, Quota = 100, QuotaPeriod = QuotaPeriod.Day }]);
+        var developer = SignInAs((await Db.CreateUserAsync(Roles.Developer)).Actor);
+        var app = await ProductCatalog.ApplicationAsync(Db, developer, "Mobile iOS App");
+        await ProductCatalog.SubscribeAsync(Db, developer, app.Application.Id, product, "Trial");
+        var cut = RenderProduct("payments-api");
+        cut.WaitForAssertion(() => Assert.Contains($"Mobile iOS App · {app.Key.ApiKey.MaskedKey}", cut.Find("[data-testid=try-key-select]").InnerHtml), Wait);
+
+        cut.Find("[data-testid=try-verify]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("VALID", cut.Find("[data-testid=try-code]").GetAttribute("data-code")), Wait);
+        Assert.Contains("mud-chip-color-success", cut.Find("[data-testid=try-code]").ClassName);
+        Assert.Equal("Trial (Free)", cut.Find("[data-testid=try-plan]").TextContent.Trim());
+        Assert.StartsWith("0 of 1 left · resets in", cut.Find("[data-testid=try-ratelimit]").TextContent.Trim());
+        Assert.StartsWith("99 of 100 left", cut.Find("[data-testid=try-quota]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=try-retry-after]"));
+
+        cut.Find("[data-testid=try-verify]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("RATE_LIMITED", cut.Find("[data-testid=try-code]").GetAttribute("data-code")), Wait);
+        Assert.Contains("mud-chip-color-warning", cut.Find("[data-testid=try-code]").ClassName);
+        Assert.Matches(@"^Retry after \d+ s$", cut.Find("[data-testid=try-retry-after]").TextContent.Trim());
+        // A refused check consumed nothing: the quota still has 99 left.
+        Assert.StartsWith("99 of 100 left", cut.Find("[data-testid=try-quota]").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task TryIt_BeforeApproval_IsNotSubscribed_InRed()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Payments API");
+        var developer = SignInAs((await Db.CreateUserAsync(Roles.Developer)).Actor);
+        var app = await ProductCatalog.ApplicationAsync(Db, developer, "Mobile iOS App");
+        await ProductCatalog.SubscribeAsync(Db, developer, app.Application.Id, product, "Free");
+        var cut = RenderProduct("payments-api");
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=try-verify]").HasAttribute("disabled")), Wait);
+
+        cut.Find("[data-testid=try-verify]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("NOT_SUBSCRIBED", cut.Find("[data-testid=try-code]").GetAttribute("data-code")), Wait);
+        Assert.Contains("mud-chip-color-error", cut.Find("[data-testid=try-code]").ClassName);
+        Assert.Equal("—", cut.Find("[data-testid=try-plan]").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task TryIt_WithAPastedKey_VerifiesIt_AndForgetsIt()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Payments API", requiresApproval: false);
+        var developer = SignInAs((await Db.CreateUserAsync(Roles.Developer)).Actor);
+        var app = await ProductCatalog.ApplicationAsync(Db, developer, "Mobile iOS App");
+        await ProductCatalog.SubscribeAsync(Db, developer, app.Application.Id, product, "Gold");
+        var cut = RenderProduct("payments-api");
+        var paste = cut.Find("input[data-testid=try-key-paste], [data-testid=try-key-paste] input");
+        Assert.Equal("password", paste.GetAttribute("type"));
+
+        paste.Input(app.Key.Key);
+        cut.Find("[data-testid=try-verify]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("VALID", cut.Find("[data-testid=try-code]").GetAttribute("data-code")), Wait);
+        Assert.Equal("Gold (Subscription)", cut.Find("[data-testid=try-plan]").TextContent.Trim());
+        Assert.Equal("Unlimited", cut.Find("[data-testid=try-quota]").TextContent.Trim());
+        Assert.DoesNotContain(app.Key.Key, cut.Markup);
+    }
+
+    [Fact]
+    public async Task TryIt_WithAPastedUnknownKey_IsNotFound()
+    {
+        await ProductCatalog.ProductAsync(Db, "Payments API");
+        SignInAs((await Db.CreateUserAsync(Roles.Developer)).Actor);
+        var cut = RenderProduct("payments-api");
+        Assert.True(cut.Find("[data-testid=try-verify]").HasAttribute("disabled"));
+
+        cut.Find("input[data-testid=try-key-paste], [data-testid=try-key-paste] input").Input("ptl_not-a-real-key");
+        cut.Find("[data-testid=try-verify]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("NOT_FOUND", cut.Find("[data-testid=try-code]").GetAttribute("data-code")), Wait);
     }
 
     private IRenderedComponent<ContainerFragment> RenderProduct(string slug)
