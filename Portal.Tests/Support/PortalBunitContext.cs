@@ -34,6 +34,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         // The same instances the TestDatabase built, so a test can seed through Db and assert through the page.
         // MudBlazor picks up this TimeProvider too: its debounced inputs fire only when a test advances Db.Clock.
         Services.AddSingleton(Db.Get<TimeProvider>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Verification.VerificationService>());
         Services.AddSingleton(Db.Get<UserService>());
         Services.AddSingleton(Db.Get<OrganisationService>());
         Services.AddSingleton(Db.Get<AuditService>());

@@ -22,6 +22,8 @@ public sealed class PageAuthorizationTests
         ["/users"] = nameof(Permission.UsersRead),
         ["/organisation"] = nameof(Permission.OrganisationRead),
         ["/audit"] = nameof(Permission.AuditRead),
+        ["/products"] = nameof(Permission.ProductsRead),
+        ["/products/{Slug}"] = nameof(Permission.ProductsRead),
         ["/api-keys"] = nameof(Permission.ApiKeysRead),
         ["/account/signup"] = Anonymous,
         ["/applications"] = nameof(Permission.ApplicationsRead),
