@@ -37,6 +37,8 @@ public static class PortalCore
         services.AddSingleton<ProductService>();
         services.AddSingleton<SubscriptionService>();
         services.AddSingleton<VerificationCache>();
+        services.AddSingleton<QuotaCounterStore>();
+        services.AddSingleton<Throttle>();
         services.AddSingleton<VerificationService>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageWriter>();

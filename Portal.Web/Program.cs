@@ -9,6 +9,7 @@ using Portal.Web.Features.Organisation;
 using Portal.Web.Features.Products;
 using Portal.Web.Features.Subscriptions;
 using Portal.Web.Features.Users;
+using Portal.Web.Features.Verification;
 using Portal.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -30,6 +31,7 @@ app.MapDeveloperAccountEndpoints();
 app.MapApplicationEndpoints();
 app.MapProductEndpoints();
 app.MapSubscriptionEndpoints();
+app.MapVerificationEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 

@@ -3,6 +3,8 @@ using Microsoft.Playwright;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Applications;
+using Portal.Core.Features.Products;
+using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Users;
 using Portal.E2E.Pages;
 using Portal.E2E.Support;
@@ -21,6 +23,7 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
     [InlineData("audit", "/audit", "Audit log")]
     [InlineData("api-keys", "/api-keys", "API Keys")]
     [InlineData("portal-apps", "/portal-apps", "Portal Apps")]
+    [InlineData("subscriptions", "/subscriptions?status=all", "Subscriptions")]
     public async Task EveryPage_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize(string name, string path, string heading)
     {
         // An empty table hides how the rows lay out; one key with a long name and every scope shows it.
@@ -33,6 +36,9 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             var developer = await SignUpDeveloperAsync();
             await CreateApplicationAsync(developer, "Screenshot billing service integration", "Calls the invoicing and payments products every night");
         }
+        // Registrations in every status, so the chips, reasons and row actions show.
+        if (path.StartsWith("/subscriptions", StringComparison.Ordinal))
+            await SeedRegistrationsAsync(await SignUpDeveloperAsync());
         foreach (var (width, height) in Sizes)
         {
             await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
@@ -48,6 +54,9 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             Assert.True(response?.Ok, $"{path} answered {response?.Status}");
             await Expect(session.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync(heading);
             await new LayoutPage(session.Page).WaitForInteractiveAsync();
+            // The table loads its rows once the circuit is up, after the prerendered "Loading" placeholder.
+            if (path.StartsWith("/subscriptions", StringComparison.Ordinal))
+                await Expect(session.Page.Locator("tr.subscription-row").First).ToBeVisibleAsync();
             await SaveAsync(session.Page, $"{name}-{width}x{height}");
             session.AssertNoConsoleErrors($"{path} at {width}×{height}");
         }
@@ -93,7 +102,68 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             page => Expect(page.GetByTestId("application-keys")).ToBeVisibleAsync());
     }
 
+    /// <summary>A developer's application detail with registrations in every status: the "API Products" section.</summary>
+    [Fact]
+    public async Task ApplicationDetail_WithRegistrations_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        var developer = await server.CreateUserAsync(Roles.Developer, DeveloperPassword, displayName: "Screenshot Subscriber");
+        var app = await SeedRegistrationsAsync(developer);
+        await ShootAsDeveloperAsync(developer.Email, "application-detail-products", $"/applications/{app.Id}", null,
+            page => Expect(page.Locator("tr.application-subscription")).ToHaveCountAsync(4));
+    }
+
     private const string DeveloperPassword = "Developer#Pass1";
+
+    /// <summary>
+    /// Two products and the developer's applications registered in every status; returns the application that holds
+    /// a WAITING, an APPROVED, a REJECTED (with a reason) and an UNSUBSCRIBED registration.
+    /// </summary>
+    private async Task<ApplicationDto> SeedRegistrationsAsync(UserDto developer)
+    {
+        var unique = Guid.NewGuid().ToString("N")[..6];
+        var products = server.Get<ProductService>();
+        async Task<ProductDto> ProductAsync(string name, string description)
+        {
+            var created = await products.CreateAsync(Actor.System, new CreateProduct
+            {
+                Name = $"{name} {unique}", Title = description, Description = description, Published = true,
+                Plans =
+                [
+                    new PlanRequest { Name = "Free", Type = PlanType.Free, RateLimit = 5, Quota = 1000, QuotaPeriod = QuotaPeriod.Day },
+                    new PlanRequest { Name = "Business", Type = PlanType.Subscription, RateLimit = 100, Quota = 1_000_000, PriceText = "$49 / month" },
+                ],
+            });
+            Assert.True(created.IsSuccess, created.Error?.Detail);
+            return created.Value;
+        }
+        var payments = await ProductAsync("Payments", "Card payments, refunds and payouts");
+        var maps = await ProductAsync("Maps", "Geocoding, routing and places search");
+        var kyc = await ProductAsync("Identity verification", "KYC checks for onboarding customers");
+        var app = (await CreateApplicationAsync(developer, $"Screenshot storefront {unique}", "The web shop")).Application;
+        var other = (await CreateApplicationAsync(developer, $"Screenshot warehouse scanner {unique}", null)).Application;
+
+        var owner = new Actor(developer.Id, developer.Email, developer.Roles);
+        var subscriptions = server.Get<SubscriptionService>();
+        async Task<SubscriptionDto> SubscribeAsync(ApplicationDto application, ProductDto product, string plan)
+        {
+            var created = await subscriptions.CreateAsync(owner, new CreateSubscription
+            {
+                ApplicationId = application.Id, ProductId = product.Id, PlanId = product.Plans.Single(p => p.Name == plan).Id,
+            });
+            Assert.True(created.IsSuccess, created.Error?.Detail);
+            return created.Value;
+        }
+        var ended = await SubscribeAsync(app, maps, "Free");
+        Assert.True((await subscriptions.UnsubscribeAsync(owner, ended.Id)).IsSuccess);
+        var approved = await SubscribeAsync(app, maps, "Business");
+        Assert.True((await subscriptions.ApproveAsync(Actor.System, approved.Id, new DecideSubscription())).IsSuccess);
+        var rejected = await SubscribeAsync(app, kyc, "Business");
+        Assert.True((await subscriptions.RejectAsync(Actor.System, rejected.Id,
+            new DecideSubscription { Reason = "Identity checks are for regulated customers: send us your licence number first." })).IsSuccess);
+        await SubscribeAsync(app, payments, "Free");
+        await SubscribeAsync(other, payments, "Business");
+        return app;
+    }
 
     private async Task ShootAsDeveloperAsync(string email, string name, string path, string? heading, Func<IPage, Task> ready)
     {

@@ -61,6 +61,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["POST /api/v1/subscriptions/{id:guid}/approve"] = ([SA, A], Scopes.Admin),
         ["POST /api/v1/subscriptions/{id:guid}/reject"] = ([SA, A], Scopes.Admin),
         ["POST /api/v1/subscriptions/{id:guid}/unsubscribe"] = ([SA, A, D], Scopes.Write),
+        ["POST /api/v1/keys/verify"] = ([SA, A, RO, D], Scopes.Read),
     };
 
     public static TheoryData<string> Rows() => [.. Matrix.Keys];

@@ -29,9 +29,10 @@ public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder
             if (Guid.TryParse(http.User.FindFirstValue(PortalClaims.KeyId), out var keyId))
             {
                 var owner = Guid.TryParse(http.User.FindFirstValue(ClaimTypes.NameIdentifier), out var o) ? o : (Guid?)null;
+                var application = Guid.TryParse(http.User.FindFirstValue(PortalClaims.ApplicationId), out var a) ? a : (Guid?)null;
                 var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
                 recorder.Record(new UsageRecord(clock.GetUtcNow(), keyId, owner, http.Request.Method, route,
-                    http.Response.StatusCode, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+                    http.Response.StatusCode, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, application));
             }
         }
     }
