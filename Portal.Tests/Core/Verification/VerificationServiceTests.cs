@@ -82,12 +82,8 @@ public sealed class VerificationServiceTests : IAsyncLifetime
         return result.Value;
     }
 
-    private async Task SetAccountStatusAsync(Guid accountId, AccountStatus status)
-    {
-        await using var db = await _db.OpenAsync();
-        await db.Accounts.Where(a => a.Id == accountId).ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, status));
-        _db.Get<VerificationCache>().Invalidate();
-    }
+    private async Task SetAccountStatusAsync(Guid accountId, AccountStatus status) =>
+        Assert.True((await _db.Get<AccountService>().SetStatusAsync(await _db.RootAsync(), accountId, status)).IsSuccess);
 
     [Fact]
     public async Task Valid_AnswersWithTheSubscriptionPlanLimitsAndGatewayHeaders()
@@ -176,9 +172,7 @@ public sealed class VerificationServiceTests : IAsyncLifetime
         Assert.Equal(VerifyCode.Valid, (await VerifyAsync(app.Key, product.Slug)).Code);
 
         await SetAccountStatusAsync(app.AccountId, AccountStatus.Suspended);
-        var answer = await VerifyAsync(app.Key, product.Slug);
-        Assert.Equal(VerifyCode.Disabled, answer.Code);
-        Assert.Equal(app.Id, answer.ApplicationId);
+        Assert.Equal(VerifyCode.Disabled, (await VerifyAsync(app.Key, product.Slug)).Code);
 
         await SetAccountStatusAsync(app.AccountId, AccountStatus.Active);
         Assert.Equal(VerifyCode.Valid, (await VerifyAsync(app.Key, product.Slug)).Code);
@@ -408,11 +402,26 @@ public sealed class VerificationServiceTests : IAsyncLifetime
         var (app, product, _, subscriptionId) = await SubscribedAsync();
         Assert.Equal(VerifyCode.Valid, (await VerifyAsync(app.Key, product.Slug)).Code);
 
-        await using (var db = await _db.OpenAsync())
-            await db.Subscriptions.Where(s => s.Id == subscriptionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SubscriptionStatus.Unsubscribed));
-        _db.Get<VerificationCache>().Invalidate();
+        Assert.True((await _db.Get<SubscriptionService>().UnsubscribeAsync(app.Developer, subscriptionId)).IsSuccess);
 
         Assert.Equal(VerifyCode.NotSubscribed, (await VerifyAsync(app.Key, product.Slug)).Code);
+    }
+
+    [Fact]
+    public async Task ApprovingAWaitingSubscription_GrantsAccessOnTheNextVerification()
+    {
+        var app = await AppAsync();
+        var (product, plan) = await ProductAsync();
+        var subscriptions = _db.Get<SubscriptionService>();
+        var waiting = await subscriptions.CreateAsync(app.Developer, new CreateSubscription { ApplicationId = app.Id, ProductId = product.Id, PlanId = plan.Id });
+        Assert.Equal(SubscriptionStatus.Waiting, waiting.Value.Status);
+        Assert.Equal(VerifyCode.NotSubscribed, (await VerifyAsync(app.Key, product.Slug)).Code);
+
+        Assert.True((await subscriptions.ApproveAsync(await _db.RootAsync(), waiting.Value.Id, new DecideSubscription())).IsSuccess);
+
+        var answer = await VerifyAsync(app.Key, product.Slug);
+        Assert.Equal(VerifyCode.Valid, answer.Code);
+        Assert.Equal(waiting.Value.Id, answer.SubscriptionId);
     }
 
     [Fact]
@@ -422,7 +431,6 @@ public sealed class VerificationServiceTests : IAsyncLifetime
         Assert.Equal(VerifyCode.Valid, (await VerifyAsync(app.Key, product.Slug)).Code);
 
         Assert.True((await _db.Get<ApplicationService>().DeleteAsync(app.Developer, app.Id)).IsSuccess);
-        _db.Get<VerificationCache>().Invalidate();
 
         Assert.Equal(VerifyCode.Revoked, (await VerifyAsync(app.Key, product.Slug)).Code);
         // The counter of the deleted subscription has nothing to save to, and saving the rest still works.
