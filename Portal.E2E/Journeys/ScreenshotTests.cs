@@ -112,6 +112,95 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             page => Expect(page.Locator("tr.application-subscription")).ToHaveCountAsync(4));
     }
 
+    /// <summary>
+    /// The API Products catalog and one product page (plans of every type, a registration, a Try it answer) as a
+    /// developer; the catalog with a draft and the product editor as an admin.
+    /// </summary>
+    [Fact]
+    public async Task ApiProducts_CatalogProductPageAndEditor_RenderWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        var products = server.Get<ProductService>();
+        var payments = await CreateProductAsync(products, new CreateProduct
+        {
+            Name = "Screenshot Payments API",
+            Title = "Take card payments, refunds and payouts in 40 currencies",
+            Description = "Create payment intents, capture or refund them, and follow payouts to your bank account. Webhooks tell you when a payment settles.",
+            UpstreamUrl = "https://payments.internal.example.com/v2",
+            Published = true,
+            Plans =
+            [
+                new() { Name = "Free", Type = PlanType.Free, RateLimit = 5, RateLimitWindow = RateLimitWindow.Second, Quota = 1_000, QuotaPeriod = QuotaPeriod.Day },
+                new() { Name = "Business", Type = PlanType.Subscription, RateLimit = 100, RateLimitWindow = RateLimitWindow.Second, Quota = 1_000_000, PriceText = "$49 / month" },
+                new() { Name = "Pay as you go", Type = PlanType.Metered, RateLimit = 600, RateLimitWindow = RateLimitWindow.Minute, PriceText = "$0.002 / request" },
+                new()
+                {
+                    Name = "Volume", Type = PlanType.Tiered, PriceText = "By monthly volume",
+                    Tiers = [new() { UpTo = 100_000, Price = "$0.002 / request" }, new() { UpTo = 1_000_000, Price = "$0.001 / request" }, new() { Price = "$0.0005 / request" }],
+                },
+            ],
+        });
+        await CreateProductAsync(products, new CreateProduct
+        {
+            Name = "Screenshot Maps API", Title = "Geocoding and routing", Description = "Addresses to coordinates and back, and the fastest route between them.",
+            Published = true, RequiresApproval = false,
+            Plans = [new() { Name = "Starter", Type = PlanType.Subscription, RateLimit = 10, Quota = 50_000, PriceText = "$19 / month" }],
+        });
+        await CreateProductAsync(products, new CreateProduct
+        {
+            Name = "Screenshot Beta API", Title = "Not yet announced", Published = false,
+            Plans = [new() { Name = "Preview", Type = PlanType.Free }],
+        });
+        var developer = await server.CreateUserAsync(Roles.Developer, DeveloperPassword, displayName: "Screenshot Product Developer");
+        var app = await CreateApplicationAsync(developer, "Screenshot checkout service", "Takes the payments of the web shop");
+        var subscribed = await server.Get<SubscriptionService>().CreateAsync(new Actor(developer.Id, developer.Email, developer.Roles),
+            new CreateSubscription { ApplicationId = app.Application.Id, ProductId = payments.Id, PlanId = payments.Plans[0].Id });
+        Assert.True(subscribed.IsSuccess, subscribed.Error?.Detail);
+        Assert.True((await server.Get<SubscriptionService>().ApproveAsync(Actor.System, subscribed.Value.Id, new DecideSubscription())).IsSuccess);
+
+        await ShootAsDeveloperAsync(developer.Email, "products", "/products", "API Products",
+            page => Expect(page.GetByTestId("product-card")).ToHaveCountAsync(2));
+        await ShootAsDeveloperAsync(developer.Email, "product", $"/products/{payments.Slug}", "Screenshot Payments API", async page =>
+        {
+            await Expect(page.GetByTestId("plan-card")).ToHaveCountAsync(4);
+            await Interactive.ClickUntilVisibleAsync(page.GetByTestId("try-verify"), page.GetByTestId("try-code"));
+            await Expect(page.GetByTestId("try-code")).ToHaveTextAsync("VALID");
+            // Clicking scrolled the page; a full-page shot of a scrolled page draws the fixed app bar mid-page.
+            await page.EvaluateAsync("window.scrollTo(0, 0)");
+        });
+
+        foreach (var (width, height) in Sizes)
+        {
+            await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
+            var login = new LoginPage(session.Page);
+            await login.GotoAsync();
+            await login.SubmitAsync(PortalServer.AdminEmail, PortalServer.AdminPassword);
+            await Expect(session.Page).Not.ToHaveURLAsync(new Regex("/account/login"));
+            session.ClearConsoleErrors();
+
+            await session.Page.GotoAsync("/products");
+            await new LayoutPage(session.Page).WaitForInteractiveAsync();
+            await Expect(session.Page.GetByTestId("product-draft")).ToHaveCountAsync(1);
+            await SaveAsync(session.Page, $"products-admin-{width}x{height}");
+
+            var card = session.Page.Locator($"[data-testid=product-card][data-slug={payments.Slug}]");
+            await Interactive.ClickUntilVisibleAsync(card.GetByTestId("edit-product"), session.Page.Locator(".mud-dialog"));
+            await Expect(session.Page.GetByTestId("plan-editor")).ToHaveCountAsync(4);
+            await session.Page.EvaluateAsync("window.scrollTo(0, 0)");
+            await SaveAsync(session.Page, $"product-editor-{width}x{height}");
+            // The tiered plan, at the bottom of the dialog's scrolling content.
+            await session.Page.GetByTestId("tier-row").Last.ScrollIntoViewIfNeededAsync();
+            await SaveAsync(session.Page, $"product-editor-plans-{width}x{height}");
+            session.AssertNoConsoleErrors($"/products (admin, editor) at {width}×{height}");
+        }
+    }
+
+    private static async Task<ProductDto> CreateProductAsync(ProductService products, CreateProduct request)
+    {
+        var created = await products.CreateAsync(Actor.System, request);
+        Assert.True(created.IsSuccess, created.Error?.Detail);
+        return created.Value;
+    }
+
     private const string DeveloperPassword = "Developer#Pass1";
 
     /// <summary>
