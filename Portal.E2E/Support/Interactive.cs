@@ -13,6 +13,8 @@ public static class Interactive
     {
         for (var i = 1; ; i++)
         {
+            // A slow server may answer the previous click late: clicking again would hit what it opened (a dialog's overlay).
+            if (i > 1 && await appears.IsVisibleAsync()) return;
             await button.ClickAsync();
             try
             {
