@@ -14,17 +14,40 @@ public sealed record Actor(Guid UserId, string Email, IReadOnlyList<string> Role
     /// <summary>Set when an application key calls: the actor is the application, with no roles and no user behind it.</summary>
     public Guid? ApplicationId { get; init; }
 
-    // Permissions depend only on roles, scopes and whether an application calls; the combinations are few, so they
-    // are computed once per combination (every API call asks at least twice). Not a per-instance field: `with`
-    // copies fields, and a copy with other roles must not keep the old answer.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlySet<Permission>> Computed = new();
+    // Permissions depend only on which known roles and scopes are held and whether an application calls; the
+    // combinations are few, so each is computed once and kept in a table indexed by a bit mask, which costs no
+    // allocation (every API call asks at least twice). Not a per-instance field: `with` copies fields, and a copy
+    // with other roles must not keep the old answer.
+    private static readonly int NoScopes = 1 << Common.Permissions.ScopeOrder.Length;
+    private static readonly IReadOnlySet<Permission>?[] Computed = new IReadOnlySet<Permission>?[(1 << Common.Permissions.RoleOrder.Length) * (NoScopes + 1)];
 
-    public IReadOnlySet<Permission> Permissions =>
-        Computed.GetOrAdd($"{ApplicationId is not null}|{string.Join(',', Roles)}|{(Scopes is null ? "*" : string.Join(',', Scopes))}", _ => Compute());
+    public IReadOnlySet<Permission> Permissions
+    {
+        get
+        {
+            if (ApplicationId is not null) return Common.Permissions.ForApplicationKey;
+            // Unknown roles and scopes grant nothing, so they do not take part in the index; no scopes (a signed-in
+            // user) is its own column after every scope combination.
+            var scopes = Scopes is null ? NoScopes : Mask(Scopes, Common.Permissions.ScopeOrder);
+            var index = Mask(Roles, Common.Permissions.RoleOrder) * (NoScopes + 1) + scopes;
+            return Computed[index] ??= Compute();
+        }
+    }
 
     public bool Can(Permission permission) => Permissions.Contains(permission);
 
     public bool IsInRole(string role) => Roles.Contains(role, StringComparer.Ordinal);
+
+    private static int Mask(IReadOnlyList<string> names, string[] order)
+    {
+        var mask = 0;
+        for (var i = 0; i < names.Count; i++)
+        {
+            var at = Array.IndexOf(order, names[i]);
+            if (at >= 0) mask |= 1 << at;
+        }
+        return mask;
+    }
 
     private IReadOnlySet<Permission> Compute()
     {

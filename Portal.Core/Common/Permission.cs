@@ -112,11 +112,24 @@ public static class Permissions
             },
         };
 
+    /// <summary>The roles and scopes that grant anything, in a fixed order: <see cref="Actor"/> indexes its permission table by them.</summary>
+    internal static readonly string[] RoleOrder = [.. ByRole.Keys];
+    internal static readonly string[] ScopeOrder = [.. ByScope.Keys];
+
     /// <summary>
     /// An application key acts for its application, not for a person: it may read that application and its keys,
     /// nothing else (the services confine <see cref="Permission.ApplicationsRead"/> to the application's own id).
     /// </summary>
     public static readonly IReadOnlySet<Permission> ForApplicationKey = new HashSet<Permission> { Permission.ApplicationsRead };
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlySet<Permission>, IReadOnlyList<string>> Names = new();
+
+    /// <summary>
+    /// The names of a set's permissions in enum order, as the API shows them. An actor's set is shared by every actor
+    /// with the same roles and scopes, so the list is made once per set; it is read-only because it is shared too.
+    /// </summary>
+    public static IReadOnlyList<string> NamesOf(IReadOnlySet<Permission> permissions) =>
+        Names.GetValue(permissions, static set => Array.AsReadOnly(set.Order().Select(p => p.ToString()).ToArray()));
 
     public static IReadOnlySet<Permission> ForRoles(IEnumerable<string> roles)
     {

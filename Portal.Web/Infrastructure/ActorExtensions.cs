@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Portal.Core.Common;
+using Portal.Core.Features.ApiKeys;
 
 namespace Portal.Web.Infrastructure;
 
@@ -16,6 +17,9 @@ public static class ActorExtensions
     /// <summary>The actor behind a principal: a cookie user (roles decide) or an API key (roles ∩ scopes).</summary>
     public static Actor ToActor(this ClaimsPrincipal principal, string? ipAddress = null)
     {
+        // A key-authenticated call carries its actor, already built from the same facts as the claims below.
+        if (principal.Identity is ApiKeyClaimsIdentity key)
+            return ipAddress is null ? key.Caller : key.Caller with { IpAddress = ipAddress };
         // An application key acts as its application: no user, no roles; Actor grants it reading itself only.
         if (principal.Identity?.IsAuthenticated == true && Guid.TryParse(principal.FindFirstValue(PortalClaims.ApplicationId), out var applicationId))
             return new Actor(Guid.Empty, principal.FindFirstValue(ClaimTypes.Name) ?? "", [], [], ipAddress,
@@ -29,6 +33,12 @@ public static class ActorExtensions
         var email = principal.FindFirstValue(ClaimTypes.Email) ?? principal.FindFirstValue(ClaimTypes.Name) ?? "";
         return new Actor(userId, email, roles, scopes, ipAddress, keyId) { DisplayName = principal.FindFirstValue(PortalClaims.DisplayName) };
     }
+
+    /// <summary>The actor a verified key stands for: its application, or its owner with the owner's roles and the key's scopes.</summary>
+    public static Actor ToActor(this KeyIdentity key) =>
+        key.ApplicationId is { } applicationId
+            ? new Actor(Guid.Empty, key.Email, [], [], null, key.KeyId) { ApplicationId = applicationId, DisplayName = key.DisplayName }
+            : new Actor(key.UserId, key.Email, key.Roles, key.Scopes, null, key.KeyId) { DisplayName = key.DisplayName };
 
     public static Actor ToActor(this HttpContext http) =>
         http.User.ToActor(http.Connection.RemoteIpAddress?.ToString());

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -5,6 +6,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Portal.Core.Common;
 using Portal.Core.Features.ApiKeys;
 
 namespace Portal.Web.Infrastructure;
@@ -13,6 +15,46 @@ public static class ApiKeyDefaults
 {
     public const string Scheme = "ApiKey";
     public const string HeaderName = "X-Api-Key";
+}
+
+/// <summary>
+/// What a successful key check puts on the request: the key and the <see cref="Actor"/> it stands for, built once per
+/// verified key rather than from the claims on every use, and the usual claims for anything that reads claims. The
+/// API's own path (authorization, endpoints, usage recording) reads the actor and the key, so the claims are made
+/// only when something asks for them: every member that reads or changes claims makes them first.
+/// </summary>
+public sealed class ApiKeyClaimsIdentity(KeyIdentity key, Actor actor, IReadOnlyList<(string Type, string Value)> claims, string authenticationType)
+    : ClaimsIdentity(authenticationType)
+{
+    private IReadOnlyList<(string Type, string Value)>? _pending = claims;
+
+    public KeyIdentity Key { get; } = key;
+
+    /// <summary>The caller as the services see it, without an IP address (<see cref="ActorExtensions.ToActor(HttpContext)"/> adds it).</summary>
+    public Actor Caller { get; } = actor;
+
+    private void Make()
+    {
+        if (_pending is not { } pending) return;
+        _pending = null;
+        // Claims made for this identity are added as they are; claims made for none would each be copied.
+        foreach (var (type, value) in pending) base.AddClaim(new Claim(type, value, null, null, null, this));
+    }
+
+    public override IEnumerable<Claim> Claims { get { Make(); return base.Claims; } }
+    public override string? Name { get { Make(); return base.Name; } }
+    public override ClaimsIdentity Clone() { Make(); return base.Clone(); }
+    public override void AddClaim(Claim claim) { Make(); base.AddClaim(claim); }
+    public override void AddClaims(IEnumerable<Claim?> claims) { Make(); base.AddClaims(claims); }
+    public override void RemoveClaim(Claim? claim) { Make(); base.RemoveClaim(claim); }
+    public override bool TryRemoveClaim(Claim? claim) { Make(); return base.TryRemoveClaim(claim); }
+    public override IEnumerable<Claim> FindAll(string type) { Make(); return base.FindAll(type); }
+    public override IEnumerable<Claim> FindAll(Predicate<Claim> match) { Make(); return base.FindAll(match); }
+    public override Claim? FindFirst(string type) { Make(); return base.FindFirst(type); }
+    public override Claim? FindFirst(Predicate<Claim> match) { Make(); return base.FindFirst(match); }
+    public override bool HasClaim(string type, string value) { Make(); return base.HasClaim(type, value); }
+    public override bool HasClaim(Predicate<Claim> match) { Make(); return base.HasClaim(match); }
+    protected override void WriteTo(BinaryWriter writer, byte[]? userData) { Make(); base.WriteTo(writer, userData); }
 }
 
 /// <summary>
@@ -40,32 +82,46 @@ public sealed class ApiKeyAuthenticationHandler(
         // user name must be that key's own id, so a key cannot be presented under another credential's name.
         if (presented.Value.BasicUserName is { } userName && (identity.ApplicationId is null || !IsKeyId(userName, identity.KeyId)))
             return AuthenticateResult.Fail("API key refused: the Basic user name is not this application key's id.");
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(ClaimsOf(identity), Scheme.Name));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(PrincipalFor(identity, Scheme.Name), Scheme.Name));
     }
 
-    private static List<Claim> ClaimsOf(KeyIdentity identity)
+    internal static ClaimsPrincipal PrincipalFor(KeyIdentity key, string scheme)
+    {
+        var prepared = Prepared.GetValue(key, static k => new PreparedKey(k));
+        return new ClaimsPrincipal(new ApiKeyClaimsIdentity(key, prepared.Actor, prepared.Claims, scheme));
+    }
+
+    // The key cache hands out the same KeyIdentity for every call until the key or its owner changes (then a new
+    // one), so what follows from it is worked out once per KeyIdentity instance and forgotten with it.
+    private static readonly ConditionalWeakTable<KeyIdentity, PreparedKey> Prepared = new();
+
+    private sealed class PreparedKey(KeyIdentity key)
+    {
+        public Actor Actor { get; } = key.ToActor();
+        public (string Type, string Value)[] Claims { get; } = ClaimsOf(key);
+    }
+
+    private static (string Type, string Value)[] ClaimsOf(KeyIdentity identity)
     {
         // An application key has no user: no name identifier, no roles, no scopes; the application id says who calls.
         if (identity.ApplicationId is { } applicationId)
             return
             [
-                new(ClaimTypes.Name, identity.Email),
-                new(PortalClaims.KeyId, identity.KeyId.ToString()),
-                new(PortalClaims.ApplicationId, applicationId.ToString()),
-                new(PortalClaims.DisplayName, identity.DisplayName),
+                (ClaimTypes.Name, identity.Email),
+                (PortalClaims.KeyId, identity.KeyId.ToString()),
+                (PortalClaims.ApplicationId, applicationId.ToString()),
+                (PortalClaims.DisplayName, identity.DisplayName),
             ];
-        var claims = new List<Claim>
-        {
-            new(ClaimTypes.NameIdentifier, identity.UserId.ToString()),
-            new(ClaimTypes.Email, identity.Email),
-            new(ClaimTypes.Name, identity.Email),
-            new(PortalClaims.KeyId, identity.KeyId.ToString()),
-            new(PortalClaims.DisplayName, identity.DisplayName),
-        };
-        claims.AddRange(identity.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
-        claims.AddRange(identity.Scopes.Select(s => new Claim(PortalClaims.Scope, s)));
-        return claims;
+        return
+        [
+            (ClaimTypes.NameIdentifier, identity.UserId.ToString()),
+            (ClaimTypes.Email, identity.Email),
+            (ClaimTypes.Name, identity.Email),
+            (PortalClaims.KeyId, identity.KeyId.ToString()),
+            (PortalClaims.DisplayName, identity.DisplayName),
+            .. identity.Roles.Select(r => (ClaimTypes.Role, r)),
+            .. identity.Scopes.Select(s => (PortalClaims.Scope, s)),
+        ];
     }
 
     // Constant time, so the comparison's duration says nothing about how much of the name matched.

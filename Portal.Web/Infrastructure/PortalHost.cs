@@ -49,6 +49,15 @@ public static class PortalHost
 
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
+        // Authentication and authorization where WebApplication would put them (first, after routing), with one
+        // difference: /api is authenticated by key only (every API endpoint's policy runs the key scheme and replaces
+        // the user), so the cookie scheme, which the authentication middleware runs for every request, is not run
+        // there. WebApplication adds its own UseAuthentication unless the marker UseAuthentication sets is present;
+        // the branch sets it on a copy of the properties, so it is set here too. (Should the name ever change, the
+        // cost is a second, cheap authentication of the cookie outside /api and the cookie read again on /api.)
+        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/api"), web => web.UseAuthentication());
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+        app.UseAuthorization();
         app.UseMiddleware<UsageRecordingMiddleware>();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseExceptionHandler();

@@ -18,12 +18,17 @@ public sealed class UsageWriter(
     TimeProvider clock,
     ILogger<UsageWriter> logger)
 {
-    public const int BatchSize = 1000;
+    public const int BatchSize = 10_000;
 
-    private static readonly TimeSpan CoalesceDelay = TimeSpan.FromMilliseconds(250);
+    // Each transaction has a fixed cost (rollup read and upsert, last-use update, commit) that competes with the
+    // requests for CPU, so under load the writer waits a second and writes what gathered in one or a few batches.
+    private static readonly TimeSpan CoalesceDelay = TimeSpan.FromSeconds(1);
 
     // One writer at a time: the loop and a shutdown drain must not upsert the same rollup concurrently.
     private readonly SemaphoreSlim _writing = new(1, 1);
+
+    // Reused by every drain (under _writing): a fresh list of this size per batch would be a large-object allocation.
+    private readonly List<UsageRecord> _batch = new(BatchSize);
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -31,7 +36,7 @@ public sealed class UsageWriter(
         {
             while (await recorder.Reader.WaitToReadAsync(stoppingToken))
             {
-                // Let a burst gather: under load one transaction per quarter second instead of one per few events.
+                // Let a burst gather: under load one transaction per second instead of one per few events.
                 // Stopping cancels the wait, and the host's stop drains what is queued.
                 if (recorder.Queued < BatchSize) await Task.Delay(CoalesceDelay, stoppingToken);
                 await DrainAsync(CancellationToken.None);
@@ -49,7 +54,7 @@ public sealed class UsageWriter(
         await _writing.WaitAsync(ct);
         try
         {
-            var batch = new List<UsageRecord>(BatchSize);
+            var batch = _batch;
             while (true)
             {
                 batch.Clear();
@@ -85,9 +90,11 @@ public sealed class UsageWriter(
                 ApplicationId = r.ApplicationId, ProductId = r.ProductId, PlanId = r.PlanId, Outcome = r.Outcome,
             }));
 
+        // Aggregated as they stream by: grouping would copy every record of the batch into per-group arrays.
         var hourly = batch.Where(r => r.KeyId is not null)
-            .GroupBy(r => (KeyId: r.KeyId!.Value, Hour: HourOf(r.At)))
-            .Select(g => (g.Key.KeyId, g.Key.Hour, Count: (long)g.Count(), Errors: (long)g.Count(r => r.Status >= 400)))
+            .AggregateBy(r => (KeyId: r.KeyId!.Value, Hour: HourOf(r.At)), (Count: 0L, Errors: 0L),
+                (sum, r) => (sum.Count + 1, sum.Errors + (r.Status >= 400 ? 1 : 0)))
+            .Select(g => (g.Key.KeyId, g.Key.Hour, g.Value.Count, g.Value.Errors))
             .ToList();
         var keyIds = hourly.Select(h => h.KeyId).Distinct().ToList();
         var hours = hourly.Select(h => h.Hour).Distinct().ToList();
@@ -108,7 +115,9 @@ public sealed class UsageWriter(
         }
         await db.SaveChangesAsync(ct);
 
-        foreach (var last in batch.Where(r => r.KeyId is not null).GroupBy(r => r.KeyId!.Value).Select(g => (KeyId: g.Key, At: g.Max(r => r.At))))
+        foreach (var last in batch.Where(r => r.KeyId is not null)
+                     .AggregateBy(r => r.KeyId!.Value, DateTimeOffset.MinValue, (max, r) => r.At > max ? r.At : max)
+                     .Select(g => (KeyId: g.Key, At: g.Value)))
         {
             await db.ApiKeys.Where(k => k.Id == last.KeyId && (k.LastUsedAt == null || k.LastUsedAt < last.At))
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, last.At), ct);
@@ -141,14 +150,16 @@ public sealed class UsageWriter(
             var status = Add(command, "$status");
             var latency = Add(command, "$latency");
             await command.PrepareAsync(ct);
+            // A batch comes from few keys and owners: each id's text is made once, not twice per row.
+            var guidTexts = new Dictionary<Guid, string>();
             foreach (var r in batch)
             {
                 at.Value = r.At.UtcTicks;
-                key.Value = GuidText(r.KeyId);
-                owner.Value = GuidText(r.OwnerUserId);
-                application.Value = GuidText(r.ApplicationId);
-                product.Value = GuidText(r.ProductId);
-                plan.Value = GuidText(r.PlanId);
+                key.Value = GuidText(r.KeyId, guidTexts);
+                owner.Value = GuidText(r.OwnerUserId, guidTexts);
+                application.Value = GuidText(r.ApplicationId, guidTexts);
+                product.Value = GuidText(r.ProductId, guidTexts);
+                plan.Value = GuidText(r.PlanId, guidTexts);
                 outcome.Value = (object?)r.Outcome ?? DBNull.Value;
                 method.Value = r.Method;
                 route.Value = r.Route;
@@ -166,7 +177,12 @@ public sealed class UsageWriter(
             return parameter;
         }
 
-        static object GuidText(Guid? id) => id is { } g ? g.ToString().ToUpperInvariant() : DBNull.Value;
+        static object GuidText(Guid? id, Dictionary<Guid, string> texts)
+        {
+            if (id is not { } g) return DBNull.Value;
+            if (!texts.TryGetValue(g, out var text)) texts[g] = text = g.ToString().ToUpperInvariant();
+            return text;
+        }
     }
 
     public async Task<int> PurgeAsync(CancellationToken ct = default)

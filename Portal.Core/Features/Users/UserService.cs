@@ -69,7 +69,7 @@ public sealed class UserService(
     public async Task<Result<MeDto>> GetMeAsync(Actor actor, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.Self)) return Errors.Forbidden;
-        var permissions = actor.Permissions.Order().Select(p => p.ToString()).ToList();
+        var permissions = Permissions.NamesOf(actor.Permissions);
         // The hot path for scripts checking their key: the authenticated identity already says everything.
         if (actor.DisplayName is { } displayName)
             return new MeDto(actor.UserId, actor.Email, displayName, actor.Roles, actor.KeyId, actor.Scopes, permissions);

@@ -79,4 +79,26 @@ public sealed class ApiKeyFormatTests
         var secret = ApiKeyFormat.Generate();
         Assert.DoesNotContain(secret.Key, secret.ToString());
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("ptl_abc")]
+    [InlineData("clé-ünïcode-🔑")]
+    [InlineData(null)]
+    public void Hash_IsLowerHexSha256OfUtf8_ForShortLongAndNonAsciiKeys(string? key)
+    {
+        key ??= new string('x', 500) + "é";
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+        Assert.Equal(expected, ApiKeyFormat.Hash(key));
+    }
+
+    [Fact]
+    public void HashesEqual_MatchesOnlyTheSameHash()
+    {
+        var hash = ApiKeyFormat.Hash("ptl_a");
+        Assert.True(ApiKeyFormat.HashesEqual(hash, new string(hash.AsSpan())));
+        Assert.False(ApiKeyFormat.HashesEqual(hash, ApiKeyFormat.Hash("ptl_b")));
+        Assert.False(ApiKeyFormat.HashesEqual(hash, hash[..^1]));
+        Assert.False(ApiKeyFormat.HashesEqual(hash, ""));
+    }
 }

@@ -1,5 +1,10 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Common;
@@ -204,5 +209,37 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await browser.Client.GetAsync("/")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SessionCookie_IsReadForPages_NeverForTheApi()
+    {
+        var cookieReads = new ConcurrentQueue<string>();
+        using var app = factory.WithWebHostBuilder(b => b.ConfigureTestServices(services =>
+            services.PostConfigure<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme, o =>
+            {
+                var validate = o.Events.OnValidatePrincipal;
+                o.Events.OnValidatePrincipal = context =>
+                {
+                    cookieReads.Enqueue(context.Request.Path);
+                    return validate(context);
+                };
+            })));
+        var user = await NewUserAsync();
+        var browser = new Browser(app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            HandleCookies = true,
+        }));
+        await SignInAsync(browser, user.Email, Password);
+
+        Assert.Equal(HttpStatusCode.OK, (await browser.Client.GetAsync("/")).StatusCode);
+        Assert.Contains("/", cookieReads);
+        // The API answers keys only: the session cookie is not even read there.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.Client.GetAsync("/api/v1/me")).StatusCode);
+        var key = await factory.IssueKeyAsync(user.Id, [Scopes.Read]);
+        using var withKey = new HttpRequestMessage(HttpMethod.Get, "/api/v1/me") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", key.Key) } };
+        Assert.Equal(HttpStatusCode.OK, (await browser.Client.SendAsync(withKey)).StatusCode);
+        Assert.DoesNotContain(cookieReads, path => path.StartsWith("/api", StringComparison.Ordinal));
     }
 }

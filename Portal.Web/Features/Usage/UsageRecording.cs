@@ -26,15 +26,22 @@ public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder
         finally
         {
             // The API-key scheme puts its principal on the context during authorization; a cookie user has no key id.
-            if (Guid.TryParse(http.User.FindFirstValue(PortalClaims.KeyId), out var keyId))
+            if (KeyOf(http.User) is ({ } keyId, var owner, var application))
             {
-                var owner = Guid.TryParse(http.User.FindFirstValue(ClaimTypes.NameIdentifier), out var o) ? o : (Guid?)null;
-                var application = Guid.TryParse(http.User.FindFirstValue(PortalClaims.ApplicationId), out var a) ? a : (Guid?)null;
                 var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
                 recorder.Record(new UsageRecord(clock.GetUtcNow(), keyId, owner, http.Request.Method, route,
                     http.Response.StatusCode, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, application));
             }
         }
+    }
+
+    private static (Guid? KeyId, Guid? Owner, Guid? Application) KeyOf(ClaimsPrincipal user)
+    {
+        if (user.Identity is ApiKeyClaimsIdentity { Key: var key }) return (key.KeyId, key.ApplicationId is null ? key.UserId : null, key.ApplicationId);
+        if (!Guid.TryParse(user.FindFirstValue(PortalClaims.KeyId), out var keyId)) return (null, null, null);
+        return (keyId,
+            Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var owner) ? owner : null,
+            Guid.TryParse(user.FindFirstValue(PortalClaims.ApplicationId), out var application) ? application : null);
     }
 }
 
