@@ -26,7 +26,11 @@ public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder
         finally
         {
             // The API-key scheme puts its principal on the context during authorization; a cookie user has no key id.
-            if (Guid.TryParse(http.User.FindFirstValue(PortalClaims.KeyId), out var keyId))
+            if (RecordedByTheEndpoint(http))
+            {
+                // One request, one usage row: the endpoint's service recorded this call in its own terms.
+            }
+            else if (Guid.TryParse(http.User.FindFirstValue(PortalClaims.KeyId), out var keyId))
             {
                 var owner = Guid.TryParse(http.User.FindFirstValue(ClaimTypes.NameIdentifier), out var o) ? o : (Guid?)null;
                 var application = Guid.TryParse(http.User.FindFirstValue(PortalClaims.ApplicationId), out var a) ? a : (Guid?)null;
@@ -36,6 +40,19 @@ public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder
             }
         }
     }
+
+    private static bool RecordedByTheEndpoint(HttpContext http) =>
+        http.Response.StatusCode == StatusCodes.Status200OK && http.GetEndpoint()?.Metadata.GetMetadata<UsageRecordedByEndpoint>() is not null;
+}
+
+/// <summary>
+/// Endpoint metadata: a successful call is recorded by the service behind it (a key verification records the
+/// verified key, its application, product, plan and code), so the middleware does not record it a second time.
+/// Failed calls (400, 401, 403) are recorded by the middleware as usual.
+/// </summary>
+public sealed class UsageRecordedByEndpoint
+{
+    public static readonly UsageRecordedByEndpoint Instance = new();
 }
 
 /// <summary>Runs the usage writer and the hourly retention purge; on shutdown writes whatever is still queued.</summary>
