@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 
 duration=${1:-10}
 runs=${2:-3}
+# The first free port from 5199: another benchmark may be running on this machine.
 port=5199
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 work=$(mktemp -d)
 db="$work/bench.db"
 export Portal__Database__ConnectionString="Data Source=$db"

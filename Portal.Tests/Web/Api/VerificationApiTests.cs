@@ -124,20 +124,25 @@ public sealed class VerificationApiTests(PortalApiFactory factory) : IClassFixtu
     }
 
     [Fact]
-    public async Task Verify_RecordsTheVerification_AndTheGatewaysCall()
+    public async Task Verify_IsRecordedOnceAsTheVerification_AndARefusedCallAsTheGatewaysCall()
     {
         var (key, keyId, appId, slug, planId) = await SubscribedAsync();
-        var gateway = await GatewayAsync(Scopes.Read);
+        var (gateway, _, gatewayKey) = await factory.ClientWithKeyAsync(Roles.Admin, Scopes.Read);
         await gateway.PostAsJsonAsync("/api/v1/keys/verify", new { key, product = slug });
+        await gateway.PostAsJsonAsync("/api/v1/keys/verify", new { key });
 
         await factory.Get<UsageWriter>().DrainAsync();
 
         await using var db = await factory.Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
-        var verification = await db.UsageEvents.SingleAsync(e => e.KeyId == keyId && e.Outcome != null);
+        var verification = await db.UsageEvents.SingleAsync(e => e.KeyId == keyId);
         Assert.Equal("VALID", verification.Outcome);
         Assert.Equal(appId, verification.ApplicationId);
         Assert.Equal(planId, verification.PlanId);
         Assert.NotNull(verification.ProductId);
+        Assert.Equal("/api/v1/keys/verify", verification.Route);
+        // The verification stands for the gateway's successful call; its bad request is recorded against its own key.
+        var gatewayCalls = await db.UsageEvents.Where(e => e.KeyId == gatewayKey.Id).ToListAsync();
+        Assert.Equal(400, Assert.Single(gatewayCalls).Status);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Portal.Core;
 using Portal.Core.Common;
 using Portal.Core.Features.Verification;
+using Portal.Web.Features.Usage;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Verification;
@@ -23,7 +24,9 @@ public static class VerificationEndpoints
                 "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset). Needs a key with the `read` scope unless " +
                 "Portal:Verification:AllowAnonymous is set.")
             .Produces<VerifyResult>()
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            // The service records each verification; the gateway's call is not recorded a second time.
+            .WithMetadata(UsageRecordedByEndpoint.Instance);
         if (anonymous) verify.AllowAnonymous();
         else verify.RequirePermission(Permission.KeysVerify);
     }
