@@ -8,8 +8,11 @@ using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Organisation;
+using Portal.Core.Features.Products;
+using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
+using Portal.Core.Features.Verification;
 
 namespace Portal.Core;
 
@@ -31,6 +34,12 @@ public static class PortalCore
         services.AddSingleton<AccountService>();
         services.AddSingleton<ApplicationService>();
         services.AddSingleton<SignUpService>();
+        services.AddSingleton<ProductService>();
+        services.AddSingleton<SubscriptionService>();
+        services.AddSingleton<VerificationCache>();
+        services.AddSingleton<QuotaCounterStore>();
+        services.AddSingleton<Throttle>();
+        services.AddSingleton<VerificationService>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageWriter>();
         services.AddSingleton<DatabaseInitializer>();

@@ -11,6 +11,16 @@ public sealed class PortalOptions
     public UsageOptions Usage { get; set; } = new();
     public ApplicationOptions Applications { get; set; } = new();
     public SignUpOptions SignUp { get; set; } = new();
+    public VerificationOptions Verification { get; set; } = new();
+}
+
+public sealed class VerificationOptions
+{
+    /// <summary>
+    /// <c>POST /api/v1/keys/verify</c> without a key of the caller's own (<c>Portal:Verification:AllowAnonymous</c>).
+    /// Off by default: the caller (a gateway) needs a key with the <c>read</c> scope.
+    /// </summary>
+    public bool AllowAnonymous { get; set; }
 }
 
 public sealed class ApplicationOptions

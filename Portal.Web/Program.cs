@@ -6,7 +6,10 @@ using Portal.Web.Features.ApiKeys;
 using Portal.Web.Features.Applications;
 using Portal.Web.Features.Audit;
 using Portal.Web.Features.Organisation;
+using Portal.Web.Features.Products;
+using Portal.Web.Features.Subscriptions;
 using Portal.Web.Features.Users;
+using Portal.Web.Features.Verification;
 using Portal.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -26,6 +29,9 @@ app.MapAuditEndpoints();
 app.MapApiKeyEndpoints();
 app.MapDeveloperAccountEndpoints();
 app.MapApplicationEndpoints();
+app.MapProductEndpoints();
+app.MapSubscriptionEndpoints();
+app.MapVerificationEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 

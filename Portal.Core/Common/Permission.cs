@@ -36,6 +36,22 @@ public enum Permission
     ApplicationsReadAll,
     /// <summary>Create, change and remove applications and keys in any account.</summary>
     ApplicationsManageAll,
+    /// <summary>See published API products and their plans (the catalog).</summary>
+    ProductsRead,
+    /// <summary>See unpublished (draft) products too.</summary>
+    ProductsReadAll,
+    /// <summary>Create, change and delete products and plans.</summary>
+    ProductsManage,
+    /// <summary>See subscriptions: developers their accounts' applications' ones.</summary>
+    SubscriptionsRead,
+    /// <summary>Subscribe one's own applications to products and unsubscribe them.</summary>
+    SubscriptionsWrite,
+    /// <summary>See every subscription.</summary>
+    SubscriptionsReadAll,
+    /// <summary>Approve, reject and unregister any subscription.</summary>
+    SubscriptionsManage,
+    /// <summary>Ask whether a key may call a product (<c>POST /api/v1/keys/verify</c>), as a gateway does.</summary>
+    KeysVerify,
 }
 
 public static class Permissions
@@ -51,17 +67,23 @@ public static class Permissions
                 Permission.ApiKeysRead, Permission.ApiKeysWrite, Permission.ApiKeysReadAll, Permission.ApiKeysManageAll,
                 Permission.AccountsRead, Permission.AccountsManage,
                 Permission.ApplicationsRead, Permission.ApplicationsWrite, Permission.ApplicationsReadAll, Permission.ApplicationsManageAll,
+                Permission.ProductsRead, Permission.ProductsReadAll, Permission.ProductsManage,
+                Permission.SubscriptionsRead, Permission.SubscriptionsWrite, Permission.SubscriptionsReadAll, Permission.SubscriptionsManage,
+                Permission.KeysVerify,
             },
             [Roles.ReadOnly] = new HashSet<Permission>
             {
                 Permission.Self, Permission.UsersRead, Permission.OrganisationRead, Permission.AuditRead,
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
+                Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
+                Permission.KeysVerify,
             },
             [Roles.Developer] = new HashSet<Permission>
             {
                 Permission.Self, Permission.OrganisationRead, Permission.ApiKeysRead, Permission.ApiKeysWrite,
                 Permission.ApplicationsRead, Permission.ApplicationsWrite,
+                Permission.ProductsRead, Permission.SubscriptionsRead, Permission.SubscriptionsWrite, Permission.KeysVerify,
             },
         };
 
@@ -74,13 +96,19 @@ public static class Permissions
                 Permission.Self, Permission.UsersRead, Permission.OrganisationRead, Permission.AuditRead,
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
+                Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
+                Permission.KeysVerify,
             },
-            [Scopes.Write] = new HashSet<Permission> { Permission.Self, Permission.ApiKeysWrite, Permission.ApplicationsWrite },
+            [Scopes.Write] = new HashSet<Permission>
+            {
+                Permission.Self, Permission.ApiKeysWrite, Permission.ApplicationsWrite, Permission.SubscriptionsWrite,
+            },
             [Scopes.Admin] = new HashSet<Permission>
             {
                 Permission.Self, Permission.UsersCreate, Permission.UsersEdit, Permission.UsersResetPassword,
                 Permission.UsersDelete, Permission.OrganisationWrite, Permission.ApiKeysManageAll,
                 Permission.AccountsManage, Permission.ApplicationsManageAll,
+                Permission.ProductsManage, Permission.SubscriptionsManage,
             },
         };
 

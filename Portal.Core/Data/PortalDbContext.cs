@@ -5,8 +5,11 @@ using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Organisation;
+using Portal.Core.Features.Products;
+using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
+using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Data;
 
@@ -21,6 +24,10 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<AccountMember> AccountMembers => Set<AccountMember>();
     public DbSet<Application> Applications => Set<Application>();
+    public DbSet<ApiProduct> Products => Set<ApiProduct>();
+    public DbSet<Plan> Plans => Set<Plan>();
+    public DbSet<Subscription> Subscriptions => Set<Subscription>();
+    public DbSet<QuotaCounter> QuotaCounters => Set<QuotaCounter>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -3,6 +3,8 @@ using Microsoft.Playwright;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Applications;
+using Portal.Core.Features.Products;
+using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Users;
 using Portal.E2E.Pages;
 using Portal.E2E.Support;
@@ -21,6 +23,7 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
     [InlineData("audit", "/audit", "Audit log")]
     [InlineData("api-keys", "/api-keys", "API Keys")]
     [InlineData("portal-apps", "/portal-apps", "Portal Apps")]
+    [InlineData("subscriptions", "/subscriptions?status=all", "Subscriptions")]
     public async Task EveryPage_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize(string name, string path, string heading)
     {
         // An empty table hides how the rows lay out; one key with a long name and every scope shows it.
@@ -33,6 +36,9 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             var developer = await SignUpDeveloperAsync();
             await CreateApplicationAsync(developer, "Screenshot billing service integration", "Calls the invoicing and payments products every night");
         }
+        // Registrations in every status, so the chips, reasons and row actions show.
+        if (path.StartsWith("/subscriptions", StringComparison.Ordinal))
+            await SeedRegistrationsAsync(await SignUpDeveloperAsync());
         foreach (var (width, height) in Sizes)
         {
             await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
@@ -48,6 +54,9 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             Assert.True(response?.Ok, $"{path} answered {response?.Status}");
             await Expect(session.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync(heading);
             await new LayoutPage(session.Page).WaitForInteractiveAsync();
+            // The table loads its rows once the circuit is up, after the prerendered "Loading" placeholder.
+            if (path.StartsWith("/subscriptions", StringComparison.Ordinal))
+                await Expect(session.Page.Locator("tr.subscription-row").First).ToBeVisibleAsync();
             await SaveAsync(session.Page, $"{name}-{width}x{height}");
             session.AssertNoConsoleErrors($"{path} at {width}×{height}");
         }
@@ -93,7 +102,157 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             page => Expect(page.GetByTestId("application-keys")).ToBeVisibleAsync());
     }
 
+    /// <summary>A developer's application detail with registrations in every status: the "API Products" section.</summary>
+    [Fact]
+    public async Task ApplicationDetail_WithRegistrations_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        var developer = await server.CreateUserAsync(Roles.Developer, DeveloperPassword, displayName: "Screenshot Subscriber");
+        var app = await SeedRegistrationsAsync(developer);
+        await ShootAsDeveloperAsync(developer.Email, "application-detail-products", $"/applications/{app.Id}", null,
+            page => Expect(page.Locator("tr.application-subscription")).ToHaveCountAsync(4));
+    }
+
+    /// <summary>
+    /// The API Products catalog and one product page (plans of every type, a registration, a Try it answer) as a
+    /// developer; the catalog with a draft and the product editor as an admin.
+    /// </summary>
+    [Fact]
+    public async Task ApiProducts_CatalogProductPageAndEditor_RenderWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        var products = server.Get<ProductService>();
+        var payments = await CreateProductAsync(products, new CreateProduct
+        {
+            Name = "Screenshot Payments API",
+            Title = "Take card payments, refunds and payouts in 40 currencies",
+            Description = "Create payment intents, capture or refund them, and follow payouts to your bank account. Webhooks tell you when a payment settles.",
+            UpstreamUrl = "https://payments.internal.example.com/v2",
+            Published = true,
+            Plans =
+            [
+                new() { Name = "Free", Type = PlanType.Free, RateLimit = 5, RateLimitWindow = RateLimitWindow.Second, Quota = 1_000, QuotaPeriod = QuotaPeriod.Day },
+                new() { Name = "Business", Type = PlanType.Subscription, RateLimit = 100, RateLimitWindow = RateLimitWindow.Second, Quota = 1_000_000, PriceText = "$49 / month" },
+                new() { Name = "Pay as you go", Type = PlanType.Metered, RateLimit = 600, RateLimitWindow = RateLimitWindow.Minute, PriceText = "$0.002 / request" },
+                new()
+                {
+                    Name = "Volume", Type = PlanType.Tiered, PriceText = "By monthly volume",
+                    Tiers = [new() { UpTo = 100_000, Price = "$0.002 / request" }, new() { UpTo = 1_000_000, Price = "$0.001 / request" }, new() { Price = "$0.0005 / request" }],
+                },
+            ],
+        });
+        await CreateProductAsync(products, new CreateProduct
+        {
+            Name = "Screenshot Maps API", Title = "Geocoding and routing", Description = "Addresses to coordinates and back, and the fastest route between them.",
+            Published = true, RequiresApproval = false,
+            Plans = [new() { Name = "Starter", Type = PlanType.Subscription, RateLimit = 10, Quota = 50_000, PriceText = "$19 / month" }],
+        });
+        await CreateProductAsync(products, new CreateProduct
+        {
+            Name = "Screenshot Beta API", Title = "Not yet announced", Published = false,
+            Plans = [new() { Name = "Preview", Type = PlanType.Free }],
+        });
+        var developer = await server.CreateUserAsync(Roles.Developer, DeveloperPassword, displayName: "Screenshot Product Developer");
+        var app = await CreateApplicationAsync(developer, "Screenshot checkout service", "Takes the payments of the web shop");
+        var subscribed = await server.Get<SubscriptionService>().CreateAsync(new Actor(developer.Id, developer.Email, developer.Roles),
+            new CreateSubscription { ApplicationId = app.Application.Id, ProductId = payments.Id, PlanId = payments.Plans[0].Id });
+        Assert.True(subscribed.IsSuccess, subscribed.Error?.Detail);
+        Assert.True((await server.Get<SubscriptionService>().ApproveAsync(Actor.System, subscribed.Value.Id, new DecideSubscription())).IsSuccess);
+
+        await ShootAsDeveloperAsync(developer.Email, "products", "/products", "API Products",
+            page => Expect(page.GetByTestId("product-card")).ToHaveCountAsync(2));
+        await ShootAsDeveloperAsync(developer.Email, "product", $"/products/{payments.Slug}", "Screenshot Payments API", async page =>
+        {
+            await Expect(page.GetByTestId("plan-card")).ToHaveCountAsync(4);
+            await Interactive.ClickUntilVisibleAsync(page.GetByTestId("try-verify"), page.GetByTestId("try-code"));
+            await Expect(page.GetByTestId("try-code")).ToHaveTextAsync("VALID");
+            // Clicking scrolled the page; a full-page shot of a scrolled page draws the fixed app bar mid-page.
+            await page.EvaluateAsync("window.scrollTo(0, 0)");
+        });
+
+        foreach (var (width, height) in Sizes)
+        {
+            await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
+            var login = new LoginPage(session.Page);
+            await login.GotoAsync();
+            await login.SubmitAsync(PortalServer.AdminEmail, PortalServer.AdminPassword);
+            await Expect(session.Page).Not.ToHaveURLAsync(new Regex("/account/login"));
+            session.ClearConsoleErrors();
+
+            await session.Page.GotoAsync("/products");
+            await new LayoutPage(session.Page).WaitForInteractiveAsync();
+            await Expect(session.Page.GetByTestId("product-draft")).ToHaveCountAsync(1);
+            await SaveAsync(session.Page, $"products-admin-{width}x{height}");
+
+            var card = session.Page.Locator($"[data-testid=product-card][data-slug={payments.Slug}]");
+            await Interactive.ClickUntilVisibleAsync(card.GetByTestId("edit-product"), session.Page.Locator(".mud-dialog"));
+            await Expect(session.Page.GetByTestId("plan-editor")).ToHaveCountAsync(4);
+            await session.Page.EvaluateAsync("window.scrollTo(0, 0)");
+            await SaveAsync(session.Page, $"product-editor-{width}x{height}");
+            // The tiered plan, at the bottom of the dialog's scrolling content.
+            await session.Page.GetByTestId("tier-row").Last.ScrollIntoViewIfNeededAsync();
+            await SaveAsync(session.Page, $"product-editor-plans-{width}x{height}");
+            session.AssertNoConsoleErrors($"/products (admin, editor) at {width}×{height}");
+        }
+    }
+
+    private static async Task<ProductDto> CreateProductAsync(ProductService products, CreateProduct request)
+    {
+        var created = await products.CreateAsync(Actor.System, request);
+        Assert.True(created.IsSuccess, created.Error?.Detail);
+        return created.Value;
+    }
+
     private const string DeveloperPassword = "Developer#Pass1";
+
+    /// <summary>
+    /// Two products and the developer's applications registered in every status; returns the application that holds
+    /// a WAITING, an APPROVED, a REJECTED (with a reason) and an UNSUBSCRIBED registration.
+    /// </summary>
+    private async Task<ApplicationDto> SeedRegistrationsAsync(UserDto developer)
+    {
+        var unique = Guid.NewGuid().ToString("N")[..6];
+        var products = server.Get<ProductService>();
+        async Task<ProductDto> ProductAsync(string name, string description)
+        {
+            var created = await products.CreateAsync(Actor.System, new CreateProduct
+            {
+                Name = $"{name} {unique}", Title = description, Description = description, Published = true,
+                Plans =
+                [
+                    new PlanRequest { Name = "Free", Type = PlanType.Free, RateLimit = 5, Quota = 1000, QuotaPeriod = QuotaPeriod.Day },
+                    new PlanRequest { Name = "Business", Type = PlanType.Subscription, RateLimit = 100, Quota = 1_000_000, PriceText = "$49 / month" },
+                ],
+            });
+            Assert.True(created.IsSuccess, created.Error?.Detail);
+            return created.Value;
+        }
+        var payments = await ProductAsync("Payments", "Card payments, refunds and payouts");
+        var maps = await ProductAsync("Maps", "Geocoding, routing and places search");
+        var kyc = await ProductAsync("Identity verification", "KYC checks for onboarding customers");
+        var app = (await CreateApplicationAsync(developer, $"Screenshot storefront {unique}", "The web shop")).Application;
+        var other = (await CreateApplicationAsync(developer, $"Screenshot warehouse scanner {unique}", null)).Application;
+
+        var owner = new Actor(developer.Id, developer.Email, developer.Roles);
+        var subscriptions = server.Get<SubscriptionService>();
+        async Task<SubscriptionDto> SubscribeAsync(ApplicationDto application, ProductDto product, string plan)
+        {
+            var created = await subscriptions.CreateAsync(owner, new CreateSubscription
+            {
+                ApplicationId = application.Id, ProductId = product.Id, PlanId = product.Plans.Single(p => p.Name == plan).Id,
+            });
+            Assert.True(created.IsSuccess, created.Error?.Detail);
+            return created.Value;
+        }
+        var ended = await SubscribeAsync(app, maps, "Free");
+        Assert.True((await subscriptions.UnsubscribeAsync(owner, ended.Id)).IsSuccess);
+        var approved = await SubscribeAsync(app, maps, "Business");
+        Assert.True((await subscriptions.ApproveAsync(Actor.System, approved.Id, new DecideSubscription())).IsSuccess);
+        var rejected = await SubscribeAsync(app, kyc, "Business");
+        Assert.True((await subscriptions.RejectAsync(Actor.System, rejected.Id,
+            new DecideSubscription { Reason = "Identity checks are for regulated customers: send us your licence number first." })).IsSuccess);
+        await SubscribeAsync(app, payments, "Free");
+        await SubscribeAsync(other, payments, "Business");
+        return app;
+    }
 
     private async Task ShootAsDeveloperAsync(string email, string name, string path, string? heading, Func<IPage, Task> ready)
     {

@@ -25,6 +25,12 @@ public sealed class ApplicationDetailPage(IPage page)
     public ILocator NewKeyDialog => Dialog("New API key");
     public ILocator NewKeyField => NewKeyDialog.GetByRole(AriaRole.Textbox, new() { Name = "API key", Exact = true });
 
+    /// <summary>The "API Products" section: one row (tr.application-subscription) per registration, open ones first.</summary>
+    public ILocator Products => page.GetByTestId("application-products");
+
+    public ILocator ProductRows(string product) =>
+        page.Locator("tr.application-subscription").Filter(new() { Has = page.GetByTestId("application-subscription-product").GetByText(product, new() { Exact = true }) });
+
     public ILocator KeyRow(string keyId) => KeyRows.Filter(new() { Has = page.Locator("code").GetByText(keyId, new() { Exact = true }) });
     public ILocator KeyStatus(string keyId) => KeyRow(keyId).GetByTestId("key-enabled");
 

@@ -35,6 +35,8 @@ public sealed class LayoutPage(IPage page)
 
     public async Task GoToAsync(string navLink)
     {
+        // A click on the prerendered page navigates, but the circuit that starts afterwards may render the old route.
+        await WaitForInteractiveAsync();
         await NavLink(navLink).ClickAsync();
     }
 

@@ -13,10 +13,20 @@ public static class Interactive
     {
         for (var i = 1; ; i++)
         {
-            await button.ClickAsync();
+            // A slow server may answer the previous click late: clicking again would hit what it opened (a dialog's overlay).
+            if (i > 1 && await appears.IsVisibleAsync()) return;
             try
             {
-                await Expect(appears).ToBeVisibleAsync(new() { Timeout = 1_500 });
+                // A retry gives up quickly when what the first click opened (a dialog's overlay) now covers the button.
+                await button.ClickAsync(i == 1 ? null : new() { Timeout = 2_000 });
+            }
+            catch (TimeoutException) when (i < attempts)
+            {
+                continue;
+            }
+            try
+            {
+                await Expect(appears).ToBeVisibleAsync(new() { Timeout = 3_000 });
                 return;
             }
             catch (PlaywrightException) when (i < attempts)

@@ -34,12 +34,15 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         // The same instances the TestDatabase built, so a test can seed through Db and assert through the page.
         // MudBlazor picks up this TimeProvider too: its debounced inputs fire only when a test advances Db.Clock.
         Services.AddSingleton(Db.Get<TimeProvider>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Verification.VerificationService>());
         Services.AddSingleton(Db.Get<UserService>());
         Services.AddSingleton(Db.Get<OrganisationService>());
         Services.AddSingleton(Db.Get<AuditService>());
         Services.AddSingleton(Db.Get<PasswordPolicy>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Applications.ApplicationService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Accounts.AccountService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Products.ProductService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Subscriptions.SubscriptionService>());
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         _auth = AddAuthorization();
         // Pages read RendererInfo to tell prerendering from the live circuit. Last: it builds the
@@ -62,8 +65,11 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         return actor;
     }
 
-    /// <summary>Renders a page with the providers MainLayout would give it, so popovers, dialogs and snackbars appear in the markup.</summary>
-    protected IRenderedComponent<ContainerFragment> RenderWithProviders<TPage>() where TPage : IComponent =>
+    /// <summary>
+    /// Renders a page with the providers MainLayout would give it, so popovers, dialogs and snackbars appear in the
+    /// markup; <paramref name="parameters"/> are its route parameters (<c>("Id", id)</c>).
+    /// </summary>
+    protected IRenderedComponent<ContainerFragment> RenderWithProviders<TPage>(params (string Name, object? Value)[] parameters) where TPage : IComponent =>
         Render(builder =>
         {
             builder.OpenComponent<MudPopoverProvider>(0);
@@ -73,6 +79,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
             builder.OpenComponent<MudSnackbarProvider>(2);
             builder.CloseComponent();
             builder.OpenComponent<TPage>(3);
+            foreach (var (name, value) in parameters) builder.AddAttribute(4, name, value);
             builder.CloseComponent();
         });
 

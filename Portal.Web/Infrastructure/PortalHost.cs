@@ -6,6 +6,7 @@ using Portal.Core;
 using Portal.Core.Data;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Usage;
+using Portal.Web.Features.Verification;
 
 namespace Portal.Web.Infrastructure;
 
@@ -30,6 +31,7 @@ public static class PortalHost
         services.AddPortalCore(connectionString);
         services.AddPortalIdentity();
         services.AddHostedService<UsageWriterService>();
+        services.AddHostedService<QuotaFlushingService>();
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitClient>();

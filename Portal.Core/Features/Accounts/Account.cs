@@ -10,12 +10,20 @@ public enum AccountKind
     Team,
 }
 
+/// <summary>A suspended account's applications keep their data, but their keys verify as DISABLED.</summary>
+public enum AccountStatus
+{
+    Active,
+    Suspended,
+}
+
 /// <summary>A developer account (one person's, or a team's): it owns applications, and its members see and manage them.</summary>
 public sealed class Account
 {
     public Guid Id { get; set; } = Guid.CreateVersion7();
     public string Name { get; set; } = "";
     public AccountKind Kind { get; set; }
+    public AccountStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 
@@ -33,6 +41,7 @@ internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>
         account.Property(a => a.Id).ValueGeneratedNever();
         account.Property(a => a.Name).HasMaxLength(200).IsRequired();
         account.Property(a => a.Kind).HasConversion<string>().HasMaxLength(16);
+        account.Property(a => a.Status).HasConversion<string>().HasMaxLength(16);
         account.HasIndex(a => a.Name);
     }
 }

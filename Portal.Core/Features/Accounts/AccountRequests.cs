@@ -3,12 +3,14 @@ using Portal.Core.Common;
 
 namespace Portal.Core.Features.Accounts;
 
-public sealed record AccountDto(Guid Id, string Name, AccountKind Kind, DateTimeOffset CreatedAt, int MemberCount, int ApplicationCount);
+public sealed record AccountDto(Guid Id, string Name, AccountKind Kind, DateTimeOffset CreatedAt, int MemberCount, int ApplicationCount,
+    AccountStatus Status = AccountStatus.Active);
 
 public sealed record AccountMemberDto(Guid UserId, string Email, string DisplayName);
 
 /// <summary>One account as its detail page shows it (the application header's account link leads there).</summary>
-public sealed record AccountDetailDto(Guid Id, string Name, AccountKind Kind, DateTimeOffset CreatedAt, IReadOnlyList<AccountMemberDto> Members, int ApplicationCount);
+public sealed record AccountDetailDto(Guid Id, string Name, AccountKind Kind, DateTimeOffset CreatedAt, IReadOnlyList<AccountMemberDto> Members, int ApplicationCount,
+    AccountStatus Status = AccountStatus.Active);
 
 public sealed record AccountQuery : PageQuery
 {
@@ -27,4 +29,11 @@ public sealed class CreateAccount
 
     /// <summary>Developers who become members at once.</summary>
     public List<Guid> MemberIds { get; set; } = [];
+}
+
+/// <summary>API body of <c>PATCH /api/v1/accounts/{id}</c>: a null field is left as it is.</summary>
+public sealed class UpdateAccount
+{
+    /// <summary>Suspended: the account's application keys are refused (REST API 401, verification DISABLED) until it is active again.</summary>
+    public AccountStatus? Status { get; set; }
 }

@@ -1,12 +1,18 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Accounts;
 
 /// <summary>Developer accounts and their members. Admins manage them; every developer has at least a personal one.</summary>
-public sealed class AccountService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
+public sealed class AccountService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    ApiKeyCache keyCache,
+    VerificationCache verificationCache,
+    TimeProvider clock)
 {
     public async Task<Result<PagedResult<AccountDto>>> ListAsync(Actor actor, AccountQuery query, CancellationToken ct = default)
     {
@@ -56,7 +62,7 @@ public sealed class AccountService(IDbContextFactory<PortalDbContext> dbFactory,
                              orderby u.DisplayName
                              select new AccountMemberDto(u.Id, u.Email!, u.DisplayName)).ToListAsync(ct);
         var apps = await db.Applications.CountAsync(a => a.AccountId == id, ct);
-        return new AccountDetailDto(account.Id, account.Name, account.Kind, account.CreatedAt, members, apps);
+        return new AccountDetailDto(account.Id, account.Name, account.Kind, account.CreatedAt, members, apps, account.Status);
     }
 
     public async Task<Result<AccountDto>> CreateAsync(Actor actor, CreateAccount request, CancellationToken ct = default)
@@ -77,6 +83,30 @@ public sealed class AccountService(IDbContextFactory<PortalDbContext> dbFactory,
             $"kind: {account.Kind}; members: {memberIds.Count}"));
         await db.SaveChangesAsync(ct);
         return new AccountDto(account.Id, account.Name, account.Kind, now, memberIds.Count, 0);
+    }
+
+    /// <summary>
+    /// Suspends or reactivates an account; idempotent. A suspended account's application keys are refused from the
+    /// next call on (the key cache is cleared, and verification answers DISABLED); its data stays.
+    /// </summary>
+    public async Task<Result<AccountDto>> SetStatusAsync(Actor actor, Guid id, AccountStatus status, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.AccountsManage)) return Errors.Forbidden;
+        if (!Enum.IsDefined(status)) return ValidationError.For("status", "Status is 'Active' or 'Suspended'.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var account = await db.Accounts.AsTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
+        if (account is null) return Errors.NotFound;
+        if (account.Status != status)
+        {
+            var before = account.Status;
+            account.Status = status;
+            db.Audit.Add(AuditEntry.For(actor, AuditActions.AccountStatusChanged, clock.GetUtcNow(), "account", id.ToString(), account.Name, $"{before} → {status}"));
+            await db.SaveChangesAsync(ct);
+            // Application keys carry no user to invalidate by: drop every cached key (they are looked up again once).
+            keyCache.Clear();
+            verificationCache.Invalidate();
+        }
+        return await Project(db, db.Accounts.AsNoTracking().Where(a => a.Id == id)).FirstAsync(ct);
     }
 
     /// <summary>Idempotent: adding a member twice changes nothing.</summary>
@@ -140,5 +170,6 @@ public sealed class AccountService(IDbContextFactory<PortalDbContext> dbFactory,
     private static IQueryable<AccountDto> Project(PortalDbContext db, IQueryable<Account> accounts) =>
         accounts.Select(a => new AccountDto(a.Id, a.Name, a.Kind, a.CreatedAt,
             db.AccountMembers.Count(m => m.AccountId == a.Id),
-            db.Applications.Count(x => x.AccountId == a.Id)));
+            db.Applications.Count(x => x.AccountId == a.Id),
+            a.Status));
 }

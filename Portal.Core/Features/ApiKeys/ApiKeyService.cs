@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Users;
 
@@ -274,11 +275,15 @@ public sealed class ApiKeyService(
         if (key.OwnerUserId is not { } ownerId)
         {
             if (key.ApplicationId is not { } applicationId) return new KeyCheck(KeyCheckCode.Disabled, null);
-            // Deleting an application revokes its keys; this also refuses any key that outlived it some other way.
-            var appName = await db.Applications.AsNoTracking().Where(a => a.Id == applicationId).Select(a => a.Name).FirstOrDefaultAsync(ct);
-            if (appName is null) return new KeyCheck(KeyCheckCode.Disabled, null);
+            // Deleting an application revokes its keys; this also refuses any key that outlived it some other way,
+            // and the keys of a suspended account.
+            var app = await (from a in db.Applications.AsNoTracking()
+                             join acc in db.Accounts on a.AccountId equals acc.Id
+                             where a.Id == applicationId
+                             select new { a.Name, AccountStatus = acc.Status }).FirstOrDefaultAsync(ct);
+            if (app is null || app.AccountStatus != AccountStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null);
             // No user, no roles, no scopes: the actor it becomes may only read its own application.
-            var appIdentity = new KeyIdentity(key.Id, Guid.Empty, $"application:{applicationId}", appName, [], [], applicationId);
+            var appIdentity = new KeyIdentity(key.Id, Guid.Empty, $"application:{applicationId}", app.Name, [], [], applicationId);
             cache.Store(new ApiKeyCache.Entry(hash, appIdentity, validUntil, now), generation);
             return new KeyCheck(KeyCheckCode.Valid, appIdentity);
         }

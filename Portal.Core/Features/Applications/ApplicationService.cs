@@ -4,6 +4,8 @@ using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.Subscriptions;
+using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Applications;
 
@@ -15,6 +17,7 @@ public sealed class ApplicationService(
     IDbContextFactory<PortalDbContext> dbFactory,
     ApiKeyService apiKeys,
     ApiKeyCache keyCache,
+    VerificationCache verificationCache,
     IOptions<PortalOptions> options,
     TimeProvider clock)
 {
@@ -162,7 +165,9 @@ public sealed class ApplicationService(
 
     /// <summary>
     /// Revokes every key of the application and deletes it, in one save; calls with its keys fail from then on.
-    /// Its product subscriptions end here too once subscriptions exist (issue 5).
+    /// Its product registrations go with it (the foreign key cascades, their quota counters too): a registration
+    /// names its application, so it has no history to show without it. The audit entry counts the open ones ended,
+    /// and verification refuses the application's keys on the next call.
     /// </summary>
     public async Task<Result<Unit>> DeleteAsync(Actor actor, Guid id, CancellationToken ct = default)
     {
@@ -180,11 +185,15 @@ public sealed class ApplicationService(
             key.PreviousHash = null;
             key.PreviousHashExpiresAt = null;
         }
+        var openSubscriptions = await db.Subscriptions.CountAsync(s => s.ApplicationId == id
+            && (s.Status == SubscriptionStatus.Waiting || s.Status == SubscriptionStatus.Approved), ct);
         // Revoked key rows stay (without the application) so usage history keeps its keys.
         db.Applications.Remove(app);
-        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationDeleted, now, "application", id.ToString(), app.Name, $"{keys.Count} key(s) revoked"));
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationDeleted, now, "application", id.ToString(), app.Name,
+            $"{keys.Count} key(s) revoked; {openSubscriptions} open product registration(s) ended"));
         await db.SaveChangesAsync(ct);
         foreach (var key in keys) keyCache.InvalidateKey(key.Id);
+        verificationCache.Invalidate();
         return Unit.Value;
     }
 
@@ -251,10 +260,13 @@ public sealed class ApplicationService(
         public required string AccountName { get; init; }
     }
 
-    private sealed record Changeable(Application? App, Error? Error);
+    internal sealed record Changeable(Application? App, Error? Error);
 
-    /// <summary>What the actor may see: an application key itself, admins and read-only all, others their accounts' applications.</summary>
-    private static IQueryable<Application> Visible(PortalDbContext db, Actor actor)
+    /// <summary>
+    /// What the actor may see: an application key itself, admins and read-only all, others their accounts' applications.
+    /// Subscriptions use the same rule for whose registrations a developer sees.
+    /// </summary>
+    internal static IQueryable<Application> Visible(PortalDbContext db, Actor actor)
     {
         var apps = db.Applications.AsNoTracking();
         if (actor.ApplicationId is { } own) return apps.Where(a => a.Id == own);
@@ -263,7 +275,7 @@ public sealed class ApplicationService(
     }
 
     /// <summary>Null when the actor cannot see it (404); an error when they see it but may not change it (an admin key without <c>admin</c>).</summary>
-    private static async Task<Changeable?> FindChangeableAsync(PortalDbContext db, Actor actor, Guid id, CancellationToken ct)
+    internal static async Task<Changeable?> FindChangeableAsync(PortalDbContext db, Actor actor, Guid id, CancellationToken ct)
     {
         var app = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
         if (app is null) return null;
@@ -271,7 +283,7 @@ public sealed class ApplicationService(
         return new Changeable(null, Errors.Forbidden);
     }
 
-    private static Task<bool> IsMemberAsync(PortalDbContext db, Actor actor, Guid accountId, CancellationToken ct) =>
+    internal static Task<bool> IsMemberAsync(PortalDbContext db, Actor actor, Guid accountId, CancellationToken ct) =>
         db.AccountMembers.AnyAsync(m => m.AccountId == accountId && m.UserId == actor.UserId, ct);
 
     private static async Task<Dictionary<Guid, int>> ActiveKeyCountsAsync(PortalDbContext db, List<Guid> appIds, DateTimeOffset now, CancellationToken ct) =>

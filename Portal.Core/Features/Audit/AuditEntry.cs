@@ -53,13 +53,23 @@ public static class AuditActions
     public const string ApplicationDeleted = "application.deleted";
     public const string ApplicationKeyCreated = "application.key-created";
     public const string ApplicationKeyRevoked = "application.key-revoked";
+    public const string AccountStatusChanged = "account.status-changed";
+    public const string ProductCreated = "product.created";
+    public const string ProductUpdated = "product.updated";
+    public const string ProductDeleted = "product.deleted";
+    public const string SubscriptionCreated = "subscription.created";
+    public const string SubscriptionApproved = "subscription.approved";
+    public const string SubscriptionRejected = "subscription.rejected";
+    public const string SubscriptionUnsubscribed = "subscription.unsubscribed";
 
     public static readonly IReadOnlyList<string> All =
     [
         SignInSucceeded, SignInFailed, SignInLockedOut, SignedOut, UserCreated, UserUpdated,
         UserPasswordReset, UserDeleted, OrganisationUpdated,
         ApiKeyCreated, ApiKeyRevoked, ApiKeyRegenerated, ApiKeyDeleted,
-        AccountCreated, AccountMemberAdded, AccountMemberRemoved,
+        AccountCreated, AccountMemberAdded, AccountMemberRemoved, AccountStatusChanged,
         ApplicationCreated, ApplicationUpdated, ApplicationDeleted, ApplicationKeyCreated, ApplicationKeyRevoked,
+        ProductCreated, ProductUpdated, ProductDeleted,
+        SubscriptionCreated, SubscriptionApproved, SubscriptionRejected, SubscriptionUnsubscribed,
     ];
 }

@@ -10,6 +10,7 @@ internal sealed class UsageEventConfiguration : IEntityTypeConfiguration<UsageEv
         usage.ToTable("UsageEvents");
         usage.Property(e => e.Method).HasMaxLength(16);
         usage.Property(e => e.Route).HasMaxLength(256);
+        usage.Property(e => e.Outcome).HasMaxLength(32);
         usage.HasIndex(e => e.At);
         usage.HasIndex(e => new { e.KeyId, e.At });
     }

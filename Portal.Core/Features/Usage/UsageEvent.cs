@@ -13,6 +13,12 @@ public sealed class UsageEvent
     public string Route { get; set; } = "";
     public int Status { get; set; }
     public int LatencyMs { get; set; }
+    /// <summary>For a key verification: the product asked about (null when it was not found).</summary>
+    public Guid? ProductId { get; set; }
+    /// <summary>For a key verification: the plan of the subscription that answered.</summary>
+    public Guid? PlanId { get; set; }
+    /// <summary>For a key verification: its code (<c>VALID</c>, <c>RATE_LIMITED</c>, …); null for an ordinary API call.</summary>
+    public string? Outcome { get; set; }
 }
 
 /// <summary>Calls per key per hour: what charts and "calls today" read, cheap to aggregate.</summary>

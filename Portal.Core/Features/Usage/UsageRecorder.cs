@@ -2,8 +2,14 @@ using System.Threading.Channels;
 
 namespace Portal.Core.Features.Usage;
 
-/// <summary>What the request path hands over: cheap to make, no database.</summary>
-public readonly record struct UsageRecord(DateTimeOffset At, Guid? KeyId, Guid? OwnerUserId, string Method, string Route, int Status, int LatencyMs);
+/// <summary>
+/// What the request path hands over: cheap to make, no database. <paramref name="ApplicationId"/> is set for calls with
+/// an application key; <paramref name="ProductId"/>, <paramref name="PlanId"/> and <paramref name="Outcome"/> (the
+/// code, <c>VALID</c>, <c>RATE_LIMITED</c>, …) for key verifications.
+/// </summary>
+public readonly record struct UsageRecord(
+    DateTimeOffset At, Guid? KeyId, Guid? OwnerUserId, string Method, string Route, int Status, int LatencyMs,
+    Guid? ApplicationId = null, Guid? ProductId = null, Guid? PlanId = null, string? Outcome = null);
 
 /// <summary>
 /// The bounded queue between requests and <see cref="UsageWriter"/>. Recording never waits: when the queue is

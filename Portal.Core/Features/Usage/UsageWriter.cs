@@ -87,6 +87,7 @@ public sealed class UsageWriter(
             db.UsageEvents.AddRange(batch.Select(r => new UsageEvent
             {
                 At = r.At, KeyId = r.KeyId, OwnerUserId = r.OwnerUserId, Method = r.Method, Route = r.Route, Status = r.Status, LatencyMs = r.LatencyMs,
+                ApplicationId = r.ApplicationId, ProductId = r.ProductId, PlanId = r.PlanId, Outcome = r.Outcome,
             }));
 
         // Aggregated as they stream by: grouping would copy every record of the batch into per-group arrays.
@@ -135,11 +136,15 @@ public sealed class UsageWriter(
         await using (command)
         {
             command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            command.CommandText = "INSERT INTO UsageEvents (At, KeyId, OwnerUserId, ApplicationId, Method, Route, Status, LatencyMs) " +
-                                  "VALUES ($at, $key, $owner, NULL, $method, $route, $status, $latency)";
+            command.CommandText = "INSERT INTO UsageEvents (At, KeyId, OwnerUserId, ApplicationId, Method, Route, Status, LatencyMs, ProductId, PlanId, Outcome) " +
+                                  "VALUES ($at, $key, $owner, $application, $method, $route, $status, $latency, $product, $plan, $outcome)";
             var at = Add(command, "$at");
             var key = Add(command, "$key");
             var owner = Add(command, "$owner");
+            var application = Add(command, "$application");
+            var product = Add(command, "$product");
+            var plan = Add(command, "$plan");
+            var outcome = Add(command, "$outcome");
             var method = Add(command, "$method");
             var route = Add(command, "$route");
             var status = Add(command, "$status");
@@ -152,6 +157,10 @@ public sealed class UsageWriter(
                 at.Value = r.At.UtcTicks;
                 key.Value = GuidText(r.KeyId, guidTexts);
                 owner.Value = GuidText(r.OwnerUserId, guidTexts);
+                application.Value = GuidText(r.ApplicationId, guidTexts);
+                product.Value = GuidText(r.ProductId, guidTexts);
+                plan.Value = GuidText(r.PlanId, guidTexts);
+                outcome.Value = (object?)r.Outcome ?? DBNull.Value;
                 method.Value = r.Method;
                 route.Value = r.Route;
                 status.Value = r.Status;

@@ -117,6 +117,55 @@ public sealed class AccountServiceTests : IAsyncLifetime
         Assert.IsType<ValidationError>((await Accounts.CreateAsync(admin, new CreateAccount { Name = "" })).Error);
         Assert.IsType<ValidationError>((await Accounts.CreateAsync(admin, new CreateAccount { Name = "x", MemberIds = [Guid.NewGuid()] })).Error);
     }
+
+    [Fact]
+    public async Task Suspending_RefusesTheAccountsApplicationKeys_OnTheNextCall_ReactivatingRestoresThem()
+    {
+        var (_, dev) = await _db.CreateUserAsync(Roles.Developer);
+        var created = (await _db.Get<ApplicationService>().CreateAsync(dev, new CreateApplication { Name = "Web Shop" })).Value;
+        var keys = _db.Get<ApiKeyService>();
+        var root = await _db.RootAsync();
+        Assert.Equal(KeyCheckCode.Valid, (await keys.AuthenticateAsync(created.Key.Key)).Code);
+        // Cached now: the next check would not ask the database.
+        Assert.Equal(KeyCheckCode.Valid, (await keys.AuthenticateAsync(created.Key.Key)).Code);
+        var verification = _db.Get<Portal.Core.Features.Verification.VerificationCache>();
+        var generation = verification.Generation;
+
+        var suspended = (await Accounts.SetStatusAsync(root, created.Application.AccountId, AccountStatus.Suspended)).Value;
+
+        Assert.Equal(AccountStatus.Suspended, suspended.Status);
+        Assert.True(verification.Generation > generation);
+        Assert.Equal(KeyCheckCode.Disabled, (await keys.AuthenticateAsync(created.Key.Key)).Code);
+        Assert.Equal(AccountStatus.Suspended, (await Accounts.GetAsync(root, created.Application.AccountId)).Value.Status);
+        Assert.Equal(AccountStatus.Suspended, (await Accounts.ListAsync(root, new AccountQuery())).Value.Items.Single(a => a.Id == suspended.Id).Status);
+        // The members themselves still sign in and see their data; only the application keys stop.
+        Assert.Equal(created.Application.Id, (await _db.Get<ApplicationService>().GetAsync(dev, created.Application.Id)).Value.Id);
+
+        Assert.Equal(AccountStatus.Active, (await Accounts.SetStatusAsync(root, suspended.Id, AccountStatus.Active)).Value.Status);
+        Assert.Equal(KeyCheckCode.Valid, (await keys.AuthenticateAsync(created.Key.Key)).Code);
+        await using var db = await _db.OpenAsync();
+        var entries = await db.Audit.Where(a => a.Action == AuditActions.AccountStatusChanged).Select(a => a.Details).ToListAsync();
+        Assert.Equal(["Active → Suspended", "Suspended → Active"], entries);
+    }
+
+    [Fact]
+    public async Task SetStatus_IsForAccountManagers_IdempotentAndNotFoundForUnknownAccounts()
+    {
+        var (_, dev) = await _db.CreateUserAsync(Roles.Developer);
+        var (_, readOnly) = await _db.CreateUserAsync(Roles.ReadOnly);
+        var (_, admin) = await _db.CreateUserAsync(Roles.Admin);
+        var account = (await Accounts.ListMineAsync(dev)).Value.Single();
+
+        Assert.IsType<ForbiddenError>((await Accounts.SetStatusAsync(dev, account.Id, AccountStatus.Suspended)).Error);
+        Assert.IsType<ForbiddenError>((await Accounts.SetStatusAsync(readOnly, account.Id, AccountStatus.Suspended)).Error);
+        Assert.IsType<NotFoundError>((await Accounts.SetStatusAsync(admin, Guid.NewGuid(), AccountStatus.Suspended)).Error);
+        Assert.IsType<ValidationError>((await Accounts.SetStatusAsync(admin, account.Id, (AccountStatus)7)).Error);
+        Assert.Equal(AccountStatus.Active, (await Accounts.SetStatusAsync(admin, account.Id, AccountStatus.Active)).Value.Status);
+        Assert.Equal(AccountStatus.Suspended, (await Accounts.SetStatusAsync(admin, account.Id, AccountStatus.Suspended)).Value.Status);
+        Assert.Equal(AccountStatus.Suspended, (await Accounts.SetStatusAsync(admin, account.Id, AccountStatus.Suspended)).Value.Status);
+        await using var db = await _db.OpenAsync();
+        Assert.Equal(1, await db.Audit.CountAsync(a => a.Action == AuditActions.AccountStatusChanged));
+    }
 }
 
 public sealed class SignUpServiceTests : IAsyncLifetime

@@ -86,6 +86,43 @@ public sealed class AccountsPageTests : PortalBunitContext
         Assert.Empty(cut.FindAll("[data-testid=add-member], [data-testid=member-email]"));
     }
 
+    [Fact]
+    public async Task Admin_SuspendsAndReactivatesAnAccount_AfterConfirming()
+    {
+        SignInAs(new Actor(_admin.Id, _admin.Email, _admin.Roles));
+        var cut = RenderPage();
+
+        cut.Find("[data-testid='open-account-Acme Team']").Click();
+        cut.WaitForElement("button[data-testid=suspend-account]", Wait).Click();
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll(".mud-dialog button"), b => b.TextContent.Trim() == "Suspend"), Wait);
+        Assert.Equal(AccountStatus.Active, (await Db.Get<AccountService>().GetAsync(await Db.RootAsync(), _team.Id)).Value.Status);
+        cut.FindAll(".mud-dialog button").Last(b => b.TextContent.Trim() == "Suspend").Click();
+
+        cut.WaitForElement("[data-testid=account-suspended]", Wait);
+        Assert.Equal("Suspended", cut.Find("[data-testid=account-status]").TextContent.Trim());
+        Assert.Equal(AccountStatus.Suspended, (await Db.Get<AccountService>().GetAsync(await Db.RootAsync(), _team.Id)).Value.Status);
+
+        cut.Find("button[data-testid=reactivate-account]").Click();
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll(".mud-dialog button"), b => b.TextContent.Trim() == "Reactivate"), Wait);
+        cut.FindAll(".mud-dialog button").Last(b => b.TextContent.Trim() == "Reactivate").Click();
+        cut.WaitForElement("button[data-testid=suspend-account]", Wait);
+        Assert.Empty(cut.FindAll("[data-testid=account-suspended]"));
+        Assert.Equal(AccountStatus.Active, (await Db.Get<AccountService>().GetAsync(await Db.RootAsync(), _team.Id)).Value.Status);
+    }
+
+    [Fact]
+    public async Task SuspendedAccounts_AreMarkedInTheList_ReadOnlySeesTheStatusButCannotChangeIt()
+    {
+        await Db.Get<AccountService>().SetStatusAsync(await Db.RootAsync(), _team.Id, AccountStatus.Suspended);
+        SignInAs(new Actor(_readOnly.Id, _readOnly.Email, _readOnly.Roles));
+        var cut = RenderPage();
+
+        Assert.NotNull(cut.Find("[data-testid='suspended-Acme Team']"));
+        cut.Find("[data-testid='open-account-Acme Team']").Click();
+        cut.WaitForElement("[data-testid=account-suspended]", Wait);
+        Assert.Empty(cut.FindAll("[data-testid=suspend-account], [data-testid=reactivate-account]"));
+    }
+
     private IRenderedComponent<ContainerFragment> RenderPage()
     {
         var cut = RenderWithProviders<AccountsPage>();

@@ -41,6 +41,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["DELETE /api/v1/api-keys/{id:guid}"] = ([SA, A, D], Scopes.Write),
         ["GET /api/v1/accounts"] = ([SA, A, RO], Scopes.Read),
         ["POST /api/v1/accounts"] = ([SA, A], Scopes.Admin),
+        ["PATCH /api/v1/accounts/{id:guid}"] = ([SA, A], Scopes.Admin),
         ["GET /api/v1/applications"] = ([SA, A, RO, D], Scopes.Read),
         ["POST /api/v1/applications"] = ([SA, A, D], Scopes.Write),
         ["GET /api/v1/applications/{id:guid}"] = ([SA, A, RO, D], Scopes.Read),
@@ -49,6 +50,18 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["GET /api/v1/applications/{id:guid}/keys"] = ([SA, A, RO, D], Scopes.Read),
         ["POST /api/v1/applications/{id:guid}/keys"] = ([SA, A, D], Scopes.Write),
         ["POST /api/v1/applications/{id:guid}/keys/{keyId:guid}/revoke"] = ([SA, A, D], Scopes.Write),
+        ["GET /api/v1/products"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/products/{idOrSlug}"] = ([SA, A, RO, D], Scopes.Read),
+        ["POST /api/v1/products"] = ([SA, A], Scopes.Admin),
+        ["PATCH /api/v1/products/{id:guid}"] = ([SA, A], Scopes.Admin),
+        ["DELETE /api/v1/products/{id:guid}"] = ([SA, A], Scopes.Admin),
+        ["GET /api/v1/subscriptions"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/subscriptions/{id:guid}"] = ([SA, A, RO, D], Scopes.Read),
+        ["POST /api/v1/subscriptions"] = ([SA, A, D], Scopes.Write),
+        ["POST /api/v1/subscriptions/{id:guid}/approve"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/subscriptions/{id:guid}/reject"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/subscriptions/{id:guid}/unsubscribe"] = ([SA, A, D], Scopes.Write),
+        ["POST /api/v1/keys/verify"] = ([SA, A, RO, D], Scopes.Read),
     };
 
     public static TheoryData<string> Rows() => [.. Matrix.Keys];
@@ -73,7 +86,8 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
     private static HttpRequestMessage Request(string row)
     {
         var (method, route) = (row[..row.IndexOf(' ')], row[(row.IndexOf(' ') + 1)..]);
-        var url = route.Replace("{id:guid}", Guid.NewGuid().ToString()).Replace("{keyId:guid}", Guid.NewGuid().ToString());
+        var url = route.Replace("{id:guid}", Guid.NewGuid().ToString()).Replace("{keyId:guid}", Guid.NewGuid().ToString())
+            .Replace("{idOrSlug}", "no-such-product");
         var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (method is "POST" or "PUT" or "PATCH")
             request.Content = new StringContent("{}", Encoding.UTF8, "application/json");

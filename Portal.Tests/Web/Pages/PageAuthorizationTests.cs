@@ -22,6 +22,8 @@ public sealed class PageAuthorizationTests
         ["/users"] = nameof(Permission.UsersRead),
         ["/organisation"] = nameof(Permission.OrganisationRead),
         ["/audit"] = nameof(Permission.AuditRead),
+        ["/products"] = nameof(Permission.ProductsRead),
+        ["/products/{Slug}"] = nameof(Permission.ProductsRead),
         ["/api-keys"] = nameof(Permission.ApiKeysRead),
         ["/account/signup"] = Anonymous,
         ["/applications"] = nameof(Permission.ApplicationsRead),
@@ -29,6 +31,7 @@ public sealed class PageAuthorizationTests
         ["/portal-apps"] = nameof(Permission.ApplicationsReadAll),
         ["/portal-apps/{id:guid}"] = nameof(Permission.ApplicationsReadAll),
         ["/accounts"] = nameof(Permission.AccountsRead),
+        ["/subscriptions"] = nameof(Permission.SubscriptionsReadAll),
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>

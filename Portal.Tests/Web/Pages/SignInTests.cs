@@ -53,9 +53,12 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [Theory]
     [InlineData("/")]
     [InlineData("/users")]
+    [InlineData("/products")]
+    [InlineData("/products/payments-api")]
     [InlineData("/organisation")]
     [InlineData("/audit")]
     [InlineData("/api-keys")]
+    [InlineData("/subscriptions")]
     public async Task Page_Unauthenticated_RedirectsToLogin(string path)
     {
         var response = await NewBrowser().Client.GetAsync(path);
@@ -71,12 +74,24 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData(Roles.ReadOnly, "/users", true)]
     [InlineData(Roles.ReadOnly, "/audit", true)]
     [InlineData(Roles.Admin, "/users", true)]
+    [InlineData(Roles.Developer, "/products", true)]
+    [InlineData(Roles.ReadOnly, "/products", true)]
+    [InlineData(Roles.Admin, "/products", true)]
+    [InlineData(Roles.SuperAdmin, "/products", true)]
+    [InlineData(Roles.Developer, "/products/no-such-product", true)]
+    [InlineData(Roles.ReadOnly, "/products/no-such-product", true)]
+    [InlineData(Roles.Admin, "/products/no-such-product", true)]
+    [InlineData(Roles.SuperAdmin, "/products/no-such-product", true)]
     [InlineData(Roles.Developer, "/portal-apps", false)]
     [InlineData(Roles.Developer, "/accounts", false)]
     [InlineData(Roles.ReadOnly, "/portal-apps", true)]
     [InlineData(Roles.ReadOnly, "/accounts", true)]
     [InlineData(Roles.Admin, "/portal-apps", true)]
     [InlineData(Roles.Admin, "/accounts", true)]
+    [InlineData(Roles.Developer, "/subscriptions", false)]
+    [InlineData(Roles.ReadOnly, "/subscriptions", true)]
+    [InlineData(Roles.Admin, "/subscriptions", true)]
+    [InlineData(Roles.SuperAdmin, "/subscriptions", true)]
     public async Task Page_ForRole_OpensOnlyWhereThePolicyAllows(string role, string path, bool allowed)
     {
         var user = await NewUserAsync(role);

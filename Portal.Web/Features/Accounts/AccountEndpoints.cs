@@ -14,6 +14,8 @@ public static class DeveloperAccountEndpoints
             .WithName("ListAccounts").WithSummary("Developer accounts, paged: ?search=&kind=Person|Team&sort=");
         accounts.MapPost("/", Create).RequirePermission(Permission.AccountsManage)
             .WithName("CreateAccount").WithSummary("A person's or team's account, optionally with members");
+        accounts.MapPatch("/{id:guid}", Update).RequirePermission(Permission.AccountsManage)
+            .WithName("UpdateAccount").WithSummary("{status: Active|Suspended}: a suspended account's application keys are refused (401; verification DISABLED)");
     }
 
     private static async Task<IResult> List(AccountService accounts, HttpContext http, CancellationToken ct,
@@ -29,6 +31,11 @@ public static class DeveloperAccountEndpoints
         var query = new AccountQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, Kind = parsedKind };
         return (await accounts.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
     }
+
+    private static async Task<IResult> Update(Guid id, UpdateAccount request, AccountService accounts, HttpContext http, CancellationToken ct) =>
+        request.Status is { } status
+            ? (await accounts.SetStatusAsync(http.ToActor(), id, status, ct)).ToHttpResult()
+            : ResultHttp.Invalid("status", "Status is 'Active' or 'Suspended'.");
 
     // API v1 has no single-account resource: the account's applications are what there is to look at.
     private static async Task<IResult> Create(CreateAccount request, AccountService accounts, HttpContext http, CancellationToken ct) =>

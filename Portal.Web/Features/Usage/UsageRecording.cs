@@ -26,21 +26,40 @@ public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder
         finally
         {
             // The API-key scheme puts its principal on the context during authorization; a cookie user has no key id.
-            if (KeyOf(http.User) is ({ } keyId, var owner))
+            if (RecordedByTheEndpoint(http))
+            {
+                // One request, one usage row: the endpoint's service recorded this call in its own terms.
+            }
+            else if (KeyOf(http.User) is ({ } keyId, var owner, var application))
             {
                 var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
                 recorder.Record(new UsageRecord(clock.GetUtcNow(), keyId, owner, http.Request.Method, route,
-                    http.Response.StatusCode, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+                    http.Response.StatusCode, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, application));
             }
         }
     }
 
-    private static (Guid? KeyId, Guid? Owner) KeyOf(ClaimsPrincipal user)
+    private static (Guid? KeyId, Guid? Owner, Guid? Application) KeyOf(ClaimsPrincipal user)
     {
-        if (user.Identity is ApiKeyClaimsIdentity { Key: var key }) return (key.KeyId, key.ApplicationId is null ? key.UserId : null);
-        if (!Guid.TryParse(user.FindFirstValue(PortalClaims.KeyId), out var keyId)) return (null, null);
-        return (keyId, Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var owner) ? owner : null);
+        if (user.Identity is ApiKeyClaimsIdentity { Key: var key }) return (key.KeyId, key.ApplicationId is null ? key.UserId : null, key.ApplicationId);
+        if (!Guid.TryParse(user.FindFirstValue(PortalClaims.KeyId), out var keyId)) return (null, null, null);
+        return (keyId,
+            Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var owner) ? owner : null,
+            Guid.TryParse(user.FindFirstValue(PortalClaims.ApplicationId), out var application) ? application : null);
     }
+
+    private static bool RecordedByTheEndpoint(HttpContext http) =>
+        http.Response.StatusCode == StatusCodes.Status200OK && http.GetEndpoint()?.Metadata.GetMetadata<UsageRecordedByEndpoint>() is not null;
+}
+
+/// <summary>
+/// Endpoint metadata: a successful call is recorded by the service behind it (a key verification records the
+/// verified key, its application, product, plan and code), so the middleware does not record it a second time.
+/// Failed calls (400, 401, 403) are recorded by the middleware as usual.
+/// </summary>
+public sealed class UsageRecordedByEndpoint
+{
+    public static readonly UsageRecordedByEndpoint Instance = new();
 }
 
 /// <summary>Runs the usage writer and the hourly retention purge; on shutdown writes whatever is still queued.</summary>

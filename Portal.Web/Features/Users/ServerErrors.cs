@@ -40,9 +40,12 @@ public sealed class ServerErrors
         return unplaced;
     }
 
-    public void Show(string field, string message)
+    public void Show(string field, string message) => Show(_context.Model, field, message);
+
+    /// <summary>On a field of an object inside the form's model, such as one plan of a product.</summary>
+    public void Show(object model, string field, string message)
     {
-        _store.Add(new FieldIdentifier(_context.Model, field), message);
+        _store.Add(new FieldIdentifier(model, field), message);
         _context.NotifyValidationStateChanged();
     }
 }

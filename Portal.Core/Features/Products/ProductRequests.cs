@@ -1,0 +1,135 @@
+using System.ComponentModel.DataAnnotations;
+using Portal.Core.Common;
+
+namespace Portal.Core.Features.Products;
+
+public sealed record PlanTierDto(long? UpTo, string Price);
+
+public sealed record PlanDto(
+    Guid Id,
+    string Name,
+    PlanType Type,
+    int? RateLimit,
+    RateLimitWindow RateLimitWindow,
+    long? Quota,
+    QuotaPeriod QuotaPeriod,
+    string? PriceText,
+    IReadOnlyList<PlanTierDto> Tiers);
+
+public sealed record ProductDto(
+    Guid Id,
+    string Name,
+    string Slug,
+    string? Title,
+    string? Description,
+    string? UpstreamUrl,
+    bool Published,
+    bool RequiresApproval,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    IReadOnlyList<PlanDto> Plans,
+    /// <summary>WAITING and APPROVED subscriptions (admins see the number; for developers it is 0).</summary>
+    int OpenSubscriptions);
+
+public sealed record ProductQuery : PageQuery
+{
+    /// <summary>Admins may ask for drafts only (false) or published only (true); developers always get published ones.</summary>
+    public bool? Published { get; init; }
+}
+
+/// <summary>One plan in a product form or API body. <see cref="Id"/> set: the existing plan is updated; null: a new plan.</summary>
+public sealed class PlanRequest
+{
+    public Guid? Id { get; set; }
+
+    [Required(ErrorMessage = "Plan name is required.")]
+    [StringLength(100, ErrorMessage = "Plan name is at most 100 characters.")]
+    public string Name { get; set; } = "";
+
+    public PlanType Type { get; set; } = PlanType.Free;
+
+    /// <summary>Requests per <see cref="RateLimitWindow"/>; null: no rate limit.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Rate limit must be between 1 and 1,000,000.")]
+    public int? RateLimit { get; set; }
+
+    public RateLimitWindow RateLimitWindow { get; set; } = RateLimitWindow.Second;
+
+    /// <summary>Requests per <see cref="QuotaPeriod"/>; null: unlimited.</summary>
+    [Range(1, long.MaxValue, ErrorMessage = "Quota must be at least 1 (leave it empty for unlimited).")]
+    public long? Quota { get; set; }
+
+    public QuotaPeriod QuotaPeriod { get; set; } = QuotaPeriod.Month;
+
+    [StringLength(100, ErrorMessage = "Price text is at most 100 characters.")]
+    public string? PriceText { get; set; }
+
+    /// <summary>Tiered plans only: ascending bands, the last one may leave <c>UpTo</c> empty.</summary>
+    public List<PlanTierRequest> Tiers { get; set; } = [];
+}
+
+public sealed class PlanTierRequest
+{
+    [Range(1, long.MaxValue, ErrorMessage = "A tier's volume must be at least 1.")]
+    public long? UpTo { get; set; }
+
+    [Required(ErrorMessage = "A tier needs a price.")]
+    [StringLength(100, ErrorMessage = "Tier price is at most 100 characters.")]
+    public string Price { get; set; } = "";
+}
+
+/// <summary>Form and API body for a new product. Mutable so a form can bind to it.</summary>
+public sealed class CreateProduct
+{
+    [Required(ErrorMessage = "Name is required.")]
+    [StringLength(200, ErrorMessage = "Name is at most 200 characters.")]
+    public string Name { get; set; } = "";
+
+    /// <summary>Lowercase letters, digits and single hyphens; derived from the name when empty.</summary>
+    [StringLength(100, ErrorMessage = "Slug is at most 100 characters.")]
+    [RegularExpression("^[a-z0-9]+(-[a-z0-9]+)*$", ErrorMessage = "Slug may hold lowercase letters, digits and single hyphens only.")]
+    public string? Slug { get; set; }
+
+    [StringLength(300, ErrorMessage = "Title is at most 300 characters.")]
+    public string? Title { get; set; }
+
+    [StringLength(4000, ErrorMessage = "Description is at most 4000 characters.")]
+    public string? Description { get; set; }
+
+    [StringLength(2000, ErrorMessage = "Upstream URL is at most 2000 characters.")]
+    public string? UpstreamUrl { get; set; }
+
+    public bool Published { get; set; }
+
+    public bool RequiresApproval { get; set; } = true;
+
+    public List<PlanRequest> Plans { get; set; } = [];
+}
+
+/// <summary>
+/// Partial update: a null field is left as it is. <see cref="Plans"/>, when given, is the whole new list: plans
+/// with an id are updated, without one added, and missing ones removed (refused while open subscriptions use them).
+/// </summary>
+public sealed class UpdateProduct
+{
+    [StringLength(200, MinimumLength = 1, ErrorMessage = "Name must be 1 to 200 characters.")]
+    public string? Name { get; set; }
+
+    [StringLength(100, MinimumLength = 1, ErrorMessage = "Slug must be 1 to 100 characters.")]
+    [RegularExpression("^[a-z0-9]+(-[a-z0-9]+)*$", ErrorMessage = "Slug may hold lowercase letters, digits and single hyphens only.")]
+    public string? Slug { get; set; }
+
+    [StringLength(300, ErrorMessage = "Title is at most 300 characters.")]
+    public string? Title { get; set; }
+
+    [StringLength(4000, ErrorMessage = "Description is at most 4000 characters.")]
+    public string? Description { get; set; }
+
+    [StringLength(2000, ErrorMessage = "Upstream URL is at most 2000 characters.")]
+    public string? UpstreamUrl { get; set; }
+
+    public bool? Published { get; set; }
+
+    public bool? RequiresApproval { get; set; }
+
+    public List<PlanRequest>? Plans { get; set; }
+}

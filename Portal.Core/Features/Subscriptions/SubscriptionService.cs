@@ -1,0 +1,254 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Common;
+using Portal.Core.Data;
+using Portal.Core.Features.Applications;
+using Portal.Core.Features.Audit;
+using Portal.Core.Features.Verification;
+
+namespace Portal.Core.Features.Subscriptions;
+
+/// <summary>
+/// Registrations of applications to products. Developers subscribe and unsubscribe their accounts' applications and
+/// see their registrations (another account's answers not-found); admins see all and approve, reject or unregister.
+/// </summary>
+public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFactory, VerificationCache verificationCache, TimeProvider clock)
+{
+    public async Task<Result<PagedResult<SubscriptionDto>>> ListAsync(Actor actor, SubscriptionQuery query, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.SubscriptionsRead)) return Errors.Forbidden;
+        if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        if (query.Status is { } s && !Enum.IsDefined(s)) return ValidationError.For("status", "Status is WAITING, APPROVED, REJECTED or UNSUBSCRIBED.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+
+        var rows = Rows(db, actor);
+        if (query.Status is { } status) rows = rows.Where(r => r.Sub.Status == status);
+        if (query.ApplicationId is { } applicationId) rows = rows.Where(r => r.Sub.ApplicationId == applicationId);
+        if (query.ProductId is { } productId) rows = rows.Where(r => r.Sub.ProductId == productId);
+        if (query.AccountId is { } accountId) rows = rows.Where(r => r.AccountId == accountId);
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var term = query.Search.Trim().ToLower();
+            rows = rows.Where(r => r.ApplicationName.ToLower().Contains(term) || r.AccountName.ToLower().Contains(term) || r.ProductName.ToLower().Contains(term));
+        }
+        rows = (query.Sort ?? "-createdAt") switch
+        {
+            "createdAt" => rows.OrderBy(r => r.Sub.CreatedAt).ThenBy(r => r.Sub.Id),
+            "status" => rows.OrderBy(r => r.Sub.Status).ThenByDescending(r => r.Sub.CreatedAt),
+            "product" => rows.OrderBy(r => r.ProductName).ThenByDescending(r => r.Sub.CreatedAt),
+            "-product" => rows.OrderByDescending(r => r.ProductName).ThenByDescending(r => r.Sub.CreatedAt),
+            "application" => rows.OrderBy(r => r.ApplicationName).ThenByDescending(r => r.Sub.CreatedAt),
+            "-application" => rows.OrderByDescending(r => r.ApplicationName).ThenByDescending(r => r.Sub.CreatedAt),
+            "account" => rows.OrderBy(r => r.AccountName).ThenByDescending(r => r.Sub.CreatedAt),
+            "-account" => rows.OrderByDescending(r => r.AccountName).ThenByDescending(r => r.Sub.CreatedAt),
+            _ => rows.OrderByDescending(r => r.Sub.CreatedAt).ThenByDescending(r => r.Sub.Id),
+        };
+        var page = await rows.ToPageAsync(query, ct);
+        return new PagedResult<SubscriptionDto>(page.Items.Select(ToDto).ToList(), page.Page, page.PageSize, page.Total);
+    }
+
+    public async Task<Result<SubscriptionDto>> GetAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.SubscriptionsRead)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await Rows(db, actor).FirstOrDefaultAsync(r => r.Sub.Id == id, ct);
+        return row is null ? Errors.NotFound : ToDto(row);
+    }
+
+    /// <summary>WAITING, or APPROVED at once when the product needs no approval; 409 while one is open for the product.</summary>
+    public async Task<Result<SubscriptionDto>> CreateAsync(Actor actor, CreateSubscription request, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.SubscriptionsWrite)) return Errors.Forbidden;
+        if (RequestValidation.Validate(request) is { } invalid) return invalid;
+        var (applicationId, productId, planId) = (request.ApplicationId!.Value, request.ProductId!.Value, request.PlanId!.Value);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+
+        // The application must be one the actor may change: their accounts' own, or any for those who manage all.
+        if (await ApplicationService.FindChangeableAsync(db, actor, applicationId, ct) is not { } found) return new NotFoundError("There is no such application among yours.");
+        if (found.Error is { } error) return error;
+        var app = found.App!;
+        var seesDrafts = actor.Can(Permission.ProductsReadAll);
+        var product = await db.Products.AsNoTracking()
+            .Where(p => p.Id == productId && (p.Published || seesDrafts))
+            .Select(p => new { p.Name, p.RequiresApproval })
+            .FirstOrDefaultAsync(ct);
+        if (product is null) return new NotFoundError("There is no such product.");
+        var planName = await db.Plans.Where(p => p.Id == planId && p.ProductId == productId).Select(p => p.Name).FirstOrDefaultAsync(ct);
+        if (planName is null) return ValidationError.For("planId", $"This plan is not one of the plans of '{product.Name}'.");
+        if (await OpenStatusAsync(db, applicationId, productId, ct) is { } open) return new AlreadySubscribed(app.Name, product.Name, open);
+
+        var now = clock.GetUtcNow();
+        var by = ActorId(actor);
+        var subscription = new Subscription
+        {
+            ApplicationId = applicationId,
+            ProductId = productId,
+            PlanId = planId,
+            Status = product.RequiresApproval ? SubscriptionStatus.Waiting : SubscriptionStatus.Approved,
+            CreatedAt = now,
+            CreatedBy = by,
+            DecidedAt = product.RequiresApproval ? null : now,
+        };
+        db.Subscriptions.Add(subscription);
+        db.Audit.Add(AuditEntry.For(actor, AuditActions.SubscriptionCreated, now, "subscription", subscription.Id.ToString(), $"{app.Name} → {product.Name}",
+            $"plan: {planName}; status: {subscription.Status.Label()}{(product.RequiresApproval ? "" : " (no approval needed)")}"));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two subscribes raced past the check above; the filtered unique index IX_Subscriptions_Open decided.
+            await using var check = await dbFactory.CreateDbContextAsync(ct);
+            if (await OpenStatusAsync(check, applicationId, productId, ct) is { } raced) return new AlreadySubscribed(app.Name, product.Name, raced);
+            throw;
+        }
+        verificationCache.Invalidate();
+        var created = await Rows(db, Actor.System).FirstAsync(r => r.Sub.Id == subscription.Id, ct);
+        return ToDto(created);
+    }
+
+    /// <summary>Only from WAITING (409 otherwise).</summary>
+    public Task<Result<SubscriptionDto>> ApproveAsync(Actor actor, Guid id, DecideSubscription request, CancellationToken ct = default) =>
+        DecideAsync(actor, id, request, SubscriptionStatus.Approved, ct);
+
+    /// <summary>Only from WAITING (409 otherwise); the reason is shown to the developer.</summary>
+    public Task<Result<SubscriptionDto>> RejectAsync(Actor actor, Guid id, DecideSubscription request, CancellationToken ct = default) =>
+        DecideAsync(actor, id, request, SubscriptionStatus.Rejected, ct);
+
+    /// <summary>From WAITING or APPROVED (409 otherwise); verification refuses the application's keys on the next call.</summary>
+    public async Task<Result<SubscriptionDto>> UnsubscribeAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.SubscriptionsWrite) && !actor.Can(Permission.SubscriptionsManage)) return Errors.Forbidden;
+        return await MoveAsync(actor, id, SubscriptionStatus.Unsubscribed, null, ct);
+    }
+
+    private async Task<Result<SubscriptionDto>> DecideAsync(Actor actor, Guid id, DecideSubscription? request, SubscriptionStatus to, CancellationToken ct)
+    {
+        if (!actor.Can(Permission.SubscriptionsManage)) return Errors.Forbidden;
+        request ??= new DecideSubscription();
+        if (RequestValidation.Validate(request) is { } invalid) return invalid;
+        return await MoveAsync(actor, id, to, string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason.Trim(), ct);
+    }
+
+    /// <summary>
+    /// One status change. The update is conditional on the status the check saw, so of two racing changes (an approve
+    /// and an unsubscribe, say) exactly one wins and the other answers 409.
+    /// </summary>
+    private async Task<Result<SubscriptionDto>> MoveAsync(Actor actor, Guid id, SubscriptionStatus to, string? reason, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await Rows(db, actor).FirstOrDefaultAsync(r => r.Sub.Id == id, ct);
+        if (row is null) return Errors.NotFound;
+        // Unregistering someone's application: its owners (who may change it) or those who manage subscriptions.
+        if (to == SubscriptionStatus.Unsubscribed && !actor.Can(Permission.SubscriptionsManage)
+            && !(actor.Can(Permission.SubscriptionsWrite) && (actor.Can(Permission.ApplicationsManageAll) || await ApplicationService.IsMemberAsync(db, actor, row.AccountId, ct))))
+            return Errors.Forbidden;
+        var sub = row.Sub;
+        if (Refusal(sub.Status, to) is { } refused) return refused;
+
+        var now = clock.GetUtcNow();
+        var by = ActorId(actor);
+        var from = sub.Status;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var changed = await db.Subscriptions.Where(s => s.Id == id && s.Status == from).ExecuteUpdateAsync(set =>
+        {
+            set.SetProperty(s => s.Status, to);
+            if (to == SubscriptionStatus.Unsubscribed)
+            {
+                set.SetProperty(s => s.EndedAt, now);
+                set.SetProperty(s => s.EndedBy, by);
+            }
+            else
+            {
+                set.SetProperty(s => s.DecidedAt, now);
+                set.SetProperty(s => s.DecidedBy, by);
+                if (to == SubscriptionStatus.Rejected) set.SetProperty(s => s.Reason, reason);
+            }
+        }, ct);
+        if (changed == 0)
+        {
+            var current = await db.Subscriptions.Where(s => s.Id == id).Select(s => (SubscriptionStatus?)s.Status).FirstOrDefaultAsync(ct);
+            return current is { } status ? Refusal(status, to) ?? new ConflictError("This registration changed meanwhile: try again.") : Errors.NotFound;
+        }
+        var action = to switch
+        {
+            SubscriptionStatus.Approved => AuditActions.SubscriptionApproved,
+            SubscriptionStatus.Rejected => AuditActions.SubscriptionRejected,
+            _ => AuditActions.SubscriptionUnsubscribed,
+        };
+        db.Audit.Add(AuditEntry.For(actor, action, now, "subscription", id.ToString(), $"{row.ApplicationName} → {row.ProductName}",
+            $"{from.Label()} → {to.Label()}; plan: {row.PlanName}{(reason is null ? "" : $"; reason: {Truncate(reason, 500)}")}"));
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        verificationCache.Invalidate();
+
+        sub.Status = to;
+        if (to == SubscriptionStatus.Unsubscribed) (sub.EndedAt, sub.EndedBy) = (now, by);
+        else (sub.DecidedAt, sub.DecidedBy) = (now, by);
+        if (to == SubscriptionStatus.Rejected) sub.Reason = reason;
+        return ToDto(row);
+    }
+
+    private static Error? Refusal(SubscriptionStatus from, SubscriptionStatus to) => to switch
+    {
+        SubscriptionStatus.Unsubscribed when from is not (SubscriptionStatus.Waiting or SubscriptionStatus.Approved) => new SubscriptionAlreadyEnded(from),
+        SubscriptionStatus.Approved or SubscriptionStatus.Rejected when from != SubscriptionStatus.Waiting => new SubscriptionNotWaiting(from),
+        _ => null,
+    };
+
+    private static Task<SubscriptionStatus?> OpenStatusAsync(PortalDbContext db, Guid applicationId, Guid productId, CancellationToken ct) =>
+        db.Subscriptions
+            .Where(s => s.ApplicationId == applicationId && s.ProductId == productId
+                && (s.Status == SubscriptionStatus.Waiting || s.Status == SubscriptionStatus.Approved))
+            .Select(s => (SubscriptionStatus?)s.Status)
+            .FirstOrDefaultAsync(ct);
+
+    // Member-init, not a constructor: EF can filter and sort through its properties.
+    private sealed class Row
+    {
+        public required Subscription Sub { get; init; }
+        public required string ApplicationName { get; init; }
+        public required Guid AccountId { get; init; }
+        public required string AccountName { get; init; }
+        public required string ProductName { get; init; }
+        public required string ProductSlug { get; init; }
+        public required string? ProductDescription { get; init; }
+        public required string PlanName { get; init; }
+    }
+
+    /// <summary>
+    /// The registrations the actor may see, with the names the pages show. Those who see or manage all subscriptions
+    /// see every application's; everyone else the applications <see cref="ApplicationService"/> shows them.
+    /// </summary>
+    private static IQueryable<Row> Rows(PortalDbContext db, Actor actor)
+    {
+        var apps = actor.Can(Permission.SubscriptionsReadAll) || actor.Can(Permission.SubscriptionsManage)
+            ? db.Applications.AsNoTracking()
+            : ApplicationService.Visible(db, actor);
+        return from s in db.Subscriptions.AsNoTracking()
+               join a in apps on s.ApplicationId equals a.Id
+               join acc in db.Accounts on a.AccountId equals acc.Id
+               join p in db.Products on s.ProductId equals p.Id
+               join pl in db.Plans on s.PlanId equals pl.Id
+               select new Row
+               {
+                   Sub = s,
+                   ApplicationName = a.Name,
+                   AccountId = a.AccountId,
+                   AccountName = acc.Name,
+                   ProductName = p.Name,
+                   ProductSlug = p.Slug,
+                   ProductDescription = p.Title ?? p.Description,
+                   PlanName = pl.Name,
+               };
+    }
+
+    private static Guid? ActorId(Actor actor) => actor.UserId == Guid.Empty ? null : actor.UserId;
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max] + "…";
+
+    private static SubscriptionDto ToDto(Row r) => new(
+        r.Sub.Id, r.Sub.Status, r.Sub.ApplicationId, r.ApplicationName, r.AccountId, r.AccountName,
+        r.Sub.ProductId, r.ProductName, r.ProductSlug, r.ProductDescription, r.Sub.PlanId, r.PlanName,
+        r.Sub.Reason, r.Sub.CreatedAt, r.Sub.DecidedAt, r.Sub.EndedAt);
+}

@@ -1,0 +1,23 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Core.Features.Subscriptions;
+
+namespace Portal.Core.Features.Verification;
+
+/// <summary>Calls a subscription has used in one quota period (a UTC day or month), so quotas survive a restart.</summary>
+public sealed class QuotaCounter
+{
+    public Guid SubscriptionId { get; set; }
+    public DateTimeOffset PeriodStart { get; set; }
+    public long Used { get; set; }
+}
+
+internal sealed class QuotaCounterConfiguration : IEntityTypeConfiguration<QuotaCounter>
+{
+    public void Configure(EntityTypeBuilder<QuotaCounter> counter)
+    {
+        counter.ToTable("QuotaCounters");
+        counter.HasKey(c => new { c.SubscriptionId, c.PeriodStart });
+        counter.HasOne<Subscription>().WithMany().HasForeignKey(c => c.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

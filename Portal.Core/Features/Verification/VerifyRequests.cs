@@ -1,0 +1,57 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+
+namespace Portal.Core.Features.Verification;
+
+/// <summary>The answer codes of <c>POST /api/v1/keys/verify</c>, checked in this order.</summary>
+public enum VerifyCode
+{
+    [JsonStringEnumMemberName("VALID")] Valid,
+    /// <summary>Malformed, unknown, or a replaced secret past its grace period; also an unknown product.</summary>
+    [JsonStringEnumMemberName("NOT_FOUND")] NotFound,
+    [JsonStringEnumMemberName("REVOKED")] Revoked,
+    [JsonStringEnumMemberName("EXPIRED")] Expired,
+    /// <summary>The key's application, account or owner is not active.</summary>
+    [JsonStringEnumMemberName("DISABLED")] Disabled,
+    /// <summary>No APPROVED subscription of the key's application to the product.</summary>
+    [JsonStringEnumMemberName("NOT_SUBSCRIBED")] NotSubscribed,
+    [JsonStringEnumMemberName("RATE_LIMITED")] RateLimited,
+    [JsonStringEnumMemberName("QUOTA_EXCEEDED")] QuotaExceeded,
+}
+
+public sealed class VerifyKey
+{
+    [Required(ErrorMessage = "The key to verify is required.")]
+    [StringLength(512, ErrorMessage = "A key is at most 512 characters.")]
+    public string Key { get; set; } = "";
+
+    /// <summary>The product's id or slug.</summary>
+    [Required(ErrorMessage = "The product (id or slug) is required.")]
+    [StringLength(100, ErrorMessage = "A product id or slug is at most 100 characters.")]
+    public string Product { get; set; } = "";
+}
+
+/// <param name="Limit">Null when the plan has no such limit.</param>
+/// <param name="Remaining">What is left in the current window or period after this call.</param>
+/// <param name="Reset">Seconds until the window or period starts again (what <c>RateLimit-Reset</c> carries).</param>
+/// <param name="ResetAt">The same moment as a time.</param>
+public sealed record LimitState(long? Limit, long? Remaining, long? Reset, DateTimeOffset? ResetAt);
+
+public sealed record VerifyPlan(Guid Id, string Name, string Type);
+
+/// <summary>
+/// The verification answer, always HTTP 200: the caller is a gateway, and <see cref="Code"/> tells it what to do.
+/// <see cref="RetryAfter"/> (seconds) and <see cref="Headers"/> are what the gateway passes on to its client.
+/// </summary>
+public sealed record VerifyResult(
+    bool Valid,
+    VerifyCode Code,
+    Guid? KeyId,
+    Guid? ApplicationId,
+    Guid? SubscriptionId,
+    Guid? ProductId,
+    VerifyPlan? Plan,
+    LimitState? Ratelimit,
+    LimitState? Quota,
+    long? RetryAfter,
+    IReadOnlyDictionary<string, string> Headers);

@@ -1,0 +1,197 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using Portal.Core.Common;
+using Portal.Core.Features.Products;
+using Portal.Tests.Support;
+using Portal.Web.Features.Products;
+
+namespace Portal.Tests.Web.Products;
+
+/// <summary>The product editor (create and edit, plans and tiers) with the real product service over SQLite.</summary>
+public sealed class ProductEditorDialogTests : PortalBunitContext
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
+    private IRenderedComponent<MudDialogProvider> _provider = default!;
+    private Actor _admin = default!;
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _admin = SignInAs((await Db.CreateUserAsync(Roles.Admin)).Actor);
+        Render<MudPopoverProvider>();
+        Render<MudSnackbarProvider>();
+        _provider = Render<MudDialogProvider>();
+    }
+
+    [Fact]
+    public async Task Create_WithEmptyNames_ShowsTheMessagesAtTheFields_AndSavesNothing()
+    {
+        await OpenAsync(null);
+        Field("plan-name").Change("");
+
+        Submit();
+
+        _provider.WaitForAssertion(() =>
+        {
+            Assert.Contains("Name is required.", _provider.Markup);
+            Assert.Contains("Plan name is required.", _provider.Markup);
+        }, Wait);
+        Assert.Equal(0, (await Db.Get<ProductService>().ListAsync(_admin, new ProductQuery())).Value.Total);
+    }
+
+    [Fact]
+    public async Task Create_WithABadSlugAndRateLimit_ShowsTheDataAnnotationMessages()
+    {
+        await OpenAsync(null);
+        Field("product-name").Input("Payments API");
+        Field("product-slug").Change("Not A Slug!");
+        Field("plan-rate-limit").Change("2000000");
+
+        Submit();
+
+        _provider.WaitForAssertion(() =>
+        {
+            Assert.Contains("Slug may hold lowercase letters, digits and single hyphens only.", _provider.Markup);
+            Assert.Contains("Rate limit must be between 1 and 1,000,000.", _provider.Markup);
+        }, Wait);
+    }
+
+    [Fact]
+    public async Task Create_SavesTheProductWithItsPlans_AndDerivesTheSlug()
+    {
+        await OpenAsync(null);
+        Field("product-name").Input("Payments API v2");
+        Assert.Contains("Leave empty to use \"payments-api-v2\"", _provider.Markup);
+        Field("product-title").Change("Take card payments");
+        Field("product-upstream").Change("https://payments.internal/v2");
+        Field("plan-rate-limit").Change("10");
+        Field("plan-quota").Change("1000");
+        _provider.Find("[data-testid=add-plan]").Click();
+        Fields("plan-name")[1].Change("Gold");
+        Fields("plan-price")[1].Change("$49 / month");
+
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Empty(_provider.FindAll(".mud-dialog")), Wait);
+        var product = (await Db.Get<ProductService>().GetAsync(_admin, "payments-api-v2")).Value;
+        Assert.Equal("Take card payments", product.Title);
+        Assert.Equal("https://payments.internal/v2", product.UpstreamUrl);
+        Assert.True(product.RequiresApproval);
+        Assert.False(product.Published);
+        Assert.Equal(["Free", "Gold"], product.Plans.Select(p => p.Name));
+        Assert.Equal(10, product.Plans[0].RateLimit);
+        Assert.Equal(1000, product.Plans[0].Quota);
+        Assert.Equal("$49 / month", product.Plans[1].PriceText);
+        Assert.Equal(PlanType.Subscription, product.Plans[1].Type);
+    }
+
+    [Fact]
+    public async Task Tiered_ShowsTierRows_ThatCanBeAddedAndRemoved()
+    {
+        await OpenAsync(null);
+        Assert.Empty(_provider.FindAll("[data-testid=plan-tiers]"));
+
+        await ChoosePlanTypeAsync(PlanType.Tiered);
+
+        _provider.WaitForElement("[data-testid=plan-tiers]", Wait);
+        Assert.Empty(_provider.FindAll("[data-testid=tier-row]"));
+        _provider.Find("[data-testid=add-tier]").Click();
+        _provider.Find("[data-testid=add-tier]").Click();
+        Assert.Equal(2, _provider.FindAll("[data-testid=tier-row]").Count);
+        _provider.FindAll("[data-testid=remove-tier]")[0].Click();
+        Assert.Single(_provider.FindAll("[data-testid=tier-row]"));
+
+        await ChoosePlanTypeAsync(PlanType.Metered);
+        _provider.WaitForAssertion(() => Assert.Empty(_provider.FindAll("[data-testid=plan-tiers]")), Wait);
+    }
+
+    [Fact]
+    public async Task Tiered_WithoutTiers_ShowsTheServicesMessageAtThePlan()
+    {
+        await OpenAsync(null);
+        Field("product-name").Input("Volume API");
+        await ChoosePlanTypeAsync(PlanType.Tiered);
+
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Contains("A tiered plan needs at least one tier.", _provider.Find("[data-testid=tiers-error]").TextContent), Wait);
+        Assert.NotEmpty(_provider.FindAll(".mud-dialog"));
+    }
+
+    [Fact]
+    public async Task Tiered_WithFallingVolumes_ShowsTheServicesMessageAtTheTier()
+    {
+        await OpenAsync(null);
+        Field("product-name").Input("Volume API");
+        await ChoosePlanTypeAsync(PlanType.Tiered);
+        _provider.WaitForElement("[data-testid=add-tier]", Wait).Click();
+        _provider.Find("[data-testid=add-tier]").Click();
+        Fields("tier-up-to")[0].Change("1000");
+        Fields("tier-price")[0].Change("$0.01");
+        Fields("tier-up-to")[1].Change("500");
+        Fields("tier-price")[1].Change("$0.02");
+
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Contains("Tier volumes must rise", _provider.FindAll("[data-testid=tier-row]")[1].TextContent), Wait);
+    }
+
+    [Fact]
+    public async Task Create_WithATakenSlug_ShowsTheConflictAtTheSlug()
+    {
+        await ProductCatalog.ProductAsync(Db, "Payments API");
+        await OpenAsync(null);
+        Field("product-name").Input("Another payments");
+        Field("product-slug").Change("payments-api");
+
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Contains("Another product already uses the slug 'payments-api'", _provider.Markup), Wait);
+        Assert.Empty(_provider.FindAll("[data-testid=dialog-error]"));
+    }
+
+    [Fact]
+    public async Task Edit_ShowsTheProduct_AndSavesChanges()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Payments API");
+        await OpenAsync(product);
+        Assert.Equal(3, _provider.FindAll("[data-testid=plan-editor]").Count);
+        Assert.Equal(2, _provider.FindAll("[data-testid=tier-row]").Count);
+        Assert.Equal("Payments API", Field("product-name").GetAttribute("value"));
+
+        Field("product-name").Input("Payments API v2");
+        _provider.FindAll("[data-testid=remove-plan]")[1].Click();
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Empty(_provider.FindAll(".mud-dialog")), Wait);
+        var saved = (await Db.Get<ProductService>().GetAsync(_admin, product.Id.ToString())).Value;
+        Assert.Equal("Payments API v2", saved.Name);
+        Assert.Equal("payments-api", saved.Slug);
+        Assert.Equal(["Free", "Volume"], saved.Plans.Select(p => p.Name));
+        Assert.Equal(product.Plans[0].Id, saved.Plans[0].Id);
+        Assert.Equal(2, saved.Plans[1].Tiers.Count);
+    }
+
+    private async Task OpenAsync(ProductDto? product)
+    {
+        var dialogs = Services.GetRequiredService<IDialogService>();
+        await _provider.InvokeAsync(() => dialogs.ShowAsync<ProductEditorDialog>("Product",
+            new DialogParameters<ProductEditorDialog> { { d => d.Actor, _admin }, { d => d.Product, product } }));
+        _provider.WaitForElement("[data-testid=plan-editor]", Wait);
+    }
+
+    private async Task ChoosePlanTypeAsync(PlanType type)
+    {
+        var select = _provider.FindComponents<MudSelect<PlanType>>()[0];
+        await _provider.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(type));
+    }
+
+    private AngleSharp.Dom.IElement Field(string testId) => Fields(testId)[0];
+
+    private IReadOnlyList<AngleSharp.Dom.IElement> Fields(string testId) =>
+        _provider.FindAll($"input[data-testid={testId}], textarea[data-testid={testId}], [data-testid={testId}] input, [data-testid={testId}] textarea");
+
+    private void Submit() => _provider.Find("form#product-editor-form").Submit();
+}

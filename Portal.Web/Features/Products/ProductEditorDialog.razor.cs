@@ -1,0 +1,250 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
+using MudBlazor;
+using Portal.Core.Common;
+using Portal.Core.Features.Products;
+using Portal.Web.Features.Users;
+
+namespace Portal.Web.Features.Products;
+
+/// <summary>
+/// Creates a product or edits one, its plans included. The form binds to <see cref="CreateProduct"/> in both cases;
+/// an edit sends every field as an <see cref="UpdateProduct"/> (plans as the whole new list).
+/// </summary>
+public sealed partial class ProductEditorDialog
+{
+    private readonly CreateProduct _form = new();
+    private EditContext _context = default!;
+    private ServerErrors _serverErrors = default!;
+    private bool _saving;
+    private string? _error;
+    private string? _plansError;
+
+    [Inject] private ProductService Products { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    [CascadingParameter]
+    private IMudDialogInstance Dialog { get; set; } = default!;
+
+    [Parameter, EditorRequired]
+    public Actor Actor { get; set; } = default!;
+
+    /// <summary>Null: a new product.</summary>
+    [Parameter]
+    public ProductDto? Product { get; set; }
+
+    /// <summary>Opens the editor; the saved product, or null when cancelled.</summary>
+    public static async Task<ProductDto?> ShowAsync(IDialogService dialogs, Actor actor, ProductDto? product)
+    {
+        var dialog = await dialogs.ShowAsync<ProductEditorDialog>(product is null ? "New product" : $"Edit {product.Name}",
+            new DialogParameters<ProductEditorDialog> { { d => d.Actor, actor }, { d => d.Product, product } },
+            new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, BackdropClick = false, CloseButton = true });
+        var result = await dialog.Result;
+        return result is { Canceled: false, Data: ProductDto saved } ? saved : null;
+    }
+
+    private string SlugHint =>
+        Product is not null ? $"The product's address: /products/{(string.IsNullOrWhiteSpace(_form.Slug) ? Product.Slug : _form.Slug)}"
+        : string.IsNullOrWhiteSpace(_form.Slug) && PlanText.SlugOf(_form.Name) is { Length: > 0 } derived ? $"Leave empty to use \"{derived}\""
+        : "Lowercase letters, digits and hyphens; derived from the name when empty";
+
+    private static string PricePlaceholder(PlanType type) => type switch
+    {
+        PlanType.Free => "Free",
+        PlanType.Subscription => "$49 / month",
+        PlanType.Metered => "$0.002 / request",
+        _ => "See tiers",
+    };
+
+    protected override void OnInitialized()
+    {
+        if (Product is { } p)
+        {
+            _form.Name = p.Name;
+            _form.Slug = p.Slug;
+            _form.Title = p.Title;
+            _form.Description = p.Description;
+            _form.UpstreamUrl = p.UpstreamUrl;
+            _form.Published = p.Published;
+            _form.RequiresApproval = p.RequiresApproval;
+            _form.Plans = [.. p.Plans.Select(plan => new PlanRequest
+            {
+                Id = plan.Id,
+                Name = plan.Name,
+                Type = plan.Type,
+                RateLimit = plan.RateLimit,
+                RateLimitWindow = plan.RateLimitWindow,
+                Quota = plan.Quota,
+                QuotaPeriod = plan.QuotaPeriod,
+                PriceText = plan.PriceText,
+                Tiers = [.. plan.Tiers.Select(t => new PlanTierRequest { UpTo = t.UpTo, Price = t.Price })],
+            })];
+        }
+        else
+        {
+            _form.Plans.Add(new PlanRequest { Name = "Free", Type = PlanType.Free });
+        }
+        _context = new EditContext(_form);
+        _serverErrors = new ServerErrors(_context);
+    }
+
+    private void AddPlan() => _form.Plans.Add(new PlanRequest { Type = PlanType.Subscription });
+
+    private void RemovePlan(PlanRequest plan) => _form.Plans.Remove(plan);
+
+    private static void AddTier(PlanRequest plan) => plan.Tiers.Add(new PlanTierRequest());
+
+    private static void RemoveTier(PlanRequest plan, PlanTierRequest tier) => plan.Tiers.Remove(tier);
+
+    private async Task SaveAsync()
+    {
+        if (_saving) return;
+        _error = null;
+        _plansError = null;
+        Normalize();
+        // DataAnnotationsValidator checks the product's own fields; the plans and tiers are checked here, at their fields.
+        var valid = _context.Validate();
+        valid &= ValidatePlans();
+        if (!valid) return;
+        _saving = true;
+        try
+        {
+            var result = Product is null
+                ? await Products.CreateAsync(Actor, _form)
+                : await Products.UpdateAsync(Actor, Product.Id, ToUpdate());
+            switch (result.Error)
+            {
+                case null:
+                    Snackbar.Add(Product is null ? $"Product {result.Value.Name} created" : $"Product {result.Value.Name} saved", Severity.Success);
+                    Dialog.Close(DialogResult.Ok(result.Value));
+                    break;
+                case ValidationError invalid:
+                    ShowServerErrors(invalid);
+                    break;
+                case DuplicateProductSlug taken:
+                    _serverErrors.Show(nameof(CreateProduct.Slug), taken.Detail);
+                    break;
+                case var other:
+                    // A removed plan still in use: a rule of the whole product, not one field.
+                    _error = other.Detail;
+                    break;
+            }
+        }
+        finally
+        {
+            _saving = false;
+        }
+    }
+
+    /// <summary>Empty text means "none"; tiers belong to tiered plans only.</summary>
+    private void Normalize()
+    {
+        _form.Slug = NullIfBlank(_form.Slug);
+        _form.Title = NullIfBlank(_form.Title);
+        _form.Description = NullIfBlank(_form.Description);
+        _form.UpstreamUrl = NullIfBlank(_form.UpstreamUrl);
+        foreach (var plan in _form.Plans)
+        {
+            plan.PriceText = NullIfBlank(plan.PriceText);
+            if (plan.Type != PlanType.Tiered) plan.Tiers.Clear();
+        }
+    }
+
+    private bool ValidatePlans()
+    {
+        var valid = true;
+        foreach (var plan in _form.Plans)
+        {
+            valid &= ValidateObject(plan);
+            foreach (var tier in plan.Tiers) valid &= ValidateObject(tier);
+        }
+        var duplicate = _form.Plans.GroupBy(p => p.Name.Trim(), StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Key.Length > 0 && g.Count() > 1);
+        if (duplicate is not null)
+        {
+            foreach (var plan in duplicate.Skip(1)) _serverErrors.Show(plan, nameof(PlanRequest.Name), $"Another plan is already named \"{duplicate.Key}\".");
+            valid = false;
+        }
+        return valid;
+    }
+
+    private bool ValidateObject(object model)
+    {
+        var results = new List<ValidationResult>();
+        if (Validator.TryValidateObject(model, new ValidationContext(model), results, validateAllProperties: true)) return true;
+        foreach (var r in results)
+            foreach (var member in r.MemberNames)
+                _serverErrors.Show(model, member, r.ErrorMessage ?? "Invalid value.");
+        return false;
+    }
+
+    private UpdateProduct ToUpdate() => new()
+    {
+        Name = _form.Name,
+        // Null leaves the slug as it is: clearing the field does not clear the product's address.
+        Slug = _form.Slug,
+        Title = _form.Title ?? "",
+        Description = _form.Description ?? "",
+        UpstreamUrl = _form.UpstreamUrl ?? "",
+        Published = _form.Published,
+        RequiresApproval = _form.RequiresApproval,
+        Plans = _form.Plans,
+    };
+
+    /// <summary>Puts the service's messages at their fields: <c>name</c>, <c>plans[1].rateLimit</c>, <c>plans[0].tiers[2].price</c>.</summary>
+    private void ShowServerErrors(ValidationError invalid)
+    {
+        var unplaced = new List<string>();
+        foreach (var (key, messages) in invalid.Errors)
+        {
+            var (model, field) = Locate(key);
+            if (model is null && string.Equals(key, "plans", StringComparison.OrdinalIgnoreCase)) _plansError = string.Join(" ", messages);
+            else if (model is null || field is null) unplaced.AddRange(messages);
+            else foreach (var message in messages) _serverErrors.Show(model, field, message);
+        }
+        if (unplaced.Count > 0) _error = string.Join(" ", unplaced);
+    }
+
+    private (object? Model, string? Field) Locate(string key)
+    {
+        var path = PathPart().Matches(key).Select(m => m.Value).ToList();
+        if (path.Count == 0) return (null, null);
+        if (path.Count == 1)
+            return TextFields.FirstOrDefault(f => string.Equals(f, path[0], StringComparison.OrdinalIgnoreCase)) is { } field ? (_form, field) : (null, null);
+        if (!string.Equals(path[0], nameof(CreateProduct.Plans), StringComparison.OrdinalIgnoreCase)
+            || !int.TryParse(path[1], out var p) || p < 0 || p >= _form.Plans.Count) return (null, null);
+        var plan = _form.Plans[p];
+        // "plans[0].tiers" (the band list as a whole) shows above the tier rows.
+        if (path.Count == 3)
+            return PlanFields.FirstOrDefault(f => string.Equals(f, path[2], StringComparison.OrdinalIgnoreCase)) is { } planField ? (plan, planField) : (null, null);
+        if (path.Count == 5 && string.Equals(path[2], nameof(PlanRequest.Tiers), StringComparison.OrdinalIgnoreCase)
+            && int.TryParse(path[3], out var t) && t >= 0 && t < plan.Tiers.Count)
+            return PropertyName(typeof(PlanTierRequest), path[4]) is { } tierField ? (plan.Tiers[t], tierField) : (null, null);
+        return (null, null);
+    }
+
+    /// <summary>The product's fields that show their own messages; others ("published") go to the alert.</summary>
+    private static readonly string[] TextFields =
+    [
+        nameof(CreateProduct.Name), nameof(CreateProduct.Slug), nameof(CreateProduct.Title),
+        nameof(CreateProduct.Description), nameof(CreateProduct.UpstreamUrl),
+    ];
+
+    private static readonly string[] PlanFields =
+    [
+        nameof(PlanRequest.Name), nameof(PlanRequest.Type), nameof(PlanRequest.RateLimit),
+        nameof(PlanRequest.Quota), nameof(PlanRequest.PriceText), nameof(PlanRequest.Tiers),
+    ];
+
+    private IEnumerable<string> TierListErrors(PlanRequest plan) =>
+        _context.GetValidationMessages(new FieldIdentifier(plan, nameof(PlanRequest.Tiers)));
+
+    private static string? PropertyName(Type type, string camel) =>
+        type.GetProperty(camel, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase)?.Name;
+
+    private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    [GeneratedRegex(@"[A-Za-z_][A-Za-z0-9_]*|\d+")]
+    private static partial Regex PathPart();
+}

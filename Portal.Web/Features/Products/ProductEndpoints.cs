@@ -1,0 +1,40 @@
+using Portal.Core.Common;
+using Portal.Core.Features.Products;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Products;
+
+public static class ProductEndpoints
+{
+    public static void MapProductEndpoints(this IEndpointRouteBuilder app)
+    {
+        var products = app.MapApiGroup("/products", "Products");
+        products.MapGet("/", List).RequirePermission(Permission.ProductsRead)
+            .WithName("ListProducts").WithSummary("API products with their plans, paged: ?search=&published=&sort=. Developers see published ones only");
+        products.MapGet("/{idOrSlug}", Get).RequirePermission(Permission.ProductsRead)
+            .WithName("GetProduct").WithSummary("One product by id or slug; a draft is not found for developers");
+        products.MapPost("/", Create).RequirePermission(Permission.ProductsManage)
+            .WithName("CreateProduct").WithSummary("A product with its plans; the slug is made from the name when empty");
+        products.MapPatch("/{id:guid}", Update).RequirePermission(Permission.ProductsManage)
+            .WithName("UpdateProduct").WithSummary("Partial: omitted fields stay; plans, when given, is the whole new list (matched by id)");
+        products.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ProductsManage)
+            .WithName("DeleteProduct").WithSummary("409 while waiting or approved subscriptions exist");
+    }
+
+    private static async Task<IResult> List(ProductService products, HttpContext http, CancellationToken ct,
+        int page = 1, int pageSize = 50, string? search = null, string? sort = null, bool? published = null) =>
+        (await products.ListAsync(http.ToActor(), new ProductQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, Published = published }, ct))
+            .ToHttpResult();
+
+    private static async Task<IResult> Get(string idOrSlug, ProductService products, HttpContext http, CancellationToken ct) =>
+        (await products.GetAsync(http.ToActor(), idOrSlug, ct)).ToHttpResult();
+
+    private static async Task<IResult> Create(CreateProduct request, ProductService products, HttpContext http, CancellationToken ct) =>
+        (await products.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(p => TypedResults.Created($"/api/v1/products/{p.Id}", p));
+
+    private static async Task<IResult> Update(Guid id, UpdateProduct request, ProductService products, HttpContext http, CancellationToken ct) =>
+        (await products.UpdateAsync(http.ToActor(), id, request, ct)).ToHttpResult();
+
+    private static async Task<IResult> Delete(Guid id, ProductService products, HttpContext http, CancellationToken ct) =>
+        (await products.DeleteAsync(http.ToActor(), id, ct)).ToNoContent();
+}

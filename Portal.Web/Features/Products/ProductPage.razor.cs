@@ -1,0 +1,124 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using Portal.Core.Common;
+using Portal.Core.Features.Applications;
+using Portal.Core.Features.Products;
+using Portal.Core.Features.Subscriptions;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Products;
+
+/// <summary>
+/// One product (seed 001, Scenario 2): its plans side by side, Subscribe on each, the caller's registrations to it,
+/// and "Try it". A draft is not found for those who may not see drafts, like an unknown slug.
+/// </summary>
+public sealed partial class ProductPage
+{
+    private Actor _actor = default!;
+    private ProductDto? _product;
+    private bool _notFound;
+    private string? _loaded;
+    private List<SubscriptionDto> _registrations = [];
+    private bool _registrationsLoading;
+    private List<BreadcrumbItem> _crumbs = [new("API Products", "/products")];
+
+    [Inject] private ProductService Products { get; set; } = default!;
+    [Inject] private SubscriptionService Subscriptions { get; set; } = default!;
+    [Inject] private ApplicationService Applications { get; set; } = default!;
+    [Inject] private CircuitClient Client { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    [Parameter]
+    public string Slug { get; set; } = "";
+
+    private bool CanManage => _actor?.Can(Permission.ProductsManage) == true;
+
+    private bool CanSeeAll => _actor?.Can(Permission.ProductsReadAll) == true;
+
+    private bool CanSubscribe => _actor?.Can(Permission.SubscriptionsWrite) == true;
+
+    protected override async Task OnParametersSetAsync()
+    {
+        if (_loaded == Slug) return;
+        _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
+        _loaded = Slug;
+        _product = null;
+        _notFound = false;
+        var result = await Products.GetAsync(_actor, Slug);
+        if (!result.IsSuccess)
+        {
+            _notFound = true;
+            _crumbs = [new("API Products", "/products"), new("Not found", null, disabled: true)];
+            return;
+        }
+        _product = result.Value;
+        _crumbs = [new("API Products", "/products"), new(_product.Name, null, disabled: true)];
+        if (CanSubscribe) await LoadRegistrationsAsync();
+    }
+
+    /// <summary>
+    /// The caller's own applications' registrations. A developer's list is confined to their accounts by the service;
+    /// an admin sees every account's, so theirs are asked per own application (an admin owns few).
+    /// </summary>
+    private async Task LoadRegistrationsAsync()
+    {
+        _registrationsLoading = true;
+        try
+        {
+            var productId = _product!.Id;
+            if (!_actor.Can(Permission.SubscriptionsReadAll))
+            {
+                var mine = await Subscriptions.ListAsync(_actor, new SubscriptionQuery { ProductId = productId, PageSize = PageQuery.MaxPageSize, Sort = "-createdAt" });
+                _registrations = mine.IsSuccess ? [.. mine.Value.Items] : [];
+                return;
+            }
+            var apps = await Applications.ListAsync(_actor, new ApplicationQuery { Mine = true, PageSize = PageQuery.MaxPageSize, Sort = "name" });
+            var found = new List<SubscriptionDto>();
+            foreach (var app in apps.IsSuccess ? apps.Value.Items : [])
+            {
+                var page = await Subscriptions.ListAsync(_actor, new SubscriptionQuery { ProductId = productId, ApplicationId = app.Id, PageSize = PageQuery.MaxPageSize });
+                if (page.IsSuccess) found.AddRange(page.Value.Items);
+            }
+            _registrations = [.. found.OrderByDescending(s => s.CreatedAt)];
+        }
+        finally
+        {
+            _registrationsLoading = false;
+        }
+    }
+
+    private async Task SubscribeAsync(PlanDto plan)
+    {
+        var dialog = await Dialogs.ShowAsync<SubscribeDialog>($"Subscribe to {_product!.Name}",
+            new DialogParameters<SubscribeDialog> { { d => d.Actor, _actor }, { d => d.Product, _product }, { d => d.PlanId, plan.Id } },
+            new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseButton = true });
+        var result = await dialog.Result;
+        if (result is { Canceled: false }) await LoadRegistrationsAsync();
+    }
+
+    private async Task EditAsync()
+    {
+        if (await ProductEditorDialog.ShowAsync(Dialogs, _actor, _product) is not { } saved) return;
+        if (saved.Slug != Slug)
+        {
+            // The address moved with the slug.
+            Navigation.NavigateTo($"/products/{saved.Slug}", replace: true);
+            return;
+        }
+        _product = saved;
+        _crumbs = [new("API Products", "/products"), new(saved.Name, null, disabled: true)];
+    }
+
+    private static Color TypeColor(PlanType type) => type switch
+    {
+        PlanType.Free => Color.Success,
+        PlanType.Subscription => Color.Primary,
+        PlanType.Metered => Color.Info,
+        _ => Color.Secondary,
+    };
+}

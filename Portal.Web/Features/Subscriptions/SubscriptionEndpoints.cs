@@ -1,0 +1,61 @@
+using Portal.Core.Common;
+using Portal.Core.Features.Subscriptions;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Subscriptions;
+
+public static class SubscriptionEndpoints
+{
+    public static void MapSubscriptionEndpoints(this IEndpointRouteBuilder app)
+    {
+        var subscriptions = app.MapApiGroup("/subscriptions", "Subscriptions");
+        subscriptions.MapGet("/", List).RequirePermission(Permission.SubscriptionsRead)
+            .WithName("ListSubscriptions")
+            .WithSummary("Registrations, newest first: ?status=WAITING|APPROVED|REJECTED|UNSUBSCRIBED&applicationId=&productId=&accountId=&search=&sort=. Developers see their accounts' applications' ones");
+        subscriptions.MapGet("/{id:guid}", Get).RequirePermission(Permission.SubscriptionsRead)
+            .WithName("GetSubscription").WithSummary("One registration, with the reason of a rejection");
+        subscriptions.MapPost("/", Create).RequirePermission(Permission.SubscriptionsWrite)
+            .WithName("CreateSubscription").WithSummary("WAITING, or APPROVED at once when the product needs no approval; 409 while one is open for the product");
+        subscriptions.MapPost("/{id:guid}/approve", Approve).RequirePermission(Permission.SubscriptionsManage)
+            .WithName("ApproveSubscription").WithSummary("Only from WAITING, else 409; the body is optional");
+        subscriptions.MapPost("/{id:guid}/reject", Reject).RequirePermission(Permission.SubscriptionsManage)
+            .WithName("RejectSubscription").WithSummary("Only from WAITING, else 409; {reason?} is shown to the developer");
+        subscriptions.MapPost("/{id:guid}/unsubscribe", Unsubscribe).RequirePermission(Permission.SubscriptionsWrite)
+            .WithName("UnsubscribeSubscription").WithSummary("From WAITING or APPROVED, else 409: the application's owners, or admins for any");
+    }
+
+    private static async Task<IResult> List(SubscriptionService subscriptions, HttpContext http, CancellationToken ct,
+        int page = 1, int pageSize = 50, string? search = null, string? sort = null, string? status = null,
+        Guid? applicationId = null, Guid? productId = null, Guid? accountId = null)
+    {
+        SubscriptionStatus? parsed = null;
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (!SubscriptionStatusText.TryParse(status, out var s))
+                return ResultHttp.Invalid("status", "Status is WAITING, APPROVED, REJECTED or UNSUBSCRIBED.");
+            parsed = s;
+        }
+        var query = new SubscriptionQuery
+        {
+            Page = page, PageSize = pageSize, Search = search, Sort = sort, Status = parsed,
+            ApplicationId = applicationId, ProductId = productId, AccountId = accountId,
+        };
+        return (await subscriptions.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+    }
+
+    private static async Task<IResult> Get(Guid id, SubscriptionService subscriptions, HttpContext http, CancellationToken ct) =>
+        (await subscriptions.GetAsync(http.ToActor(), id, ct)).ToHttpResult();
+
+    private static async Task<IResult> Create(CreateSubscription request, SubscriptionService subscriptions, HttpContext http, CancellationToken ct) =>
+        (await subscriptions.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(s => TypedResults.Created($"/api/v1/subscriptions/{s.Id}", s));
+
+    // The body is optional: a bare POST approves or rejects without a reason.
+    private static async Task<IResult> Approve(Guid id, DecideSubscription? request, SubscriptionService subscriptions, HttpContext http, CancellationToken ct) =>
+        (await subscriptions.ApproveAsync(http.ToActor(), id, request ?? new DecideSubscription(), ct)).ToHttpResult();
+
+    private static async Task<IResult> Reject(Guid id, DecideSubscription? request, SubscriptionService subscriptions, HttpContext http, CancellationToken ct) =>
+        (await subscriptions.RejectAsync(http.ToActor(), id, request ?? new DecideSubscription(), ct)).ToHttpResult();
+
+    private static async Task<IResult> Unsubscribe(Guid id, SubscriptionService subscriptions, HttpContext http, CancellationToken ct) =>
+        (await subscriptions.UnsubscribeAsync(http.ToActor(), id, ct)).ToHttpResult();
+}
