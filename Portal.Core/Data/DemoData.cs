@@ -4,6 +4,8 @@ using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Organisation;
+using Portal.Core.Features.Products;
+using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 
@@ -20,6 +22,8 @@ public sealed class DemoData(
     ApiKeyService apiKeys,
     AccountService accounts,
     ApplicationService applications,
+    ProductService products,
+    SubscriptionService subscriptions,
     TimeProvider clock)
 {
     public const string DemoDomain = "demo.portal.test";
@@ -74,6 +78,7 @@ public sealed class DemoData(
 
         await SeedApiKeysAsync(created, ct);
         await SeedApplicationsAsync(created, ct);
+        await SeedProductsAsync(created, ct);
 
         // A lived-in history: most people have signed in at some point, a few are inactive.
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -157,6 +162,154 @@ public sealed class DemoData(
         foreach (var app in await write.Applications.AsTracking().Where(a => ids.Contains(a.Id)).ToListAsync(ct))
             app.CreatedAt = now.AddDays(-random.Next(10, 300)).AddSeconds(-random.Next(86_400));
         await write.SaveChangesAsync(ct);
+    }
+
+    private static PlanRequest DemoPlan(string name, PlanType type, int? rateLimit, RateLimitWindow window, long? quota, QuotaPeriod period, string price,
+        params (long? UpTo, string Price)[] tiers) => new()
+    {
+        Name = name, Type = type, RateLimit = rateLimit, RateLimitWindow = window, Quota = quota, QuotaPeriod = period, PriceText = price,
+        Tiers = [.. tiers.Select(t => new PlanTierRequest { UpTo = t.UpTo, Price = t.Price })],
+    };
+
+    private static IEnumerable<CreateProduct> DemoProducts() =>
+    [
+        new()
+        {
+            Name = "Payments API", Slug = "payments", Title = "Take card and wallet payments, refunds and payouts",
+            Description = "Create charges, refund them, and pay out to connected accounts. Idempotent requests and webhooks for every state change.",
+            UpstreamUrl = "https://payments.internal.acme.example/v2", Published = true, RequiresApproval = true,
+            Plans =
+            [
+                DemoPlan("Sandbox", PlanType.Free, 5, RateLimitWindow.Second, 1_000, QuotaPeriod.Day, "Free"),
+                DemoPlan("Business", PlanType.Subscription, 50, RateLimitWindow.Second, 1_000_000, QuotaPeriod.Month, "$249 / month"),
+                DemoPlan("Pay as you go", PlanType.Metered, 100, RateLimitWindow.Second, null, QuotaPeriod.Month, "$0.002 per call"),
+            ],
+        },
+        new()
+        {
+            Name = "Maps API", Slug = "maps", Title = "Geocoding, routes and distance matrices",
+            Description = "Turn addresses into coordinates and back, plan routes, and compute travel times between many points at once.",
+            UpstreamUrl = "https://maps.internal.acme.example", Published = true, RequiresApproval = false,
+            Plans =
+            [
+                DemoPlan("Starter", PlanType.Free, 60, RateLimitWindow.Minute, 500, QuotaPeriod.Day, "Free"),
+                DemoPlan("Volume", PlanType.Tiered, 20, RateLimitWindow.Second, null, QuotaPeriod.Month, "Volume pricing",
+                    (100_000, "$0.005 per call"), (1_000_000, "$0.003 per call"), (null, "$0.001 per call")),
+            ],
+        },
+        new()
+        {
+            Name = "FX Rates API", Slug = "fx-rates", Title = "Live and historical exchange rates for 170 currencies",
+            Description = "Mid-market rates refreshed every minute, daily history back to 1999, and conversion in one call.",
+            UpstreamUrl = "https://fx.internal.acme.example/api", Published = true, RequiresApproval = true,
+            Plans =
+            [
+                DemoPlan("Hobby", PlanType.Free, 1, RateLimitWindow.Second, 100, QuotaPeriod.Day, "Free"),
+                DemoPlan("Pro", PlanType.Subscription, 20, RateLimitWindow.Second, 500_000, QuotaPeriod.Month, "$49 / month"),
+            ],
+        },
+        new()
+        {
+            Name = "Fraud Signals API", Slug = "fraud-signals", Title = "Risk scores for payments and sign-ups (coming soon)",
+            Description = "A draft: admins see it, developers will once it is published.",
+            UpstreamUrl = "https://fraud.internal.acme.example", Published = false, RequiresApproval = true,
+            Plans = [DemoPlan("Early access", PlanType.Metered, 10, RateLimitWindow.Second, 50_000, QuotaPeriod.Month, "$0.01 per score")],
+        },
+    ];
+
+    private static readonly string[] RejectionReasons =
+    [
+        "Please tell us what you will use the Payments API for (reply to api-team@acme.example).",
+        "The Business plan needs a signed contract first; choose Sandbox in the meantime.",
+    ];
+
+    /// <summary>
+    /// Products with every plan type (one a draft, one needing no approval), then registrations of the demo applications
+    /// in every status through the services, acting as a member of each application's account and as a demo admin.
+    /// </summary>
+    private async Task SeedProductsAsync(IReadOnlyList<Guid> userIds, CancellationToken ct)
+    {
+        var created = new List<ProductDto>();
+        foreach (var product in DemoProducts())
+            if (await products.CreateAsync(Actor.System, product, ct) is { IsSuccess: true } result) created.Add(result.Value);
+        if (created.Count < 3) return;
+        var (payments, maps, fx) = (created[0], created[1], created[2]);
+
+        List<(Guid AppId, Guid MemberId)> apps;
+        Guid? adminId;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            apps = (await db.Applications
+                    .OrderBy(a => a.Name).ThenBy(a => a.Id)
+                    .Select(a => new { a.Id, Member = db.AccountMembers.Where(m => m.AccountId == a.AccountId).Select(m => (Guid?)m.UserId).FirstOrDefault() })
+                    .ToListAsync(ct))
+                .Where(a => a.Member is not null).Select(a => (a.Id, a.Member!.Value)).ToList();
+            adminId = await (from ur in db.UserRoles
+                             join r in db.Roles on ur.RoleId equals r.Id
+                             where r.Name == Roles.Admin && userIds.Contains(ur.UserId)
+                             select (Guid?)ur.UserId).FirstOrDefaultAsync(ct);
+        }
+        var admin = await ActorForAsync(adminId, ct) ?? Actor.System;
+
+        var subscribed = new List<Guid>();
+        foreach (var ((appId, memberId), i) in apps.Select((a, i) => (a, i)))
+        {
+            if (await ActorForAsync(memberId, ct) is not { } developer) continue;
+            async Task<SubscriptionDto?> Subscribe(ProductDto product, int plan)
+            {
+                var result = await subscriptions.CreateAsync(developer,
+                    new CreateSubscription { ApplicationId = appId, ProductId = product.Id, PlanId = product.Plans[plan % product.Plans.Count].Id }, ct);
+                if (result.IsSuccess) subscribed.Add(result.Value.Id);
+                return result.IsSuccess ? result.Value : null;
+            }
+
+            // Payments needs approval: every status across the applications, a rejection with a reason, a reapplication.
+            if (await Subscribe(payments, i) is { } registration)
+                switch (i % 5)
+                {
+                    case 1 or 2:
+                        await subscriptions.ApproveAsync(admin, registration.Id, new DecideSubscription(), ct);
+                        break;
+                    case 3:
+                        await subscriptions.RejectAsync(admin, registration.Id, new DecideSubscription { Reason = RejectionReasons[i % RejectionReasons.Length] }, ct);
+                        if (i % 2 == 1) await Subscribe(payments, 0);
+                        break;
+                    case 4:
+                        await subscriptions.ApproveAsync(admin, registration.Id, new DecideSubscription(), ct);
+                        await subscriptions.UnsubscribeAsync(developer, registration.Id, ct);
+                        break;
+                }
+            // Maps needs no approval: approved at once.
+            if (i % 3 == 0) await Subscribe(maps, i / 3);
+            if (i % 4 == 2 && await Subscribe(fx, i) is { } fxRegistration && i % 8 == 2)
+                await subscriptions.ApproveAsync(admin, fxRegistration.Id, new DecideSubscription(), ct);
+        }
+
+        // A believable history: products months old, registrations spread over the last weeks in the order they were
+        // made (a reapplication after its rejection), decided hours later unless approved at once, ended days later.
+        await using var write = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+        var random = new Random(5);
+        foreach (var product in await write.Products.AsTracking().ToListAsync(ct))
+            product.CreatedAt = product.UpdatedAt = now.AddDays(-random.Next(60, 200));
+        var rows = (await write.Subscriptions.AsTracking().Where(s => subscribed.Contains(s.Id)).ToListAsync(ct)).ToDictionary(s => s.Id);
+        var step = TimeSpan.FromDays(35) / Math.Max(subscribed.Count, 1);
+        var at = now.AddDays(-40);
+        foreach (var sub in subscribed.Select(id => rows[id]))
+        {
+            at += step * (0.5 + random.NextDouble() / 2);
+            var instant = sub.DecidedAt == sub.CreatedAt;
+            sub.CreatedAt = at;
+            if (sub.DecidedAt is not null) sub.DecidedAt = instant ? at : at.AddHours(random.Next(1, 30));
+            if (sub.EndedAt is not null) sub.EndedAt = (sub.DecidedAt ?? at).AddDays(random.Next(1, 4));
+        }
+        await write.SaveChangesAsync(ct);
+    }
+
+    private async Task<Actor?> ActorForAsync(Guid? userId, CancellationToken ct)
+    {
+        if (userId is not { } id || await users.GetAsync(Actor.System, id, ct) is not { IsSuccess: true } found) return null;
+        return new Actor(found.Value.Id, found.Value.Email, found.Value.Roles);
     }
 
     private static readonly string[] KeyNames = ["ci-pipeline", "reporting", "local-dev", "billing-sync", "monitoring"];

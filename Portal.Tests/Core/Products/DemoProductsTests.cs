@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Data;
+using Portal.Core.Features.Products;
+using Portal.Core.Features.Subscriptions;
+using Portal.Tests.Support;
+
+namespace Portal.Tests.Core.Products;
+
+public sealed class DemoProductsTests
+{
+    [Fact]
+    public async Task SeedDemo_GivesProductsWithEveryPlanType_ADraft_OneWithoutApproval_AndRegistrationsInEveryStatus()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        Assert.True((await database.Get<DemoData>().SeedAsync()).IsSuccess);
+
+        await using var db = await database.OpenAsync();
+        var products = await db.Products.Include(p => p.Plans).ToListAsync();
+        Assert.True(products.Count >= 4);
+        Assert.Contains(products, p => !p.Published);
+        Assert.Contains(products, p => p.Published && !p.RequiresApproval);
+        var plans = products.SelectMany(p => p.Plans).ToList();
+        Assert.All(Enum.GetValues<PlanType>(), type => Assert.Contains(plans, p => p.Type == type));
+        Assert.All(plans.Where(p => p.Type == PlanType.Tiered), p => Assert.True(p.Tiers.Count >= 2));
+
+        var subscriptions = await db.Subscriptions.ToListAsync();
+        Assert.All(Enum.GetValues<SubscriptionStatus>(), status => Assert.Contains(subscriptions, s => s.Status == status));
+        Assert.Contains(subscriptions, s => s.Status == SubscriptionStatus.Rejected && s.Reason is not null);
+        var now = database.Clock.GetUtcNow();
+        Assert.All(subscriptions, s => Assert.True(s.CreatedAt <= now && (s.DecidedAt ?? s.CreatedAt) >= s.CreatedAt && (s.EndedAt ?? now) <= now));
+        Assert.DoesNotContain(subscriptions.Where(s => s.Status is SubscriptionStatus.Waiting or SubscriptionStatus.Approved)
+            .GroupBy(s => (s.ApplicationId, s.ProductId)), g => g.Count() > 1);
+        // The catalog a developer sees holds published products only.
+        Assert.DoesNotContain(subscriptions, s => products.Single(p => p.Id == s.ProductId) is { Published: false });
+    }
+}
