@@ -85,13 +85,13 @@ public sealed class VerificationService(
     }
 
     /// <summary>The key's verdict as far as the key itself goes; <see cref="Refusal"/> set when it already fails.</summary>
-    private sealed record KeyState(VerifyCode? Refusal, Guid? KeyId, Guid? ApplicationId, Guid? OwnerUserId)
+    private readonly record struct KeyState(VerifyCode? Refusal, Guid? KeyId, Guid? ApplicationId, Guid? OwnerUserId)
     {
         public static KeyState Refused(VerifyCode code) => new(code, null, null, null);
     }
 
     /// <summary>Everything after the key: its application's account, the product, the subscription, then the throttle. Records the answer.</summary>
-    private async Task<VerifyResult> CheckAsync(KeyState key, string product, string route, long started, CancellationToken ct)
+    private async ValueTask<VerifyResult> CheckAsync(KeyState key, string product, string route, long started, CancellationToken ct)
     {
         var result = await DecideAsync(key, product, ct);
         usage.Record(new UsageRecord(clock.GetUtcNow(), result.KeyId, key.OwnerUserId, "POST", route, 200,
@@ -100,7 +100,7 @@ public sealed class VerificationService(
         return result;
     }
 
-    private async Task<VerifyResult> DecideAsync(KeyState key, string productText, CancellationToken ct)
+    private async ValueTask<VerifyResult> DecideAsync(KeyState key, string productText, CancellationToken ct)
     {
         if (key.Refusal is { } refused) return Refusal(refused, key, null);
 
