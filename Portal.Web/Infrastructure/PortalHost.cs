@@ -55,10 +55,11 @@ public static class PortalHost
         // there. WebApplication adds its own UseAuthentication unless the marker UseAuthentication sets is present;
         // the branch sets it on a copy of the properties, so it is set here too. (Should the name ever change, the
         // cost is a second, cheap authentication of the cookie outside /api and the cookie read again on /api.)
+        // Usage recording wraps authorization, so a call refused for its scopes (403) is recorded against its key too.
+        app.UseMiddleware<UsageRecordingMiddleware>();
         app.UseWhen(http => !http.Request.Path.StartsWithSegments("/api"), web => web.UseAuthentication());
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseAuthorization();
-        app.UseMiddleware<UsageRecordingMiddleware>();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseExceptionHandler();
         app.UseApiBodyLimit(MaxRequestBodyBytes);

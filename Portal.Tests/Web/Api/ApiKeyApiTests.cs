@@ -235,11 +235,13 @@ public sealed class ApiKeyApiTests(PortalApiFactory factory) : IClassFixture<Por
     }
 
     [Fact]
-    public async Task AuthenticatedCalls_AreRecordedAsUsage_WithRouteTemplates()
+    public async Task AuthenticatedCalls_AreRecordedAsUsage_WithRouteTemplates_RefusedOnesToo()
     {
         var (client, _, key) = await factory.ClientWithKeyAsync(Roles.Developer);
         for (var i = 0; i < 5; i++) await client.GetAsync("/api/v1/me");
         await client.GetAsync($"/api/v1/api-keys/{Guid.NewGuid()}");
+        // A developer may not list users: the key is known, so the refusal is this key's usage too.
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/users")).StatusCode);
 
         var dbFactory = factory.Get<IDbContextFactory<PortalDbContext>>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -247,11 +249,13 @@ public sealed class ApiKeyApiTests(PortalApiFactory factory) : IClassFixture<Por
         {
             await using var db = await dbFactory.CreateDbContextAsync();
             var events = await db.UsageEvents.Where(e => e.KeyId == key.Id).ToListAsync();
-            if (events.Count >= 6)
+            if (events.Count >= 7)
             {
-                Assert.Equal(6, events.Count);
+                Assert.Equal(7, events.Count);
                 Assert.Contains(events, e => e.Route == "/api/v1/api-keys/{id:guid}" && e.Status == 404);
-                Assert.Equal(6, await db.UsageRollups.Where(r => r.KeyId == key.Id).SumAsync(r => r.Count));
+                Assert.Contains(events, e => e.Route == "/api/v1/users/" && e.Status == 403);
+                Assert.Equal(7, await db.UsageRollups.Where(r => r.KeyId == key.Id).SumAsync(r => r.Count));
+                Assert.Equal(2, await db.UsageRollups.Where(r => r.KeyId == key.Id).SumAsync(r => r.Errors));
                 Assert.NotNull(await db.ApiKeys.Where(k => k.Id == key.Id).Select(k => k.LastUsedAt).SingleAsync());
                 break;
             }

@@ -7,7 +7,9 @@ namespace Portal.Web.Features.Usage;
 
 /// <summary>
 /// Records every key-authenticated <c>/api/v1</c> call after its response, into the usage queue: no database work
-/// and no waiting on the request path. Placed first in the pipeline so it sees the final status, even of a crash.
+/// and no waiting on the request path. Placed before authorization and the exception handler, so it sees the final
+/// status of every call whose key was recognised: refused for its scopes (403), failed (4xx) or crashed (500). A call
+/// without a recognised key (401) belongs to no key and is not recorded.
 /// </summary>
 public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder recorder, TimeProvider clock)
 {
@@ -25,7 +27,8 @@ public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder
         }
         finally
         {
-            // The API-key scheme puts its principal on the context during authorization; a cookie user has no key id.
+            // The API-key scheme puts its principal on the context during authorization (also when it then refuses with
+            // 403); a cookie user has no key id.
             if (RecordedByTheEndpoint(http))
             {
                 // One request, one usage row: the endpoint's service recorded this call in its own terms.
