@@ -12,30 +12,50 @@ public readonly record struct UsageRecord(
     Guid? ApplicationId = null, Guid? ProductId = null, Guid? PlanId = null, string? Outcome = null);
 
 /// <summary>
-/// The bounded queue between requests and <see cref="UsageWriter"/>. Recording never waits: when the queue is
-/// full (the database has fallen far behind) the event is dropped and counted rather than slowing callers.
+/// The bounded queue between requests and <see cref="UsageWriter"/>. Recording never waits and takes no lock: when
+/// the queue is full (the database has fallen far behind) the event is dropped and counted rather than slowing callers.
 /// </summary>
+/// <remarks>
+/// An unbounded single-reader channel is a lock-free queue for its writers; a bounded channel takes a lock on every
+/// write and read, and on two busy cores a request thread preempted while holding it stalls every other request
+/// that records usage. The bound is kept here with a counter instead.
+/// </remarks>
 public sealed class UsageRecorder
 {
     public const int Capacity = 100_000;
 
-    private readonly Channel<UsageRecord> _channel = Channel.CreateBounded<UsageRecord>(new BoundedChannelOptions(Capacity)
+    private readonly Channel<UsageRecord> _channel = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions
     {
-        FullMode = BoundedChannelFullMode.Wait,
         SingleReader = true,
         SingleWriter = false,
     });
 
+    private int _queued;
     private long _dropped;
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    internal ChannelReader<UsageRecord> Reader => _channel.Reader;
-
-    public int Queued => _channel.Reader.Count;
+    public int Queued => Volatile.Read(ref _queued);
 
     public void Record(UsageRecord record)
     {
-        if (!_channel.Writer.TryWrite(record)) Interlocked.Increment(ref _dropped);
+        if (Interlocked.Increment(ref _queued) > Capacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+        _channel.Writer.TryWrite(record);
+    }
+
+    /// <summary>Completes when something is queued (true) or the token is cancelled.</summary>
+    internal ValueTask<bool> WaitToReadAsync(CancellationToken ct) => _channel.Reader.WaitToReadAsync(ct);
+
+    /// <summary>Takes the oldest queued event, if any. One reader at a time (the writer's lock sees to it).</summary>
+    internal bool TryTake(out UsageRecord record)
+    {
+        if (!_channel.Reader.TryRead(out record)) return false;
+        Interlocked.Decrement(ref _queued);
+        return true;
     }
 }

@@ -108,4 +108,37 @@ public sealed class UsageWriterTests : IAsyncLifetime
         Assert.Equal(2, await db.UsageEvents.CountAsync());
         Assert.Equal(3, await db.UsageRollups.SumAsync(r => r.Count));
     }
+
+    [Fact]
+    public async Task Purge_DeletesInSlices_UntilEveryExpiredEventIsGone()
+    {
+        var recorder = _db.Get<UsageRecorder>();
+        var writer = _db.Get<UsageWriter>();
+        var old = _db.Clock.GetUtcNow().AddDays(-40);
+        var key = Guid.NewGuid();
+        var expired = UsageWriter.PurgeSlice * 2 + 7;
+        for (var i = 0; i < expired; i++) recorder.Record(new UsageRecord(old.AddSeconds(i), key, null, "GET", "/x", 200, 1));
+        recorder.Record(new UsageRecord(_db.Clock.GetUtcNow(), key, null, "GET", "/x", 200, 1));
+        await writer.DrainAsync();
+
+        Assert.Equal(expired, await writer.PurgeAsync());
+
+        await using var db = await _db.OpenAsync();
+        Assert.Equal(1, await db.UsageEvents.CountAsync());
+    }
+
+    [Fact]
+    public async Task Recorder_WhenFull_DropsAndCounts_WithoutWaiting_FromManyThreads()
+    {
+        var recorder = new UsageRecorder();
+        var record = new UsageRecord(_db.Clock.GetUtcNow(), Guid.NewGuid(), null, "GET", "/x", 200, 1);
+        const int threads = 4, each = UsageRecorder.Capacity / threads + 10;
+        await Task.WhenAll(Enumerable.Range(0, threads).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < each; i++) recorder.Record(record);
+        })));
+
+        Assert.Equal(UsageRecorder.Capacity, recorder.Queued);
+        Assert.Equal(threads * each - UsageRecorder.Capacity, recorder.Dropped);
+    }
 }
