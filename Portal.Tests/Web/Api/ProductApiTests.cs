@@ -153,7 +153,7 @@ public sealed class ProductApiTests(PortalApiFactory factory) : IClassFixture<Po
         var app = await (await developer.PostAsJsonAsync("/api/v1/applications", new { name = "Shop" })).Content.ReadFromJsonAsync<JsonElement>();
         var subscribed = await developer.PostAsJsonAsync("/api/v1/subscriptions", new
         {
-            applicationId = app.GetProperty("application").GetProperty("id").GetGuid(),
+            applicationId = app.GetProperty("id").GetGuid(),
             productId = id,
             planId = product.GetProperty("plans")[0].GetProperty("id").GetGuid(),
         });
