@@ -57,6 +57,8 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             // The table loads its rows once the circuit is up, after the prerendered "Loading" placeholder.
             if (path.StartsWith("/subscriptions", StringComparison.Ordinal))
                 await Expect(session.Page.Locator("tr.subscription-row").First).ToBeVisibleAsync();
+            if (path == "/portal-apps")
+                await Expect(session.Page.GetByTestId("app-Screenshot billing service integration")).ToBeVisibleAsync();
             await SaveAsync(session.Page, $"{name}-{width}x{height}");
             session.AssertNoConsoleErrors($"{path} at {width}×{height}");
         }
