@@ -189,6 +189,27 @@ public sealed class ProductPageTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task Registrations_OfADeletedApplication_StayAsHistory_MarkedDeleted_WithoutALink()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Payments API");
+        var developer = (await Db.CreateUserAsync(Roles.Developer)).Actor;
+        var gone = await ProductCatalog.ApplicationAsync(Db, developer, "Old Shop");
+        await ProductCatalog.SubscribeAsync(Db, developer, gone.Application.Id, product, "Free");
+        Assert.True((await Db.Get<Portal.Core.Features.Applications.ApplicationService>().DeleteAsync(developer, gone.Application.Id)).IsSuccess);
+        SignInAs(developer);
+
+        var cut = RenderProduct("payments-api");
+
+        cut.WaitForAssertion(() =>
+        {
+            var row = Assert.Single(cut.FindAll("[data-testid=product-registrations] tbody tr"));
+            Assert.Equal("UNSUBSCRIBED", row.QuerySelector("[data-testid=subscription-status]")!.GetAttribute("data-status"));
+            Assert.Equal("Old Shop (deleted)", row.QuerySelector("[data-testid=subscription-application-deleted]")!.TextContent.Trim());
+            Assert.Null(row.QuerySelector("a"));
+        }, Wait);
+    }
+
+    [Fact]
     public async Task Registrations_ForAnAdmin_AreTheirOwnApplicationsOnly()
     {
         var product = await ProductCatalog.ProductAsync(Db, "Payments API");
