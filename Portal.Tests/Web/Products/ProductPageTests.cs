@@ -4,6 +4,7 @@ using MudBlazor;
 using MudBlazor.Extensions;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
+using Portal.Core.Features.Applications;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Support;
@@ -195,7 +196,7 @@ public sealed class ProductPageTests : PortalBunitContext
         var developer = (await Db.CreateUserAsync(Roles.Developer)).Actor;
         var gone = await ProductCatalog.ApplicationAsync(Db, developer, "Old Shop");
         await ProductCatalog.SubscribeAsync(Db, developer, gone.Application.Id, product, "Free");
-        Assert.True((await Db.Get<Portal.Core.Features.Applications.ApplicationService>().DeleteAsync(developer, gone.Application.Id)).IsSuccess);
+        Assert.True((await Db.Get<ApplicationService>().DeleteAsync(developer, gone.Application.Id)).IsSuccess);
         SignInAs(developer);
 
         var cut = RenderProduct("payments-api");

@@ -3,6 +3,7 @@ using Bunit;
 using Bunit.Rendering;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Features.Applications;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Support;
 using Portal.Web.Features.Subscriptions;
@@ -199,7 +200,7 @@ public sealed class SubscriptionsPageTests : PortalBunitContext
     [Fact]
     public async Task ADeletedApplicationsRegistrations_StayListed_Unsubscribed_MarkedDeleted_WithoutLinkOrActions()
     {
-        Assert.True((await Db.Get<Portal.Core.Features.Applications.ApplicationService>().DeleteAsync(_seed.Dana, _seed.WebShop.Id)).IsSuccess);
+        Assert.True((await Db.Get<ApplicationService>().DeleteAsync(_seed.Dana, _seed.WebShop.Id)).IsSuccess);
         SignInAs(_admin);
         var cut = RenderWithProviders<SubscriptionsPage>();
         cut.WaitForAssertion(() => Assert.Equal(2, Rows(cut).Count), Wait);
