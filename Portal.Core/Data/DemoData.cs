@@ -285,6 +285,28 @@ public sealed class DemoData(
                 await subscriptions.ApproveAsync(admin, fxRegistration.Id, new DecideSubscription(), ct);
         }
 
+        // A retired application: removed after it used two products, its registrations ended with it and stay as
+        // history (the Subscriptions page marks them deleted).
+        if (apps.Count > 0 && await ActorForAsync(apps[0].MemberId, ct) is { } owner
+            && await applications.GetAsync(owner, apps[0].AppId, ct) is { IsSuccess: true } sibling
+            && await applications.CreateAsync(owner, new CreateApplication
+            {
+                Name = "Legacy Checkout", Description = "The old checkout, replaced by the Checkout Widget.", AccountId = sibling.Value.AccountId,
+            }, ct) is { IsSuccess: true } legacy)
+        {
+            var legacyId = legacy.Value.Application.Id;
+            foreach (var product in new[] { payments, maps })
+            {
+                var registration = await subscriptions.CreateAsync(owner,
+                    new CreateSubscription { ApplicationId = legacyId, ProductId = product.Id, PlanId = product.Plans[0].Id }, ct);
+                if (!registration.IsSuccess) continue;
+                subscribed.Add(registration.Value.Id);
+                if (registration.Value.Status == SubscriptionStatus.Waiting)
+                    await subscriptions.ApproveAsync(admin, registration.Value.Id, new DecideSubscription(), ct);
+            }
+            await applications.DeleteAsync(owner, legacyId, ct);
+        }
+
         // A believable history: products months old, registrations spread over the last weeks in the order they were
         // made (a reapplication after its rejection), decided hours later unless approved at once, ended days later.
         await using var write = await dbFactory.CreateDbContextAsync(ct);

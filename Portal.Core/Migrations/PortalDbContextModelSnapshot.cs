@@ -465,7 +465,15 @@ namespace Portal.Core.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("ApplicationId")
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("ApplicationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ApplicationName")
+                        .IsRequired()
+                        .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
@@ -504,6 +512,8 @@ namespace Portal.Core.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("PlanId");
+
+                    b.HasIndex("AccountId", "CreatedAt");
 
                     b.HasIndex("ApplicationId", "CreatedAt");
 
@@ -843,11 +853,16 @@ namespace Portal.Core.Migrations
 
             modelBuilder.Entity("Portal.Core.Features.Subscriptions.Subscription", b =>
                 {
+                    b.HasOne("Portal.Core.Features.Accounts.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
                     b.HasOne("Portal.Core.Features.Applications.Application", null)
                         .WithMany()
                         .HasForeignKey("ApplicationId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.SetNull);
 
                     b.HasOne("Portal.Core.Features.Products.Plan", null)
                         .WithMany()

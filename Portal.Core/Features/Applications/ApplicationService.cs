@@ -164,15 +164,18 @@ public sealed class ApplicationService(
     }
 
     /// <summary>
-    /// Revokes every key of the application and deletes it, in one save; calls with its keys fail from then on.
-    /// Its product registrations go with it (the foreign key cascades, their quota counters too): a registration
-    /// names its application, so it has no history to show without it. The audit entry counts the open ones ended,
-    /// and verification refuses the application's keys on the next call.
+    /// Revokes every key of the application, ends its open product registrations as unsubscribing would, and deletes
+    /// it, in one transaction; calls with its keys fail from then on (REVOKED). The revoked key rows stay, so usage
+    /// history keeps its keys; the registrations stay too, ended, with their <c>ApplicationId</c> null and the
+    /// application's name and account kept, so the account and admins keep their history. The audit entry counts the
+    /// keys revoked and the registrations ended.
     /// </summary>
     public async Task<Result<Unit>> DeleteAsync(Actor actor, Guid id, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.ApplicationsWrite)) return Errors.Forbidden;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Before the look-up, so that no subscribe or second delete slips in between it and the removal.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (await FindChangeableAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
         if (found.Error is { } error) return error;
         var app = found.App!;
@@ -185,13 +188,12 @@ public sealed class ApplicationService(
             key.PreviousHash = null;
             key.PreviousHashExpiresAt = null;
         }
-        var openSubscriptions = await db.Subscriptions.CountAsync(s => s.ApplicationId == id
-            && (s.Status == SubscriptionStatus.Waiting || s.Status == SubscriptionStatus.Approved), ct);
-        // Revoked key rows stay (without the application) so usage history keeps its keys.
+        var ended = await SubscriptionService.EndForRemovedApplicationAsync(db, actor, app, now, ct);
         db.Applications.Remove(app);
         db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationDeleted, now, "application", id.ToString(), app.Name,
-            $"{keys.Count} key(s) revoked; {openSubscriptions} open product registration(s) ended"));
+            $"{keys.Count} key(s) revoked; {ended} open product registration(s) ended"));
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         foreach (var key in keys) keyCache.InvalidateKey(key.Id);
         verificationCache.Invalidate();
         return Unit.Value;
@@ -264,7 +266,7 @@ public sealed class ApplicationService(
 
     /// <summary>
     /// What the actor may see: an application key itself, admins and read-only all, others their accounts' applications.
-    /// Subscriptions use the same rule for whose registrations a developer sees.
+    /// Subscriptions follow it by the account a registration keeps, so removing an application hides none from its account.
     /// </summary>
     internal static IQueryable<Application> Visible(PortalDbContext db, Actor actor)
     {

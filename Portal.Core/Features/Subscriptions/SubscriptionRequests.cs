@@ -3,10 +3,13 @@ using Portal.Core.Common;
 
 namespace Portal.Core.Features.Subscriptions;
 
+/// <summary>
+/// One registration. <see cref="ApplicationId"/> is null once the application was removed; its name and account stay.
+/// </summary>
 public sealed record SubscriptionDto(
     Guid Id,
     SubscriptionStatus Status,
-    Guid ApplicationId,
+    Guid? ApplicationId,
     string ApplicationName,
     Guid AccountId,
     string AccountName,

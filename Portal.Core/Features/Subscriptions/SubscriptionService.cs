@@ -81,6 +81,8 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         var subscription = new Subscription
         {
             ApplicationId = applicationId,
+            ApplicationName = app.Name,
+            AccountId = app.AccountId,
             ProductId = productId,
             PlanId = planId,
             Status = product.RequiresApproval ? SubscriptionStatus.Waiting : SubscriptionStatus.Approved,
@@ -150,21 +152,16 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         var by = ActorId(actor);
         var from = sub.Status;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var changed = await db.Subscriptions.Where(s => s.Id == id && s.Status == from).ExecuteUpdateAsync(set =>
-        {
-            set.SetProperty(s => s.Status, to);
-            if (to == SubscriptionStatus.Unsubscribed)
+        var seen = db.Subscriptions.Where(s => s.Id == id && s.Status == from);
+        var changed = to == SubscriptionStatus.Unsubscribed
+            ? await EndAsync(seen, now, by, ct)
+            : await seen.ExecuteUpdateAsync(set =>
             {
-                set.SetProperty(s => s.EndedAt, now);
-                set.SetProperty(s => s.EndedBy, by);
-            }
-            else
-            {
+                set.SetProperty(s => s.Status, to);
                 set.SetProperty(s => s.DecidedAt, now);
                 set.SetProperty(s => s.DecidedBy, by);
                 if (to == SubscriptionStatus.Rejected) set.SetProperty(s => s.Reason, reason);
-            }
-        }, ct);
+            }, ct);
         if (changed == 0)
         {
             var current = await db.Subscriptions.Where(s => s.Id == id).Select(s => (SubscriptionStatus?)s.Status).FirstOrDefaultAsync(ct);
@@ -176,8 +173,8 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
             SubscriptionStatus.Rejected => AuditActions.SubscriptionRejected,
             _ => AuditActions.SubscriptionUnsubscribed,
         };
-        db.Audit.Add(AuditEntry.For(actor, action, now, "subscription", id.ToString(), $"{row.ApplicationName} → {row.ProductName}",
-            $"{from.Label()} → {to.Label()}; plan: {row.PlanName}{(reason is null ? "" : $"; reason: {Truncate(reason, 500)}")}"));
+        db.Audit.Add(Audited(actor, action, now, id, row.ApplicationName, row.ProductName, row.PlanName, from, to,
+            reason is null ? null : $"reason: {Truncate(reason, 500)}"));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         verificationCache.Invalidate();
@@ -188,6 +185,46 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         if (to == SubscriptionStatus.Rejected) sub.Reason = reason;
         return ToDto(row);
     }
+
+    /// <summary>
+    /// Ends the open registrations of an application being removed, as unsubscribing each would (the same rule, the same
+    /// audit entry), and writes the application's last name on all of them, ended ones too, for when it is gone. Call in
+    /// the removal's transaction, before the application row goes; the audit entries are added to <paramref name="db"/>
+    /// for the removal's save. Returns how many ended.
+    /// </summary>
+    internal static async Task<int> EndForRemovedApplicationAsync(PortalDbContext db, Actor actor, Application app, DateTimeOffset now, CancellationToken ct)
+    {
+        var its = db.Subscriptions.Where(s => s.ApplicationId == app.Id);
+        var open = await (from s in its
+                          where s.Status == SubscriptionStatus.Waiting || s.Status == SubscriptionStatus.Approved
+                          join p in db.Products on s.ProductId equals p.Id
+                          join pl in db.Plans on s.PlanId equals pl.Id
+                          select new { s.Id, s.Status, ProductName = p.Name, PlanName = pl.Name })
+            .ToListAsync(ct);
+        await its.ExecuteUpdateAsync(set => set.SetProperty(s => s.ApplicationName, app.Name), ct);
+        var ended = await EndAsync(its, now, ActorId(actor), ct);
+        foreach (var s in open)
+            db.Audit.Add(Audited(actor, AuditActions.SubscriptionUnsubscribed, now, s.Id, app.Name, s.ProductName, s.PlanName,
+                s.Status, SubscriptionStatus.Unsubscribed, "the application was removed"));
+        return ended;
+    }
+
+    /// <summary>
+    /// The one unsubscribe rule, for a single registration and for a removed application's: the WAITING or APPROVED
+    /// ones among <paramref name="subscriptions"/> become UNSUBSCRIBED, with when and by whom. Returns how many.
+    /// </summary>
+    private static Task<int> EndAsync(IQueryable<Subscription> subscriptions, DateTimeOffset now, Guid? by, CancellationToken ct) =>
+        subscriptions
+            .Where(s => s.Status == SubscriptionStatus.Waiting || s.Status == SubscriptionStatus.Approved)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(s => s.Status, SubscriptionStatus.Unsubscribed)
+                .SetProperty(s => s.EndedAt, now)
+                .SetProperty(s => s.EndedBy, by), ct);
+
+    private static AuditEntry Audited(Actor actor, string action, DateTimeOffset now, Guid id, string applicationName, string productName,
+        string planName, SubscriptionStatus from, SubscriptionStatus to, string? note) =>
+        AuditEntry.For(actor, action, now, "subscription", id.ToString(), $"{applicationName} → {productName}",
+            $"{from.Label()} → {to.Label()}; plan: {planName}{(note is null ? "" : $"; {note}")}");
 
     private static Error? Refusal(SubscriptionStatus from, SubscriptionStatus to) => to switch
     {
@@ -218,23 +255,28 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
 
     /// <summary>
     /// The registrations the actor may see, with the names the pages show. Those who see or manage all subscriptions
-    /// see every application's; everyone else the applications <see cref="ApplicationService"/> shows them.
+    /// see every one; an application key its application's; everyone else their accounts' (as <see cref="ApplicationService"/>
+    /// shows them their accounts' applications), including those of applications since removed.
     /// </summary>
     private static IQueryable<Row> Rows(PortalDbContext db, Actor actor)
     {
-        var apps = actor.Can(Permission.SubscriptionsReadAll) || actor.Can(Permission.SubscriptionsManage)
-            ? db.Applications.AsNoTracking()
-            : ApplicationService.Visible(db, actor);
-        return from s in db.Subscriptions.AsNoTracking()
-               join a in apps on s.ApplicationId equals a.Id
-               join acc in db.Accounts on a.AccountId equals acc.Id
+        var subscriptions = db.Subscriptions.AsNoTracking();
+        if (!actor.Can(Permission.SubscriptionsReadAll) && !actor.Can(Permission.SubscriptionsManage))
+            subscriptions = actor.ApplicationId is { } own
+                ? subscriptions.Where(s => s.ApplicationId == own)
+                : subscriptions.Where(s => db.AccountMembers.Any(m => m.AccountId == s.AccountId && m.UserId == actor.UserId));
+        return from s in subscriptions
+               join a in db.Applications on s.ApplicationId equals a.Id into live
+               from a in live.DefaultIfEmpty()
+               join acc in db.Accounts on s.AccountId equals acc.Id
                join p in db.Products on s.ProductId equals p.Id
                join pl in db.Plans on s.PlanId equals pl.Id
                select new Row
                {
                    Sub = s,
-                   ApplicationName = a.Name,
-                   AccountId = a.AccountId,
+                   // The application's own name while it exists (it may have been renamed), the kept one once it is gone.
+                   ApplicationName = a == null ? s.ApplicationName : a.Name,
+                   AccountId = s.AccountId,
                    AccountName = acc.Name,
                    ProductName = p.Name,
                    ProductSlug = p.Slug,

@@ -26,6 +26,8 @@ public sealed class DemoProductsTests
         var subscriptions = await db.Subscriptions.ToListAsync();
         Assert.All(Enum.GetValues<SubscriptionStatus>(), status => Assert.Contains(subscriptions, s => s.Status == status));
         Assert.Contains(subscriptions, s => s.Status == SubscriptionStatus.Rejected && s.Reason is not null);
+        // A retired application's registrations: ended with it, kept with its name.
+        Assert.Equal(2, subscriptions.Count(s => s.ApplicationId is null && s.ApplicationName == "Legacy Checkout" && s.Status == SubscriptionStatus.Unsubscribed));
         var now = database.Clock.GetUtcNow();
         Assert.All(subscriptions, s => Assert.True(s.CreatedAt <= now && (s.DecidedAt ?? s.CreatedAt) >= s.CreatedAt && (s.EndedAt ?? now) <= now));
         Assert.DoesNotContain(subscriptions.Where(s => s.Status is SubscriptionStatus.Waiting or SubscriptionStatus.Approved)

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Applications;
@@ -207,7 +209,7 @@ public sealed class SubscriptionServiceTests : IAsyncLifetime
         await SubscribedAsync(dev, app, product);
 
         await using var db = await _db.OpenAsync();
-        db.Subscriptions.Add(new Subscription { ApplicationId = app.Id, ProductId = product.Id, PlanId = product.Plans[0].Id, Status = SubscriptionStatus.Approved });
+        db.Subscriptions.Add(new Subscription { ApplicationId = app.Id, ApplicationName = app.Name, AccountId = app.AccountId, ProductId = product.Id, PlanId = product.Plans[0].Id, Status = SubscriptionStatus.Approved });
         var error = await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
         Assert.Contains("UNIQUE", error.InnerException?.Message);
     }
@@ -340,28 +342,149 @@ public sealed class SubscriptionServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task DeletingTheApplication_EndsItsRegistrations_AndInvalidatesVerification()
+    public async Task DeletingTheApplication_EndsItsOpenRegistrations_KeepsAllOfThem_AndItsKeyVerifiesAsRevoked()
     {
-        var product = await ProductAsync(requiresApproval: false);
-        var (dev, app) = await DeveloperWithAppAsync();
-        var sub = await SubscribedAsync(dev, app, product);
+        var payments = await ProductAsync();
+        var maps = await ProductAsync("Maps API", requiresApproval: false);
+        var fx = await ProductAsync("FX Rates API");
+        var (_, dev) = await _db.CreateUserAsync(Roles.Developer);
+        var created = (await _db.Get<ApplicationService>().CreateAsync(dev, new CreateApplication { Name = "Web Shop" })).Value;
+        var app = created.Application;
+        var waiting = await SubscribedAsync(dev, app, payments);
+        var approved = await SubscribedAsync(dev, app, maps);
+        var rejected = await SubscribedAsync(dev, app, fx);
+        Assert.Equal(SubscriptionStatus.Approved, approved.Status);
+        Assert.True((await Subscriptions.RejectAsync(_root, rejected.Id, new DecideSubscription { Reason = "Not for resale." })).IsSuccess);
         await using (var db = await _db.OpenAsync())
         {
-            db.QuotaCounters.Add(new QuotaCounter { SubscriptionId = sub.Id, PeriodStart = _db.Clock.GetUtcNow(), Used = 3 });
+            db.QuotaCounters.Add(new QuotaCounter { SubscriptionId = approved.Id, PeriodStart = _db.Clock.GetUtcNow(), Used = 3 });
             await db.SaveChangesAsync();
         }
+        // Renamed after subscribing: the registrations keep the name it had last.
+        Assert.True((await _db.Get<ApplicationService>().UpdateAsync(dev, app.Id, new UpdateApplication { Name = "Web Shop (old)" })).IsSuccess);
+        var (_, gateway) = await _db.CreateUserAsync(Roles.Admin, scopes: [Scopes.Read]);
+        var verification = _db.Get<VerificationService>();
+        Assert.Equal(VerifyCode.Valid, (await verification.VerifyAsync(gateway, new VerifyKey { Key = created.Key.Key, Product = maps.Slug })).Value.Code);
         var cache = _db.Get<VerificationCache>();
         var before = cache.Generation;
+        _db.Clock.Advance(TimeSpan.FromHours(2));
 
         Assert.True((await _db.Get<ApplicationService>().DeleteAsync(dev, app.Id)).IsSuccess);
 
         Assert.True(cache.Generation > before);
-        Assert.IsType<NotFoundError>((await Subscriptions.GetAsync(_root, sub.Id)).Error);
+        Assert.Equal(VerifyCode.Revoked, (await verification.VerifyAsync(gateway, new VerifyKey { Key = created.Key.Key, Product = maps.Slug })).Value.Code);
+        var now = _db.Clock.GetUtcNow();
+        foreach (var (sub, status) in new[] { (waiting, SubscriptionStatus.Unsubscribed), (approved, SubscriptionStatus.Unsubscribed), (rejected, SubscriptionStatus.Rejected) })
+        {
+            var kept = (await Subscriptions.GetAsync(_root, sub.Id)).Value;
+            Assert.Equal(status, kept.Status);
+            Assert.Null(kept.ApplicationId);
+            Assert.Equal(("Web Shop (old)", app.AccountId, app.AccountName), (kept.ApplicationName, kept.AccountId, kept.AccountName));
+            Assert.Equal((sub.ProductId, sub.PlanId, sub.CreatedAt), (kept.ProductId, kept.PlanId, kept.CreatedAt));
+            Assert.Equal(status == SubscriptionStatus.Unsubscribed ? now : (DateTimeOffset?)null, kept.EndedAt);
+        }
+        var stillRejected = (await Subscriptions.GetAsync(_root, rejected.Id)).Value;
+        Assert.Equal(("Not for resale.", now.AddHours(-2)), (stillRejected.Reason, stillRejected.DecidedAt!.Value));
+        Assert.IsType<SubscriptionAlreadyEnded>((await Subscriptions.UnsubscribeAsync(_root, waiting.Id)).Error);
+        Assert.IsType<SubscriptionNotWaiting>((await Subscriptions.ApproveAsync(_root, waiting.Id, new DecideSubscription())).Error);
+        Assert.Equal([approved.Id, waiting.Id],
+            (await Subscriptions.ListAsync(_root, new SubscriptionQuery { AccountId = app.AccountId, Status = SubscriptionStatus.Unsubscribed, Sort = "product" })).Value.Items.Select(s => s.Id));
+        Assert.Equal(3, (await Subscriptions.ListAsync(_root, new SubscriptionQuery { Search = "web shop (old)" })).Value.Total);
+
         await using var check = await _db.OpenAsync();
-        Assert.False(await check.Subscriptions.AnyAsync());
-        Assert.False(await check.QuotaCounters.AnyAsync());
-        Assert.Contains("1 open product registration(s) ended", (await check.Audit.SingleAsync(a => a.Action == AuditActions.ApplicationDeleted)).Details);
-        // The product has nothing open any more, so it may go.
-        Assert.True((await _db.Get<ProductService>().DeleteAsync(_root, product.Id)).IsSuccess);
+        Assert.Equal(3, await check.Subscriptions.CountAsync());
+        var ended = await check.Subscriptions.Where(s => s.Status == SubscriptionStatus.Unsubscribed).ToListAsync();
+        Assert.All(ended, s => Assert.Equal((now, (Guid?)dev.UserId), (s.EndedAt!.Value, s.EndedBy)));
+        Assert.True(await check.QuotaCounters.AnyAsync(c => c.SubscriptionId == approved.Id));
+        Assert.Contains("2 open product registration(s) ended", (await check.Audit.SingleAsync(a => a.Action == AuditActions.ApplicationDeleted)).Details);
+        // Each ended registration has its own entry, as an unsubscribe writes.
+        var entries = await check.Audit.Where(a => a.Action == AuditActions.SubscriptionUnsubscribed).ToListAsync();
+        Assert.Equal(new[] { approved.Id.ToString(), waiting.Id.ToString() }.Order(), entries.Select(e => e.TargetId).Order());
+        Assert.Contains(entries, e => e.Details == "WAITING → UNSUBSCRIBED; plan: Free; the application was removed" && e.Target == "Web Shop (old) → Payments API");
+        // Nothing is open on the products any more, so they may go, their ended registrations with them.
+        Assert.True((await _db.Get<ProductService>().DeleteAsync(_root, maps.Id)).IsSuccess);
+    }
+
+    [Fact]
+    public async Task ARemovedApplicationsRegistrations_StayVisibleToItsAccount_NotToOthers()
+    {
+        var product = await ProductAsync(requiresApproval: false);
+        var (dev, app) = await DeveloperWithAppAsync();
+        var (stranger, _) = await DeveloperWithAppAsync("Stranger App");
+        var sub = await SubscribedAsync(dev, app, product);
+        var (_, readOnly) = await _db.CreateUserAsync(Roles.ReadOnly);
+
+        Assert.True((await _db.Get<ApplicationService>().DeleteAsync(dev, app.Id)).IsSuccess);
+
+        Assert.Equal(SubscriptionStatus.Unsubscribed, (await Subscriptions.GetAsync(dev, sub.Id)).Value.Status);
+        Assert.Equal([sub.Id], (await Subscriptions.ListAsync(dev, new SubscriptionQuery())).Value.Items.Select(s => s.Id));
+        Assert.Equal(SubscriptionStatus.Unsubscribed, (await Subscriptions.GetAsync(readOnly, sub.Id)).Value.Status);
+        Assert.IsType<NotFoundError>((await Subscriptions.GetAsync(stranger, sub.Id)).Error);
+        Assert.Empty((await Subscriptions.ListAsync(stranger, new SubscriptionQuery())).Value.Items);
+        Assert.IsType<NotFoundError>((await Subscriptions.UnsubscribeAsync(stranger, sub.Id)).Error);
+        Assert.IsType<SubscriptionAlreadyEnded>((await Subscriptions.UnsubscribeAsync(dev, sub.Id)).Error);
+    }
+
+    [Fact]
+    public async Task AfterDeletingTheApplication_ANewOneWithTheSameName_RegistersToTheSameProductAgain()
+    {
+        var product = await ProductAsync(requiresApproval: false);
+        var (dev, app) = await DeveloperWithAppAsync();
+        var old = await SubscribedAsync(dev, app, product);
+        Assert.True((await _db.Get<ApplicationService>().DeleteAsync(dev, app.Id)).IsSuccess);
+
+        var again = await AppAsync(dev, "Web Shop");
+        var renewed = await SubscribedAsync(dev, again, product);
+
+        Assert.Equal(app.AccountId, again.AccountId);
+        Assert.Equal((SubscriptionStatus.Approved, (Guid?)again.Id, "Web Shop"), (renewed.Status, renewed.ApplicationId, renewed.ApplicationName));
+        Assert.IsType<AlreadySubscribed>((await SubscribeAsync(dev, again, product, plan: 1)).Error);
+        var history = (await Subscriptions.ListAsync(_root, new SubscriptionQuery { ProductId = product.Id })).Value.Items;
+        Assert.Equal([(renewed.Id, (Guid?)again.Id, SubscriptionStatus.Approved), (old.Id, null, SubscriptionStatus.Unsubscribed)],
+            history.Select(s => (s.Id, s.ApplicationId, s.Status)));
+        Assert.Equal([renewed.Id], (await Subscriptions.ListAsync(dev, new SubscriptionQuery { ApplicationId = again.Id })).Value.Items.Select(s => s.Id));
+    }
+}
+
+public sealed class SubscriptionApplicationBackfillTests
+{
+    [Fact]
+    public async Task Migration_GivesEveryRegistrationItsApplicationsNameAndAccount_AndKeepsTheOpenIndex()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var root = await database.RootAsync();
+        var (_, dev) = await database.CreateUserAsync(Roles.Developer);
+        var app = (await database.Get<ApplicationService>().CreateAsync(dev, new CreateApplication { Name = "Web Shop" })).Value.Application;
+        var product = (await database.Get<ProductService>().CreateAsync(root, new CreateProduct
+        {
+            Name = "Payments API", Published = true, Plans = [ProductServiceTests.Plan("Free")],
+        })).Value;
+        var subscriptions = database.Get<SubscriptionService>();
+        var ended = (await subscriptions.CreateAsync(dev, new CreateSubscription { ApplicationId = app.Id, ProductId = product.Id, PlanId = product.Plans[0].Id })).Value;
+        await subscriptions.UnsubscribeAsync(dev, ended.Id);
+        var open = (await subscriptions.CreateAsync(dev, new CreateSubscription { ApplicationId = app.Id, ProductId = product.Id, PlanId = product.Plans[0].Id })).Value;
+
+        // Back to before registrations kept them (the columns go), then forward again: the migration fills them in.
+        await using (var db = await database.OpenAsync())
+        {
+            var migrator = db.GetService<IMigrator>();
+            await migrator.MigrateAsync("20261123130101_Products");
+            await migrator.MigrateAsync();
+        }
+
+        await using (var db = await database.OpenAsync())
+        {
+            var rows = await db.Subscriptions.ToListAsync();
+            Assert.Equal(2, rows.Count);
+            Assert.All(rows, s => Assert.Equal(((Guid?)app.Id, "Web Shop", app.AccountId), (s.ApplicationId, s.ApplicationName, s.AccountId)));
+            db.Subscriptions.Add(new Subscription
+            {
+                ApplicationId = app.Id, ApplicationName = app.Name, AccountId = app.AccountId, ProductId = product.Id, PlanId = product.Plans[0].Id,
+                Status = SubscriptionStatus.Waiting,
+            });
+            Assert.Contains("UNIQUE", (await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync())).InnerException?.Message);
+        }
+        Assert.True((await database.Get<ApplicationService>().DeleteAsync(dev, app.Id)).IsSuccess);
+        Assert.Equal(SubscriptionStatus.Unsubscribed, (await subscriptions.GetAsync(root, open.Id)).Value.Status);
     }
 }

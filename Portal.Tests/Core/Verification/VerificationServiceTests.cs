@@ -58,7 +58,8 @@ public sealed class VerificationServiceTests : IAsyncLifetime
         await using var db = await _db.OpenAsync();
         var subscription = new Subscription
         {
-            ApplicationId = app.Id, ProductId = product.Id, PlanId = plan.Id, Status = status, CreatedAt = _db.Clock.GetUtcNow(),
+            ApplicationId = app.Id, ApplicationName = "app", AccountId = app.AccountId,
+            ProductId = product.Id, PlanId = plan.Id, Status = status, CreatedAt = _db.Clock.GetUtcNow(),
         };
         db.Subscriptions.Add(subscription);
         await db.SaveChangesAsync();

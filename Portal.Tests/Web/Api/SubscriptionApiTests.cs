@@ -151,6 +151,32 @@ public sealed class SubscriptionApiTests(PortalApiFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task DeletingTheApplication_EndsItsRegistration_WhichAdminsStillGet_Unsubscribed_WithTheApplicationsName()
+    {
+        var s = await SetupAsync(requiresApproval: false);
+        var id = await SubscribedAsync(s);
+        var (gateway, _, _) = await factory.ClientWithKeyAsync(Roles.Admin, Scopes.Read);
+        async Task<string?> VerifyAsync() =>
+            (await Json(await gateway.PostAsJsonAsync("/api/v1/keys/verify", new { key = s.AppKey, product = s.ProductId }))).GetProperty("code").GetString();
+        Assert.Equal("VALID", await VerifyAsync());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await s.Developer.DeleteAsync($"/api/v1/applications/{s.AppId}")).StatusCode);
+
+        var got = await s.Admin.GetAsync($"/api/v1/subscriptions/{id}");
+        Assert.Equal(HttpStatusCode.OK, got.StatusCode);
+        var body = await Json(got);
+        Assert.Equal("UNSUBSCRIBED", body.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("applicationId").ValueKind);
+        Assert.Equal("Web Shop", body.GetProperty("applicationName").GetString());
+        Assert.Equal(s.AccountId, body.GetProperty("accountId").GetGuid());
+        Assert.NotEqual(JsonValueKind.Null, body.GetProperty("endedAt").ValueKind);
+        var listed = await s.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/subscriptions?status=UNSUBSCRIBED&accountId={s.AccountId}");
+        Assert.Equal(id, Assert.Single(listed.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+        Assert.Equal(HttpStatusCode.Conflict, (await s.Admin.PostAsync($"/api/v1/subscriptions/{id}/unsubscribe", null)).StatusCode);
+        Assert.Equal("REVOKED", await VerifyAsync());
+    }
+
+    [Fact]
     public async Task List_FiltersByStatusInEitherCase_ApplicationProductAndAccount_BadStatusIs400()
     {
         var s = await SetupAsync();

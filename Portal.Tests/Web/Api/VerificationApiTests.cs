@@ -30,7 +30,7 @@ public sealed class VerificationApiTests(PortalApiFactory factory) : IClassFixtu
         var product = new ApiProduct { Name = slug, Slug = slug, Published = true, Plans = [plan] };
         await using var db = await factory.Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
         db.Products.Add(product);
-        db.Subscriptions.Add(new Subscription { ApplicationId = created.Application.Id, ProductId = product.Id, PlanId = plan.Id, Status = SubscriptionStatus.Approved });
+        db.Subscriptions.Add(new Subscription { ApplicationId = created.Application.Id, ApplicationName = created.Application.Name, AccountId = created.Application.AccountId, ProductId = product.Id, PlanId = plan.Id, Status = SubscriptionStatus.Approved });
         await db.SaveChangesAsync();
         factory.Get<VerificationCache>().Invalidate();
         return (created.Key.Key, created.Key.Id, created.Application.Id, slug, plan.Id);

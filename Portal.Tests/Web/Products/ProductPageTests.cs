@@ -4,6 +4,7 @@ using MudBlazor;
 using MudBlazor.Extensions;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
+using Portal.Core.Features.Applications;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Support;
@@ -186,6 +187,27 @@ public sealed class ProductPageTests : PortalBunitContext
             Assert.Contains("Tell us about your use case.", row.QuerySelector("[data-testid=registration-reason]")!.TextContent);
         }, Wait);
         Assert.DoesNotContain("Someone else's app", cut.Markup);
+    }
+
+    [Fact]
+    public async Task Registrations_OfADeletedApplication_StayAsHistory_MarkedDeleted_WithoutALink()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Payments API");
+        var developer = (await Db.CreateUserAsync(Roles.Developer)).Actor;
+        var gone = await ProductCatalog.ApplicationAsync(Db, developer, "Old Shop");
+        await ProductCatalog.SubscribeAsync(Db, developer, gone.Application.Id, product, "Free");
+        Assert.True((await Db.Get<ApplicationService>().DeleteAsync(developer, gone.Application.Id)).IsSuccess);
+        SignInAs(developer);
+
+        var cut = RenderProduct("payments-api");
+
+        cut.WaitForAssertion(() =>
+        {
+            var row = Assert.Single(cut.FindAll("[data-testid=product-registrations] tbody tr"));
+            Assert.Equal("UNSUBSCRIBED", row.QuerySelector("[data-testid=subscription-status]")!.GetAttribute("data-status"));
+            Assert.Equal("Old Shop (deleted)", row.QuerySelector("[data-testid=subscription-application-deleted]")!.TextContent.Trim());
+            Assert.Null(row.QuerySelector("a"));
+        }, Wait);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Bunit;
 using Bunit.Rendering;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Features.Applications;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Support;
 using Portal.Web.Features.Subscriptions;
@@ -194,6 +195,30 @@ public sealed class SubscriptionsPageTests : PortalBunitContext
             Assert.Equal(["Waiting 1", "Approved 1", "Rejected 2", "Unsubscribed 1", "All 5"], StatusChips(cut));
         }, Wait);
         Assert.Equal(SubscriptionStatus.Rejected, (await Subscriptions.GetAsync(root, _seed.MobilePayments.Id)).Value.Status);
+    }
+
+    [Fact]
+    public async Task ADeletedApplicationsRegistrations_StayListed_Unsubscribed_MarkedDeleted_WithoutLinkOrActions()
+    {
+        Assert.True((await Db.Get<ApplicationService>().DeleteAsync(_seed.Dana, _seed.WebShop.Id)).IsSuccess);
+        SignInAs(_admin);
+        var cut = RenderWithProviders<SubscriptionsPage>();
+        cut.WaitForAssertion(() => Assert.Equal(2, Rows(cut).Count), Wait);
+
+        cut.Find("[data-testid=status-filter-all]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(5, Rows(cut).Count), Wait);
+        Assert.Equal(["Waiting 2", "Approved 0", "Rejected 1", "Unsubscribed 2", "All 5"], StatusChips(cut));
+        var deleted = Rows(cut).Where(r => r.QuerySelector("[data-testid=subscription-application-deleted]") is not null).ToList();
+        Assert.Equal(2, deleted.Count);
+        Assert.All(deleted, row =>
+        {
+            Assert.Equal("Web Shop (deleted)", row.QuerySelector("[data-testid=subscription-application-deleted]")!.TextContent.Trim());
+            Assert.Null(row.QuerySelector("[data-testid=subscription-application] a"));
+            Assert.Equal("Dana Developer", row.QuerySelector("[data-testid=subscription-account]")!.TextContent.Trim());
+            Assert.Equal("UNSUBSCRIBED", StatusOf(row));
+            Assert.Empty(ActionsOf(row));
+        });
     }
 
     [Fact]
