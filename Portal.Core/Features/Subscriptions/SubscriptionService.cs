@@ -102,6 +102,10 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
             // Two subscribes raced past the check above; the filtered unique index IX_Subscriptions_Open decided.
             await using var check = await dbFactory.CreateDbContextAsync(ct);
             if (await OpenStatusAsync(check, applicationId, productId, ct) is { } raced) return new AlreadySubscribed(app.Name, product.Name, raced);
+            // Or the application, product or plan was deleted meanwhile (the foreign key refused the row): it is gone.
+            if (!await check.Applications.AnyAsync(a => a.Id == applicationId, ct) || !await check.Products.AnyAsync(p => p.Id == productId, ct)
+                || !await check.Plans.AnyAsync(p => p.Id == subscription.PlanId, ct))
+                return Errors.NotFound;
             throw;
         }
         verificationCache.Invalidate();
