@@ -154,4 +154,19 @@ public sealed partial class MyApplicationsPageTests : PortalBunitContext
         Assert.Empty(page.FindAll("[data-testid=edit-application]"));
         Assert.NotEmpty(page.FindAll("[data-testid=application-account] a"));
     }
+
+    [Fact]
+    public async Task Detail_Admin_LinksTheAccountToItsDetailsOnTheAccountsPage()
+    {
+        var dev = (await Db.CreateUserAsync(Roles.Developer)).Actor;
+        var app = (await Apps.CreateAsync(dev, new CreateApplication { Name = "Linked" })).Value;
+        SignInAs((await Db.CreateUserAsync(Roles.Admin)).Actor);
+
+        var page = Render<ApplicationDetail>(p => p.Add(d => d.Id, app.Application.Id));
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=application-account] a")));
+        var link = page.Find("[data-testid=application-account] a");
+        Assert.Equal($"/accounts?id={app.Application.AccountId}", link.GetAttribute("href"));
+        Assert.Equal(app.Application.AccountName, link.TextContent.Trim());
+    }
 }
