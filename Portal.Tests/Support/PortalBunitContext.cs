@@ -43,6 +43,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<Portal.Core.Features.Accounts.AccountService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Products.ProductService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Subscriptions.SubscriptionService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.ApiKeys.ApiKeyService>());
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         _auth = AddAuthorization();
         // Pages read RendererInfo to tell prerendering from the live circuit. Last: it builds the
