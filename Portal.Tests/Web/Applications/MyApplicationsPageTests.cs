@@ -155,18 +155,17 @@ public sealed partial class MyApplicationsPageTests : PortalBunitContext
         Assert.NotEmpty(page.FindAll("[data-testid=application-account] a"));
     }
 
-    [Fact]
-    public async Task Detail_Admin_LinksTheAccountToItsDetailsOnTheAccountsPage()
+    [Theory]
+    [InlineData(Roles.Admin)]
+    [InlineData(Roles.ReadOnly)]
+    public async Task Detail_ForWhoMaySeeAccounts_LinksTheAccountToItsDetails(string role)
     {
-        var dev = (await Db.CreateUserAsync(Roles.Developer)).Actor;
-        var app = (await Apps.CreateAsync(dev, new CreateApplication { Name = "Linked" })).Value;
-        SignInAs((await Db.CreateUserAsync(Roles.Admin)).Actor);
+        var application = (await Apps.CreateAsync((await Db.CreateUserAsync(Roles.Developer)).Actor, new CreateApplication { Name = "Linked" })).Value.Application;
+        SignInAs((await Db.CreateUserAsync(role)).Actor);
 
-        var page = Render<ApplicationDetail>(p => p.Add(d => d.Id, app.Application.Id));
+        var link = Render<ApplicationDetail>(p => p.Add(d => d.Id, application.Id)).WaitForElement("[data-testid=application-account] a");
 
-        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=application-account] a")));
-        var link = page.Find("[data-testid=application-account] a");
-        Assert.Equal($"/accounts?id={app.Application.AccountId}", link.GetAttribute("href"));
-        Assert.Equal(app.Application.AccountName, link.TextContent.Trim());
+        Assert.Equal($"/accounts?id={application.AccountId}", link.GetAttribute("href"));
+        Assert.Equal(application.AccountName, link.TextContent.Trim());
     }
 }
