@@ -42,8 +42,8 @@ api() { # method path [json] -> response body; fails loudly (with the problem de
 }
 account=$(api POST /accounts '{"name":"Bench Inc"}' | jq -r .id)
 created=$(api POST /applications "{\"name\":\"bench gateway client\",\"accountId\":\"$account\"}")
-app_id=$(jq -r .application.id <<<"$created")
-app_key=$(jq -r .key.key <<<"$created")
+app_id=$(jq -r .id <<<"$created")
+app_key=$(jq -r .key <<<"$created")
 product=$(api POST /products '{"name":"Bench API","slug":"bench-api","published":true,"requiresApproval":false,
   "plans":[{"name":"Unlimited","type":"Subscription","rateLimit":1000000,"rateLimitWindow":"Second","quota":1000000000000,"quotaPeriod":"Month"}]}')
 product_id=$(jq -r .id <<<"$product")

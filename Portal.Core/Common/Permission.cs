@@ -117,10 +117,11 @@ public static class Permissions
     internal static readonly string[] ScopeOrder = [.. ByScope.Keys];
 
     /// <summary>
-    /// An application key acts for its application, not for a person: it may read that application and its keys,
-    /// nothing else (the services confine <see cref="Permission.ApplicationsRead"/> to the application's own id).
+    /// An application key acts for its application, not for a person: it may ask who it is (<c>/me</c>) and read that
+    /// application and its keys, nothing else (the services confine <see cref="Permission.ApplicationsRead"/> to the
+    /// application's own id).
     /// </summary>
-    public static readonly IReadOnlySet<Permission> ForApplicationKey = new HashSet<Permission> { Permission.ApplicationsRead };
+    public static readonly IReadOnlySet<Permission> ForApplicationKey = new HashSet<Permission> { Permission.Self, Permission.ApplicationsRead };
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlySet<Permission>, IReadOnlyList<string>> Names = new();
 

@@ -338,7 +338,7 @@ public sealed class DemoData(
                     ExpiresAt = (u + k) % 4 == 0 ? null : now.AddDays(random.Next(5, 365)),
                     OwnerId = userId,
                 }, ct);
-                if (result.IsSuccess) issued.Add((result.Value.ApiKey, issued.Count));
+                if (result.IsSuccess) issued.Add((result.Value, issued.Count));
             }
         }
         foreach (var (key, i) in issued)

@@ -62,6 +62,8 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
                 await Expect(session.Page.GetByTestId("dashboard-metric").First).ToBeVisibleAsync();
             if (path == "/api-reference")
                 await Expect(session.Page.GetByTestId("api-operation").First).ToBeVisibleAsync();
+            if (path == "/portal-apps")
+                await Expect(session.Page.GetByTestId("app-Screenshot billing service integration")).ToBeVisibleAsync();
             await SaveAsync(session.Page, $"{name}-{width}x{height}");
             session.AssertNoConsoleErrors($"{path} at {width}×{height}");
         }

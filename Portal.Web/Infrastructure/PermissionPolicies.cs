@@ -11,20 +11,45 @@ public static class PermissionPolicies
         foreach (var permission in Enum.GetValues<Permission>())
             builder.AddPolicy(permission.ToString(), p => p.RequireAuthenticatedUser().AddRequirements(new PermissionRequirement(permission)));
         builder.Services.AddSingleton<IAuthorizationHandler, PermissionHandler>();
+        builder.Services.AddSingleton<IAuthorizationHandler, AnyPermissionHandler>();
         return builder;
     }
 
     public static TBuilder RequirePermission<TBuilder>(this TBuilder builder, Permission permission) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(permission.ToString());
+
+    /// <summary>
+    /// Lets the call through if the caller holds any one of <paramref name="anyOf"/>: for actions both the owner
+    /// (with a <c>write</c> key) and an admin (with an <c>admin</c> key) may take; the service decides which applies.
+    /// </summary>
+    public static TBuilder RequireAnyPermission<TBuilder>(this TBuilder builder, params Permission[] anyOf) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(p => p.RequireAuthenticatedUser().AddRequirements(new AnyPermissionRequirement(anyOf)));
 }
 
 public sealed record PermissionRequirement(Permission Permission) : IAuthorizationRequirement;
+
+public sealed record AnyPermissionRequirement(IReadOnlyList<Permission> AnyOf) : IAuthorizationRequirement;
 
 internal sealed class PermissionHandler : AuthorizationHandler<PermissionRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, PermissionRequirement requirement)
     {
         if (context.User.ToActor().Can(requirement.Permission)) context.Succeed(requirement);
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class AnyPermissionHandler : AuthorizationHandler<AnyPermissionRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, AnyPermissionRequirement requirement)
+    {
+        var actor = context.User.ToActor();
+        foreach (var permission in requirement.AnyOf)
+        {
+            if (!actor.Can(permission)) continue;
+            context.Succeed(requirement);
+            break;
+        }
         return Task.CompletedTask;
     }
 }

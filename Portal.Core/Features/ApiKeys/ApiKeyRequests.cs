@@ -4,7 +4,7 @@ using Portal.Core.Common;
 namespace Portal.Core.Features.ApiKeys;
 
 /// <summary>A key as pages and the API show it: never the secret, only its masked form.</summary>
-public sealed record ApiKeyDto(
+public record ApiKeyDto(
     Guid Id,
     string Name,
     string? Description,
@@ -20,13 +20,18 @@ public sealed record ApiKeyDto(
     DateTimeOffset? RevokedAt,
     DateTimeOffset? PreviousSecretValidUntil);
 
-/// <summary>The answer to create and regenerate: the one time the full <paramref name="Key"/> is shown.</summary>
-public sealed record ApiKeyIssued(ApiKeyDto ApiKey, string Key)
+/// <summary>
+/// The answer to create and regenerate: the key's own fields and, this one time, the full <see cref="Key"/>.
+/// </summary>
+public sealed record ApiKeyIssued : ApiKeyDto
 {
-    public Guid Id => ApiKey.Id;
+    public ApiKeyIssued(ApiKeyDto key, string secret) : base(key) => Key = secret;
+
+    /// <summary>The full key: shown once, never stored, never shown again.</summary>
+    public string Key { get; }
 
     // Keeps the secret out of any log line that formats this record.
-    public override string ToString() => $"ApiKeyIssued {{ Id = {ApiKey.Id}, Key = {ApiKey.MaskedKey} }}";
+    public override string ToString() => $"ApiKeyIssued {{ Id = {Id}, Key = {MaskedKey} }}";
 }
 
 public sealed record ApiKeyMetrics(int Total, int Active, int Expired, int Revoked, long CallsToday);

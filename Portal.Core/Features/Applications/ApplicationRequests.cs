@@ -4,7 +4,7 @@ using Portal.Core.Features.ApiKeys;
 
 namespace Portal.Core.Features.Applications;
 
-public sealed record ApplicationDto(
+public record ApplicationDto(
     Guid Id,
     Guid AccountId,
     string AccountName,
@@ -16,7 +16,7 @@ public sealed record ApplicationDto(
     int ActiveKeys);
 
 /// <summary>An application credential as shown: the key id is the seed's "username"; never the secret.</summary>
-public sealed record ApplicationKeyDto(
+public record ApplicationKeyDto(
     Guid Id,
     Guid ApplicationId,
     string MaskedKey,
@@ -27,13 +27,16 @@ public sealed record ApplicationKeyDto(
     DateTimeOffset? RevokedAt,
     DateTimeOffset? LastUsedAt);
 
-/// <summary>A new application key: the one time the full <paramref name="Key"/> is shown.</summary>
-public sealed record ApplicationKeyIssued(ApplicationKeyDto ApiKey, string Key)
+/// <summary>A new application key: its own fields and, this one time, the full <see cref="Key"/>.</summary>
+public sealed record ApplicationKeyIssued : ApplicationKeyDto
 {
-    public Guid Id => ApiKey.Id;
+    public ApplicationKeyIssued(ApplicationKeyDto key, string secret) : base(key) => Key = secret;
+
+    /// <summary>The full key: shown once, never stored, never shown again.</summary>
+    public string Key { get; }
 
     // Keeps the secret out of any log line that formats this record.
-    public override string ToString() => $"ApplicationKeyIssued {{ Id = {ApiKey.Id}, Key = {ApiKey.MaskedKey} }}";
+    public override string ToString() => $"ApplicationKeyIssued {{ Id = {Id}, Key = {MaskedKey} }}";
 }
 
 /// <summary>The answer to create: the application and its first key, shown once.</summary>

@@ -29,7 +29,34 @@ public sealed record ProductDto(
     DateTimeOffset UpdatedAt,
     IReadOnlyList<PlanDto> Plans,
     /// <summary>WAITING and APPROVED subscriptions (admins see the number; for developers it is 0).</summary>
-    int OpenSubscriptions);
+    int OpenSubscriptions)
+{
+    /// <summary>PRODUCT.md's "visibility": <c>public</c> (published, in the catalog) or <c>draft</c>.</summary>
+    public string Visibility => ProductVisibility.Of(Published);
+}
+
+/// <summary>
+/// "Visibility" as words, another way to say <c>published</c> in an API body: <c>public</c>/<c>published</c> or
+/// <c>private</c>/<c>draft</c>. Any other word is a validation error, never silently a draft.
+/// </summary>
+public static class ProductVisibility
+{
+    public const string Public = "public", Draft = "draft";
+
+    internal const string Pattern = "^(?i:public|published|private|draft)$";
+
+    internal const string Message = "Visibility is 'public' or 'draft' ('published' and 'private' are understood too).";
+
+    public static string Of(bool published) => published ? Public : Draft;
+
+    /// <summary>True for public, false for draft, null for anything else (the validation attribute reports it).</summary>
+    public static bool? Parse(string? visibility) => visibility?.Trim().ToLowerInvariant() switch
+    {
+        "public" or "published" => true,
+        "private" or "draft" => false,
+        _ => null,
+    };
+}
 
 public sealed record ProductQuery : PageQuery
 {
@@ -100,6 +127,18 @@ public sealed class CreateProduct
 
     public bool Published { get; set; }
 
+    /// <summary>Another way to set <see cref="Published"/>: see <see cref="ProductVisibility"/>.</summary>
+    [RegularExpression(ProductVisibility.Pattern, ErrorMessage = ProductVisibility.Message)]
+    public string? Visibility
+    {
+        get;
+        set
+        {
+            field = value;
+            if (ProductVisibility.Parse(value) is { } published) Published = published;
+        }
+    }
+
     public bool RequiresApproval { get; set; } = true;
 
     public List<PlanRequest> Plans { get; set; } = [];
@@ -128,6 +167,18 @@ public sealed class UpdateProduct
     public string? UpstreamUrl { get; set; }
 
     public bool? Published { get; set; }
+
+    /// <summary>Another way to set <see cref="Published"/>: see <see cref="ProductVisibility"/>.</summary>
+    [RegularExpression(ProductVisibility.Pattern, ErrorMessage = ProductVisibility.Message)]
+    public string? Visibility
+    {
+        get;
+        set
+        {
+            field = value;
+            if (ProductVisibility.Parse(value) is { } published) Published = published;
+        }
+    }
 
     public bool? RequiresApproval { get; set; }
 

@@ -13,7 +13,13 @@ public sealed record UserDto(
     DateTimeOffset? LastLoginAt,
     bool LockedOut);
 
-public sealed record MeDto(Guid UserId, string Email, string DisplayName, IReadOnlyList<string> Roles, Guid? KeyId, IReadOnlyList<string>? Scopes, IReadOnlyList<string> Permissions);
+/// <summary>
+/// The caller. A personal key or a signed-in user has a <paramref name="UserId"/>; an application key has none, and
+/// says instead which <paramref name="ApplicationId"/> it acts for (<paramref name="DisplayName"/> is the application's name).
+/// </summary>
+public sealed record MeDto(
+    Guid? UserId, string? Email, string DisplayName, IReadOnlyList<string> Roles, Guid? KeyId, IReadOnlyList<string>? Scopes,
+    IReadOnlyList<string> Permissions, Guid? ApplicationId = null);
 
 public sealed record UserQuery : PageQuery
 {

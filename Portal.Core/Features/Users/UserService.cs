@@ -70,6 +70,8 @@ public sealed class UserService(
     {
         if (!actor.Can(Permission.Self)) return Errors.Forbidden;
         var permissions = Permissions.NamesOf(actor.Permissions);
+        if (actor.ApplicationId is { } applicationId)
+            return new MeDto(null, null, actor.DisplayName ?? "", [], actor.KeyId, [], permissions, applicationId);
         // The hot path for scripts checking their key: the authenticated identity already says everything.
         if (actor.DisplayName is { } displayName)
             return new MeDto(actor.UserId, actor.Email, displayName, actor.Roles, actor.KeyId, actor.Scopes, permissions);

@@ -37,9 +37,9 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
         var (actor, issued) = await IssueAsync(Roles.Developer, null, Scopes.Read, Scopes.Write);
 
         Assert.StartsWith("ptl_", issued.Key);
-        Assert.Equal([Scopes.Read, Scopes.Write], issued.ApiKey.Scopes);
-        Assert.Equal(ApiKeyStatus.Active, issued.ApiKey.Status);
-        Assert.Equal($"{issued.Key[..8]}…{issued.Key[^4..]}", issued.ApiKey.MaskedKey);
+        Assert.Equal([Scopes.Read, Scopes.Write], issued.Scopes);
+        Assert.Equal(ApiKeyStatus.Active, issued.Status);
+        Assert.Equal($"{issued.Key[..8]}…{issued.Key[^4..]}", issued.MaskedKey);
         var details = await Keys.GetAsync(actor, issued.Id);
         var list = await Keys.ListAsync(actor, new ApiKeyQuery());
         Assert.DoesNotContain(issued.Key, JsonSerializer.Serialize(details.Value));
@@ -135,8 +135,8 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
 
         Assert.NotEqual(issued.Key, renewed.Key);
         Assert.Equal(issued.Id, renewed.Id);
-        Assert.Equal(issued.ApiKey.Name, renewed.ApiKey.Name);
-        Assert.Equal(issued.ApiKey.Scopes, renewed.ApiKey.Scopes);
+        Assert.Equal(issued.Name, renewed.Name);
+        Assert.Equal(issued.Scopes, renewed.Scopes);
         Assert.False((await Keys.AuthenticateAsync(issued.Key)).IsValid);
         var check = await Keys.AuthenticateAsync(renewed.Key);
         Assert.True(check.IsValid);
@@ -148,7 +148,7 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
     {
         var (actor, issued) = await IssueAsync();
         var renewed = (await Keys.RegenerateAsync(actor, issued.Id, new RegenerateApiKey { GracePeriodMinutes = 60 })).Value;
-        Assert.Equal(_db.Clock.GetUtcNow().AddMinutes(60), renewed.ApiKey.PreviousSecretValidUntil);
+        Assert.Equal(_db.Clock.GetUtcNow().AddMinutes(60), renewed.PreviousSecretValidUntil);
 
         Assert.True((await Keys.AuthenticateAsync(issued.Key)).IsValid);
         Assert.True((await Keys.AuthenticateAsync(renewed.Key)).IsValid);
@@ -304,8 +304,8 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
 
         var byAdmin = await Keys.CreateAsync(admin, new CreateApiKey { Name = "assigned", Scopes = [Scopes.Read], OwnerId = target.Id });
         Assert.True(byAdmin.IsSuccess);
-        Assert.Equal(target.Id, byAdmin.Value.ApiKey.OwnerId);
-        Assert.Equal(target.Email, byAdmin.Value.ApiKey.OwnerEmail);
+        Assert.Equal(target.Id, byAdmin.Value.OwnerId);
+        Assert.Equal(target.Email, byAdmin.Value.OwnerEmail);
         var byDeveloper = await Keys.CreateAsync(developer, new CreateApiKey { Name = "x", Scopes = [Scopes.Read], OwnerId = target.Id });
         Assert.IsType<ForbiddenError>(byDeveloper.Error);
     }

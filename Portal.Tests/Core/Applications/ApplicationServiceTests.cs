@@ -43,7 +43,7 @@ public sealed class ApplicationServiceTests : IAsyncLifetime
         Assert.Equal("Mobile iOS App", created.Application.Name);
         Assert.NotEqual(Guid.Empty, created.Application.ReferenceId);
         Assert.Equal(1, created.Application.ActiveKeys);
-        Assert.True(created.Key.ApiKey.Enabled);
+        Assert.True(created.Key.Enabled);
         Assert.DoesNotContain(created.Key.Key, created.Key.ToString());
         var check = await Keys.AuthenticateAsync(created.Key.Key);
         Assert.Equal(KeyCheckCode.Valid, check.Code);
@@ -229,7 +229,8 @@ public sealed class ApplicationServiceTests : IAsyncLifetime
         Assert.IsType<ForbiddenError>((await Apps.ListAsync(appActor, new ApplicationQuery())).Error);
         Assert.IsType<ForbiddenError>((await Apps.GenerateKeyAsync(appActor, mine.Application.Id, new GenerateApplicationKey())).Error);
         Assert.IsType<ForbiddenError>((await Apps.DeleteAsync(appActor, mine.Application.Id)).Error);
-        Assert.False(appActor.Can(Permission.Self));
+        // API.md: GET /me is for "any key": an application key may ask who it is (and nothing more comes with that).
+        Assert.Equal([Permission.Self, Permission.ApplicationsRead], appActor.Permissions.Order());
     }
 
     [Fact]

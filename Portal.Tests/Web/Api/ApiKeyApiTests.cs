@@ -92,7 +92,11 @@ public sealed class ApiKeyApiTests(PortalApiFactory factory) : IClassFixture<Por
         var key = body.GetProperty("key").GetString()!;
         Assert.Equal($"/api/v1/api-keys/{id}", response.Headers.Location?.OriginalString);
         Assert.StartsWith("ptl_", key);
-        Assert.Equal(user.Id, body.GetProperty("apiKey").GetProperty("ownerId").GetGuid());
+        // The key's own fields beside the secret, as GET gives them.
+        Assert.Equal(user.Id, body.GetProperty("ownerId").GetGuid());
+        Assert.Equal("deploy", body.GetProperty("name").GetString());
+        Assert.Equal(["read", "write"], body.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        Assert.Equal("Active", body.GetProperty("status").GetString());
 
         var details = await client.GetStringAsync($"/api/v1/api-keys/{id}");
         Assert.DoesNotContain(key, details);
@@ -127,7 +131,11 @@ public sealed class ApiKeyApiTests(PortalApiFactory factory) : IClassFixture<Por
 
         var response = await client.PostAsync($"/api/v1/api-keys/{other.Id}/regenerate", null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var renewed = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var renewed = answer.GetProperty("key").GetString()!;
+        // Same id, name and scopes: the answer says so itself.
+        Assert.Equal((other.Id, other.Name), (answer.GetProperty("id").GetGuid(), answer.GetProperty("name").GetString()));
+        Assert.Equal(other.Scopes, answer.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()!));
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await factory.ClientWithKey(other.Key).GetAsync("/api/v1/me")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await factory.ClientWithKey(renewed).GetAsync("/api/v1/me")).StatusCode);
@@ -215,7 +223,7 @@ public sealed class ApiKeyApiTests(PortalApiFactory factory) : IClassFixture<Por
         Assert.Equal(HttpStatusCode.Forbidden, (await adminWriteOnly.PostAsJsonAsync("/api/v1/api-keys", body)).StatusCode);
         var created = await admin.PostAsJsonAsync("/api/v1/api-keys", body);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        Assert.Equal(target.Id, (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("apiKey").GetProperty("ownerId").GetGuid());
+        Assert.Equal(target.Id, (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ownerId").GetGuid());
     }
 
     [Fact]

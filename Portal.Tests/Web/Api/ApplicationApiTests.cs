@@ -26,11 +26,11 @@ public sealed class ApplicationApiTests(PortalApiFactory factory) : IClassFixtur
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private static Guid AppId(JsonElement created) => created.GetProperty("application").GetProperty("id").GetGuid();
+    private static Guid AppId(JsonElement created) => created.GetProperty("id").GetGuid();
 
-    private static string Secret(JsonElement created) => created.GetProperty("key").GetProperty("key").GetString()!;
+    private static string Secret(JsonElement created) => created.GetProperty("key").GetString()!;
 
-    private static Guid KeyId(JsonElement created) => created.GetProperty("key").GetProperty("id").GetGuid();
+    private static Guid KeyId(JsonElement created) => created.GetProperty("apiKey").GetProperty("id").GetGuid();
 
     private HttpClient Basic(string userName, string password)
     {
@@ -40,7 +40,7 @@ public sealed class ApplicationApiTests(PortalApiFactory factory) : IClassFixtur
     }
 
     [Fact]
-    public async Task Create_Is201_WithLocation_TheApplication_AndItsFirstKeyOnce()
+    public async Task Create_Is201_WithLocation_TheApplicationsFields_AndItsFirstKeyOnce()
     {
         var (client, _) = await DeveloperAsync();
         var response = await client.PostAsJsonAsync("/api/v1/applications", new { name = "Mobile iOS App", description = "API access for iOS" });
@@ -48,10 +48,16 @@ public sealed class ApplicationApiTests(PortalApiFactory factory) : IClassFixtur
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal($"/api/v1/applications/{AppId(body)}", response.Headers.Location?.OriginalString);
-        Assert.Equal("Mobile iOS App", body.GetProperty("application").GetProperty("name").GetString());
-        Assert.True(body.GetProperty("application").GetProperty("referenceId").GetGuid() != Guid.Empty);
+        // API.md: "201 with the app and its first key (full `key` once)": the app's own fields at the top, as GET gives them.
+        Assert.Equal("Mobile iOS App", body.GetProperty("name").GetString());
+        Assert.Equal("API access for iOS", body.GetProperty("description").GetString());
+        Assert.True(body.GetProperty("referenceId").GetGuid() != Guid.Empty);
+        Assert.True(body.GetProperty("accountId").GetGuid() != Guid.Empty);
         Assert.StartsWith("ptl_", Secret(body));
-        Assert.True(body.GetProperty("key").GetProperty("apiKey").GetProperty("enabled").GetBoolean());
+        var apiKey = body.GetProperty("apiKey");
+        Assert.True(apiKey.GetProperty("enabled").GetBoolean());
+        Assert.Equal(AppId(body), apiKey.GetProperty("applicationId").GetGuid());
+        Assert.False(apiKey.TryGetProperty("key", out _), "the secret is in the answer once, not again in apiKey");
 
         var details = await client.GetStringAsync($"/api/v1/applications/{AppId(body)}");
         var keys = await client.GetStringAsync($"/api/v1/applications/{AppId(body)}/keys");
@@ -104,7 +110,7 @@ public sealed class ApplicationApiTests(PortalApiFactory factory) : IClassFixtur
         var (stranger, _) = await DeveloperAsync();
         var (admin, _, _) = await factory.ClientWithKeyAsync(Roles.Admin);
         var created = await CreateAsync(owner, "Listed app");
-        var accountId = created.GetProperty("application").GetProperty("accountId").GetGuid();
+        var accountId = created.GetProperty("accountId").GetGuid();
 
         var own = await owner.GetFromJsonAsync<JsonElement>("/api/v1/applications");
         Assert.Equal(1, own.GetProperty("total").GetInt32());
@@ -225,8 +231,26 @@ public sealed class ApplicationApiTests(PortalApiFactory factory) : IClassFixtur
         Assert.Equal(HttpStatusCode.Forbidden, (await basic.DeleteAsync($"/api/v1/applications/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await basic.GetAsync("/api/v1/accounts")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await basic.GetAsync("/api/v1/api-keys")).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await basic.GetAsync("/api/v1/me")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await basic.GetAsync("/api/v1/users")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ApplicationKey_AsksWhoItIs_TheApplication_NoUserNoRolesNoScopes()
+    {
+        var (client, _) = await DeveloperAsync();
+        var created = await CreateAsync(client, "Who am I");
+        foreach (var caller in new[] { Basic(KeyId(created).ToString(), Secret(created)), factory.ClientWithKey(Secret(created)) })
+        {
+            var response = await caller.GetAsync("/api/v1/me");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var me = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(AppId(created), me.GetProperty("applicationId").GetGuid());
+            Assert.Equal(KeyId(created), me.GetProperty("keyId").GetGuid());
+            Assert.Equal("Who am I", me.GetProperty("displayName").GetString());
+            Assert.Equal(JsonValueKind.Null, me.GetProperty("userId").ValueKind);
+            Assert.Equal(0, me.GetProperty("roles").GetArrayLength());
+            Assert.Equal(0, me.GetProperty("scopes").GetArrayLength());
+        }
     }
 
     [Fact]

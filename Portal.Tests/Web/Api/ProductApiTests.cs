@@ -37,6 +37,31 @@ public sealed class ProductApiTests(PortalApiFactory factory) : IClassFixture<Po
     private static string Unique(string name) => $"{name} {Guid.NewGuid():N}"[..(name.Length + 9)];
 
     [Fact]
+    public async Task Visibility_AsWords_SetsPublished_BothWays_AnUnknownWordIs400()
+    {
+        var admin = await ClientAsync(Roles.Admin);
+        var developer = await ClientAsync(Roles.Developer);
+        var plans = new object[] { new { name = "Free", type = "Free" } };
+        var response = await admin.PostAsJsonAsync("/api/v1/products", new { name = Unique("Visible"), visibility = "public", plans });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var id = body.GetProperty("id").GetGuid();
+        Assert.True(body.GetProperty("published").GetBoolean());
+        Assert.Equal("public", body.GetProperty("visibility").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await developer.GetAsync($"/api/v1/products/{id}")).StatusCode);
+
+        var hidden = await admin.PatchAsJsonAsync($"/api/v1/products/{id}", new { visibility = "Draft" });
+        Assert.Equal(HttpStatusCode.OK, hidden.StatusCode);
+        Assert.Equal("draft", (await hidden.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("visibility").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await developer.GetAsync($"/api/v1/products/{id}")).StatusCode);
+
+        var bad = await admin.PostAsJsonAsync("/api/v1/products", new { name = Unique("Sideways"), visibility = "sideways", plans });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var problem = await bad.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(problem.GetProperty("errors").EnumerateObject().Any(e => e.Name.Equals("visibility", StringComparison.OrdinalIgnoreCase)), problem.ToString());
+    }
+
+    [Fact]
     public async Task Create_Is201_WithLocation_PlansTiersAndEnumsAsText_ThenGetByIdOrSlug()
     {
         var admin = await ClientAsync(Roles.Admin);
@@ -153,7 +178,7 @@ public sealed class ProductApiTests(PortalApiFactory factory) : IClassFixture<Po
         var app = await (await developer.PostAsJsonAsync("/api/v1/applications", new { name = "Shop" })).Content.ReadFromJsonAsync<JsonElement>();
         var subscribed = await developer.PostAsJsonAsync("/api/v1/subscriptions", new
         {
-            applicationId = app.GetProperty("application").GetProperty("id").GetGuid(),
+            applicationId = app.GetProperty("id").GetGuid(),
             productId = id,
             planId = product.GetProperty("plans")[0].GetProperty("id").GetGuid(),
         });

@@ -19,9 +19,9 @@ public sealed class SubscriptionApiTests(PortalApiFactory factory) : IClassFixtu
         var product = await ProductApiTests.CreateAsync(admin, $"Product {Guid.NewGuid():N}", requiresApproval: requiresApproval);
         var app = await (await developer.PostAsJsonAsync("/api/v1/applications", new { name = "Web Shop" })).Content.ReadFromJsonAsync<JsonElement>();
         return new Setup(admin, developer,
-            app.GetProperty("application").GetProperty("id").GetGuid(),
-            app.GetProperty("application").GetProperty("accountId").GetGuid(),
-            app.GetProperty("key").GetProperty("key").GetString()!,
+            app.GetProperty("id").GetGuid(),
+            app.GetProperty("accountId").GetGuid(),
+            app.GetProperty("key").GetString()!,
             product.GetProperty("id").GetGuid(),
             product.GetProperty("plans")[0].GetProperty("id").GetGuid());
     }
@@ -143,6 +143,11 @@ public sealed class SubscriptionApiTests(PortalApiFactory factory) : IClassFixtu
         Assert.Equal(HttpStatusCode.OK, (await s.Admin.PostAsync($"/api/v1/subscriptions/{second}/unsubscribe", null)).StatusCode);
         var (readOnly, _, _) = await factory.ClientWithKeyAsync(Roles.ReadOnly);
         Assert.Equal(HttpStatusCode.Forbidden, (await readOnly.PostAsync($"/api/v1/subscriptions/{second}/unsubscribe", null)).StatusCode);
+
+        // API.md: "write (owner) or admin": an admin's key with the admin scope and no write scope unregisters too.
+        var third = await SubscribedAsync(s);
+        var (adminKeyOnly, _, _) = await factory.ClientWithKeyAsync(Roles.Admin, Scopes.Read, Scopes.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await adminKeyOnly.PostAsync($"/api/v1/subscriptions/{third}/unsubscribe", null)).StatusCode);
     }
 
     [Fact]

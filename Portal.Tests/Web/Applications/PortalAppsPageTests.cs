@@ -1,3 +1,4 @@
+using System.Globalization;
 using AngleSharp.Dom;
 using Bunit;
 using Bunit.Rendering;
@@ -46,7 +47,10 @@ public sealed class PortalAppsPageTests : PortalBunitContext
         Assert.Contains("Acme Team", row.TextContent);
         Assert.Contains(_mobile.ReferenceId.ToString(), row.TextContent);
         Assert.Contains("API access for iOS", row.TextContent);
-        Assert.Contains(_mobile.CreatedAt.UtcDateTime.ToString("dd/MM/yyyy HH:mm"), row.TextContent);
+        // The date in the row, the time to the second on hover (the detail page's header shows it too).
+        var created = _mobile.CreatedAt.UtcDateTime;
+        Assert.Contains(created.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture), row.TextContent);
+        Assert.NotNull(row.QuerySelector($"[title^='{created.ToString("dd/MM/yyyy HH:mm:ss", CultureInfo.InvariantCulture)}']"));
         Assert.Equal($"/portal-apps/{_mobile.Id}", row.QuerySelector("a[data-testid^=app-]")!.GetAttribute("href"));
         Assert.Contains("Globex Team", RowOf(cut, "Billing Sync").TextContent);
         Assert.Equal(["Open", "Remove"], ActionsOf(row));

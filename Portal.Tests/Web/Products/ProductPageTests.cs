@@ -217,7 +217,7 @@ public sealed class ProductPageTests : PortalBunitContext
         var app = await ProductCatalog.ApplicationAsync(Db, developer, "Mobile iOS App");
         await ProductCatalog.SubscribeAsync(Db, developer, app.Application.Id, product, "Trial");
         var cut = RenderProduct("payments-api");
-        cut.WaitForAssertion(() => Assert.Contains($"Mobile iOS App · {app.Key.ApiKey.MaskedKey}", cut.Find("[data-testid=try-key-select]").InnerHtml), Wait);
+        cut.WaitForAssertion(() => Assert.Contains($"Mobile iOS App · {app.Key.MaskedKey}", cut.Find("[data-testid=try-key-select]").InnerHtml), Wait);
 
         cut.Find("[data-testid=try-verify]").Click();
 

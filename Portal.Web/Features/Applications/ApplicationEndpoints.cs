@@ -33,7 +33,7 @@ public static class ApplicationEndpoints
             .ToHttpResult();
 
     private static async Task<IResult> Create(CreateApplication request, ApplicationService apps, HttpContext http, CancellationToken ct) =>
-        (await apps.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(c => TypedResults.Created($"/api/v1/applications/{c.Application.Id}", c));
+        (await apps.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(c => TypedResults.Created($"/api/v1/applications/{c.Application.Id}", new ApplicationCreatedResponse(c)));
 
     private static async Task<IResult> Get(Guid id, ApplicationService apps, HttpContext http, CancellationToken ct) =>
         (await apps.GetAsync(http.ToActor(), id, ct)).ToHttpResult();
@@ -53,4 +53,24 @@ public static class ApplicationEndpoints
 
     private static async Task<IResult> RevokeKey(Guid id, Guid keyId, ApplicationService apps, HttpContext http, CancellationToken ct) =>
         (await apps.RevokeKeyAsync(http.ToActor(), id, keyId, ct)).ToNoContent();
+}
+
+/// <summary>
+/// The answer to <c>POST /api/v1/applications</c>: the application's own fields (as <c>GET</c> gives them), its first
+/// key's full secret as <c>key</c> (this one time) and that key's details as <c>apiKey</c>.
+/// </summary>
+public sealed record ApplicationCreatedResponse : ApplicationDto
+{
+    public ApplicationCreatedResponse(ApplicationCreated created) : base(created.Application)
+    {
+        Key = created.Key.Key;
+        ApiKey = created.Key; // serialized as its declared type: the details, not the secret a second time
+    }
+
+    public string Key { get; }
+
+    public ApplicationKeyDto ApiKey { get; }
+
+    // Keeps the secret out of any log line that formats this record.
+    public override string ToString() => $"ApplicationCreatedResponse {{ Id = {Id}, Key = {ApiKey.MaskedKey} }}";
 }

@@ -20,7 +20,7 @@ public static class SubscriptionEndpoints
             .WithName("ApproveSubscription").WithSummary("Only from WAITING, else 409; the body is optional");
         subscriptions.MapPost("/{id:guid}/reject", Reject).RequirePermission(Permission.SubscriptionsManage)
             .WithName("RejectSubscription").WithSummary("Only from WAITING, else 409; {reason?} is shown to the developer");
-        subscriptions.MapPost("/{id:guid}/unsubscribe", Unsubscribe).RequirePermission(Permission.SubscriptionsWrite)
+        subscriptions.MapPost("/{id:guid}/unsubscribe", Unsubscribe).RequireAnyPermission(Permission.SubscriptionsWrite, Permission.SubscriptionsManage)
             .WithName("UnsubscribeSubscription").WithSummary("From WAITING or APPROVED, else 409: the application's owners, or admins for any");
     }
 
