@@ -42,6 +42,8 @@ public sealed class ApiReferencePageTests(PortalApiFactory app) : PortalBunitCon
         Assert.EndsWith("admin", Row(page, "Users", "POST", "/api/v1/users"));
         Assert.EndsWith("read", Row(page, "Key verification", "POST", "/api/v1/keys/verify"));
         Assert.EndsWith("write", Row(page, "Applications", "DELETE", "/api/v1/applications/{id}"));
+        // The owner with a write key or an admin with an admin key (a policy of its own, not a named one).
+        Assert.EndsWith("write or admin", Row(page, "Subscriptions", "POST", "/api/v1/subscriptions/{id}/unsubscribe"));
         Assert.Equal(app.Get<ApiCatalog>().Tags().Sum(t => t.Operations.Count), page.FindAll("[data-testid=api-operation]").Count);
     }
 
