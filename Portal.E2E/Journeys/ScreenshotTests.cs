@@ -24,6 +24,7 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
     [InlineData("api-keys", "/api-keys", "API Keys")]
     [InlineData("portal-apps", "/portal-apps", "Portal Apps")]
     [InlineData("subscriptions", "/subscriptions?status=all", "Subscriptions")]
+    [InlineData("api-reference", "/api-reference", "API reference")]
     public async Task EveryPage_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize(string name, string path, string heading)
     {
         // An empty table hides how the rows lay out; one key with a long name and every scope shows it.
@@ -36,8 +37,8 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             var developer = await SignUpDeveloperAsync();
             await CreateApplicationAsync(developer, "Screenshot billing service integration", "Calls the invoicing and payments products every night");
         }
-        // Registrations in every status, so the chips, reasons and row actions show.
-        if (path.StartsWith("/subscriptions", StringComparison.Ordinal))
+        // Registrations in every status, so the chips, reasons and row actions show; on the dashboard, counts above zero.
+        if (path == "/" || path.StartsWith("/subscriptions", StringComparison.Ordinal))
             await SeedRegistrationsAsync(await SignUpDeveloperAsync());
         foreach (var (width, height) in Sizes)
         {
@@ -57,6 +58,10 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             // The table loads its rows once the circuit is up, after the prerendered "Loading" placeholder.
             if (path.StartsWith("/subscriptions", StringComparison.Ordinal))
                 await Expect(session.Page.Locator("tr.subscription-row").First).ToBeVisibleAsync();
+            if (path == "/")
+                await Expect(session.Page.GetByTestId("dashboard-metric").First).ToBeVisibleAsync();
+            if (path == "/api-reference")
+                await Expect(session.Page.GetByTestId("api-operation").First).ToBeVisibleAsync();
             if (path == "/portal-apps")
                 await Expect(session.Page.GetByTestId("app-Screenshot billing service integration")).ToBeVisibleAsync();
             await SaveAsync(session.Page, $"{name}-{width}x{height}");
@@ -102,6 +107,19 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             page => Expect(page.GetByTestId("application-card")).ToHaveCountAsync(2));
         await ShootAsDeveloperAsync(developer.Email, "application-detail", $"/applications/{app.Application.Id}", null,
             page => Expect(page.GetByTestId("application-keys")).ToBeVisibleAsync());
+    }
+
+    /// <summary>A developer's home (/) is My Applications: empty for a first-time user, then with an application.</summary>
+    [Fact]
+    public async Task DeveloperHome_IsMyApplications_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        var developer = await server.CreateUserAsync(Roles.Developer, DeveloperPassword, displayName: "Screenshot Newcomer");
+        await ShootAsDeveloperAsync(developer.Email, "home-developer-empty", "/", "My Applications",
+            page => Expect(page.GetByTestId("applications-empty")).ToBeVisibleAsync());
+
+        await CreateApplicationAsync(developer, "Screenshot newsletter sign-up form", "Adds subscribers from the marketing site");
+        await ShootAsDeveloperAsync(developer.Email, "home-developer", "/", "My Applications",
+            page => Expect(page.GetByTestId("application-card")).ToHaveCountAsync(1));
     }
 
     /// <summary>A developer's application detail with registrations in every status: the "API Products" section.</summary>

@@ -43,11 +43,18 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<Portal.Core.Features.Accounts.AccountService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Products.ProductService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Subscriptions.SubscriptionService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.ApiKeys.ApiKeyService>());
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         _auth = AddAuthorization();
+        AddPageServices();
         // Pages read RendererInfo to tell prerendering from the live circuit. Last: it builds the
         // renderer, after which bUnit accepts no more services.
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    }
+
+    /// <summary>Services one page needs beyond the common ones; called before the renderer is built.</summary>
+    protected virtual void AddPageServices()
+    {
     }
 
     /// <summary>Signs in as <paramref name="actor"/>: claims as the cookie sign-in issues them, and a policy per permission held.</summary>

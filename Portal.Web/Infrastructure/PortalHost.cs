@@ -5,6 +5,7 @@ using MudBlazor.Services;
 using Portal.Core;
 using Portal.Core.Data;
 using Portal.Web.Features.Account;
+using Portal.Web.Features.ApiReference;
 using Portal.Web.Features.Usage;
 using Portal.Web.Features.Verification;
 
@@ -41,6 +42,7 @@ public static class PortalHost
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
+        services.AddSingleton<ApiCatalog>();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddSignUpRateLimit();

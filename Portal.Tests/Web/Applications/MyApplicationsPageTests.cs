@@ -154,4 +154,18 @@ public sealed partial class MyApplicationsPageTests : PortalBunitContext
         Assert.Empty(page.FindAll("[data-testid=edit-application]"));
         Assert.NotEmpty(page.FindAll("[data-testid=application-account] a"));
     }
+
+    [Theory]
+    [InlineData(Roles.Admin)]
+    [InlineData(Roles.ReadOnly)]
+    public async Task Detail_ForWhoMaySeeAccounts_LinksTheAccountToItsDetails(string role)
+    {
+        var application = (await Apps.CreateAsync((await Db.CreateUserAsync(Roles.Developer)).Actor, new CreateApplication { Name = "Linked" })).Value.Application;
+        SignInAs((await Db.CreateUserAsync(role)).Actor);
+
+        var link = Render<ApplicationDetail>(p => p.Add(d => d.Id, application.Id)).WaitForElement("[data-testid=application-account] a");
+
+        Assert.Equal($"/accounts?id={application.AccountId}", link.GetAttribute("href"));
+        Assert.Equal(application.AccountName, link.TextContent.Trim());
+    }
 }

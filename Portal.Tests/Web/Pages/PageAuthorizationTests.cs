@@ -32,6 +32,7 @@ public sealed class PageAuthorizationTests
         ["/portal-apps/{id:guid}"] = nameof(Permission.ApplicationsReadAll),
         ["/accounts"] = nameof(Permission.AccountsRead),
         ["/subscriptions"] = nameof(Permission.SubscriptionsReadAll),
+        ["/api-reference"] = AnySignedIn,
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>

@@ -59,6 +59,8 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData("/audit")]
     [InlineData("/api-keys")]
     [InlineData("/subscriptions")]
+    [InlineData("/applications")]
+    [InlineData("/api-reference")]
     public async Task Page_Unauthenticated_RedirectsToLogin(string path)
     {
         var response = await NewBrowser().Client.GetAsync(path);
@@ -92,6 +94,11 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData(Roles.ReadOnly, "/subscriptions", true)]
     [InlineData(Roles.Admin, "/subscriptions", true)]
     [InlineData(Roles.SuperAdmin, "/subscriptions", true)]
+    [InlineData(Roles.Developer, "/", true)]
+    [InlineData(Roles.ReadOnly, "/", true)]
+    [InlineData(Roles.Developer, "/api-reference", true)]
+    [InlineData(Roles.ReadOnly, "/api-reference", true)]
+    [InlineData(Roles.Admin, "/api-reference", true)]
     public async Task Page_ForRole_OpensOnlyWhereThePolicyAllows(string role, string path, bool allowed)
     {
         var user = await NewUserAsync(role);

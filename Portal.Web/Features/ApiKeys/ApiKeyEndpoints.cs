@@ -24,7 +24,7 @@ public static class ApiKeyEndpoints
         keys.MapPost("/{id:guid}/regenerate", Regenerate).RequirePermission(Permission.ApiKeysWrite)
             .WithName("RegenerateApiKey").WithSummary("New secret, same id, name, scopes and expiry; optional grace period for the old one");
         keys.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ApiKeysWrite)
-            .WithName("DeleteApiKey");
+            .WithName("DeleteApiKey").WithSummary("Deletes the key; it stops working at once");
     }
 
     private static async Task<IResult> List(ApiKeyService keys, HttpContext http, CancellationToken ct,

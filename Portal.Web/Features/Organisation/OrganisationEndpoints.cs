@@ -11,9 +11,9 @@ public static class OrganisationEndpoints
         var organisation = app.MapApiGroup("/organisation", "Organisation");
         organisation.MapGet("/", async (OrganisationService service, HttpContext http, CancellationToken ct) =>
                 (await service.GetAsync(http.ToActor(), ct)).ToHttpResult())
-            .RequirePermission(Permission.OrganisationRead).WithName("GetOrganisation");
+            .RequirePermission(Permission.OrganisationRead).WithName("GetOrganisation").WithSummary("The deployment's profile: name, contact email, website, logo URL");
         organisation.MapPut("/", async (UpdateOrganisation request, OrganisationService service, HttpContext http, CancellationToken ct) =>
                 (await service.UpdateAsync(http.ToActor(), request, ct)).ToHttpResult())
-            .RequirePermission(Permission.OrganisationWrite).WithName("UpdateOrganisation");
+            .RequirePermission(Permission.OrganisationWrite).WithName("UpdateOrganisation").WithSummary("Replaces the profile");
     }
 }

@@ -18,9 +18,9 @@ public static class UserEndpoints
         var users = app.MapApiGroup("/users", "Users");
         users.MapGet("/", List).RequirePermission(Permission.UsersRead)
             .WithName("ListUsers").WithSummary("Users, paged; ?search=&role=&status=&sort=");
-        users.MapGet("/{id:guid}", Get).RequirePermission(Permission.UsersRead).WithName("GetUser");
+        users.MapGet("/{id:guid}", Get).RequirePermission(Permission.UsersRead).WithName("GetUser").WithSummary("One user with roles, status and last login");
         users.MapPost("/", Create).RequirePermission(Permission.UsersCreate).WithName("CreateUser").WithSummary("Super-admin only");
-        users.MapPatch("/{id:guid}", Update).RequirePermission(Permission.UsersEdit).WithName("UpdateUser");
+        users.MapPatch("/{id:guid}", Update).RequirePermission(Permission.UsersEdit).WithName("UpdateUser").WithSummary("{displayName?, roles?, status?}; only a super-admin grants or takes away super-admin, and nobody deactivates themselves");
         users.MapPost("/{id:guid}/reset-password", ResetPassword).RequirePermission(Permission.UsersResetPassword)
             .WithName("ResetUserPassword").WithSummary("Super-admin only, never your own");
         users.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.UsersDelete)
