@@ -14,7 +14,7 @@ namespace Portal.Tests.Web.Applications;
 /// <summary>Portal Apps (seed 001, Scenario 5): every account's applications for admins; read-only without actions.</summary>
 public sealed class PortalAppsPageTests : PortalBunitContext
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     private UserDto _admin = default!;
     private UserDto _readOnly = default!;
