@@ -9,9 +9,8 @@ public static class PermissionPolicies
     public static AuthorizationBuilder AddPermissionPolicies(this AuthorizationBuilder builder)
     {
         foreach (var permission in Enum.GetValues<Permission>())
-            builder.AddPolicy(permission.ToString(), p => p.RequireAuthenticatedUser().AddRequirements(new PermissionRequirement(permission)));
+            builder.AddPolicy(permission.ToString(), p => p.RequireAuthenticatedUser().AddRequirements(new PermissionRequirement([permission])));
         builder.Services.AddSingleton<IAuthorizationHandler, PermissionHandler>();
-        builder.Services.AddSingleton<IAuthorizationHandler, AnyPermissionHandler>();
         return builder;
     }
 
@@ -23,25 +22,15 @@ public static class PermissionPolicies
     /// (with a <c>write</c> key) and an admin (with an <c>admin</c> key) may take; the service decides which applies.
     /// </summary>
     public static TBuilder RequireAnyPermission<TBuilder>(this TBuilder builder, params Permission[] anyOf) where TBuilder : IEndpointConventionBuilder =>
-        builder.RequireAuthorization(p => p.RequireAuthenticatedUser().AddRequirements(new AnyPermissionRequirement(anyOf)));
+        builder.RequireAuthorization(p => p.RequireAuthenticatedUser().AddRequirements(new PermissionRequirement(anyOf)));
 }
 
-public sealed record PermissionRequirement(Permission Permission) : IAuthorizationRequirement;
-
-public sealed record AnyPermissionRequirement(IReadOnlyList<Permission> AnyOf) : IAuthorizationRequirement;
+/// <summary>Met by an actor holding any one of <see cref="AnyOf"/> (for a named permission policy, exactly one).</summary>
+public sealed record PermissionRequirement(IReadOnlyList<Permission> AnyOf) : IAuthorizationRequirement;
 
 internal sealed class PermissionHandler : AuthorizationHandler<PermissionRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, PermissionRequirement requirement)
-    {
-        if (context.User.ToActor().Can(requirement.Permission)) context.Succeed(requirement);
-        return Task.CompletedTask;
-    }
-}
-
-internal sealed class AnyPermissionHandler : AuthorizationHandler<AnyPermissionRequirement>
-{
-    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, AnyPermissionRequirement requirement)
     {
         var actor = context.User.ToActor();
         foreach (var permission in requirement.AnyOf)

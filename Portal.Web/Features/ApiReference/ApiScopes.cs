@@ -29,10 +29,7 @@ public static class ApiScopes
         foreach (var named in metadata.OfType<IAuthorizeData>())
             if (Enum.TryParse<Permission>(named.Policy, out var permission))
                 yield return [permission];
-        foreach (var requirement in metadata.OfType<AuthorizationPolicy>().SelectMany(p => p.Requirements))
-        {
-            if (requirement is PermissionRequirement one) yield return [one.Permission];
-            else if (requirement is AnyPermissionRequirement any) yield return any.AnyOf;
-        }
+        foreach (var requirement in metadata.OfType<AuthorizationPolicy>().SelectMany(p => p.Requirements).OfType<PermissionRequirement>())
+            yield return requirement.AnyOf;
     }
 }
