@@ -58,7 +58,7 @@ public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder
 /// <summary>
 /// Endpoint metadata: a successful call is recorded by the service behind it (a key verification records the
 /// verified key, its application, product, plan and code), so the middleware does not record it a second time.
-/// Failed calls (400, 401, 403) are recorded by the middleware as usual.
+/// Its refused calls (400, 403) are recorded by the middleware as usual; a 401 has no known key and is recorded by neither.
 /// </summary>
 public sealed class UsageRecordedByEndpoint
 {
