@@ -1,13 +1,12 @@
 using System.Net.Http.Headers;
 using System.Security.Claims;
-using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Users;
@@ -18,7 +17,7 @@ namespace Portal.Tests.Support;
 /// <summary>
 /// The whole web app over a private in-memory SQLite database. Calls authenticate with real API keys issued by
 /// the service (<see cref="ClientWithKeyAsync"/>); older tests may still name a user and scopes in test headers
-/// (<see cref="ClientAsAsync"/>), which <see cref="TestAuthHandler"/> honours before falling back to the real handler.
+/// (<see cref="ClientAsAsync"/>), which <see cref="TestAuthenticator"/> honours before falling back to the real key check.
 /// </summary>
 public sealed class PortalApiFactory : WebApplicationFactory<Program>
 {
@@ -39,11 +38,8 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Portal:Bootstrap:AdminPassword", TestDatabase.AdminPassword);
         builder.ConfigureTestServices(services =>
         {
-            services.Configure<AuthenticationOptions>(o =>
-            {
-                var scheme = o.Schemes.Single(s => s.Name == ApiKeyDefaults.Scheme);
-                scheme.HandlerType = typeof(TestAuthHandler);
-            });
+            services.AddSingleton<ApiKeyAuthenticator>();
+            services.AddSingleton<IApiKeyAuthenticator, TestAuthenticator>();
             // Fewer PBKDF2 rounds than production: tests create many users and the hash strength is not under test.
             services.Configure<Microsoft.AspNetCore.Identity.PasswordHasherOptions>(o => o.IterationCount = 1000);
         });
@@ -96,10 +92,10 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
     {
         var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "test");
-        client.DefaultRequestHeaders.Add(TestAuthHandler.UserHeader, userId.ToString());
-        client.DefaultRequestHeaders.Add(TestAuthHandler.EmailHeader, email);
-        client.DefaultRequestHeaders.Add(TestAuthHandler.RolesHeader, string.Join(',', roles));
-        client.DefaultRequestHeaders.Add(TestAuthHandler.ScopesHeader, string.Join(',', scopes));
+        client.DefaultRequestHeaders.Add(TestAuthenticator.UserHeader, userId.ToString());
+        client.DefaultRequestHeaders.Add(TestAuthenticator.EmailHeader, email);
+        client.DefaultRequestHeaders.Add(TestAuthenticator.RolesHeader, string.Join(',', roles));
+        client.DefaultRequestHeaders.Add(TestAuthenticator.ScopesHeader, string.Join(',', scopes));
         return client;
     }
 
@@ -147,55 +143,30 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>
-/// Identity from test headers when they are present; otherwise, and for challenge and forbid, the real API-key handler.
-/// </summary>
-public sealed class TestAuthHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options,
-    Microsoft.Extensions.Logging.ILoggerFactory logger,
-    UrlEncoder encoder,
-    Microsoft.AspNetCore.Http.IProblemDetailsService problemDetails,
-    ApiKeyService keys)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+/// <summary>Identity from test headers when they are present; otherwise the real API-key check.</summary>
+public sealed class TestAuthenticator(ApiKeyAuthenticator real) : IApiKeyAuthenticator
 {
     public const string UserHeader = "X-Test-User";
     public const string EmailHeader = "X-Test-Email";
     public const string RolesHeader = "X-Test-Roles";
     public const string ScopesHeader = "X-Test-Scopes";
 
-    private readonly ApiKeyAuthenticationHandler _real = new(options, logger, encoder, problemDetails, keys);
-
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    public Task<AuthenticateResult> AuthenticateAsync(HttpContext context, string scheme)
     {
-        if (!Request.Headers.TryGetValue(UserHeader, out var userId))
-        {
-            await _real.InitializeAsync(Scheme, Context);
-            return await _real.AuthenticateAsync();
-        }
+        var headers = context.Request.Headers;
+        if (!headers.TryGetValue(UserHeader, out var userId)) return real.AuthenticateAsync(context, scheme);
         var claims = new List<Claim>
         {
             new(ClaimTypes.NameIdentifier, userId.ToString()),
-            new(ClaimTypes.Email, Request.Headers[EmailHeader].ToString()),
+            new(ClaimTypes.Email, headers[EmailHeader].ToString()),
             new(PortalClaims.KeyId, Guid.NewGuid().ToString()),
         };
         claims.AddRange(Split(RolesHeader).Select(r => new Claim(ClaimTypes.Role, r)));
         claims.AddRange(Split(ScopesHeader).Select(s => new Claim(PortalClaims.Scope, s)));
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
-    }
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, scheme)));
 
-    private IEnumerable<string> Split(string header) =>
-        Request.Headers[header].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        await _real.InitializeAsync(Scheme, Context);
-        await _real.ChallengeAsync(properties);
-    }
-
-    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
-    {
-        await _real.InitializeAsync(Scheme, Context);
-        await _real.ForbidAsync(properties);
+        IEnumerable<string> Split(string header) =>
+            headers[header].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 }

@@ -58,31 +58,30 @@ public sealed class ApiKeyClaimsIdentity(KeyIdentity key, Actor actor, IReadOnly
 }
 
 /// <summary>
-/// Authenticates <c>/api</c> calls by API key (<c>Authorization: Bearer</c> or <c>X-Api-Key</c>, and for application keys
-/// HTTP Basic with the key id as user name); the browser cookie never does.
-/// Challenges and refusals answer with problem details, never a redirect.
+/// The one check of a presented API key (<c>Authorization: Bearer</c> or <c>X-Api-Key</c>, and for application keys
+/// HTTP Basic with the key id as user name), used by the <see cref="ApiKeyAuthenticationHandler">scheme</see> and by
+/// <see cref="ApiKeyPolicyEvaluator"/>, the API's own authorization path. An interface so tests can add identities.
 /// </summary>
-public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory logger,
-    UrlEncoder encoder,
-    IProblemDetailsService problemDetails,
-    ApiKeyService keys)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+public interface IApiKeyAuthenticator
 {
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>Success with the key's principal, NoResult when no key was presented, Fail (with the reason, never the key) otherwise.</summary>
+    Task<AuthenticateResult> AuthenticateAsync(HttpContext context, string scheme);
+}
+
+public sealed class ApiKeyAuthenticator(ApiKeyService keys) : IApiKeyAuthenticator
+{
+    public async Task<AuthenticateResult> AuthenticateAsync(HttpContext context, string scheme)
     {
-        var presented = ReadCredentials(Request);
+        var presented = ReadCredentials(context.Request);
         if (presented is null) return AuthenticateResult.NoResult();
-        var check = await keys.AuthenticateAsync(presented.Value.Key, Context.RequestAborted);
-        // The failure message is logged by the framework: it names the reason, never the presented key.
+        var check = await keys.AuthenticateAsync(presented.Value.Key, context.RequestAborted);
         if (!check.IsValid) return AuthenticateResult.Fail($"API key refused: {check.Code}.");
         var identity = check.Identity!;
         // Basic is the seed's credential form (username = key id, password = key): application keys only, and the
         // user name must be that key's own id, so a key cannot be presented under another credential's name.
         if (presented.Value.BasicUserName is { } userName && (identity.ApplicationId is null || !IsKeyId(userName, identity.KeyId)))
             return AuthenticateResult.Fail("API key refused: the Basic user name is not this application key's id.");
-        return AuthenticateResult.Success(new AuthenticationTicket(PrincipalFor(identity, Scheme.Name), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(PrincipalFor(identity, scheme), scheme));
     }
 
     internal static ClaimsPrincipal PrincipalFor(KeyIdentity key, string scheme)
@@ -124,11 +123,6 @@ public sealed class ApiKeyAuthenticationHandler(
         ];
     }
 
-    // Constant time, so the comparison's duration says nothing about how much of the name matched.
-    private static bool IsKeyId(string userName, Guid keyId) =>
-        CryptographicOperations.FixedTimeEquals(
-            Encoding.UTF8.GetBytes(userName.Trim().ToLowerInvariant()), Encoding.UTF8.GetBytes(keyId.ToString("D")));
-
     /// <summary>The presented key, and for HTTP Basic the user name it came with.</summary>
     internal static (string Key, string? BasicUserName)? ReadCredentials(HttpRequest request)
     {
@@ -149,6 +143,28 @@ public sealed class ApiKeyAuthenticationHandler(
         }
         return null;
     }
+
+    // Constant time, so the comparison's duration says nothing about how much of the name matched.
+    private static bool IsKeyId(string userName, Guid keyId) =>
+        CryptographicOperations.FixedTimeEquals(
+            Encoding.UTF8.GetBytes(userName.Trim().ToLowerInvariant()), Encoding.UTF8.GetBytes(keyId.ToString("D")));
+}
+
+/// <summary>
+/// The API-key authentication scheme: authenticates through <see cref="IApiKeyAuthenticator"/> for anything that asks
+/// the scheme (the framework's policy evaluation, <c>HttpContext.AuthenticateAsync</c>), and answers challenges and
+/// refusals with problem details, never a redirect. The browser cookie never authenticates <c>/api</c>.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IProblemDetailsService problemDetails,
+    IApiKeyAuthenticator authenticator)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    // The failure message is logged by the framework: it names the reason, never the presented key.
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() => authenticator.AuthenticateAsync(Context, Scheme.Name);
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

@@ -27,6 +27,7 @@ public static class IdentitySetup
             }));
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
+        services.AddSingleton<IApiKeyAuthenticator, ApiKeyAuthenticator>();
 
         services.AddIdentityCore<PortalUser>(o =>
             {

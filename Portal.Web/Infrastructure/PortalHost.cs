@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
@@ -34,6 +35,9 @@ public static class PortalHost
         services.AddHostedService<UsageWriterService>();
         services.AddHostedService<QuotaFlushingService>();
         services.AddAuthorizationBuilder().AddPermissionPolicies();
+        // The API's policies are decided without per-request services; any other policy by the framework's evaluator.
+        services.AddTransient<PolicyEvaluator>();
+        services.AddSingleton<IPolicyEvaluator, ApiKeyPolicyEvaluator>();
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitClient>();
         services.AddSingleton<DatabaseHealth>();

@@ -24,7 +24,7 @@ public sealed class ApiKeyPrincipalTests
     public void CarriedActor_EqualsTheActorReadFromItsClaims(bool application)
     {
         var key = application ? ApplicationKey : UserKey;
-        var principal = ApiKeyAuthenticationHandler.PrincipalFor(key, ApiKeyDefaults.Scheme);
+        var principal = ApiKeyAuthenticator.PrincipalFor(key, ApiKeyDefaults.Scheme);
         var carried = principal.ToActor("10.0.0.7");
         var read = FromClaimsOnly(principal, "10.0.0.7");
 
@@ -40,7 +40,7 @@ public sealed class ApiKeyPrincipalTests
     [Fact]
     public void Claims_NameTheKeyOwnerRolesAndScopes()
     {
-        var principal = ApiKeyAuthenticationHandler.PrincipalFor(UserKey, ApiKeyDefaults.Scheme);
+        var principal = ApiKeyAuthenticator.PrincipalFor(UserKey, ApiKeyDefaults.Scheme);
         Assert.True(principal.Identity!.IsAuthenticated);
         Assert.Equal(UserKey.Email, principal.Identity.Name);
         Assert.Equal(UserKey.UserId.ToString(), principal.FindFirstValue(ClaimTypes.NameIdentifier));
@@ -53,15 +53,15 @@ public sealed class ApiKeyPrincipalTests
     [Fact]
     public void EachPrincipal_IsNew_AndAChangedKeyIdentity_GivesItsOwnActor()
     {
-        var first = ApiKeyAuthenticationHandler.PrincipalFor(UserKey, ApiKeyDefaults.Scheme);
-        var second = ApiKeyAuthenticationHandler.PrincipalFor(UserKey, ApiKeyDefaults.Scheme);
+        var first = ApiKeyAuthenticator.PrincipalFor(UserKey, ApiKeyDefaults.Scheme);
+        var second = ApiKeyAuthenticator.PrincipalFor(UserKey, ApiKeyDefaults.Scheme);
         Assert.NotSame(first, second);
         Assert.NotSame(first.Identity, second.Identity);
         Assert.Same(first.ToActor(), second.ToActor());
 
         // The key cache makes a new KeyIdentity when a key or its owner changes; the actor follows it.
         var demoted = UserKey with { Roles = [Roles.ReadOnly] };
-        var actor = ApiKeyAuthenticationHandler.PrincipalFor(demoted, ApiKeyDefaults.Scheme).ToActor();
+        var actor = ApiKeyAuthenticator.PrincipalFor(demoted, ApiKeyDefaults.Scheme).ToActor();
         Assert.Equal([Roles.ReadOnly], actor.Roles);
         Assert.False(actor.Can(Permission.ApiKeysWrite));
         Assert.True(first.ToActor().Can(Permission.ApiKeysWrite));
@@ -70,7 +70,7 @@ public sealed class ApiKeyPrincipalTests
     [Fact]
     public void Claims_AreThere_HoweverTheyAreFirstReadOrChanged()
     {
-        static ClaimsIdentity Fresh() => (ClaimsIdentity)ApiKeyAuthenticationHandler.PrincipalFor(UserKey, ApiKeyDefaults.Scheme).Identity!;
+        static ClaimsIdentity Fresh() => (ClaimsIdentity)ApiKeyAuthenticator.PrincipalFor(UserKey, ApiKeyDefaults.Scheme).Identity!;
         var expected = Fresh().Claims.Select(c => (c.Type, c.Value)).ToList();
         Assert.Equal(5 + UserKey.Roles.Count + UserKey.Scopes.Count, expected.Count);
 
