@@ -9,7 +9,7 @@ public static class UserEndpoints
     public static void MapMeEndpoints(this IEndpointRouteBuilder app) =>
         app.MapApiGroup("/me", "Me")
             .MapGet("/", async (UserService users, HttpContext http, CancellationToken ct) =>
-                (await users.GetMeAsync(http.ToActor(), ct)).ToHttpResult())
+                (await users.GetMeAsync(http.ToActor(), ct)).ToHttpResult(ApiJsonContext.Default.MeDto))
             .RequirePermission(Permission.Self)
             .WithName("GetMe").WithSummary("The caller: user, roles, key id and scopes");
 
