@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.Features;
+
 namespace Portal.Web.Infrastructure;
 
 /// <summary>
@@ -9,7 +11,12 @@ public static class RequestSizeLimit
     public static IApplicationBuilder UseApiBodyLimit(this IApplicationBuilder app, long maxBytes) =>
         app.Use(async (http, next) =>
         {
-            if (http.Request.Path.StartsWithSegments("/api") && http.Request.ContentLength > maxBytes)
+            if (!http.Request.Path.StartsWithSegments("/api"))
+            {
+                await next();
+                return;
+            }
+            if (http.Request.ContentLength > maxBytes)
             {
                 http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
@@ -19,7 +26,8 @@ public static class RequestSizeLimit
                 });
                 return;
             }
-            if (http.Request.Path.StartsWithSegments("/api") && http.Request.ContentLength is null)
+            // A request that cannot have a body (a GET without Content-Length or Transfer-Encoding) has nothing to count.
+            if (http.Request.ContentLength is null && http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false)
                 http.Request.Body = new LimitedStream(http.Request.Body, maxBytes);
             await next();
         });
