@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Throughput of an API-key-authenticated call and of key verification against the bare health check, side by side
 # on one warm server.
-# Usage: bench/run.sh [seconds-per-run=10] [runs=3]
+# Usage: bench/run.sh [seconds-per-run=10] [runs=5]
 # Needs wrk and jq (apt-get install -y wrk jq). Talks only to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=${1:-10}
-runs=${2:-3}
+runs=${2:-5}
 # The first free port from 5199: another benchmark may be running on this machine.
 port=5199
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
@@ -80,7 +80,8 @@ for i in $(seq 1 "$runs"); do
   health+=("$(run "http://127.0.0.1:$port/healthz")")
   me+=("$(run "http://127.0.0.1:$port/api/v1/me" "Authorization: Bearer $key")")
   verify+=("$(run "http://127.0.0.1:$port/api/v1/keys/verify" "$verify_lua")")
-  echo "run $i: healthz ${health[-1]} | me ${me[-1]} | verify ${verify[-1]}   (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  pair=$(awk -v h="${health[-1]%% *}" -v m="${me[-1]%% *}" -v v="${verify[-1]%% *}" 'BEGIN {printf "me %.0f%%, verify %.0f%% of healthz", 100*m/h, 100*v/h}')
+  echo "run $i: healthz ${health[-1]} | me ${me[-1]} | verify ${verify[-1]}   ($pair; load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 done
 # Every verification of the run was VALID: the plan never refused, so the throughput is the full path's.
 [ "$(verify_code)" = "VALID" ] || { echo "the subscribed key no longer verifies as VALID" >&2; exit 1; }
