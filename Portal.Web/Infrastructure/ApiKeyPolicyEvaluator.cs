@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -49,7 +50,7 @@ public sealed class ApiKeyPolicyEvaluator(IApiKeyAuthenticator authenticator, IL
         List<IAuthorizationRequirement>? unmet = null;
         foreach (var requirement in policy.Requirements)
         {
-            if (requirement is PermissionRequirement permission && !permission.AnyOf.Any(actor.Can))
+            if (requirement is PermissionRequirement permission && !permission.IsMetBy(actor))
                 (unmet ??= []).Add(requirement);
         }
         if (unmet is null) return Task.FromResult(PolicyAuthorizationResult.Success());
@@ -62,13 +63,11 @@ public sealed class ApiKeyPolicyEvaluator(IApiKeyAuthenticator authenticator, IL
     /// authenticated caller (met by any key) or a permission. Worked out once per policy object: the middleware
     /// caches each endpoint's combined policy.
     /// </summary>
-    private static bool IsApiKeyPolicy(AuthorizationPolicy policy) => Known.GetValue(policy, static p =>
+    private static bool IsApiKeyPolicy(AuthorizationPolicy policy) => Known.GetValue(policy, static p => new StrongBox<bool>(
         p.AuthenticationSchemes is [ApiKeyDefaults.Scheme]
-        && p.Requirements.All(r => r is PermissionRequirement or DenyAnonymousAuthorizationRequirement)
-            ? Yes : No) == Yes;
+        && p.Requirements.All(r => r is PermissionRequirement or DenyAnonymousAuthorizationRequirement))).Value;
 
-    private static readonly object Yes = new(), No = new();
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<AuthorizationPolicy, object> Known = new();
+    private static readonly ConditionalWeakTable<AuthorizationPolicy, StrongBox<bool>> Known = new();
 
     private static PolicyEvaluator Framework(HttpContext context) => context.RequestServices.GetRequiredService<PolicyEvaluator>();
 

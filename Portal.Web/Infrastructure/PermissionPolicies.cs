@@ -26,19 +26,22 @@ public static class PermissionPolicies
 }
 
 /// <summary>Met by an actor holding any one of <see cref="AnyOf"/> (for a named permission policy, exactly one).</summary>
-public sealed record PermissionRequirement(IReadOnlyList<Permission> AnyOf) : IAuthorizationRequirement;
+public sealed record PermissionRequirement(IReadOnlyList<Permission> AnyOf) : IAuthorizationRequirement
+{
+    /// <summary>The one test, for the pages' handler and the API's evaluator alike.</summary>
+    public bool IsMetBy(Actor actor)
+    {
+        foreach (var permission in AnyOf)
+            if (actor.Can(permission)) return true;
+        return false;
+    }
+}
 
 internal sealed class PermissionHandler : AuthorizationHandler<PermissionRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, PermissionRequirement requirement)
     {
-        var actor = context.User.ToActor();
-        foreach (var permission in requirement.AnyOf)
-        {
-            if (!actor.Can(permission)) continue;
-            context.Succeed(requirement);
-            break;
-        }
+        if (requirement.IsMetBy(context.User.ToActor())) context.Succeed(requirement);
         return Task.CompletedTask;
     }
 }

@@ -41,7 +41,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
         var page = await WithOpenCounts(db, actor, products).ToPageAsync(query, ct);
         var plans = await PlansOfAsync(db, page.Items.Select(r => r.Product.Id).ToList(), ct);
         return new PagedResult<ProductDto>(
-            page.Items.Select(r => ToDto(r.Product, plans[r.Product.Id], r.Open)).ToList(), page.Page, page.PageSize, page.Total);
+            page.Items.Select(r => ToDto(actor, r.Product, plans[r.Product.Id], r.Open)).ToList(), page.Page, page.PageSize, page.Total);
     }
 
     /// <summary>By id or slug; a draft is not found for those who may not see drafts.</summary>
@@ -61,7 +61,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
         var row = await WithOpenCounts(db, actor, products).FirstOrDefaultAsync(ct);
         if (row is null) return Errors.NotFound;
         var plans = await PlansOfAsync(db, [row.Product.Id], ct);
-        return ToDto(row.Product, plans[row.Product.Id], row.Open);
+        return ToDto(actor, row.Product, plans[row.Product.Id], row.Open);
     }
 
     public async Task<Result<ProductDto>> CreateAsync(Actor actor, CreateProduct request, CancellationToken ct = default)
@@ -113,7 +113,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
             throw;
         }
         verificationCache.Invalidate();
-        return ToDto(product, product.Plans, 0);
+        return ToDto(actor, product, product.Plans, 0);
     }
 
     /// <summary>
@@ -243,7 +243,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
             verificationCache.Invalidate();
         }
         var open = actor.Can(Permission.SubscriptionsReadAll) ? await OpenOf(db, id).CountAsync(ct) : 0;
-        return ToDto(product, product.Plans, open);
+        return ToDto(actor, product, product.Plans, open);
     }
 
     /// <summary>Refused (409) while WAITING or APPROVED subscriptions exist; ended ones go with the product.</summary>
@@ -424,7 +424,8 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
 
     private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
-    private static ProductDto ToDto(ApiProduct p, IEnumerable<Plan> plans, int open) => new(
-        p.Id, p.Name, p.Slug, p.Title, p.Description, p.UpstreamUrl, p.Published, p.RequiresApproval, p.CreatedAt, p.UpdatedAt,
+    /// <summary>The upstream address is internal: only those who manage or see every product (drafts too) get it.</summary>
+    private static ProductDto ToDto(Actor actor, ApiProduct p, IEnumerable<Plan> plans, int open) => new(
+        p.Id, p.Name, p.Slug, p.Title, p.Description, actor.Can(Permission.ProductsReadAll) ? p.UpstreamUrl : null, p.Published, p.RequiresApproval, p.CreatedAt, p.UpdatedAt,
         plans.OrderBy(x => x.Order).ThenBy(x => x.Name).Select(ToPlanDto).ToList(), open);
 }

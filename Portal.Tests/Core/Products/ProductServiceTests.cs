@@ -63,6 +63,19 @@ public sealed class ProductServiceTests : IAsyncLifetime
     private static IReadOnlyDictionary<string, string[]> FieldErrors<T>(Result<T> result) => Assert.IsType<ValidationError>(result.Error).Errors;
 
     [Fact]
+    public async Task UpstreamUrl_IsShownToThoseWhoSeeEveryProduct_NotToDevelopers()
+    {
+        var product = await CreateAsync();
+        var (_, dev) = await _db.CreateUserAsync(Roles.Developer);
+        var (_, readOnly) = await _db.CreateUserAsync(Roles.ReadOnly);
+
+        Assert.Equal("https://payments.internal.example/v2", product.UpstreamUrl);
+        Assert.Null((await Products.GetAsync(dev, product.Slug)).Value.UpstreamUrl);
+        Assert.All((await Products.ListAsync(dev, new ProductQuery())).Value.Items, p => Assert.Null(p.UpstreamUrl));
+        Assert.Equal(product.UpstreamUrl, (await Products.GetAsync(readOnly, product.Slug)).Value.UpstreamUrl);
+    }
+
+    [Fact]
     public async Task Create_DerivesTheSlugFromTheName_KeepsPlansInOrder_AndAudits()
     {
         var product = await CreateAsync("Crème Payments API v2 (beta)", plans: [Plan("Starter"), Plan("Business", PlanType.Metered), Plan("Enterprise", PlanType.Subscription)]);

@@ -58,15 +58,8 @@ public static partial class PlanText
 
     public static string PlanCount(int count) => count == 1 ? "1 plan" : $"{count} plans";
 
-    /// <summary>What the server derives when the slug is left empty: lowercase letters and digits joined by single hyphens.</summary>
-    public static string SlugOf(string? name) =>
-        NotSlug().Replace((name ?? "").ToLowerInvariant(), "-").Trim('-');
-
     private static string Requests(long n) => $"{n.ToString("N0", Invariant)} {(n == 1 ? "request" : "requests")}";
 
     [GeneratedRegex(@"\d[\d,]*(\.\d+)?")]
     private static partial Regex FirstNumber();
-
-    [GeneratedRegex("[^a-z0-9]+")]
-    private static partial Regex NotSlug();
 }

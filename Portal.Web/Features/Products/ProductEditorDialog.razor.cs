@@ -47,7 +47,7 @@ public sealed partial class ProductEditorDialog
 
     private string SlugHint =>
         Product is not null ? $"The product's address: /products/{(string.IsNullOrWhiteSpace(_form.Slug) ? Product.Slug : _form.Slug)}"
-        : string.IsNullOrWhiteSpace(_form.Slug) && PlanText.SlugOf(_form.Name) is { Length: > 0 } derived ? $"Leave empty to use \"{derived}\""
+        : string.IsNullOrWhiteSpace(_form.Slug) && ProductService.SlugFrom(_form.Name ?? "") is { Length: > 0 } derived ? $"Leave empty to use \"{derived}\""
         : "Lowercase letters, digits and hyphens; derived from the name when empty";
 
     private static string PricePlaceholder(PlanType type) => type switch
