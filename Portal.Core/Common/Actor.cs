@@ -51,7 +51,6 @@ public sealed record Actor(Guid UserId, string Email, IReadOnlyList<string> Role
 
     private IReadOnlySet<Permission> Compute()
     {
-        if (ApplicationId is not null) return Common.Permissions.ForApplicationKey;
         var fromRoles = Common.Permissions.ForRoles(Roles);
         if (Scopes is null) return fromRoles;
         var set = new HashSet<Permission>(fromRoles);

@@ -229,19 +229,27 @@ public sealed class DemoData(
     /// </summary>
     private async Task SeedProductsAsync(IReadOnlyList<Guid> userIds, CancellationToken ct)
     {
+        var demo = DemoProducts().ToList();
         var created = new List<ProductDto>();
-        foreach (var product in DemoProducts())
+        foreach (var product in demo)
             if (await products.CreateAsync(Actor.System, product, ct) is { IsSuccess: true } result) created.Add(result.Value);
-        if (created.Count < 3) return;
+        // All or nothing: a product that could not be made (its slug already taken) would shift the ones below.
+        if (created.Count < demo.Count) return;
         var (payments, maps, fx) = (created[0], created[1], created[2]);
 
         List<(Guid AppId, Guid MemberId)> apps;
         Guid? adminId;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
+            // The demo users' applications only: a database with real accounts keeps its applications untouched.
             apps = (await db.Applications
                     .OrderBy(a => a.Name).ThenBy(a => a.Id)
-                    .Select(a => new { a.Id, Member = db.AccountMembers.Where(m => m.AccountId == a.AccountId).Select(m => (Guid?)m.UserId).FirstOrDefault() })
+                    .Select(a => new
+                    {
+                        a.Id,
+                        Member = db.AccountMembers.Where(m => m.AccountId == a.AccountId && userIds.Contains(m.UserId))
+                            .Select(m => (Guid?)m.UserId).FirstOrDefault(),
+                    })
                     .ToListAsync(ct))
                 .Where(a => a.Member is not null).Select(a => (a.Id, a.Member!.Value)).ToList();
             adminId = await (from ur in db.UserRoles
@@ -312,7 +320,8 @@ public sealed class DemoData(
         await using var write = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
         var random = new Random(5);
-        foreach (var product in await write.Products.AsTracking().ToListAsync(ct))
+        var createdIds = created.Select(p => p.Id).ToList();
+        foreach (var product in await write.Products.AsTracking().Where(p => createdIds.Contains(p.Id)).ToListAsync(ct))
             product.CreatedAt = product.UpdatedAt = now.AddDays(-random.Next(60, 200));
         var rows = (await write.Subscriptions.AsTracking().Where(s => subscribed.Contains(s.Id)).ToListAsync(ct)).ToDictionary(s => s.Id);
         var step = TimeSpan.FromDays(35) / Math.Max(subscribed.Count, 1);

@@ -35,4 +35,26 @@ public sealed class DemoProductsTests
         // The catalog a developer sees holds published products only.
         Assert.DoesNotContain(subscriptions, s => products.Single(p => p.Id == s.ProductId) is { Published: false });
     }
+
+    [Fact]
+    public async Task SeedDemo_OnADatabaseInUse_LeavesRealApplicationsAndProductsAlone()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var (_, developer) = await database.CreateUserAsync(Portal.Core.Common.Roles.Developer);
+        var app = (await database.Get<Portal.Core.Features.Applications.ApplicationService>()
+            .CreateAsync(developer, new Portal.Core.Features.Applications.CreateApplication { Name = "Real Checkout" })).Value.Application;
+        var product = (await database.Get<ProductService>().CreateAsync(await database.RootAsync(), new CreateProduct
+        {
+            Name = "Real API", Published = true, RequiresApproval = false,
+            Plans = [new PlanRequest { Name = "Free", Type = PlanType.Free, RateLimit = 10, Quota = 100 }],
+        })).Value;
+
+        Assert.True((await database.Get<DemoData>().SeedAsync()).IsSuccess);
+
+        await using var db = await database.OpenAsync();
+        Assert.False(await db.Subscriptions.AnyAsync(s => s.ApplicationId == app.Id));
+        Assert.Equal(product.CreatedAt, (await db.Products.SingleAsync(p => p.Id == product.Id)).CreatedAt);
+        Assert.Equal(1, await db.Applications.CountAsync(a => a.AccountId == app.AccountId));
+        Assert.True(await db.Subscriptions.AnyAsync());
+    }
 }

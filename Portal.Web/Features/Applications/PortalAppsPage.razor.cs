@@ -110,5 +110,4 @@ public sealed partial class PortalAppsPage
         }
     }
 
-    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)].TrimEnd() + "…";
 }
