@@ -49,6 +49,10 @@ public static class ProductVisibility
 
     public static string Of(bool published) => published ? Public : Draft;
 
+    internal const string Contradiction = "'published' and 'visibility' disagree: send one of them.";
+
+    internal static bool Contradicts(bool? published, string? visibility) => published is { } p && Parse(visibility) is { } v && p != v;
+
     /// <summary>True for public, false for draft, null for anything else (the validation attribute reports it).</summary>
     public static bool? Parse(string? visibility) => visibility?.Trim().ToLowerInvariant() switch
     {
@@ -125,19 +129,17 @@ public sealed class CreateProduct
     [StringLength(2000, ErrorMessage = "Upstream URL is at most 2000 characters.")]
     public string? UpstreamUrl { get; set; }
 
-    public bool Published { get; set; }
+    /// <summary>Given, or else what <see cref="Visibility"/> says, or else false.</summary>
+    public bool Published { get => _published ?? ProductVisibility.Parse(Visibility) ?? false; set => _published = value; }
+
+    private bool? _published;
 
     /// <summary>Another way to set <see cref="Published"/>: see <see cref="ProductVisibility"/>.</summary>
     [RegularExpression(ProductVisibility.Pattern, ErrorMessage = ProductVisibility.Message)]
-    public string? Visibility
-    {
-        get;
-        set
-        {
-            field = value;
-            if (ProductVisibility.Parse(value) is { } published) Published = published;
-        }
-    }
+    public string? Visibility { get; set; }
+
+    /// <summary>Both were sent and they disagree: refused rather than settled by the order of the JSON fields.</summary>
+    internal bool PublishedContradictsVisibility => ProductVisibility.Contradicts(_published, Visibility);
 
     public bool RequiresApproval { get; set; } = true;
 
@@ -166,19 +168,17 @@ public sealed class UpdateProduct
     [StringLength(2000, ErrorMessage = "Upstream URL is at most 2000 characters.")]
     public string? UpstreamUrl { get; set; }
 
-    public bool? Published { get; set; }
+    /// <summary>Given, or else what <see cref="Visibility"/> says, or else null (unchanged).</summary>
+    public bool? Published { get => _published ?? ProductVisibility.Parse(Visibility); set => _published = value; }
+
+    private bool? _published;
 
     /// <summary>Another way to set <see cref="Published"/>: see <see cref="ProductVisibility"/>.</summary>
     [RegularExpression(ProductVisibility.Pattern, ErrorMessage = ProductVisibility.Message)]
-    public string? Visibility
-    {
-        get;
-        set
-        {
-            field = value;
-            if (ProductVisibility.Parse(value) is { } published) Published = published;
-        }
-    }
+    public string? Visibility { get; set; }
+
+    /// <summary>Both were sent and they disagree: refused rather than settled by the order of the JSON fields.</summary>
+    internal bool PublishedContradictsVisibility => ProductVisibility.Contradicts(_published, Visibility);
 
     public bool? RequiresApproval { get; set; }
 

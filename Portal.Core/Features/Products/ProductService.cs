@@ -69,6 +69,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
         if (!actor.Can(Permission.ProductsManage)) return Errors.Forbidden;
         var plans = request.Plans ?? [];
         var errors = RequestValidation.Validate(request)?.Errors.ToDictionary() ?? [];
+        if (request.PublishedContradictsVisibility) errors.TryAdd("visibility", [ProductVisibility.Contradiction]);
         CheckPlans(plans, errors);
         var name = request.Name?.Trim() ?? "";
         var slug = string.IsNullOrWhiteSpace(request.Slug) ? SlugFrom(name) : request.Slug.Trim();
@@ -124,6 +125,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
     {
         if (!actor.Can(Permission.ProductsManage)) return Errors.Forbidden;
         var errors = RequestValidation.Validate(request)?.Errors.ToDictionary() ?? [];
+        if (request.PublishedContradictsVisibility) errors.TryAdd("visibility", [ProductVisibility.Contradiction]);
         if (request.Plans is { } requested) CheckPlans(requested, errors);
         CheckUpstreamUrl(request.UpstreamUrl, errors);
         if (request.Name is { } newName && newName.Trim().Length == 0) errors.TryAdd("name", ["Name must be 1 to 200 characters."]);

@@ -62,6 +62,34 @@ public sealed class ProductApiTests(PortalApiFactory factory) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task PublishedAndVisibilityThatDisagree_Are400_InEitherOrder_AndChangeNothing()
+    {
+        var admin = await ClientAsync(Roles.Admin);
+        var plans = new object[] { new { name = "Free", type = "Free" } };
+        var name = Unique("Torn");
+
+        foreach (var body in new object[]
+                 {
+                     new { name, published = true, visibility = "draft", plans },
+                     new { name, visibility = "draft", published = true, plans },
+                 })
+        {
+            var refused = await admin.PostAsJsonAsync("/api/v1/products", body);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(problem.GetProperty("errors").TryGetProperty("visibility", out _), problem.ToString());
+        }
+        var agreeing = await admin.PostAsJsonAsync("/api/v1/products", new { name, published = false, visibility = "private", plans });
+        Assert.Equal(HttpStatusCode.Created, agreeing.StatusCode);
+        var id = (await agreeing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        var torn = await admin.PatchAsJsonAsync($"/api/v1/products/{id}", new { visibility = "public", published = false });
+        Assert.Equal(HttpStatusCode.BadRequest, torn.StatusCode);
+        var unchanged = await (await admin.GetAsync($"/api/v1/products/{id}")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("draft", unchanged.GetProperty("visibility").GetString());
+    }
+
+    [Fact]
     public async Task Create_Is201_WithLocation_PlansTiersAndEnumsAsText_ThenGetByIdOrSlug()
     {
         var admin = await ClientAsync(Roles.Admin);
