@@ -47,6 +47,40 @@ public sealed partial class MyApplicationsPageTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task MoreApplicationsThanShown_SaysHowManyThereAre()
+    {
+        var me = await DeveloperAsync();
+        var first = (await Apps.CreateAsync(me, new CreateApplication { Name = "App 000" })).Value.Application;
+        await using (var db = await Db.OpenAsync())
+        {
+            // Past the account's limit on purpose: the page must not silently drop what it cannot show.
+            db.Applications.AddRange(Enumerable.Range(1, MyApplications.Shown).Select(i => new Application
+            {
+                AccountId = first.AccountId, Name = $"App {i:000}", CreatedAt = DateTimeOffset.UtcNow,
+            }));
+            await db.SaveChangesAsync();
+        }
+
+        var page = RenderWithProviders<MyApplicationsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(MyApplications.Shown, page.FindAll("[data-testid=application-card]").Count), TimeSpan.FromSeconds(10));
+        Assert.Contains($"Showing the first {MyApplications.Shown} of {MyApplications.Shown + 1} applications",
+            page.Find("[data-testid=applications-more]").TextContent);
+    }
+
+    [Fact]
+    public async Task FewApplications_NoCountNotice()
+    {
+        var me = await DeveloperAsync();
+        await Apps.CreateAsync(me, new CreateApplication { Name = "Only app" });
+
+        var page = RenderWithProviders<MyApplicationsPage>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=application-card]")));
+        Assert.Empty(page.FindAll("[data-testid=applications-more]"));
+    }
+
+    [Fact]
     public async Task Admin_SeesOnlyTheirOwnApplications_NotEveryones()
     {
         var dev = (await Db.CreateUserAsync(Roles.Developer)).Actor;
