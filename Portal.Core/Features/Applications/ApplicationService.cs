@@ -33,7 +33,7 @@ public sealed class ApplicationService(
                    join acc in db.Accounts on a.AccountId equals acc.Id
                    select new Row { App = a, AccountName = acc.Name };
         if (query.AccountId is { } accountId) rows = rows.Where(r => r.App.AccountId == accountId);
-        if (query.Mine) rows = rows.Where(r => db.AccountMembers.Any(m => m.AccountId == r.App.AccountId && m.UserId == actor.UserId));
+        if (query.Mine) rows = rows.Where(r => MemberAccountIds(db, actor).Contains(r.App.AccountId));
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var text = query.Search.Trim();
@@ -212,6 +212,25 @@ public sealed class ApplicationService(
         return new PagedResult<ApplicationKeyDto>(page.Items.Select(k => ToKeyDto(k, now)).ToList(), page.Page, page.PageSize, page.Total);
     }
 
+    /// <summary>
+    /// The active keys of the applications the caller is a member of, with each application's name, newest first
+    /// (at most <see cref="PageQuery.MaxPageSize"/>): one query, for choosing a key to try.
+    /// </summary>
+    public async Task<Result<IReadOnlyList<(string ApplicationName, ApplicationKeyDto Key)>>> ListMyActiveKeysAsync(Actor actor, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.ApplicationsRead)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+        var rows = await (from k in db.ApiKeys.AsNoTracking()
+                          join a in db.Applications on k.ApplicationId equals a.Id
+                          where MemberAccountIds(db, actor).Contains(a.AccountId)
+                                && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now)
+                          orderby a.Name, k.CreatedAt descending
+                          select new { a.Name, Key = k })
+            .Take(PageQuery.MaxPageSize).ToListAsync(ct);
+        return rows.Select(r => (r.Name, ToKeyDto(r.Key, now))).ToList();
+    }
+
     /// <summary>A new key for the application (seed 001: "Generate Key"); the full key is in this answer only.</summary>
     public async Task<Result<ApplicationKeyIssued>> GenerateKeyAsync(Actor actor, Guid id, GenerateApplicationKey request, CancellationToken ct = default)
     {
@@ -273,8 +292,12 @@ public sealed class ApplicationService(
         var apps = db.Applications.AsNoTracking();
         if (actor.ApplicationId is { } own) return apps.Where(a => a.Id == own);
         if (actor.Can(Permission.ApplicationsReadAll)) return apps;
-        return apps.Where(a => db.AccountMembers.Any(m => m.AccountId == a.AccountId && m.UserId == actor.UserId));
+        return apps.Where(a => MemberAccountIds(db, actor).Contains(a.AccountId));
     }
+
+    /// <summary>The accounts the actor is a member of: whose applications (and registrations) are theirs.</summary>
+    internal static IQueryable<Guid> MemberAccountIds(PortalDbContext db, Actor actor) =>
+        db.AccountMembers.Where(m => m.UserId == actor.UserId).Select(m => m.AccountId);
 
     /// <summary>Null when the actor cannot see it (404); an error when they see it but may not change it (an admin key without <c>admin</c>).</summary>
     internal static async Task<Changeable?> FindChangeableAsync(PortalDbContext db, Actor actor, Guid id, CancellationToken ct)
@@ -286,7 +309,7 @@ public sealed class ApplicationService(
     }
 
     internal static Task<bool> IsMemberAsync(PortalDbContext db, Actor actor, Guid accountId, CancellationToken ct) =>
-        db.AccountMembers.AnyAsync(m => m.AccountId == accountId && m.UserId == actor.UserId, ct);
+        MemberAccountIds(db, actor).ContainsAsync(accountId, ct);
 
     private static async Task<Dictionary<Guid, int>> ActiveKeyCountsAsync(PortalDbContext db, List<Guid> appIds, DateTimeOffset now, CancellationToken ct) =>
         await db.ApiKeys.Where(k => k.ApplicationId != null && appIds.Contains(k.ApplicationId.Value) && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))

@@ -30,6 +30,9 @@ public sealed record SubscriptionQuery : PageQuery
     public Guid? ApplicationId { get; init; }
     public Guid? ProductId { get; init; }
     public Guid? AccountId { get; init; }
+
+    /// <summary>Only the caller's own accounts' registrations, even for an admin who may see all (a product page's "yours").</summary>
+    public bool Mine { get; init; }
 }
 
 /// <summary>API body and dialog model for subscribing an application to a product on a plan.</summary>

@@ -20,16 +20,8 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         if (query.Status is { } s && !Enum.IsDefined(s)) return ValidationError.For("status", "Status is WAITING, APPROVED, REJECTED or UNSUBSCRIBED.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
 
-        var rows = Rows(db, actor);
+        var rows = Filtered(db, actor, query);
         if (query.Status is { } status) rows = rows.Where(r => r.Sub.Status == status);
-        if (query.ApplicationId is { } applicationId) rows = rows.Where(r => r.Sub.ApplicationId == applicationId);
-        if (query.ProductId is { } productId) rows = rows.Where(r => r.Sub.ProductId == productId);
-        if (query.AccountId is { } accountId) rows = rows.Where(r => r.AccountId == accountId);
-        if (!string.IsNullOrWhiteSpace(query.Search))
-        {
-            var term = query.Search.Trim().ToLower();
-            rows = rows.Where(r => r.ApplicationName.ToLower().Contains(term) || r.AccountName.ToLower().Contains(term) || r.ProductName.ToLower().Contains(term));
-        }
         rows = (query.Sort ?? "-createdAt") switch
         {
             "createdAt" => rows.OrderBy(r => r.Sub.CreatedAt).ThenBy(r => r.Sub.Id),
@@ -44,6 +36,36 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         };
         var page = await rows.ToPageAsync(query, ct);
         return new PagedResult<SubscriptionDto>(page.Items.Select(ToDto).ToList(), page.Page, page.PageSize, page.Total);
+    }
+
+    /// <summary>
+    /// How many registrations of each status match <paramref name="query"/>'s other filters (its status, paging and
+    /// sort are ignored): one grouped COUNT, for a page's status tabs.
+    /// </summary>
+    public async Task<Result<IReadOnlyDictionary<SubscriptionStatus, int>>> CountByStatusAsync(Actor actor, SubscriptionQuery query, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.SubscriptionsRead)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var counts = await Filtered(db, actor, query).GroupBy(r => r.Sub.Status)
+            .Select(g => new { Status = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(x => x.Status, x => x.Count, ct);
+        return Enum.GetValues<SubscriptionStatus>().ToDictionary(status => status, status => counts.GetValueOrDefault(status));
+    }
+
+    /// <summary>The rows the actor may see, narrowed by every filter of <paramref name="query"/> but its status.</summary>
+    private static IQueryable<Row> Filtered(PortalDbContext db, Actor actor, SubscriptionQuery query)
+    {
+        var rows = Rows(db, actor);
+        if (query.ApplicationId is { } applicationId) rows = rows.Where(r => r.Sub.ApplicationId == applicationId);
+        if (query.ProductId is { } productId) rows = rows.Where(r => r.Sub.ProductId == productId);
+        if (query.AccountId is { } accountId) rows = rows.Where(r => r.AccountId == accountId);
+        if (query.Mine) rows = rows.Where(r => ApplicationService.MemberAccountIds(db, actor).Contains(r.AccountId));
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var term = query.Search.Trim().ToLower();
+            rows = rows.Where(r => r.ApplicationName.ToLower().Contains(term) || r.AccountName.ToLower().Contains(term) || r.ProductName.ToLower().Contains(term));
+        }
+        return rows;
     }
 
     public async Task<Result<SubscriptionDto>> GetAsync(Actor actor, Guid id, CancellationToken ct = default)
@@ -268,7 +290,7 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         if (!actor.Can(Permission.SubscriptionsReadAll) && !actor.Can(Permission.SubscriptionsManage))
             subscriptions = actor.ApplicationId is { } own
                 ? subscriptions.Where(s => s.ApplicationId == own)
-                : subscriptions.Where(s => db.AccountMembers.Any(m => m.AccountId == s.AccountId && m.UserId == actor.UserId));
+                : subscriptions.Where(s => ApplicationService.MemberAccountIds(db, actor).Contains(s.AccountId));
         return from s in subscriptions
                join a in db.Applications on s.ApplicationId equals a.Id into live
                from a in live.DefaultIfEmpty()

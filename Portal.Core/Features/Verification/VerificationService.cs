@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.Accounts;
+using Portal.Core.Features.Applications;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
@@ -70,9 +71,7 @@ public sealed class VerificationService(
         {
             var keys = db.ApiKeys.AsNoTracking().Where(k => k.Id == keyId && k.ApplicationId != null);
             // The applications the actor may see, as on the applications pages; any other key is not found.
-            if (!actor.Can(Permission.ApplicationsReadAll))
-                keys = keys.Where(k => db.Applications.Any(a => a.Id == k.ApplicationId &&
-                    db.AccountMembers.Any(m => m.AccountId == a.AccountId && m.UserId == actor.UserId)));
+            keys = keys.Where(k => ApplicationService.Visible(db, actor).Any(a => a.Id == k.ApplicationId));
             var found = await keys.Select(k => new { k.Id, k.ApplicationId, k.RevokedAt, k.ExpiresAt }).FirstOrDefaultAsync(ct);
             if (found is null) return Errors.NotFound;
 

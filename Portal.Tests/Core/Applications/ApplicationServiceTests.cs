@@ -35,6 +35,25 @@ public sealed class ApplicationServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MyActiveKeys_AreTheCallersApplicationsActiveKeys_ByApplicationName_NewestFirst()
+    {
+        var dev = await DeveloperAsync();
+        var web = await CreateAsync(dev, "Web Shop");
+        var ios = await CreateAsync(dev, "Mobile iOS App");
+        _db.Clock.Advance(TimeSpan.FromMinutes(1));
+        var newer = (await Apps.GenerateKeyAsync(dev, ios.Application.Id, new GenerateApplicationKey())).Value;
+        Assert.True((await Apps.RevokeKeyAsync(dev, web.Application.Id, web.Key.Id)).IsSuccess);
+        await CreateAsync(await DeveloperAsync(), "Someone else's app");
+
+        var mine = (await Apps.ListMyActiveKeysAsync(dev)).Value;
+
+        Assert.Equal([("Mobile iOS App", newer.Id), ("Mobile iOS App", ios.Key.Id)], mine.Select(k => (k.ApplicationName, k.Key.Id)));
+        Assert.All(mine, k => Assert.True(k.Key.Enabled));
+        // An admin's choice is their own applications' keys too, not every account's.
+        Assert.Empty((await Apps.ListMyActiveKeysAsync(await _db.RootAsync())).Value);
+    }
+
+    [Fact]
     public async Task Create_MakesTheApplicationAndItsFirstKey_WhichAuthenticatesAsTheApplication()
     {
         var dev = await DeveloperAsync();

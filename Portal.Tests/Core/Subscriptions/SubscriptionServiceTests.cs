@@ -318,6 +318,16 @@ public sealed class SubscriptionServiceTests : IAsyncLifetime
         Assert.Equal((3, 2, 2), (page.Total, page.Page, page.PageSize));
         Assert.Equal([a.Id], page.Items.Select(s => s.Id));
         Assert.Equal([a.Id, b.Id], (await Subscriptions.ListAsync(dev, new SubscriptionQuery { Sort = "createdAt" })).Value.Items.Select(s => s.Id));
+        // Mine: the caller's own accounts only, even for the super-admin who sees everyone's (and owns nothing here).
+        Assert.Empty(await Ids(new SubscriptionQuery { Mine = true }));
+        Assert.Equal([c.Id], (await Subscriptions.ListAsync(dev2, new SubscriptionQuery { Mine = true })).Value.Items.Select(s => s.Id));
+
+        // Counts per status under the other filters, every status present (zero too); the query's own status is ignored.
+        var all = (await Subscriptions.CountByStatusAsync(_root, new SubscriptionQuery { Status = SubscriptionStatus.Approved })).Value;
+        Assert.Equal((1, 1, 1, 0), (all[SubscriptionStatus.Waiting], all[SubscriptionStatus.Approved], all[SubscriptionStatus.Rejected], all[SubscriptionStatus.Unsubscribed]));
+        var forPayments = (await Subscriptions.CountByStatusAsync(_root, new SubscriptionQuery { ProductId = payments.Id, Search = "shop" })).Value;
+        Assert.Equal((1, 0, 0), (forPayments[SubscriptionStatus.Waiting], forPayments[SubscriptionStatus.Approved], forPayments[SubscriptionStatus.Rejected]));
+        Assert.Equal(1, (await Subscriptions.CountByStatusAsync(dev2, new SubscriptionQuery())).Value.Values.Sum());
     }
 
     [Fact]

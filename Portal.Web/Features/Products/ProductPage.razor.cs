@@ -25,7 +25,6 @@ public sealed partial class ProductPage
 
     [Inject] private ProductService Products { get; set; } = default!;
     [Inject] private SubscriptionService Subscriptions { get; set; } = default!;
-    [Inject] private ApplicationService Applications { get; set; } = default!;
     [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
@@ -61,30 +60,15 @@ public sealed partial class ProductPage
         if (CanSubscribe) await LoadRegistrationsAsync();
     }
 
-    /// <summary>
-    /// The caller's own applications' registrations. A developer's list is confined to their accounts by the service;
-    /// an admin sees every account's, so theirs are asked per own application (an admin owns few).
-    /// </summary>
+    /// <summary>The caller's own accounts' registrations to this product (an admin's too, not every account's).</summary>
     private async Task LoadRegistrationsAsync()
     {
         _registrationsLoading = true;
         try
         {
-            var productId = _product!.Id;
-            if (!_actor.Can(Permission.SubscriptionsReadAll))
-            {
-                var mine = await Subscriptions.ListAsync(_actor, new SubscriptionQuery { ProductId = productId, PageSize = PageQuery.MaxPageSize, Sort = "-createdAt" });
-                _registrations = mine.IsSuccess ? [.. mine.Value.Items] : [];
-                return;
-            }
-            var apps = await Applications.ListAsync(_actor, new ApplicationQuery { Mine = true, PageSize = PageQuery.MaxPageSize, Sort = "name" });
-            var found = new List<SubscriptionDto>();
-            foreach (var app in apps.IsSuccess ? apps.Value.Items : [])
-            {
-                var page = await Subscriptions.ListAsync(_actor, new SubscriptionQuery { ProductId = productId, ApplicationId = app.Id, PageSize = PageQuery.MaxPageSize });
-                if (page.IsSuccess) found.AddRange(page.Value.Items);
-            }
-            _registrations = [.. found.OrderByDescending(s => s.CreatedAt)];
+            var mine = await Subscriptions.ListAsync(_actor,
+                new SubscriptionQuery { ProductId = _product!.Id, Mine = true, PageSize = PageQuery.MaxPageSize, Sort = "-createdAt" });
+            _registrations = mine.IsSuccess ? [.. mine.Value.Items] : [];
         }
         finally
         {
