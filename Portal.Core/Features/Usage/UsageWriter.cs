@@ -86,7 +86,19 @@ public sealed class UsageWriter(
         }
     }
 
-    /// <summary>Writes everything queued now. A failing batch is logged and dropped so one bad row cannot stall usage forever.</summary>
+    /// <summary>Tries per batch while the database is busy or locked by another writer (SQLite's BUSY and LOCKED).</summary>
+    private const int WriteAttempts = 5;
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(100);
+
+    private static bool IsTransient(Exception e) =>
+        (e as Microsoft.Data.Sqlite.SqliteException ?? e.InnerException as Microsoft.Data.Sqlite.SqliteException)?.SqliteErrorCode
+            is raw.SQLITE_BUSY or raw.SQLITE_LOCKED;
+
+    /// <summary>
+    /// Writes everything queued now. A batch that meets a busy or locked database is tried again; one that fails
+    /// otherwise is logged and dropped, so one bad row cannot stall usage forever.
+    /// </summary>
     public async Task DrainAsync(CancellationToken ct = default)
     {
         await _writing.WaitAsync(ct);
@@ -98,13 +110,24 @@ public sealed class UsageWriter(
                 batch.Clear();
                 while (batch.Count < BatchSize && recorder.TryTake(out var record)) batch.Add(record);
                 if (batch.Count == 0) return;
-                try
+                for (var attempt = 1; ; attempt++)
                 {
-                    await WriteBatchAsync(batch, ct);
-                }
-                catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
-                {
-                    logger.LogError(e, "Could not write {Count} usage events; they are dropped", batch.Count);
+                    try
+                    {
+                        await WriteBatchAsync(batch, ct);
+                        break;
+                    }
+                    catch (Exception e) when (IsTransient(e) && attempt < WriteAttempts)
+                    {
+                        // The batch's transaction rolled back, so nothing of it was written: the same batch again.
+                        logger.LogWarning("Usage batch of {Count} events met a locked database (attempt {Attempt}); retrying", batch.Count, attempt);
+                        await Task.Delay(RetryDelay * attempt, ct);
+                    }
+                    catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+                    {
+                        logger.LogError(e, "Could not write {Count} usage events; they are dropped", batch.Count);
+                        break;
+                    }
                 }
             }
         }

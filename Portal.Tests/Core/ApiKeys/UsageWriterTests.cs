@@ -19,6 +19,30 @@ public sealed class UsageWriterTests : IAsyncLifetime
     private UsageWriterService NewHostedWriter() => new(_db.Get<UsageWriter>(), NullLogger<UsageWriterService>.Instance);
 
     [Fact]
+    public async Task ABatchMeetingALockedDatabase_IsWrittenOnceTheLockIsGone_NotDropped()
+    {
+        var (_, actor) = await _db.CreateUserAsync(Roles.Developer);
+        var key = (await _db.Get<ApiKeyService>().CreateAsync(actor, new CreateApiKey { Name = "k", Scopes = [Scopes.Read] })).Value;
+        var recorder = _db.Get<UsageRecorder>();
+        for (var i = 0; i < 3; i++)
+            recorder.Record(new UsageRecord(_db.Clock.GetUtcNow(), key.Id, actor.UserId, "GET", "/api/v1/me/", 200, 1));
+
+        // Another writer holds the database: the usage batch's first attempt fails with SQLite's LOCKED.
+        await using var blocker = await _db.OpenAsync();
+        var transaction = await blocker.Database.BeginTransactionAsync();
+        await blocker.Database.ExecuteSqlRawAsync("DELETE FROM UsageEvents WHERE 0");
+        var draining = _db.Get<UsageWriter>().DrainAsync();
+        await Task.Delay(120);
+        Assert.False(draining.IsCompleted);
+        await transaction.RollbackAsync();
+        await draining;
+
+        await using var db = await _db.OpenAsync();
+        Assert.Equal(3, await db.UsageEvents.CountAsync(e => e.KeyId == key.Id));
+        Assert.Equal(3, await db.UsageRollups.Where(r => r.KeyId == key.Id).SumAsync(r => r.Count));
+    }
+
+    [Fact]
     public async Task TenThousandCalls_ProduceTenThousandEvents_MatchingRollups_AndLastUsed_StopFlushes()
     {
         var (_, actor) = await _db.CreateUserAsync(Roles.Developer);
