@@ -88,6 +88,20 @@ internal sealed class RevalidatingIdentityStateProvider(ILoggerFactory loggerFac
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState state, CancellationToken ct)
     {
+        try
+        {
+            return await IsStillValidAsync(state);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host is stopping and its services are gone before this circuit is: nothing to re-check any more.
+            // Answering "invalid" would re-render the circuit as signed out against a disposed container.
+            return true;
+        }
+    }
+
+    private async Task<bool> IsStillValidAsync(AuthenticationState state)
+    {
         await using var scope = scopeFactory.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
         var user = await users.GetUserAsync(state.User);

@@ -31,7 +31,8 @@ public sealed class UsageWriterTests : IAsyncLifetime
         await using var blocker = await _db.OpenAsync();
         var transaction = await blocker.Database.BeginTransactionAsync();
         await blocker.Database.ExecuteSqlRawAsync("DELETE FROM UsageEvents WHERE 0");
-        var draining = _db.Get<UsageWriter>().DrainAsync();
+        // On its own thread, as in the host: a blocked read inside the batch waits synchronously in SQLite's retry loop.
+        var draining = Task.Run(() => _db.Get<UsageWriter>().DrainAsync());
         await Task.Delay(120);
         Assert.False(draining.IsCompleted);
         await transaction.RollbackAsync();
