@@ -42,8 +42,9 @@ public static class PortalHost
         services.AddScoped<CircuitClient>();
         services.AddSingleton<DatabaseHealth>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestProblems>();
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
         services.AddSingleton<ApiCatalog>();
