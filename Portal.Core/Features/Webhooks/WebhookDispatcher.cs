@@ -79,7 +79,7 @@ public sealed class WebhookDispatcher(
     /// <summary>One round: fan out what the outbox holds, send what is due. Answers how much work it found.</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct = default) => await FanOutAsync(ct) + await SendDueAsync(ct);
 
-    /// <summary>Turns outbox events into deliveries for the endpoints enabled and subscribed now, and removes them from the outbox.</summary>
+    /// <summary>Turns outbox events into deliveries for the endpoints enabled and subscribed now (and existing when the event happened), and removes them from the outbox.</summary>
     public async Task<int> FanOutAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -89,7 +89,8 @@ public sealed class WebhookDispatcher(
         var now = clock.GetUtcNow();
         foreach (var e in events)
         {
-            var receivers = endpoints.Where(x => x.Receives(e.Type)).ToList();
+            // An endpoint hears of what happens from its creation on, not of older events still in the outbox.
+            var receivers = endpoints.Where(x => x.Receives(e.Type) && x.CreatedAt <= e.OccurredAt).ToList();
             if (receivers.Count == 0) continue;
             var body = WebhookOutbox.Body(e.Id, e.Type, e.OccurredAt, e.Data);
             foreach (var endpoint in receivers)
