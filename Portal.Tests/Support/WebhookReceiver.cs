@@ -3,9 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Portal.Tests.Core.Webhooks;
+namespace Portal.Tests.Support;
 
-/// <summary>A real HTTP server on a loopback port: records each request and answers with the next queued status (200 when none).</summary>
+/// <summary>
+/// A real HTTP server on a loopback port: records each request and answers with the next queued status (200 when none).
+/// Shared with Portal.E2E (linked there), whose journeys point webhooks at it.
+/// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
@@ -13,7 +16,19 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly ConcurrentQueue<int> _statuses = new();
     private readonly Task _loop;
 
-    public sealed record Received(string Body, IReadOnlyDictionary<string, string> Headers);
+    public sealed record Received(string Body, IReadOnlyDictionary<string, string> Headers)
+    {
+        /// <summary>
+        /// The receiver's side of Standard Webhooks, written out here rather than borrowed from the portal: base64
+        /// HMAC-SHA256 over <c>{webhook-id}.{webhook-timestamp}.{body}</c>, keyed with the base64 after <c>whsec_</c>.
+        /// </summary>
+        public string ExpectedSignature(string secret)
+        {
+            var key = Convert.FromBase64String(secret["whsec_".Length..]);
+            var signed = Encoding.UTF8.GetBytes($"{Headers["webhook-id"]}.{Headers["webhook-timestamp"]}.{Body}");
+            return "v1," + Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(key, signed));
+        }
+    }
 
     public WebhookReceiver()
     {
