@@ -39,16 +39,34 @@ public sealed class WebhookOutbox(WebhookSignal signal) : SaveChangesInterceptor
 
     private static void AddEvents(DbContext db)
     {
-        foreach (var entry in db.ChangeTracker.Entries<AuditEntry>().ToList())
-        {
-            if (entry.State != EntityState.Added || WebhookEventTypes.ForAuditAction(entry.Entity.Action) is not { } type) continue;
-            db.Add(new WebhookOutboxEvent { Type = type, OccurredAt = entry.Entity.At, Data = DataOf(entry.Entity) });
-        }
+        var added = Tracked<AuditEntry>(db).Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        foreach (var audit in added)
+            if (WebhookEventTypes.ForAuditAction(audit.Action) is { } type)
+                db.Add(new WebhookOutboxEvent { Type = type, OccurredAt = audit.At, Data = DataOf(audit) });
     }
 
     private void WakeIfAny(DbContext? db)
     {
-        if (db is not null && db.ChangeTracker.Entries<WebhookOutboxEvent>().Any()) signal.Wake();
+        if (db is not null && Tracked<WebhookOutboxEvent>(db).Any()) signal.Wake();
+    }
+
+    /// <summary>
+    /// The tracked entries of one type, without the change detection <c>Entries</c> runs first: SaveChanges runs its own,
+    /// and a usage batch tracks thousands of rows. Entities added with <c>Add</c> are tracked without it.
+    /// </summary>
+    private static List<Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry<T>> Tracked<T>(DbContext db) where T : class
+    {
+        var tracker = db.ChangeTracker;
+        var detect = tracker.AutoDetectChangesEnabled;
+        tracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return [.. tracker.Entries<T>()];
+        }
+        finally
+        {
+            tracker.AutoDetectChangesEnabled = detect;
+        }
     }
 
     /// <summary>
