@@ -253,6 +253,8 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             page => Expect(page.GetByTestId("webhook-link")).ToHaveCountAsync(2));
         await ShootAsync(PortalServer.AdminEmail, PortalServer.AdminPassword, "webhook-detail", $"/webhooks/{crm.Value.Id}", null,
             page => Expect(page.GetByTestId("delivery-status")).ToHaveCountAsync(2));
+        await ShootAsync(PortalServer.AdminEmail, PortalServer.AdminPassword, "webhook-add-dialog", "/webhooks", "Webhooks",
+            page => Interactive.ClickUntilVisibleAsync(page.GetByTestId("add-webhook"), new WebhooksPage(page).AddDialog));
     }
 
     private static async Task<ProductDto> CreateProductAsync(ProductService products, CreateProduct request)
