@@ -13,6 +13,8 @@ using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 using Portal.Core.Features.Verification;
+using Portal.Core.Features.Webhooks;
+using Microsoft.Extensions.Options;
 
 namespace Portal.Core;
 
@@ -21,9 +23,11 @@ public static class PortalCore
     /// <summary>Registers the database and every service. Identity's own services (hasher, normalizer, options) come from the host.</summary>
     public static IServiceCollection AddPortalCore(this IServiceCollection services, string connectionString)
     {
-        services.AddDbContextFactory<PortalDbContext>(db => db
+        services.AddSingleton<WebhookSignal>();
+        services.AddSingleton<WebhookOutbox>();
+        services.AddDbContextFactory<PortalDbContext>((sp, db) => db
             .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(PortalDbContext).Assembly.FullName))
-            .AddInterceptors(new SqlitePragmas()));
+            .AddInterceptors(new SqlitePragmas(), sp.GetRequiredService<WebhookOutbox>()));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<UserService>();
@@ -42,6 +46,10 @@ public static class PortalCore
         services.AddSingleton<VerificationService>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageWriter>();
+        services.AddSingleton<WebhookService>();
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.Timeout = WebhookDispatcher.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(sp => WebhookDispatcher.CreateHandler(sp.GetRequiredService<IOptions<PortalOptions>>().Value.Webhooks));
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Features.Accounts;
@@ -10,11 +11,12 @@ using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 using Portal.Core.Features.Verification;
+using Portal.Core.Features.Webhooks;
 
 namespace Portal.Core.Data;
 
 public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
-    : IdentityDbContext<PortalUser, PortalRole, Guid>(options)
+    : IdentityDbContext<PortalUser, PortalRole, Guid>(options), IDataProtectionKeyContext
 {
     public DbSet<OrganisationProfile> Organisation => Set<OrganisationProfile>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
@@ -28,6 +30,13 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<Plan> Plans => Set<Plan>();
     public DbSet<Subscription> Subscriptions => Set<Subscription>();
     public DbSet<QuotaCounter> QuotaCounters => Set<QuotaCounter>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
+    public DbSet<WebhookOutboxEvent> WebhookOutbox => Set<WebhookOutboxEvent>();
+
+    /// <summary>The Data Protection key ring (it encrypts webhook secrets and sign-in cookies): kept with the data, so it survives restarts and moves with backups.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys { get; set; } = null!;
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

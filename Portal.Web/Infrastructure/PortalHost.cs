@@ -9,6 +9,7 @@ using Portal.Web.Features.Account;
 using Portal.Web.Features.ApiReference;
 using Portal.Web.Features.Usage;
 using Portal.Web.Features.Verification;
+using Portal.Web.Features.Webhooks;
 
 namespace Portal.Web.Infrastructure;
 
@@ -34,6 +35,7 @@ public static class PortalHost
         services.AddPortalIdentity();
         services.AddHostedService<UsageWriterService>();
         services.AddHostedService<QuotaFlushingService>();
+        services.AddWebhooks();
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         // The API's policies are decided without per-request services; any other policy by the framework's evaluator.
         services.AddTransient<PolicyEvaluator>();
