@@ -52,6 +52,10 @@ public enum Permission
     SubscriptionsManage,
     /// <summary>Ask whether a key may call a product (<c>POST /api/v1/keys/verify</c>), as a gateway does.</summary>
     KeysVerify,
+    /// <summary>See usage (calls, verifications, request log) of one's own personal keys and one's accounts' applications.</summary>
+    UsageRead,
+    /// <summary>See everyone's usage: the environment's metrics and the whole request log.</summary>
+    UsageReadAll,
 }
 
 public static class Permissions
@@ -69,7 +73,7 @@ public static class Permissions
                 Permission.ApplicationsRead, Permission.ApplicationsWrite, Permission.ApplicationsReadAll, Permission.ApplicationsManageAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.ProductsManage,
                 Permission.SubscriptionsRead, Permission.SubscriptionsWrite, Permission.SubscriptionsReadAll, Permission.SubscriptionsManage,
-                Permission.KeysVerify,
+                Permission.KeysVerify, Permission.UsageRead, Permission.UsageReadAll,
             },
             [Roles.ReadOnly] = new HashSet<Permission>
             {
@@ -77,13 +81,14 @@ public static class Permissions
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
-                Permission.KeysVerify,
+                Permission.KeysVerify, Permission.UsageRead, Permission.UsageReadAll,
             },
             [Roles.Developer] = new HashSet<Permission>
             {
                 Permission.Self, Permission.OrganisationRead, Permission.ApiKeysRead, Permission.ApiKeysWrite,
                 Permission.ApplicationsRead, Permission.ApplicationsWrite,
                 Permission.ProductsRead, Permission.SubscriptionsRead, Permission.SubscriptionsWrite, Permission.KeysVerify,
+                Permission.UsageRead,
             },
         };
 
@@ -97,7 +102,7 @@ public static class Permissions
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
-                Permission.KeysVerify,
+                Permission.KeysVerify, Permission.UsageRead, Permission.UsageReadAll,
             },
             [Scopes.Write] = new HashSet<Permission>
             {
