@@ -33,6 +33,8 @@ public sealed class PageAuthorizationTests
         ["/accounts"] = nameof(Permission.AccountsRead),
         ["/subscriptions"] = nameof(Permission.SubscriptionsReadAll),
         ["/api-reference"] = AnySignedIn,
+        ["/usage"] = nameof(Permission.UsageRead),
+        ["/usage/requests"] = nameof(Permission.UsageRead),
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>
