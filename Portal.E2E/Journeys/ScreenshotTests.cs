@@ -25,6 +25,8 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
     [InlineData("portal-apps", "/portal-apps", "Portal Apps")]
     [InlineData("subscriptions", "/subscriptions?status=all", "Subscriptions")]
     [InlineData("api-reference", "/api-reference", "API reference")]
+    [InlineData("usage", "/usage", "Usage")]
+    [InlineData("usage-requests", "/usage/requests", "Request log")]
     public async Task EveryPage_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize(string name, string path, string heading)
     {
         // An empty table hides how the rows lay out; one key with a long name and every scope shows it.
@@ -40,6 +42,9 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
         // Registrations in every status, so the chips, reasons and row actions show; on the dashboard, counts above zero.
         if (path == "/" || path.StartsWith("/subscriptions", StringComparison.Ordinal))
             await SeedRegistrationsAsync(await SignUpDeveloperAsync());
+        // Five days of calls and verifications: the chart, the cards, the top lists and the log's rows.
+        if (path.StartsWith("/usage", StringComparison.Ordinal) || path == "/")
+            await UsageTraffic.SeedAsync(server);
         foreach (var (width, height) in Sizes)
         {
             await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
@@ -64,6 +69,16 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
                 await Expect(session.Page.GetByTestId("api-operation").First).ToBeVisibleAsync();
             if (path == "/portal-apps")
                 await Expect(session.Page.GetByTestId("app-Screenshot billing service integration")).ToBeVisibleAsync();
+            if (path == "/usage" || path == "/")
+            {
+                await Expect(session.Page.GetByTestId("usage-calls-chart").Locator("svg").First).ToBeVisibleAsync();
+                // The chart fits its drawing to its box once the circuit has measured it (MatchBoundsToSize).
+                await session.Page.WaitForFunctionAsync(
+                    "() => { const s = document.querySelector('[data-testid=usage-calls-chart] svg'); " +
+                    "return s && s.viewBox.baseVal && Math.abs(s.viewBox.baseVal.width - s.getBoundingClientRect().width) < 2; }");
+            }
+            if (path == "/usage/requests")
+                await Expect(session.Page.Locator("tr.usage-request-row").First).ToBeVisibleAsync();
             await SaveAsync(session.Page, $"{name}-{width}x{height}");
             session.AssertNoConsoleErrors($"{path} at {width}×{height}");
         }

@@ -95,6 +95,8 @@ public sealed class UsagePagesTests : PortalBunitContext
 
         page.WaitForAssertion(() => Assert.Equal(12, page.FindAll("tr.usage-request-row").Count), Wait);
         Assert.Contains("/api/v1/me", page.FindAll("tr.usage-request-row")[^1].TextContent);
+        // A verification shows its code beside the status.
+        Assert.Equal(1, page.FindAll("[data-testid=usage-status]").Count(c => c.TextContent.Contains("200 · RATE_LIMITED")));
 
         page.FindAll("tr.usage-request-row")[^1].Click();
 
