@@ -25,10 +25,7 @@ public sealed class UsageRequestsPage(IPage page)
     public async Task FilterByStatusAsync(string option)
     {
         await page.GetByTestId("usage-filter-status").ClickAsync(new() { Force = true });
-        var item = page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true })
-            .Or(page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new Regex($"^\\s*{Regex.Escape(option)}\\s*$") }))
-            .First;
-        await item.ClickAsync();
+        await Support.Interactive.PopoverOption(page, option).ClickAsync();
         await Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
     }
 
