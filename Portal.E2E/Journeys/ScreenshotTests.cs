@@ -137,6 +137,19 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             page => Expect(page.GetByTestId("application-card")).ToHaveCountAsync(1));
     }
 
+    /// <summary>A developer's /usage: only their application's verifications, with the chart and the outcomes.</summary>
+    [Fact]
+    public async Task Usage_AsDeveloper_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        Assert.Equal(DeveloperPassword, UsageTraffic.DeveloperPassword);
+        var traffic = await UsageTraffic.SeedAsync(server);
+        await ShootAsDeveloperAsync(traffic.DeveloperEmail, "usage-developer", "/usage", "Usage", async page =>
+        {
+            await Expect(page.GetByTestId("usage-top-applications")).ToContainTextAsync(traffic.ApplicationName);
+            await Expect(page.GetByTestId("usage-calls-chart").Locator("svg").First).ToBeVisibleAsync();
+        });
+    }
+
     /// <summary>A developer's application detail with registrations in every status: the "API Products" section.</summary>
     [Fact]
     public async Task ApplicationDetail_WithRegistrations_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize()

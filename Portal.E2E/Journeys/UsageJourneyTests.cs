@@ -42,5 +42,6 @@ public sealed class UsageJourneyTests(PortalServer server, BrowserFixture browse
         await Expect(log.Details).ToContainTextAsync(UsageTraffic.ErrorRoute);
         await Expect(log.Details).ToContainTextAsync("500");
         await Expect(log.Details).ToContainTextAsync(traffic.KeyName);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts.ScreenshotDirectory, "usage-request-detail.png") });
     }
 }

@@ -16,13 +16,16 @@ public static class UsageTraffic
     public const string ErrorRoute = "/api/v1/audit";
 
     /// <summary>What was recorded: calls by keys (all within the last 7 days) and how many answered 500.</summary>
-    public sealed record Seeded(string KeyName, string ApplicationName, int Calls, int ServerErrors);
+    public sealed record Seeded(string KeyName, string ApplicationName, int Calls, int ServerErrors, string DeveloperEmail);
+
+    /// <summary>The password of the developer whose application's key was verified.</summary>
+    public const string DeveloperPassword = "Developer#Pass1";
 
     public static async Task<Seeded> SeedAsync(PortalServer server)
     {
         var unique = Guid.NewGuid().ToString("N")[..6];
         var key = await server.IssueKeyAsync(PortalServer.AdminEmail, $"Nightly reports {unique}", "Pulls the audit log and the key metrics", "read");
-        var developer = await server.CreateUserAsync(Roles.Developer, "Developer#Pass1", displayName: $"Usage Partner {unique}");
+        var developer = await server.CreateUserAsync(Roles.Developer, DeveloperPassword, displayName: $"Usage Partner {unique}");
         var app = await server.Get<ApplicationService>().CreateAsync(new Actor(developer.Id, developer.Email, developer.Roles),
             new CreateApplication { Name = $"Storefront {unique}", Description = "The web shop" });
         Assert.True(app.IsSuccess, app.Error?.Detail);
@@ -62,6 +65,6 @@ public static class UsageTraffic
             }
         }
         await server.Get<UsageWriter>().DrainAsync();
-        return new Seeded(key.Name, app.Value.Application.Name, calls, serverErrors);
+        return new Seeded(key.Name, app.Value.Application.Name, calls, serverErrors, developer.Email);
     }
 }
