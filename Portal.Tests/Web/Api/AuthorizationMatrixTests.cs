@@ -65,8 +65,20 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["POST /api/v1/subscriptions/{id:guid}/reject"] = ([SA, A], Scopes.Admin),
         ["POST /api/v1/subscriptions/{id:guid}/unsubscribe"] = ([SA, A, D], WriteOrAdmin),
         ["POST /api/v1/keys/verify"] = ([SA, A, RO, D], Scopes.Read),
-            .Replace("{deliveryId:guid}", Guid.NewGuid().ToString())
-            .Replace("{idOrSlug}", "no-such-product").Replace("{id:long}", "1");
+        ["GET /api/v1/webhooks/event-types"] = ([SA, A, RO], Scopes.Read),
+        ["GET /api/v1/webhooks"] = ([SA, A, RO], Scopes.Read),
+        ["POST /api/v1/webhooks"] = ([SA, A], Scopes.Admin),
+        ["GET /api/v1/webhooks/{id:guid}"] = ([SA, A, RO], Scopes.Read),
+        ["PATCH /api/v1/webhooks/{id:guid}"] = ([SA, A], Scopes.Admin),
+        ["DELETE /api/v1/webhooks/{id:guid}"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/webhooks/{id:guid}/rotate-secret"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/webhooks/{id:guid}/reveal-secret"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/webhooks/{id:guid}/test"] = ([SA, A], Scopes.Admin),
+        ["GET /api/v1/webhooks/{id:guid}/deliveries"] = ([SA, A, RO], Scopes.Read),
+        ["POST /api/v1/webhooks/{id:guid}/deliveries/{deliveryId:guid}/retry"] = ([SA, A], Scopes.Admin),
+        ["GET /api/v1/usage/summary"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/usage/requests"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/usage/requests/{id:long}"] = ([SA, A, RO, D], Scopes.Read),
     };
 
     public static TheoryData<string> Rows() => [.. Matrix.Keys];
