@@ -19,8 +19,16 @@ public sealed class ProductCatalogPage(IPage page)
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
     }
 
+    public ILocator Search => page.Locator("input[data-testid=products-search], [data-testid=products-search] input");
+
+    /// <summary>
+    /// Searches for the product, as a user among many products would, and opens it: other journeys on the same server
+    /// add products enough to push this one off the first page (12 cards, by name).
+    /// </summary>
     public async Task<ProductPage> OpenAsync(string name)
     {
+        await Search.FillAsync(name);
+        await Expect(Cards).ToHaveCountAsync(1);
         await Card(name).GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
         var product = new ProductPage(page);
         await product.ExpectVisibleAsync(name);

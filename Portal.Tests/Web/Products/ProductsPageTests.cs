@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Components;
 using AngleSharp.Dom;
 using Bunit;
 using Bunit.Rendering;
@@ -108,6 +110,20 @@ public sealed class ProductsPageTests : PortalBunitContext
         Db.Clock.Advance(TimeSpan.FromSeconds(1));
 
         cut.WaitForAssertion(() => Assert.Contains("No products match your search", cut.Find("[data-testid=products-empty]").TextContent), Wait);
+    }
+
+    [Fact]
+    public async Task OpenedWithASearchInTheAddress_ShowsOnlyWhatMatches()
+    {
+        await ProductCatalog.ProductAsync(Db, "Payments API");
+        await ProductCatalog.ProductAsync(Db, "Maps API");
+        SignInAs((await Db.CreateUserAsync(Roles.Developer)).Actor);
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/products?search=maps");
+
+        var cut = RenderWithProviders<ProductsPage>();
+
+        cut.WaitForAssertion(() => Assert.Contains("Maps API", Assert.Single(Cards(cut)).TextContent), Wait);
+        Assert.Equal("maps", cut.Find("input[data-testid=products-search], [data-testid=products-search] input").GetAttribute("value"));
     }
 
     [Fact]

@@ -31,6 +31,10 @@ public sealed partial class ProductsPage
     [CascadingParameter]
     private Task<AuthenticationState> AuthState { get; set; } = default!;
 
+    /// <summary><c>/products?search=maps</c> opens the catalog already searched, so a search can be linked to.</summary>
+    [SupplyParameterFromQuery(Name = "search")]
+    public string? SearchQuery { get; set; }
+
     private bool CanManage => _actor?.Can(Permission.ProductsManage) == true;
 
     private bool CanSeeDrafts => _actor?.Can(Permission.ProductsReadAll) == true;
@@ -42,6 +46,7 @@ public sealed partial class ProductsPage
     protected override async Task OnInitializedAsync()
     {
         _actor = (await AuthState).User.ToActor(Client.IpAddress);
+        _search = SearchQuery;
         await LoadAsync();
     }
 
