@@ -19,11 +19,22 @@ namespace Portal.Core;
 public static class PortalCore
 {
     /// <summary>Registers the database and every service. Identity's own services (hasher, normalizer, options) come from the host.</summary>
-    public static IServiceCollection AddPortalCore(this IServiceCollection services, string connectionString)
+    public static IServiceCollection AddPortalCore(this IServiceCollection services, string connectionString,
+        DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
-        services.AddDbContextFactory<PortalDbContext>(db => db
-            .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(PortalDbContext).Assembly.FullName))
-            .AddInterceptors(new SqlitePragmas()));
+        if (provider == DatabaseProvider.PostgreSql)
+        {
+            // The provider's own context type (its own migrations), handed to services as the PortalDbContext it is.
+            services.AddDbContextFactory<PostgresPortalDbContext>(db => db.UseNpgsql(connectionString));
+            services.AddSingleton<IDbContextFactory<PortalDbContext>, UpcastDbContextFactory<PostgresPortalDbContext>>();
+            services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<PostgresPortalDbContext>());
+        }
+        else
+        {
+            services.AddDbContextFactory<PortalDbContext>(db => db
+                .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(PortalDbContext).Assembly.FullName))
+                .AddInterceptors(new SqlitePragmas()));
+        }
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<UserService>();

@@ -13,9 +13,21 @@ using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Data;
 
-public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
-    : IdentityDbContext<PortalUser, PortalRole, Guid>(options)
+/// <summary>
+/// The model, and on SQLite the context itself (its migrations are <c>Portal.Core/Migrations</c>). PostgreSQL runs
+/// the same model through <see cref="PostgresPortalDbContext"/>, which only exists to own a migration set of its own.
+/// </summary>
+public class PortalDbContext : IdentityDbContext<PortalUser, PortalRole, Guid>
 {
+    public PortalDbContext(DbContextOptions<PortalDbContext> options) : base(options)
+    {
+    }
+
+    /// <summary>For a provider's subclass, which passes options of its own type.</summary>
+    protected PortalDbContext(DbContextOptions options) : base(options)
+    {
+    }
+
     public DbSet<OrganisationProfile> Organisation => Set<OrganisationProfile>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();

@@ -86,14 +86,15 @@ public sealed class UsageWriter(
         }
     }
 
-    /// <summary>Tries per batch while the database is busy or locked by another writer (SQLite's BUSY and LOCKED).</summary>
+    /// <summary>Tries per batch while the database is busy or locked by another writer (SQLite's BUSY and LOCKED; PostgreSQL's transient errors).</summary>
     private const int WriteAttempts = 5;
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(100);
 
     private static bool IsTransient(Exception e) =>
         (e as Microsoft.Data.Sqlite.SqliteException ?? e.InnerException as Microsoft.Data.Sqlite.SqliteException)?.SqliteErrorCode
-            is raw.SQLITE_BUSY or raw.SQLITE_LOCKED;
+            is raw.SQLITE_BUSY or raw.SQLITE_LOCKED
+        || (e as Npgsql.NpgsqlException ?? e.InnerException as Npgsql.NpgsqlException)?.IsTransient == true;
 
     /// <summary>
     /// Writes everything queued now. A batch that meets a busy or locked database is tried again; one that fails
@@ -123,7 +124,7 @@ public sealed class UsageWriter(
                         logger.LogWarning("Usage batch of {Count} events met a locked database (attempt {Attempt}); retrying", batch.Count, attempt);
                         await Task.Delay(RetryDelay * attempt, ct);
                     }
-                    catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+                    catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
                     {
                         logger.LogError(e, "Could not write {Count} usage events; they are dropped", batch.Count);
                         break;
