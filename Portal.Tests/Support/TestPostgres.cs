@@ -51,7 +51,7 @@ public sealed class TestPostgres : IAsyncDisposable
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             throw new InvalidOperationException(
-                $"The PostgreSQL tests need a server at {admin.Host}:{admin.Port} (user {admin.Username}) and could not connect: {e.Message} " +
+                $"The PostgreSQL tests need a server at {admin.Host}:{admin.Port} (user {admin.Username}) and could not connect: {e.Message}. " +
                 "On Debian: `apt-get install -y postgresql`, `pg_ctlcluster 15 main start`, " +
                 "`runuser -u postgres -- psql -c \"ALTER USER postgres PASSWORD 'portal-test'\"` (.ci/run does all three), " +
                 $"or set {ServerVariable} to another server's connection string (no database; each test class creates and drops its own).", e);
