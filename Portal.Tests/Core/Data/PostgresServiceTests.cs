@@ -112,26 +112,33 @@ public sealed class PostgresServiceTests : IAsyncLifetime
         for (var i = 0; i < 250; i++)
             recorder.Record(new UsageRecord(now.AddMinutes(-i), key.Id, developer.UserId, "GET", "/api/v1/me", i % 10 == 0 ? 500 : 200, 3));
         recorder.Record(new UsageRecord(now.AddDays(-1), key.Id, developer.UserId, "GET", "/api/v1/me", 200, 3));
+        // A verification's event has every column set; in another offset, as a caller might pass it.
+        var (app, product, plan) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        recorder.Record(new UsageRecord(now.AddSeconds(-1).ToOffset(TimeSpan.FromHours(-5)), key.Id, developer.UserId, "POST", "/api/v1/keys/verify", 200, 4,
+            app, product, plan, "QUOTA_EXCEEDED"));
 
         await _db.Get<UsageWriter>().DrainAsync();
 
         await using (var db = await _db.OpenAsync())
         {
-            Assert.Equal(251, await db.UsageEvents.CountAsync(e => e.KeyId == key.Id));
-            Assert.Equal(251, await db.UsageRollups.Where(r => r.KeyId == key.Id).SumAsync(r => r.Count));
+            Assert.Equal(252, await db.UsageEvents.CountAsync(e => e.KeyId == key.Id));
+            Assert.Equal(252, await db.UsageRollups.Where(r => r.KeyId == key.Id).SumAsync(r => r.Count));
             Assert.Equal(now, (await db.ApiKeys.SingleAsync(k => k.Id == key.Id)).LastUsedAt);
+            var verification = await db.UsageEvents.SingleAsync(e => e.Outcome != null);
+            Assert.Equal((now.AddSeconds(-1), app, product, plan, "QUOTA_EXCEEDED", "POST", 4),
+                (verification.At, verification.ApplicationId, verification.ProductId, verification.PlanId, verification.Outcome, verification.Method, verification.LatencyMs));
         }
         var metrics = (await _db.Get<ApiKeyService>().MetricsAsync(developer)).Value;
-        // The clock stands at 09:00: the 250 calls of the last 250 minutes are today's, yesterday's one is not.
-        Assert.Equal(250, metrics.CallsToday);
+        // The clock stands at 09:00: the 251 calls of the last 250 minutes are today's, yesterday's one is not.
+        Assert.Equal(251, metrics.CallsToday);
         Assert.Equal((1, 1), (metrics.Total, metrics.Active));
         var hourly = (await _db.Get<ApiKeyService>().UsageAsync(developer, key.Id, new UsageQuery { Interval = "hour" })).Value;
         // The last 24 whole hours, 09:00 yesterday to 09:00 today: without the call at 09:00 (an error), with yesterday's.
-        Assert.Equal((250, 24), (hourly.Total, hourly.Errors));
-        Assert.Equal(60, hourly.Buckets.Single(b => b.Start == now.AddHours(-1)).Count);
+        Assert.Equal((251, 24), (hourly.Total, hourly.Errors));
+        Assert.Equal(61, hourly.Buckets.Single(b => b.Start == now.AddHours(-1)).Count);
 
         _db.Clock.Advance(TimeSpan.FromDays(40));
-        Assert.Equal(251, await _db.Get<UsageWriter>().PurgeAsync());
+        Assert.Equal(252, await _db.Get<UsageWriter>().PurgeAsync());
     }
 
     [Fact]
