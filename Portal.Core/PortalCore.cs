@@ -13,6 +13,8 @@ using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 using Portal.Core.Features.Verification;
+using Portal.Core.Features.Webhooks;
+using Microsoft.Extensions.Options;
 
 namespace Portal.Core;
 
@@ -22,18 +24,22 @@ public static class PortalCore
     public static IServiceCollection AddPortalCore(this IServiceCollection services, string connectionString,
         DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
+        services.AddSingleton<WebhookSignal>();
+        services.AddSingleton<WebhookOutbox>();
         if (provider == DatabaseProvider.PostgreSql)
         {
             // The provider's own context type (its own migrations), handed to services as the PortalDbContext it is.
-            services.AddDbContextFactory<PostgresPortalDbContext>(db => db.UseNpgsql(connectionString));
+            services.AddDbContextFactory<PostgresPortalDbContext>((sp, db) => db
+                .UseNpgsql(connectionString)
+                .AddInterceptors(sp.GetRequiredService<WebhookOutbox>()));
             services.AddSingleton<IDbContextFactory<PortalDbContext>, UpcastDbContextFactory<PostgresPortalDbContext>>();
             services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<PostgresPortalDbContext>());
         }
         else
         {
-            services.AddDbContextFactory<PortalDbContext>(db => db
+            services.AddDbContextFactory<PortalDbContext>((sp, db) => db
                 .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(PortalDbContext).Assembly.FullName))
-                .AddInterceptors(new SqlitePragmas()));
+                .AddInterceptors(new SqlitePragmas(), sp.GetRequiredService<WebhookOutbox>()));
         }
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PasswordPolicy>();
@@ -53,6 +59,10 @@ public static class PortalCore
         services.AddSingleton<VerificationService>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageWriter>();
+        services.AddSingleton<WebhookService>();
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.Timeout = WebhookDispatcher.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(sp => WebhookDispatcher.CreateHandler(sp.GetRequiredService<IOptions<PortalOptions>>().Value.Webhooks));
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();

@@ -12,6 +12,19 @@ public sealed class PortalOptions
     public ApplicationOptions Applications { get; set; } = new();
     public SignUpOptions SignUp { get; set; } = new();
     public VerificationOptions Verification { get; set; } = new();
+    public WebhookOptions Webhooks { get; set; } = new();
+}
+
+public sealed class WebhookOptions
+{
+    /// <summary>
+    /// Send to loopback, private and link-local addresses too (<c>Portal:Webhooks:AllowPrivateTargets</c>). Off by
+    /// default, so an admin cannot point a webhook at the portal's own network; tests and local receivers turn it on.
+    /// </summary>
+    public bool AllowPrivateTargets { get; set; }
+
+    /// <summary>How often the dispatcher looks for due retries when nothing wakes it (<c>Portal:Webhooks:PollSeconds</c>).</summary>
+    public int PollSeconds { get; set; } = 5;
 }
 
 public sealed class VerificationOptions

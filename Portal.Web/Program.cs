@@ -10,6 +10,7 @@ using Portal.Web.Features.Products;
 using Portal.Web.Features.Subscriptions;
 using Portal.Web.Features.Users;
 using Portal.Web.Features.Verification;
+using Portal.Web.Features.Webhooks;
 using Portal.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -32,6 +33,7 @@ app.MapApplicationEndpoints();
 app.MapProductEndpoints();
 app.MapSubscriptionEndpoints();
 app.MapVerificationEndpoints();
+app.MapWebhookEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 

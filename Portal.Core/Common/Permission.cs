@@ -52,6 +52,10 @@ public enum Permission
     SubscriptionsManage,
     /// <summary>Ask whether a key may call a product (<c>POST /api/v1/keys/verify</c>), as a gateway does.</summary>
     KeysVerify,
+    /// <summary>See webhook endpoints (never their secrets), the event catalogue and the delivery log.</summary>
+    WebhooksRead,
+    /// <summary>Create, change, delete webhook endpoints; rotate and reveal secrets; send test events; retry deliveries.</summary>
+    WebhooksManage,
 }
 
 public static class Permissions
@@ -69,7 +73,7 @@ public static class Permissions
                 Permission.ApplicationsRead, Permission.ApplicationsWrite, Permission.ApplicationsReadAll, Permission.ApplicationsManageAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.ProductsManage,
                 Permission.SubscriptionsRead, Permission.SubscriptionsWrite, Permission.SubscriptionsReadAll, Permission.SubscriptionsManage,
-                Permission.KeysVerify,
+                Permission.KeysVerify, Permission.WebhooksRead, Permission.WebhooksManage,
             },
             [Roles.ReadOnly] = new HashSet<Permission>
             {
@@ -77,7 +81,7 @@ public static class Permissions
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
-                Permission.KeysVerify,
+                Permission.KeysVerify, Permission.WebhooksRead,
             },
             [Roles.Developer] = new HashSet<Permission>
             {
@@ -97,7 +101,7 @@ public static class Permissions
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
-                Permission.KeysVerify,
+                Permission.KeysVerify, Permission.WebhooksRead,
             },
             [Scopes.Write] = new HashSet<Permission>
             {
@@ -108,7 +112,7 @@ public static class Permissions
                 Permission.Self, Permission.UsersCreate, Permission.UsersEdit, Permission.UsersResetPassword,
                 Permission.UsersDelete, Permission.OrganisationWrite, Permission.ApiKeysManageAll,
                 Permission.AccountsManage, Permission.ApplicationsManageAll,
-                Permission.ProductsManage, Permission.SubscriptionsManage,
+                Permission.ProductsManage, Permission.SubscriptionsManage, Permission.WebhooksManage,
             },
         };
 

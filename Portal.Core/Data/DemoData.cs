@@ -8,6 +8,7 @@ using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
+using Portal.Core.Features.Webhooks;
 
 namespace Portal.Core.Data;
 
@@ -24,6 +25,7 @@ public sealed class DemoData(
     ApplicationService applications,
     ProductService products,
     SubscriptionService subscriptions,
+    WebhookService webhooks,
     TimeProvider clock)
 {
     public const string DemoDomain = "demo.portal.test";
@@ -79,6 +81,7 @@ public sealed class DemoData(
         await SeedApiKeysAsync(created, ct);
         await SeedApplicationsAsync(created, ct);
         await SeedProductsAsync(created, ct);
+        await SeedWebhooksAsync(ct);
 
         // A lived-in history: most people have signed in at some point, a few are inactive.
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -335,6 +338,76 @@ public sealed class DemoData(
             if (sub.EndedAt is not null) sub.EndedAt = (sub.DecidedAt ?? at).AddDays(random.Next(1, 4));
         }
         await write.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// Two endpoints on a domain that never resolves (<c>.test</c>), and a delivery log in every state written directly:
+    /// seeding sends no HTTP. The pending ones are tried by the running dispatcher and fail like any unreachable receiver.
+    /// </summary>
+    private async Task SeedWebhooksAsync(CancellationToken ct)
+    {
+        var crm = await webhooks.CreateAsync(Actor.System, new CreateWebhook
+        {
+            Url = "https://hooks.example.test/acme-crm/portal-events",
+            Description = "CRM: onboards partners when their registrations are approved",
+            EventTypes = ["application.created", "application.deleted", "subscription.created", "subscription.approved", "subscription.rejected", "subscription.unsubscribed"],
+        }, ct);
+        var alerts = await webhooks.CreateAsync(Actor.System, new CreateWebhook
+        {
+            Url = "https://hooks.example.test/security-alerts",
+            Description = "Security team's alert channel (paused while they move to a new tool)",
+            EventTypes = ["api_key.revoked", "api_key.deleted", "user.deleted"],
+            Enabled = false,
+        }, ct);
+        if (!crm.IsSuccess || !alerts.IsSuccess) return;
+
+        var now = clock.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        foreach (var (endpoint, ago) in new[] { (crm.Value.Id, TimeSpan.FromDays(12)), (alerts.Value.Id, TimeSpan.FromDays(40)) })
+        {
+            var row = await db.WebhookEndpoints.SingleAsync(e => e.Id == endpoint, ct);
+            row.CreatedAt = row.UpdatedAt = now - ago;
+        }
+        var history = new (Guid Endpoint, string Type, TimeSpan Ago, int[] Codes, WebhookDeliveryStatus Status)[]
+        {
+            (crm.Value.Id, "subscription.created", TimeSpan.FromDays(3), [200], WebhookDeliveryStatus.Succeeded),
+            (crm.Value.Id, "subscription.approved", TimeSpan.FromDays(2), [502, 200], WebhookDeliveryStatus.Succeeded),
+            (crm.Value.Id, "application.created", TimeSpan.FromHours(20), [500, 500, 500, 500, 500, 500], WebhookDeliveryStatus.Failed),
+            (crm.Value.Id, "subscription.rejected", TimeSpan.FromHours(5), [200], WebhookDeliveryStatus.Succeeded),
+            (crm.Value.Id, "subscription.created", TimeSpan.FromMinutes(40), [503, 503], WebhookDeliveryStatus.Pending),
+            (crm.Value.Id, WebhookEventTypes.Test, TimeSpan.FromMinutes(10), [204], WebhookDeliveryStatus.Succeeded),
+            (alerts.Value.Id, "api_key.revoked", TimeSpan.FromDays(30), [200], WebhookDeliveryStatus.Succeeded),
+        };
+        foreach (var (endpoint, type, ago, codes, status) in history)
+        {
+            var at = now - ago;
+            var eventId = Guid.CreateVersion7(at);
+            var data = new System.Text.Json.Nodes.JsonObject
+            {
+                ["object"] = type.Split('.')[0],
+                ["id"] = Guid.CreateVersion7(at).ToString(),
+                ["name"] = "Web Shop → Payments API",
+                ["actor"] = new System.Text.Json.Nodes.JsonObject { ["email"] = $"ada.lovelace@{DemoDomain}" },
+            }.ToJsonString();
+            var delivery = WebhookDispatcher.NewDelivery(endpoint, eventId, type, WebhookOutbox.Body(eventId, type, at, data), at);
+            var attemptAt = at;
+            for (var i = 0; i < codes.Length; i++)
+            {
+                delivery.AttemptLog.Add(new WebhookAttempt
+                {
+                    At = attemptAt, StatusCode = codes[i], DurationMs = 80 + 37 * i,
+                    ResponseSnippet = codes[i] < 300 ? "{\"received\":true}" : "upstream unavailable",
+                });
+                if (i < WebhookDispatcher.RetrySchedule.Count) attemptAt += WebhookDispatcher.RetrySchedule[i];
+            }
+            delivery.Attempts = codes.Length;
+            delivery.LastStatusCode = codes[^1];
+            delivery.Status = status;
+            delivery.DeliveredAt = status == WebhookDeliveryStatus.Succeeded ? delivery.AttemptLog[^1].At : null;
+            delivery.NextAttemptAt = status == WebhookDeliveryStatus.Pending ? attemptAt : null;
+            db.WebhookDeliveries.Add(delivery);
+        }
+        await db.SaveChangesAsync(ct);
     }
 
     private async Task<Actor?> ActorForAsync(Guid? userId, CancellationToken ct)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Features.Accounts;
@@ -10,6 +11,7 @@ using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 using Portal.Core.Features.Verification;
+using Portal.Core.Features.Webhooks;
 
 namespace Portal.Core.Data;
 
@@ -17,7 +19,7 @@ namespace Portal.Core.Data;
 /// The model, and on SQLite the context itself (its migrations are <c>Portal.Core/Migrations</c>). PostgreSQL runs
 /// the same model through <see cref="PostgresPortalDbContext"/>, which only exists to own a migration set of its own.
 /// </summary>
-public class PortalDbContext : IdentityDbContext<PortalUser, PortalRole, Guid>
+public class PortalDbContext : IdentityDbContext<PortalUser, PortalRole, Guid>, IDataProtectionKeyContext
 {
     public PortalDbContext(DbContextOptions<PortalDbContext> options) : base(options)
     {
@@ -40,6 +42,13 @@ public class PortalDbContext : IdentityDbContext<PortalUser, PortalRole, Guid>
     public DbSet<Plan> Plans => Set<Plan>();
     public DbSet<Subscription> Subscriptions => Set<Subscription>();
     public DbSet<QuotaCounter> QuotaCounters => Set<QuotaCounter>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
+    public DbSet<WebhookOutboxEvent> WebhookOutbox => Set<WebhookOutboxEvent>();
+
+    /// <summary>The Data Protection key ring (it encrypts webhook secrets and sign-in cookies): kept with the data, so it survives restarts and moves with backups.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys { get; set; } = null!;
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -6,8 +6,10 @@ using Portal.Core.Features.Applications;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Users;
+using Portal.Core.Features.Webhooks;
 using Portal.E2E.Pages;
 using Portal.E2E.Support;
+using Portal.Tests.Support;
 using static Microsoft.Playwright.Assertions;
 
 namespace Portal.E2E.Journeys;
@@ -220,6 +222,41 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
         }
     }
 
+    /// <summary>/webhooks with an enabled and a paused endpoint, and one endpoint's page with a delivered and a retrying test event.</summary>
+    [Fact]
+    public async Task Webhooks_ListAndDetail_RenderWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        await using var receiver = new WebhookReceiver();
+        var webhooks = server.Get<WebhookService>();
+        var crm = await webhooks.CreateAsync(Actor.System, new CreateWebhook
+        {
+            Url = receiver.Url + "/crm-integration/portal-events",
+            Description = "CRM: onboards partners when their registrations are approved",
+            EventTypes = ["application.created", "subscription.created", "subscription.approved", "subscription.rejected", "subscription.unsubscribed"],
+        });
+        Assert.True(crm.IsSuccess, crm.Error?.Detail);
+        Assert.True((await webhooks.CreateAsync(Actor.System, new CreateWebhook
+        {
+            Url = "https://hooks.example.test/security-alerts",
+            Description = "Security team's alert channel (paused while they move to a new tool)",
+            EventTypes = [.. WebhookEventTypes.All.Select(t => t.Name)],
+            Enabled = false,
+        })).IsSuccess);
+        receiver.AnswerWith(200, 500);
+        await webhooks.SendTestAsync(Actor.System, crm.Value.Id);
+        await webhooks.SendTestAsync(Actor.System, crm.Value.Id);
+        // The server's own dispatcher sends them; wait for both answers.
+        for (var i = 0; i < 100 && receiver.Requests.Count < 2; i++) await Task.Delay(100);
+        await Task.Delay(500);
+
+        await ShootAsync(PortalServer.AdminEmail, PortalServer.AdminPassword, "webhooks", "/webhooks", "Webhooks",
+            page => Expect(page.GetByTestId("webhook-link")).ToHaveCountAsync(2));
+        await ShootAsync(PortalServer.AdminEmail, PortalServer.AdminPassword, "webhook-detail", $"/webhooks/{crm.Value.Id}", null,
+            page => Expect(page.GetByTestId("delivery-status")).ToHaveCountAsync(2));
+        await ShootAsync(PortalServer.AdminEmail, PortalServer.AdminPassword, "webhook-add-dialog", "/webhooks", "Webhooks",
+            page => Interactive.ClickUntilVisibleAsync(page.GetByTestId("add-webhook"), new WebhooksPage(page).AddDialog));
+    }
+
     private static async Task<ProductDto> CreateProductAsync(ProductService products, CreateProduct request)
     {
         var created = await products.CreateAsync(Actor.System, request);
@@ -280,14 +317,17 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
         return app;
     }
 
-    private async Task ShootAsDeveloperAsync(string email, string name, string path, string? heading, Func<IPage, Task> ready)
+    private Task ShootAsDeveloperAsync(string email, string name, string path, string? heading, Func<IPage, Task> ready) =>
+        ShootAsync(email, DeveloperPassword, name, path, heading, ready);
+
+    private async Task ShootAsync(string email, string password, string name, string path, string? heading, Func<IPage, Task> ready)
     {
         foreach (var (width, height) in Sizes)
         {
             await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
             var login = new LoginPage(session.Page);
             await login.GotoAsync();
-            await login.SubmitAsync(email, DeveloperPassword);
+            await login.SubmitAsync(email, password);
             await Expect(session.Page).Not.ToHaveURLAsync(new Regex("/account/login"));
             session.ClearConsoleErrors();
 

@@ -34,6 +34,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseSetting("Portal:Bootstrap:AdminEmail", AdminEmail);
         builder.UseSetting("Portal:Bootstrap:AdminPassword", AdminPassword);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Journeys point webhooks at a receiver on this machine's loopback.
+        builder.UseSetting("Portal:Webhooks:AllowPrivateTargets", "true");
     }
 
     public ValueTask InitializeAsync()

@@ -44,6 +44,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<Portal.Core.Features.Products.ProductService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Subscriptions.SubscriptionService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.ApiKeys.ApiKeyService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Webhooks.WebhookService>());
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         _auth = AddAuthorization();
         AddPageServices();

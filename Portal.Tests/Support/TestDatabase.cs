@@ -60,6 +60,9 @@ public sealed class TestDatabase : IAsyncDisposable
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero)));
         services.AddPortalCore(connectionString, provider);
+        // As the web host encrypts webhook secrets, with a key ring that lives as long as the test.
+        services.AddSingleton<Portal.Core.Features.Webhooks.IWebhookSecretProtector>(
+            new Portal.Web.Features.Webhooks.DataProtectionWebhookSecrets(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()));
         services.AddOptions<Microsoft.AspNetCore.Identity.IdentityOptions>().Configure(o => o.Password.RequiredLength = 8);
         services.Configure<PortalOptions>(o =>
         {

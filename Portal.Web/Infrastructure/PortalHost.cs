@@ -9,6 +9,7 @@ using Portal.Web.Features.Account;
 using Portal.Web.Features.ApiReference;
 using Portal.Web.Features.Usage;
 using Portal.Web.Features.Verification;
+using Portal.Web.Features.Webhooks;
 
 namespace Portal.Web.Infrastructure;
 
@@ -38,6 +39,7 @@ public static class PortalHost
         services.AddPortalIdentity();
         services.AddHostedService<UsageWriterService>();
         services.AddHostedService<QuotaFlushingService>();
+        services.AddWebhooks();
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         // The API's policies are decided without per-request services; any other policy by the framework's evaluator.
         services.AddTransient<PolicyEvaluator>();
@@ -46,8 +48,9 @@ public static class PortalHost
         services.AddScoped<CircuitClient>();
         services.AddSingleton<DatabaseHealth>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestProblems>();
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
         services.AddSingleton<ApiCatalog>();

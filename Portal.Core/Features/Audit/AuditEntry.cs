@@ -61,6 +61,13 @@ public static class AuditActions
     public const string SubscriptionApproved = "subscription.approved";
     public const string SubscriptionRejected = "subscription.rejected";
     public const string SubscriptionUnsubscribed = "subscription.unsubscribed";
+    public const string WebhookCreated = "webhook.created";
+    public const string WebhookUpdated = "webhook.updated";
+    public const string WebhookDeleted = "webhook.deleted";
+    public const string WebhookSecretRotated = "webhook.secret-rotated";
+    public const string WebhookSecretRevealed = "webhook.secret-revealed";
+    public const string WebhookTestSent = "webhook.test-sent";
+    public const string WebhookDeliveryRetried = "webhook.delivery-retried";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -71,5 +78,6 @@ public static class AuditActions
         ApplicationCreated, ApplicationUpdated, ApplicationDeleted, ApplicationKeyCreated, ApplicationKeyRevoked,
         ProductCreated, ProductUpdated, ProductDeleted,
         SubscriptionCreated, SubscriptionApproved, SubscriptionRejected, SubscriptionUnsubscribed,
+        WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated, WebhookSecretRevealed, WebhookTestSent, WebhookDeliveryRetried,
     ];
 }

@@ -65,6 +65,17 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["POST /api/v1/subscriptions/{id:guid}/reject"] = ([SA, A], Scopes.Admin),
         ["POST /api/v1/subscriptions/{id:guid}/unsubscribe"] = ([SA, A, D], WriteOrAdmin),
         ["POST /api/v1/keys/verify"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/webhooks/event-types"] = ([SA, A, RO], Scopes.Read),
+        ["GET /api/v1/webhooks"] = ([SA, A, RO], Scopes.Read),
+        ["POST /api/v1/webhooks"] = ([SA, A], Scopes.Admin),
+        ["GET /api/v1/webhooks/{id:guid}"] = ([SA, A, RO], Scopes.Read),
+        ["PATCH /api/v1/webhooks/{id:guid}"] = ([SA, A], Scopes.Admin),
+        ["DELETE /api/v1/webhooks/{id:guid}"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/webhooks/{id:guid}/rotate-secret"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/webhooks/{id:guid}/reveal-secret"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/webhooks/{id:guid}/test"] = ([SA, A], Scopes.Admin),
+        ["GET /api/v1/webhooks/{id:guid}/deliveries"] = ([SA, A, RO], Scopes.Read),
+        ["POST /api/v1/webhooks/{id:guid}/deliveries/{deliveryId:guid}/retry"] = ([SA, A], Scopes.Admin),
     };
 
     public static TheoryData<string> Rows() => [.. Matrix.Keys];
@@ -90,6 +101,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
     {
         var (method, route) = (row[..row.IndexOf(' ')], row[(row.IndexOf(' ') + 1)..]);
         var url = route.Replace("{id:guid}", Guid.NewGuid().ToString()).Replace("{keyId:guid}", Guid.NewGuid().ToString())
+            .Replace("{deliveryId:guid}", Guid.NewGuid().ToString())
             .Replace("{idOrSlug}", "no-such-product");
         var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (method is "POST" or "PUT" or "PATCH")

@@ -33,6 +33,8 @@ public sealed class PageAuthorizationTests
         ["/accounts"] = nameof(Permission.AccountsRead),
         ["/subscriptions"] = nameof(Permission.SubscriptionsReadAll),
         ["/api-reference"] = AnySignedIn,
+        ["/webhooks"] = nameof(Permission.WebhooksRead),
+        ["/webhooks/{Id:guid}"] = nameof(Permission.WebhooksRead),
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>

@@ -61,6 +61,8 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData("/subscriptions")]
     [InlineData("/applications")]
     [InlineData("/api-reference")]
+    [InlineData("/webhooks")]
+    [InlineData("/webhooks/0193a3c0-0000-7000-8000-000000000000")]
     public async Task Page_Unauthenticated_RedirectsToLogin(string path)
     {
         var response = await NewBrowser().Client.GetAsync(path);
@@ -99,6 +101,12 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData(Roles.Developer, "/api-reference", true)]
     [InlineData(Roles.ReadOnly, "/api-reference", true)]
     [InlineData(Roles.Admin, "/api-reference", true)]
+    [InlineData(Roles.Developer, "/webhooks", false)]
+    [InlineData(Roles.Developer, "/webhooks/0193a3c0-0000-7000-8000-000000000000", false)]
+    [InlineData(Roles.ReadOnly, "/webhooks", true)]
+    [InlineData(Roles.Admin, "/webhooks", true)]
+    [InlineData(Roles.SuperAdmin, "/webhooks", true)]
+    [InlineData(Roles.ReadOnly, "/webhooks/0193a3c0-0000-7000-8000-000000000000", true)]
     public async Task Page_ForRole_OpensOnlyWhereThePolicyAllows(string role, string path, bool allowed)
     {
         var user = await NewUserAsync(role);

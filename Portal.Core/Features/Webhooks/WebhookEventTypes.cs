@@ -1,0 +1,64 @@
+using Portal.Core.Features.Audit;
+
+namespace Portal.Core.Features.Webhooks;
+
+public sealed record WebhookEventType(string Name, string Group, string Description);
+
+/// <summary>
+/// The event catalogue. Every event but <see cref="Test"/> is the webhook face of an audited change: the audit entry
+/// a service writes names the change, and <see cref="ForAuditAction"/> says which event (if any) it is.
+/// </summary>
+public static class WebhookEventTypes
+{
+    public const string Test = "webhook.test";
+
+    public static readonly IReadOnlyList<WebhookEventType> All =
+    [
+        new("user.created", "Users", "A user was created."),
+        new("user.updated", "Users", "A user's display name, roles or status changed."),
+        new("user.deleted", "Users", "A user was deleted."),
+        new("api_key.created", "API keys", "A personal API key was issued (never its secret)."),
+        new("api_key.revoked", "API keys", "An API key was revoked."),
+        new("api_key.regenerated", "API keys", "An API key got a new secret (never the secret)."),
+        new("api_key.deleted", "API keys", "An API key was deleted."),
+        new("application.created", "Applications", "An application was created."),
+        new("application.updated", "Applications", "An application's name or description changed."),
+        new("application.deleted", "Applications", "An application was removed."),
+        new("subscription.created", "Subscriptions", "An application registered to a product."),
+        new("subscription.approved", "Subscriptions", "A registration was approved."),
+        new("subscription.rejected", "Subscriptions", "A registration was rejected."),
+        new("subscription.unsubscribed", "Subscriptions", "A registration was ended."),
+        new("product.created", "Products", "An API product was created."),
+        new("product.updated", "Products", "An API product or its plans changed."),
+        new("product.deleted", "Products", "An API product was deleted."),
+        new(Test, "Webhooks", "A test event sent from the portal on request."),
+    ];
+
+    private static readonly HashSet<string> Names = [.. All.Select(t => t.Name)];
+
+    private static readonly Dictionary<string, string> ByAuditAction = new(StringComparer.Ordinal)
+    {
+        [AuditActions.UserCreated] = "user.created",
+        [AuditActions.UserUpdated] = "user.updated",
+        [AuditActions.UserDeleted] = "user.deleted",
+        [AuditActions.ApiKeyCreated] = "api_key.created",
+        [AuditActions.ApiKeyRevoked] = "api_key.revoked",
+        [AuditActions.ApiKeyRegenerated] = "api_key.regenerated",
+        [AuditActions.ApiKeyDeleted] = "api_key.deleted",
+        [AuditActions.ApplicationCreated] = "application.created",
+        [AuditActions.ApplicationUpdated] = "application.updated",
+        [AuditActions.ApplicationDeleted] = "application.deleted",
+        [AuditActions.SubscriptionCreated] = "subscription.created",
+        [AuditActions.SubscriptionApproved] = "subscription.approved",
+        [AuditActions.SubscriptionRejected] = "subscription.rejected",
+        [AuditActions.SubscriptionUnsubscribed] = "subscription.unsubscribed",
+        [AuditActions.ProductCreated] = "product.created",
+        [AuditActions.ProductUpdated] = "product.updated",
+        [AuditActions.ProductDeleted] = "product.deleted",
+    };
+
+    public static bool IsKnown(string name) => Names.Contains(name);
+
+    /// <summary>The event an audited change raises, or null (sign-ins, password resets, webhook changes raise none).</summary>
+    public static string? ForAuditAction(string action) => ByAuditAction.GetValueOrDefault(action);
+}

@@ -1,0 +1,267 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Portal.Core;
+using Portal.Core.Common;
+using Portal.Core.Features.Webhooks;
+using Portal.Tests.Support;
+
+namespace Portal.Tests.Core.Webhooks;
+
+/// <summary>The dispatcher against a real HTTP receiver on loopback, over a fake clock.</summary>
+public sealed class WebhookDispatcherTests : IAsyncLifetime
+{
+    private readonly WebhookReceiver _receiver = new();
+    private readonly LogCapture _logs = new();
+    private TestDatabase _db = null!;
+    private Actor _root = null!;
+    private WebhookService Webhooks => _db.Get<WebhookService>();
+    private WebhookDispatcher Dispatcher => _db.Get<WebhookDispatcher>();
+
+    public async ValueTask InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync(services =>
+        {
+            services.Configure<PortalOptions>(o => o.Webhooks.AllowPrivateTargets = true);
+            services.AddLogging(l => l.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace));
+        });
+        _root = await _db.RootAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _db.DisposeAsync();
+        await _receiver.DisposeAsync();
+    }
+
+    private async Task<WebhookCreated> EndpointAsync(string? url = null) =>
+        (await Webhooks.CreateAsync(_root, WebhookServiceTests.Request(url ?? _receiver.Url))).Value;
+
+    private async Task<WebhookDeliveryDto> DeliveryAsync(Guid endpointId, Guid deliveryId) =>
+        (await Webhooks.ListDeliveriesAsync(_root, endpointId, new WebhookDeliveryQuery())).Value.Items.Single(d => d.Id == deliveryId);
+
+    [Fact]
+    public async Task ADelivery_IsSignedPerStandardWebhooks_AndSucceedsOn2xx()
+    {
+        var endpoint = await EndpointAsync();
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+
+        await Dispatcher.RunOnceAsync();
+
+        var request = Assert.Single(_receiver.Requests);
+        var id = request.Headers["webhook-id"];
+        var timestamp = request.Headers["webhook-timestamp"];
+        Assert.Equal(queued.EventId.ToString(), id);
+        Assert.Equal(_db.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(), timestamp);
+        Assert.Equal(request.ExpectedSignature(endpoint.Secret), request.Headers["webhook-signature"]);
+        using var body = JsonDocument.Parse(request.Body);
+        Assert.Equal(id, body.RootElement.GetProperty("id").GetString());
+        Assert.Equal("webhook.test", body.RootElement.GetProperty("type").GetString());
+        Assert.True(body.RootElement.TryGetProperty("timestamp", out _));
+        Assert.Equal(endpoint.Id.ToString(), body.RootElement.GetProperty("data").GetProperty("endpointId").GetString());
+        var delivery = await DeliveryAsync(endpoint.Id, queued.Id);
+        Assert.Equal(WebhookDeliveryStatus.Succeeded, delivery.Status);
+        Assert.Equal(200, delivery.LastStatusCode);
+        Assert.Null(delivery.NextAttemptAt);
+        Assert.Equal("ok", Assert.Single(delivery.AttemptLog).ResponseSnippet);
+    }
+
+    [Fact]
+    public async Task ANon2xxAnswer_SchedulesARetryAfterOneMinute_AndTheRetrySucceeds()
+    {
+        var endpoint = await EndpointAsync();
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+        _receiver.AnswerWith(503);
+        var sentAt = _db.Clock.GetUtcNow();
+
+        await Dispatcher.RunOnceAsync();
+        var afterFirst = await DeliveryAsync(endpoint.Id, queued.Id);
+        _db.Clock.Advance(TimeSpan.FromSeconds(59));
+        await Dispatcher.RunOnceAsync();
+        var requestsBeforeDue = _receiver.Requests.Count;
+        _db.Clock.Advance(TimeSpan.FromSeconds(1));
+        await Dispatcher.RunOnceAsync();
+
+        Assert.Equal(WebhookDeliveryStatus.Pending, afterFirst.Status);
+        Assert.Equal(503, afterFirst.LastStatusCode);
+        Assert.Equal(sentAt + TimeSpan.FromMinutes(1), afterFirst.NextAttemptAt);
+        Assert.Equal("receiver says no", afterFirst.AttemptLog.Single().ResponseSnippet);
+        Assert.Equal(1, requestsBeforeDue);
+        var final = await DeliveryAsync(endpoint.Id, queued.Id);
+        Assert.Equal(WebhookDeliveryStatus.Succeeded, final.Status);
+        Assert.Equal(2, final.Attempts);
+        Assert.Equal([503, 200], final.AttemptLog.Select(a => a.StatusCode));
+        // The same event id on every attempt, so receivers can drop duplicates.
+        Assert.Single(_receiver.Requests.Select(r => r.Headers["webhook-id"]).Distinct());
+    }
+
+    [Fact]
+    public async Task AfterTheWholeSchedule_TheDeliveryIsFailed_AndAManualRetrySendsItAgain()
+    {
+        var endpoint = await EndpointAsync();
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+        _receiver.AnswerWith(500, 500, 500, 500, 500, 500);
+
+        await Dispatcher.RunOnceAsync();
+        foreach (var wait in WebhookDispatcher.RetrySchedule)
+        {
+            _db.Clock.Advance(wait);
+            await Dispatcher.RunOnceAsync();
+        }
+
+        var failed = await DeliveryAsync(endpoint.Id, queued.Id);
+        Assert.Equal(WebhookDeliveryStatus.Failed, failed.Status);
+        Assert.Equal(6, failed.Attempts);
+        Assert.Null(failed.NextAttemptAt);
+        _db.Clock.Advance(TimeSpan.FromDays(1));
+        await Dispatcher.RunOnceAsync();
+        Assert.Equal(6, _receiver.Requests.Count);
+
+        var retried = (await Webhooks.RetryDeliveryAsync(_root, endpoint.Id, queued.Id)).Value;
+        await Dispatcher.RunOnceAsync();
+
+        Assert.Equal(WebhookDeliveryStatus.Pending, retried.Status);
+        Assert.Equal(7, _receiver.Requests.Count);
+        Assert.Equal(WebhookDeliveryStatus.Succeeded, (await DeliveryAsync(endpoint.Id, queued.Id)).Status);
+    }
+
+    [Fact]
+    public async Task ADisabledEndpoint_GetsNothing_UntilEnabledAgain()
+    {
+        var endpoint = await EndpointAsync();
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+        await Webhooks.UpdateAsync(_root, endpoint.Id, new UpdateWebhook { Enabled = false });
+
+        await Dispatcher.RunOnceAsync();
+        Assert.Empty(_receiver.Requests);
+        Assert.Equal(WebhookDeliveryStatus.Pending, (await DeliveryAsync(endpoint.Id, queued.Id)).Status);
+
+        await Webhooks.UpdateAsync(_root, endpoint.Id, new UpdateWebhook { Enabled = true });
+        await Dispatcher.RunOnceAsync();
+        Assert.Single(_receiver.Requests);
+    }
+
+    [Fact]
+    public async Task ARedirect_IsNotFollowed_ButCountsAsAFailedAttempt()
+    {
+        var endpoint = await EndpointAsync();
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+        _receiver.AnswerWith(302);
+
+        await Dispatcher.RunOnceAsync();
+
+        Assert.Single(_receiver.Requests);
+        var delivery = await DeliveryAsync(endpoint.Id, queued.Id);
+        Assert.Equal(302, delivery.LastStatusCode);
+        Assert.Equal(WebhookDeliveryStatus.Pending, delivery.Status);
+    }
+
+    [Fact]
+    public async Task AnUnreachableTarget_IsAFailedAttemptWithItsError()
+    {
+        // A port nothing listens on.
+        var endpoint = await EndpointAsync("http://127.0.0.1:9/hooks");
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+
+        await Dispatcher.RunOnceAsync();
+
+        var delivery = await DeliveryAsync(endpoint.Id, queued.Id);
+        Assert.Null(delivery.LastStatusCode);
+        Assert.False(string.IsNullOrWhiteSpace(delivery.LastError));
+        Assert.Equal(_db.Clock.GetUtcNow() + TimeSpan.FromMinutes(1), delivery.NextAttemptAt);
+    }
+
+    [Fact]
+    public async Task NeitherTheSecretNorTheSignature_EverReachTheLogs()
+    {
+        var endpoint = await EndpointAsync();
+        var rotated = (await Webhooks.RotateSecretAsync(_root, endpoint.Id)).Value;
+        await Webhooks.SendTestAsync(_root, endpoint.Id);
+        await Webhooks.SendTestAsync(_root, endpoint.Id);
+        _receiver.AnswerWith(500);
+
+        await Dispatcher.RunOnceAsync();
+
+        Assert.Equal(2, _receiver.Requests.Count);
+        var signatures = _receiver.Requests.Select(r => r.Headers["webhook-signature"]["v1,".Length..]).ToList();
+        Assert.NotEmpty(_logs.Messages);
+        Assert.All(_logs.Messages, m =>
+        {
+            Assert.DoesNotContain(endpoint.Secret["whsec_".Length..], m);
+            Assert.DoesNotContain(rotated.Secret["whsec_".Length..], m);
+            Assert.All(signatures, s => Assert.DoesNotContain(s, m));
+        });
+    }
+
+    [Fact]
+    public async Task PrivateTargets_AreRefusedByDefault()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var root = await db.RootAsync();
+        var endpoint = (await db.Get<WebhookService>().CreateAsync(root, WebhookServiceTests.Request(_receiver.Url))).Value;
+        var queued = (await db.Get<WebhookService>().SendTestAsync(root, endpoint.Id)).Value;
+
+        await db.Get<WebhookDispatcher>().RunOnceAsync();
+
+        Assert.Empty(_receiver.Requests);
+        var delivery = (await db.Get<WebhookService>().ListDeliveriesAsync(root, endpoint.Id, new WebhookDeliveryQuery())).Value.Items.Single(d => d.Id == queued.Id);
+        Assert.Contains("blocked", delivery.LastError);
+        Assert.Equal(WebhookDeliveryStatus.Pending, delivery.Status);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("10.1.2.3", true)]
+    [InlineData("172.16.0.1", true)]
+    [InlineData("192.168.1.1", true)]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("::1", true)]
+    [InlineData("fd00::1", true)]
+    [InlineData("::ffff:127.0.0.1", true)]
+    [InlineData("93.184.216.34", false)]
+    [InlineData("2606:4700::1111", false)]
+    public void PrivateAddresses_AreRecognised(string address, bool isPrivate) =>
+        Assert.Equal(isPrivate, WebhookRules.IsPrivate(System.Net.IPAddress.Parse(address)));
+
+    [Fact]
+    public async Task DomainChanges_ReachTheReceiver_ThroughTheOutbox_FromTheEndpointsCreationOn()
+    {
+        // The bootstrap's user.created is still in the outbox: older than the endpoint, it is not sent.
+        _db.Clock.Advance(TimeSpan.FromSeconds(1));
+        var endpoint = (await Webhooks.CreateAsync(_root, WebhookServiceTests.Request(_receiver.Url, types: "user.created"))).Value;
+        var (user, _) = await _db.CreateUserAsync(Roles.Developer);
+
+        await Dispatcher.RunOnceAsync();
+
+        var request = Assert.Single(_receiver.Requests);
+        using var body = JsonDocument.Parse(request.Body);
+        Assert.Equal("user.created", body.RootElement.GetProperty("type").GetString());
+        Assert.Equal(user.Id.ToString(), body.RootElement.GetProperty("data").GetProperty("id").GetString());
+        Assert.DoesNotContain("Passw0rd", request.Body);
+        await using var db = await _db.OpenAsync();
+        Assert.Equal(WebhookDeliveryStatus.Succeeded, (await db.WebhookDeliveries.SingleAsync(d => d.EndpointId == endpoint.Id)).Status);
+    }
+
+    private sealed class LogCapture : ILoggerProvider
+    {
+        public ConcurrentBag<string> Messages { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(LogCapture owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                owner.Messages.Add($"{category}: {formatter(state, exception)} {exception}");
+        }
+    }
+}

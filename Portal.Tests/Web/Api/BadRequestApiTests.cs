@@ -1,0 +1,55 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Portal.Core.Common;
+using Portal.Tests.Support;
+
+namespace Portal.Tests.Web.Api;
+
+/// <summary>Requests the API cannot even bind still answer problem details that say what was wrong.</summary>
+public sealed class BadRequestApiTests(PortalApiFactory factory) : IClassFixture<PortalApiFactory>
+{
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(400, body.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("detail").GetString()));
+        return body;
+    }
+
+    [Fact]
+    public async Task AQueryValueOfTheWrongType_Is400_NamingTheParameter()
+    {
+        var (client, _) = await factory.ClientAsAsync(Roles.Admin, Scopes.Read);
+
+        var body = await ProblemAsync(await client.GetAsync("/api/v1/audit?from=yesterday"));
+
+        var message = Assert.Single(body.GetProperty("errors").GetProperty("from").EnumerateArray()).GetString();
+        Assert.Contains("'yesterday'", message);
+        Assert.DoesNotContain("DateTimeOffset", body.ToString());
+    }
+
+    [Fact]
+    public async Task ABodyThatIsNotJson_Is400_WithADetail()
+    {
+        var (client, _) = await factory.ClientAsAsync(Roles.Admin, Scopes.Read, Scopes.Write);
+
+        var body = await ProblemAsync(await client.PostAsync("/api/v1/api-keys",
+            new StringContent("""{"name": """, Encoding.UTF8, "application/json")));
+
+        Assert.Contains("JSON", body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task AFieldOfTheWrongJsonType_Is400_SayingWhere()
+    {
+        var (client, _) = await factory.ClientAsAsync(Roles.Admin, Scopes.Read, Scopes.Write);
+
+        var body = await ProblemAsync(await client.PostAsync("/api/v1/api-keys",
+            new StringContent("""{"name": "k", "scopes": "read"}""", Encoding.UTF8, "application/json")));
+
+        Assert.Contains("$.scopes", body.GetProperty("detail").GetString());
+    }
+}

@@ -1,0 +1,80 @@
+using Portal.Core.Common;
+using Portal.Core.Features.Webhooks;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Webhooks;
+
+public static class WebhookEndpoints
+{
+    public static void MapWebhookEndpoints(this IEndpointRouteBuilder app)
+    {
+        var hooks = app.MapApiGroup("/webhooks", "Webhooks");
+        hooks.MapGet("/event-types", EventTypes).RequirePermission(Permission.WebhooksRead)
+            .WithName("ListWebhookEventTypes").WithSummary("The event catalogue: each type's name, group and description");
+        hooks.MapGet("/", List).RequirePermission(Permission.WebhooksRead)
+            .WithName("ListWebhooks").WithSummary("Endpoints, newest first, each with its last delivery; never a secret: ?search=");
+        hooks.MapPost("/", Create).RequirePermission(Permission.WebhooksManage)
+            .WithName("CreateWebhook").WithSummary("{url, description?, eventTypes[], enabled}; the signing secret (whsec_…) is in this answer only");
+        hooks.MapGet("/{id:guid}", Get).RequirePermission(Permission.WebhooksRead)
+            .WithName("GetWebhook").WithSummary("One endpoint, its secret masked");
+        hooks.MapPatch("/{id:guid}", Update).RequirePermission(Permission.WebhooksManage)
+            .WithName("UpdateWebhook").WithSummary("Changes only the fields sent; eventTypes, when sent, is the whole new list");
+        hooks.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.WebhooksManage)
+            .WithName("DeleteWebhook").WithSummary("Deletes the endpoint and its delivery log");
+        hooks.MapPost("/{id:guid}/rotate-secret", RotateSecret).RequirePermission(Permission.WebhooksManage)
+            .WithName("RotateWebhookSecret").WithSummary("A new signing secret, in this answer only; the old one stops signing at once");
+        hooks.MapPost("/{id:guid}/reveal-secret", RevealSecret).RequirePermission(Permission.WebhooksManage)
+            .WithName("RevealWebhookSecret").WithSummary("The current signing secret; every reveal is audited");
+        hooks.MapPost("/{id:guid}/test", SendTest).RequirePermission(Permission.WebhooksManage)
+            .WithName("SendWebhookTest").WithSummary("Queues a webhook.test event for this endpoint → 202 with the delivery; 409 when the endpoint is disabled");
+        hooks.MapGet("/{id:guid}/deliveries", Deliveries).RequirePermission(Permission.WebhooksRead)
+            .WithName("ListWebhookDeliveries").WithSummary("Delivery log, newest first, with attempts, status codes and next retry: ?status=Pending|Succeeded|Failed");
+        hooks.MapPost("/{id:guid}/deliveries/{deliveryId:guid}/retry", Retry).RequirePermission(Permission.WebhooksManage)
+            .WithName("RetryWebhookDelivery").WithSummary("Sends the delivery again within seconds → 202 with the delivery");
+    }
+
+    private static IResult EventTypes(WebhookService webhooks, HttpContext http) =>
+        webhooks.EventTypes(http.ToActor()).ToHttpResult();
+
+    private static async Task<IResult> List(WebhookService webhooks, HttpContext http, CancellationToken ct,
+        int page = 1, int pageSize = 50, string? search = null) =>
+        (await webhooks.ListAsync(http.ToActor(), new PageQuery { Page = page, PageSize = pageSize, Search = search }, ct)).ToHttpResult();
+
+    private static async Task<IResult> Create(CreateWebhook request, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
+        (await webhooks.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(w => TypedResults.Created($"/api/v1/webhooks/{w.Id}", w));
+
+    private static async Task<IResult> Get(Guid id, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
+        (await webhooks.GetAsync(http.ToActor(), id, ct)).ToHttpResult();
+
+    private static async Task<IResult> Update(Guid id, UpdateWebhook request, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
+        (await webhooks.UpdateAsync(http.ToActor(), id, request, ct)).ToHttpResult();
+
+    private static async Task<IResult> Delete(Guid id, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
+        (await webhooks.DeleteAsync(http.ToActor(), id, ct)).ToNoContent();
+
+    private static async Task<IResult> RotateSecret(Guid id, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
+        (await webhooks.RotateSecretAsync(http.ToActor(), id, ct)).ToHttpResult();
+
+    private static async Task<IResult> RevealSecret(Guid id, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
+        (await webhooks.RevealSecretAsync(http.ToActor(), id, ct)).ToHttpResult();
+
+    private static async Task<IResult> SendTest(Guid id, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
+        (await webhooks.SendTestAsync(http.ToActor(), id, ct)).ToHttpResult(d => TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries", d));
+
+    private static async Task<IResult> Deliveries(Guid id, WebhookService webhooks, HttpContext http, CancellationToken ct,
+        int page = 1, int pageSize = 50, string? status = null)
+    {
+        WebhookDeliveryStatus? parsed = null;
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (!Enum.TryParse<WebhookDeliveryStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
+                return ResultHttp.Invalid("status", "Status is 'Pending', 'Succeeded' or 'Failed'.");
+            parsed = s;
+        }
+        var query = new WebhookDeliveryQuery { Page = page, PageSize = pageSize, Status = parsed };
+        return (await webhooks.ListDeliveriesAsync(http.ToActor(), id, query, ct)).ToHttpResult();
+    }
+
+    private static async Task<IResult> Retry(Guid id, Guid deliveryId, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
+        (await webhooks.RetryDeliveryAsync(http.ToActor(), id, deliveryId, ct)).ToHttpResult(d => TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries", d));
+}
