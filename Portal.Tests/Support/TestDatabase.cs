@@ -23,13 +23,15 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <summary>SQLite: the connection that keeps the in-memory database alive; PostgreSQL: the database to drop.</summary>
     private readonly IAsyncDisposable _keepAlive;
 
-    private TestDatabase(string connectionString, ServiceProvider services, IAsyncDisposable keepAlive)
+    private TestDatabase(DatabaseProvider provider, string connectionString, ServiceProvider services, IAsyncDisposable keepAlive)
     {
+        Provider = provider;
         ConnectionString = connectionString;
         Services = services;
         _keepAlive = keepAlive;
     }
 
+    public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
     public ServiceProvider Services { get; }
     public FakeTimeProvider Clock => (FakeTimeProvider)Services.GetRequiredService<TimeProvider>();
@@ -38,9 +40,15 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public static string NewConnectionString() => $"Data Source=portal-test-{Guid.NewGuid():N};Mode=Memory;Cache=Shared";
 
-    public static async Task<TestDatabase> CreateAsync(Action<IServiceCollection>? configure = null,
-        DatabaseProvider provider = DatabaseProvider.Sqlite)
+    /// <summary>
+    /// Names the provider of every test database that does not ask for one: <c>PORTAL_TEST_PROVIDER=PostgreSQL</c>
+    /// runs the service tests on PostgreSQL (README, "Test it"). Unset: SQLite.
+    /// </summary>
+    public const string ProviderVariable = "PORTAL_TEST_PROVIDER";
+
+    public static async Task<TestDatabase> CreateAsync(Action<IServiceCollection>? configure = null, DatabaseProvider? provider = null)
     {
+        provider ??= DatabaseProviders.Parse(Environment.GetEnvironmentVariable(ProviderVariable));
         string connectionString;
         IAsyncDisposable keepAlive;
         if (provider == DatabaseProvider.PostgreSql)
@@ -59,7 +67,7 @@ public sealed class TestDatabase : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero)));
-        services.AddPortalCore(connectionString, provider);
+        services.AddPortalCore(connectionString, provider.Value);
         // As the web host encrypts webhook secrets, with a key ring that lives as long as the test.
         services.AddSingleton<Portal.Core.Features.Webhooks.IWebhookSecretProtector>(
             new Portal.Web.Features.Webhooks.DataProtectionWebhookSecrets(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()));
@@ -74,7 +82,7 @@ public sealed class TestDatabase : IAsyncDisposable
         configure?.Invoke(services);
         var serviceProvider = services.BuildServiceProvider();
         await serviceProvider.GetRequiredService<DatabaseInitializer>().InitializeAsync();
-        return new TestDatabase(connectionString, serviceProvider, keepAlive);
+        return new TestDatabase(provider.Value, connectionString, serviceProvider, keepAlive);
     }
 
     public async Task<PortalDbContext> OpenAsync() =>

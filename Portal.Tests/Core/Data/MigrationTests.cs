@@ -30,7 +30,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task EachProviderOnlySeesItsOwnMigrations()
     {
-        await using var sqlite = await TestDatabase.CreateAsync();
+        await using var sqlite = await TestDatabase.CreateAsync(provider: DatabaseProvider.Sqlite);
         await using var postgres = await TestDatabase.CreateAsync(provider: DatabaseProvider.PostgreSql);
         await using var sqliteDb = await sqlite.OpenAsync();
         await using var postgresDb = await postgres.OpenAsync();
