@@ -63,6 +63,7 @@ public static class PortalCore
         services.AddSingleton<WebhookDispatcher>();
         services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.Timeout = WebhookDispatcher.Timeout)
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookDispatcher.CreateHandler(sp.GetRequiredService<IOptions<PortalOptions>>().Value.Webhooks));
+        services.AddSingleton<UsageService>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();

@@ -8,6 +8,7 @@ using Portal.Web.Features.Audit;
 using Portal.Web.Features.Organisation;
 using Portal.Web.Features.Products;
 using Portal.Web.Features.Subscriptions;
+using Portal.Web.Features.Usage;
 using Portal.Web.Features.Users;
 using Portal.Web.Features.Verification;
 using Portal.Web.Features.Webhooks;
@@ -34,6 +35,7 @@ app.MapProductEndpoints();
 app.MapSubscriptionEndpoints();
 app.MapVerificationEndpoints();
 app.MapWebhookEndpoints();
+app.MapUsageEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 

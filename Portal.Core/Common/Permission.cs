@@ -56,6 +56,10 @@ public enum Permission
     WebhooksRead,
     /// <summary>Create, change, delete webhook endpoints; rotate and reveal secrets; send test events; retry deliveries.</summary>
     WebhooksManage,
+    /// <summary>See usage (calls, verifications, request log) of one's own personal keys and one's accounts' applications.</summary>
+    UsageRead,
+    /// <summary>See everyone's usage: the environment's metrics and the whole request log.</summary>
+    UsageReadAll,
 }
 
 public static class Permissions
@@ -73,7 +77,7 @@ public static class Permissions
                 Permission.ApplicationsRead, Permission.ApplicationsWrite, Permission.ApplicationsReadAll, Permission.ApplicationsManageAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.ProductsManage,
                 Permission.SubscriptionsRead, Permission.SubscriptionsWrite, Permission.SubscriptionsReadAll, Permission.SubscriptionsManage,
-                Permission.KeysVerify, Permission.WebhooksRead, Permission.WebhooksManage,
+                Permission.KeysVerify, Permission.WebhooksRead, Permission.WebhooksManage, Permission.UsageRead, Permission.UsageReadAll,
             },
             [Roles.ReadOnly] = new HashSet<Permission>
             {
@@ -81,13 +85,14 @@ public static class Permissions
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
-                Permission.KeysVerify, Permission.WebhooksRead,
+                Permission.KeysVerify, Permission.WebhooksRead, Permission.UsageRead, Permission.UsageReadAll,
             },
             [Roles.Developer] = new HashSet<Permission>
             {
                 Permission.Self, Permission.OrganisationRead, Permission.ApiKeysRead, Permission.ApiKeysWrite,
                 Permission.ApplicationsRead, Permission.ApplicationsWrite,
                 Permission.ProductsRead, Permission.SubscriptionsRead, Permission.SubscriptionsWrite, Permission.KeysVerify,
+                Permission.UsageRead,
             },
         };
 
@@ -101,7 +106,7 @@ public static class Permissions
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
-                Permission.KeysVerify, Permission.WebhooksRead,
+                Permission.KeysVerify, Permission.WebhooksRead, Permission.UsageRead, Permission.UsageReadAll,
             },
             [Scopes.Write] = new HashSet<Permission>
             {

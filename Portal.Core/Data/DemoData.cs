@@ -9,6 +9,7 @@ using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 using Portal.Core.Features.Webhooks;
+using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Data;
 
@@ -82,6 +83,7 @@ public sealed class DemoData(
         await SeedApplicationsAsync(created, ct);
         await SeedProductsAsync(created, ct);
         await SeedWebhooksAsync(ct);
+        await SeedUsageAsync(created, ct);
 
         // A lived-in history: most people have signed in at some point, a few are inactive.
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -477,6 +479,102 @@ public sealed class DemoData(
             key.LastUsedAt = lastUsed > now ? now : lastUsed;
             db.Entry(key).State = EntityState.Modified;
         }
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static readonly string[] DemoRoutes =
+        ["/api/v1/me", "/api/v1/users", "/api/v1/api-keys", "/api/v1/applications", "/api/v1/applications/{id:guid}", "/api/v1/products",
+         "/api/v1/subscriptions", "/api/v1/audit", "/api/v1/usage/summary", "/api/v1/usage/requests"];
+
+    private static readonly int[] DemoErrors = [400, 403, 404, 404, 409, 429, 500];
+
+    /// <summary>
+    /// What the Usage pages show: 30 days of key verifications by the demo applications' keys (valid for approved
+    /// registrations, now and then rate-limited or over quota; not subscribed, revoked or unknown otherwise) as raw
+    /// events with their hourly rollups, and the last day of the personal keys' calls (already in the rollups) as raw
+    /// events for the request log. Inserted directly in bulk, like the keys' usage.
+    /// </summary>
+    private async Task SeedUsageAsync(IReadOnlyList<Guid> userIds, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var thisHour = UsageWriter.HourOf(now);
+        var random = new Random(3);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+
+        var demoAccounts = db.AccountMembers.Where(m => userIds.Contains(m.UserId)).Select(m => m.AccountId);
+        var appKeys = await (from k in db.ApiKeys.AsTracking()
+                             join a in db.Applications on k.ApplicationId equals a.Id
+                             where demoAccounts.Contains(a.AccountId)
+                             select k).ToListAsync(ct);
+        var approved = (await db.Subscriptions
+                .Where(s => s.ApplicationId != null && s.Status == SubscriptionStatus.Approved && demoAccounts.Contains(s.AccountId))
+                .Select(s => new { ApplicationId = s.ApplicationId!.Value, s.ProductId, s.PlanId }).ToListAsync(ct))
+            .ToLookup(s => s.ApplicationId);
+        var published = await db.Products.Where(p => p.Published && (p.Slug == "payments" || p.Slug == "maps" || p.Slug == "fx-rates"))
+            .Select(p => p.Id).ToListAsync(ct);
+        if (appKeys.Count == 0 || published.Count == 0) return;
+
+        var rollups = new Dictionary<(Guid KeyId, DateTimeOffset Hour), UsageRollup>();
+        void Add(UsageEvent e, bool rollup)
+        {
+            db.UsageEvents.Add(e);
+            if (!rollup || e.KeyId is not { } keyId) return;
+            var hour = UsageWriter.HourOf(e.At);
+            if (!rollups.TryGetValue((keyId, hour), out var r)) rollups[(keyId, hour)] = r = new UsageRollup { KeyId = keyId, HourStart = hour };
+            r.Count++;
+            if (e.Status >= 400) r.Errors++;
+        }
+        UsageEvent Verification(DateTimeOffset at, Guid? keyId, Guid? applicationId, Guid? productId, Guid? planId, VerifyCode code) => new()
+        {
+            At = at, KeyId = keyId, ApplicationId = applicationId, ProductId = productId, PlanId = planId, Method = "POST",
+            Route = VerificationService.ApiRoute, Status = 200, LatencyMs = random.Next(1, 12), Outcome = VerificationService.CodeText(code),
+        };
+
+        for (var hour = thisHour.AddDays(-30); hour <= thisHour; hour = hour.AddHours(1))
+        {
+            var calls = random.Next(0, hour.Hour is >= 8 and <= 18 ? 30 : 6);
+            for (var c = 0; c < calls; c++)
+            {
+                var at = hour.AddSeconds(random.Next(3600));
+                if (at > now) continue;
+                var key = appKeys[random.Next(appKeys.Count)];
+                var registrations = approved[key.ApplicationId!.Value].ToList();
+                var roll = random.NextDouble();
+                if (roll < 0.02)
+                    Add(Verification(at, null, null, published[random.Next(published.Count)], null, VerifyCode.NotFound), rollup: false);
+                else if (key.RevokedAt is not null && key.RevokedAt < at)
+                    Add(Verification(at, key.Id, key.ApplicationId, published[random.Next(published.Count)], null, VerifyCode.Revoked), rollup: true);
+                else if (registrations.Count == 0 || roll < 0.08)
+                    Add(Verification(at, key.Id, key.ApplicationId, published[random.Next(published.Count)], null, VerifyCode.NotSubscribed), rollup: true);
+                else
+                {
+                    var registration = registrations[random.Next(registrations.Count)];
+                    var code = roll < 0.12 ? VerifyCode.RateLimited : roll < 0.14 ? VerifyCode.QuotaExceeded : VerifyCode.Valid;
+                    Add(Verification(at, key.Id, key.ApplicationId, registration.ProductId, registration.PlanId, code), rollup: true);
+                }
+                if (key.LastUsedAt is null || key.LastUsedAt < at) key.LastUsedAt = at;
+            }
+        }
+        db.UsageRollups.AddRange(rollups.Values);
+        foreach (var key in appKeys) db.Entry(key).State = EntityState.Modified;
+
+        // The personal keys' last day, call by call, as their hourly rollups already count it.
+        var personal = await (from r in db.UsageRollups
+                              join k in db.ApiKeys on r.KeyId equals k.Id
+                              where k.OwnerUserId != null && userIds.Contains(k.OwnerUserId.Value) && r.HourStart > thisHour.AddDays(-1)
+                              select new { r.KeyId, r.HourStart, r.Count, r.Errors, k.OwnerUserId }).ToListAsync(ct);
+        foreach (var r in personal)
+            for (var c = 0; c < r.Count; c++)
+            {
+                var at = r.HourStart.AddSeconds(random.Next(3600));
+                Add(new UsageEvent
+                {
+                    At = at > now ? now : at, KeyId = r.KeyId, OwnerUserId = r.OwnerUserId, Method = "GET",
+                    Route = DemoRoutes[random.Next(DemoRoutes.Length)], Status = c < r.Errors ? DemoErrors[random.Next(DemoErrors.Length)] : 200,
+                    LatencyMs = 2 + (int)(random.NextDouble() * random.NextDouble() * 120),
+                }, rollup: false);
+            }
         await db.SaveChangesAsync(ct);
     }
 }

@@ -594,7 +594,16 @@ namespace Portal.Core.Migrations
 
                     b.HasIndex("At");
 
+                    b.HasIndex("ApplicationId", "At")
+                        .HasFilter("\"ApplicationId\" IS NOT NULL");
+
                     b.HasIndex("KeyId", "At");
+
+                    b.HasIndex("ProductId", "At")
+                        .HasFilter("\"ProductId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "At", "Outcome", "ProductId" }, "IX_UsageEvents_Verifications")
+                        .HasFilter("\"Outcome\" IS NOT NULL");
 
                     b.ToTable("UsageEvents", (string)null);
                 });

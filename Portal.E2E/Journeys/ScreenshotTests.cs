@@ -27,6 +27,8 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
     [InlineData("portal-apps", "/portal-apps", "Portal Apps")]
     [InlineData("subscriptions", "/subscriptions?status=all", "Subscriptions")]
     [InlineData("api-reference", "/api-reference", "API reference")]
+    [InlineData("usage", "/usage", "Usage")]
+    [InlineData("usage-requests", "/usage/requests", "Request log")]
     public async Task EveryPage_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize(string name, string path, string heading)
     {
         // An empty table hides how the rows lay out; one key with a long name and every scope shows it.
@@ -42,6 +44,9 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
         // Registrations in every status, so the chips, reasons and row actions show; on the dashboard, counts above zero.
         if (path == "/" || path.StartsWith("/subscriptions", StringComparison.Ordinal))
             await SeedRegistrationsAsync(await SignUpDeveloperAsync());
+        // Five days of calls and verifications: the chart, the cards, the top lists and the log's rows.
+        if (path.StartsWith("/usage", StringComparison.Ordinal) || path == "/")
+            await UsageTraffic.SeedAsync(server);
         foreach (var (width, height) in Sizes)
         {
             await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
@@ -66,6 +71,16 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
                 await Expect(session.Page.GetByTestId("api-operation").First).ToBeVisibleAsync();
             if (path == "/portal-apps")
                 await Expect(session.Page.GetByTestId("app-Screenshot billing service integration")).ToBeVisibleAsync();
+            if (path == "/usage" || path == "/")
+            {
+                await Expect(session.Page.GetByTestId("usage-calls-chart").Locator("svg").First).ToBeVisibleAsync();
+                // The chart fits its drawing to its box once the circuit has measured it (MatchBoundsToSize).
+                await session.Page.WaitForFunctionAsync(
+                    "() => { const s = document.querySelector('[data-testid=usage-calls-chart] svg'); " +
+                    "return s && s.viewBox.baseVal && Math.abs(s.viewBox.baseVal.width - s.getBoundingClientRect().width) < 2; }");
+            }
+            if (path == "/usage/requests")
+                await Expect(session.Page.Locator("tr.usage-request-row").First).ToBeVisibleAsync();
             await SaveAsync(session.Page, $"{name}-{width}x{height}");
             session.AssertNoConsoleErrors($"{path} at {width}×{height}");
         }
@@ -122,6 +137,19 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
         await CreateApplicationAsync(developer, "Screenshot newsletter sign-up form", "Adds subscribers from the marketing site");
         await ShootAsDeveloperAsync(developer.Email, "home-developer", "/", "My Applications",
             page => Expect(page.GetByTestId("application-card")).ToHaveCountAsync(1));
+    }
+
+    /// <summary>A developer's /usage: only their application's verifications, with the chart and the outcomes.</summary>
+    [Fact]
+    public async Task Usage_AsDeveloper_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        Assert.Equal(DeveloperPassword, UsageTraffic.DeveloperPassword);
+        var traffic = await UsageTraffic.SeedAsync(server);
+        await ShootAsDeveloperAsync(traffic.DeveloperEmail, "usage-developer", "/usage", "Usage", async page =>
+        {
+            await Expect(page.GetByTestId("usage-top-applications")).ToContainTextAsync(traffic.ApplicationName);
+            await Expect(page.GetByTestId("usage-calls-chart").Locator("svg").First).ToBeVisibleAsync();
+        });
     }
 
     /// <summary>A developer's application detail with registrations in every status: the "API Products" section.</summary>

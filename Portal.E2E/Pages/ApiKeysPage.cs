@@ -106,10 +106,7 @@ public sealed class ApiKeysPage(IPage page)
     private async Task ChooseAsync(ILocator dialog, string label, string option)
     {
         await dialog.GetByLabel(label, new() { Exact = true }).ClickAsync(new() { Force = true });
-        var item = page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true })
-            .Or(page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new Regex($"^\\s*{Regex.Escape(option)}\\s*$") }))
-            .First;
-        await item.ClickAsync();
+        await Support.Interactive.PopoverOption(page, option).ClickAsync();
         await Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
     }
 }

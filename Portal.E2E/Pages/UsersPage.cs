@@ -148,10 +148,7 @@ public sealed class UsersPage(IPage page)
     private async Task ChooseAsync(ILocator dialog, string label, string option)
     {
         await dialog.GetByLabel(label, new() { Exact = true }).ClickAsync(new() { Force = true });
-        var item = page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true })
-            .Or(page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{System.Text.RegularExpressions.Regex.Escape(option)}\\s*$") }))
-            .First;
-        await item.ClickAsync();
+        await Support.Interactive.PopoverOption(page, option).ClickAsync();
         // A multi-select stays open; Escape would close the whole dialog.
         if (await page.Locator(".mud-popover-open").CountAsync() > 0)
             await dialog.Locator(".mud-dialog-title").ClickAsync();

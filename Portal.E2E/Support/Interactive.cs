@@ -34,4 +34,10 @@ public static class Interactive
             }
         }
     }
+
+    /// <summary>An option of an open MudSelect or menu, by its whole text: its role where MudBlazor gives one, else the popover's list item.</summary>
+    public static ILocator PopoverOption(IPage page, string option) =>
+        page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true })
+            .Or(page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{System.Text.RegularExpressions.Regex.Escape(option)}\\s*$") }))
+            .First;
 }

@@ -45,6 +45,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<Portal.Core.Features.Subscriptions.SubscriptionService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.ApiKeys.ApiKeyService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Webhooks.WebhookService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Usage.UsageService>());
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         _auth = AddAuthorization();
         AddPageServices();

@@ -4,6 +4,7 @@ using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
 
 namespace Portal.Core.Features.ApiKeys;
@@ -222,8 +223,8 @@ public sealed class ApiKeyService(
         var step = interval == "hour" ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
         var until = (query.To ?? clock.GetUtcNow()).ToUniversalTime();
         // Whole buckets: the one holding 'to' (exclusive) is the last, so "now" includes the running hour or day.
-        var to = Align(until.AddTicks(-1), step) + step;
-        var from = query.From is { } f ? Align(f.ToUniversalTime(), step) : to - (interval == "hour" ? TimeSpan.FromHours(24) : TimeSpan.FromDays(30));
+        var to = UsageBuckets.Align(until.AddTicks(-1), step) + step;
+        var from = query.From is { } f ? UsageBuckets.Align(f.ToUniversalTime(), step) : to - (interval == "hour" ? TimeSpan.FromHours(24) : TimeSpan.FromDays(30));
         if (from >= to) return ValidationError.For("from", "'from' must be before 'to'.");
         if (to - from > (interval == "hour" ? MaxHourlyRange : MaxDailyRange))
             return ValidationError.For("from", interval == "hour" ? "Hourly usage covers at most 31 days." : "Daily usage covers at most 366 days.");
@@ -234,7 +235,7 @@ public sealed class ApiKeyService(
             .Where(r => r.KeyId == id && r.HourStart >= from && r.HourStart < to)
             .Select(r => new { r.HourStart, r.Count, r.Errors })
             .ToListAsync(ct);
-        var byBucket = rollups.GroupBy(r => Align(r.HourStart, step)).ToDictionary(g => g.Key, g => (Count: g.Sum(r => r.Count), Errors: g.Sum(r => r.Errors)));
+        var byBucket = rollups.GroupBy(r => UsageBuckets.Align(r.HourStart, step)).ToDictionary(g => g.Key, g => (Count: g.Sum(r => r.Count), Errors: g.Sum(r => r.Errors)));
         var buckets = new List<UsageBucket>();
         for (var start = from; start < to; start += step)
         {
@@ -346,12 +347,6 @@ public sealed class ApiKeyService(
 
     private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : a < b ? a : b;
-
-    private static DateTimeOffset Align(DateTimeOffset at, TimeSpan step)
-    {
-        var utc = at.ToUniversalTime();
-        return new DateTimeOffset(utc.UtcTicks - utc.UtcTicks % step.Ticks, TimeSpan.Zero);
-    }
 
     private static async Task<Dictionary<Guid, string>> OwnerEmailsAsync(PortalDbContext db, IReadOnlyList<ApiKey> keys, CancellationToken ct)
     {

@@ -76,6 +76,9 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["POST /api/v1/webhooks/{id:guid}/test"] = ([SA, A], Scopes.Admin),
         ["GET /api/v1/webhooks/{id:guid}/deliveries"] = ([SA, A, RO], Scopes.Read),
         ["POST /api/v1/webhooks/{id:guid}/deliveries/{deliveryId:guid}/retry"] = ([SA, A], Scopes.Admin),
+        ["GET /api/v1/usage/summary"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/usage/requests"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/usage/requests/{id:long}"] = ([SA, A, RO, D], Scopes.Read),
     };
 
     public static TheoryData<string> Rows() => [.. Matrix.Keys];
@@ -102,7 +105,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         var (method, route) = (row[..row.IndexOf(' ')], row[(row.IndexOf(' ') + 1)..]);
         var url = route.Replace("{id:guid}", Guid.NewGuid().ToString()).Replace("{keyId:guid}", Guid.NewGuid().ToString())
             .Replace("{deliveryId:guid}", Guid.NewGuid().ToString())
-            .Replace("{idOrSlug}", "no-such-product");
+            .Replace("{idOrSlug}", "no-such-product").Replace("{id:long}", "1");
         var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (method is "POST" or "PUT" or "PATCH")
             request.Content = new StringContent("{}", Encoding.UTF8, "application/json");

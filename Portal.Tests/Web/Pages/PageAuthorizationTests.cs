@@ -35,6 +35,8 @@ public sealed class PageAuthorizationTests
         ["/api-reference"] = AnySignedIn,
         ["/webhooks"] = nameof(Permission.WebhooksRead),
         ["/webhooks/{Id:guid}"] = nameof(Permission.WebhooksRead),
+        ["/usage"] = nameof(Permission.UsageRead),
+        ["/usage/requests"] = nameof(Permission.UsageRead),
     };
 
     private static IEnumerable<(string Route, Type Page)> Pages() =>

@@ -1,0 +1,72 @@
+using System.ComponentModel.DataAnnotations;
+using Portal.Core.Common;
+
+namespace Portal.Core.Features.Usage;
+
+/// <summary>The window of a usage summary; both ends optional (the last 7 days up to now).</summary>
+public sealed record UsageSummaryQuery
+{
+    public DateTimeOffset? From { get; init; }
+    public DateTimeOffset? To { get; init; }
+}
+
+/// <summary>
+/// The usage overview of a window, widened to whole buckets (<see cref="Interval"/> <c>hour</c> for windows of up to
+/// 48 hours, else <c>day</c>, UTC): <see cref="Calls"/> and <see cref="Errors"/> are the sums of <see cref="Series"/>.
+/// </summary>
+public sealed record UsageSummary(
+    DateTimeOffset From,
+    DateTimeOffset To,
+    string Interval,
+    long Calls,
+    long Errors,
+    double ErrorRate,
+    VerificationTotals Verifications,
+    KeyTotals Keys,
+    IReadOnlyList<UsageSeriesPoint> Series,
+    IReadOnlyList<UsageTopItem> TopApplications,
+    IReadOnlyList<UsageTopItem> TopProducts,
+    IReadOnlyList<UsageTopItem> TopKeys);
+
+/// <summary>Key verifications in the window: <c>VALID</c> answers and every other code, with a count per code.</summary>
+public sealed record VerificationTotals(long Total, long Valid, long Invalid, IReadOnlyList<OutcomeCount> ByCode);
+
+public sealed record OutcomeCount(string Code, long Count);
+
+/// <summary>Keys (personal and application) created in the window, and those active now.</summary>
+public sealed record KeyTotals(int Issued, int Active);
+
+public sealed record UsageSeriesPoint(DateTimeOffset Start, long Calls, long Errors);
+
+/// <summary>One row of a top-5 list: what (application, product or key), its name, a line of detail and its calls.</summary>
+public sealed record UsageTopItem(Guid Id, string Name, string? Detail, long Calls);
+
+/// <summary>The request log: newest first, every filter optional.</summary>
+public sealed record UsageRequestQuery : PageQuery
+{
+    public Guid? KeyId { get; init; }
+    public Guid? ApplicationId { get; init; }
+    public Guid? ProductId { get; init; }
+
+    /// <summary>An exact code (<c>404</c>), a class (<c>2xx</c>, <c>3xx</c>, <c>4xx</c>, <c>5xx</c>) or <c>error</c> (400 and above).</summary>
+    [StringLength(8)]
+    public string? Status { get; init; }
+
+    public DateTimeOffset? From { get; init; }
+    public DateTimeOffset? To { get; init; }
+}
+
+public sealed record UsageRequestDto(
+    long Id,
+    DateTimeOffset At,
+    Guid? KeyId,
+    string? KeyName,
+    Guid? ApplicationId,
+    string? ApplicationName,
+    Guid? ProductId,
+    string? ProductName,
+    string Method,
+    string Route,
+    int Status,
+    int LatencyMs,
+    string? Outcome);

@@ -1,0 +1,253 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Common;
+using Portal.Core.Data;
+using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Applications;
+using Portal.Core.Features.Verification;
+
+namespace Portal.Core.Features.Usage;
+
+/// <summary>
+/// The Usage feature: the overview of a window (calls, errors, verifications, keys, series and top lists) and the
+/// request log. Everything is counted by the database: calls and errors from the hourly rollups, verifications and
+/// products from the raw events (kept for the retention period) through a partial index on verification events.
+/// Those with <see cref="Permission.UsageReadAll"/> see everything; others the usage of their own personal keys and of
+/// their accounts' applications.
+/// </summary>
+public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
+{
+    public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);
+    public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(366);
+
+    /// <summary>Windows up to this long are shown per hour, longer ones per day.</summary>
+    public static readonly TimeSpan MaxHourlyWindow = TimeSpan.FromHours(48);
+
+    private const int TopCount = 5;
+    private static readonly string Valid = VerificationService.CodeText(VerifyCode.Valid);
+
+    public async Task<Result<UsageSummary>> SummaryAsync(Actor actor, UsageSummaryQuery query, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
+        var now = clock.GetUtcNow();
+        var until = (query.To ?? now).ToUniversalTime();
+        var since = (query.From ?? until - DefaultWindow).ToUniversalTime();
+        if (until <= since) return ValidationError.For("to", "'to' must be after 'from'.");
+        if (until - since > MaxWindow) return ValidationError.For("from", "A usage summary covers at most 366 days.");
+        var hourly = until - since <= MaxHourlyWindow;
+        var step = hourly ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        // Whole buckets: the totals are then the sums of the series, and rollups (per hour) answer them exactly.
+        var from = UsageBuckets.Align(since, step);
+        var to = UsageBuckets.Align(until.AddTicks(-1), step) + step;
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var keys = VisibleKeys(db, actor);
+        var rollups = VisibleRollups(db, actor, keys).Where(r => r.HourStart >= from && r.HourStart < to);
+        var events = VisibleEvents(db, actor).Where(e => e.At >= from && e.At < to);
+
+        // At most one row per hour of the window (8,784 for a year), folded into days here.
+        var perHour = await rollups.GroupBy(r => r.HourStart)
+            .Select(g => new { Hour = g.Key, Calls = g.Sum(r => r.Count), Errors = g.Sum(r => r.Errors) })
+            .ToListAsync(ct);
+        var byBucket = perHour.GroupBy(h => UsageBuckets.Align(h.Hour, step)).ToDictionary(g => g.Key, g => (Calls: g.Sum(h => h.Calls), Errors: g.Sum(h => h.Errors)));
+        var series = new List<UsageSeriesPoint>();
+        for (var start = from; start < to; start += step)
+        {
+            var (calls, errors) = byBucket.GetValueOrDefault(start);
+            series.Add(new UsageSeriesPoint(start, calls, errors));
+        }
+        var totalCalls = series.Sum(p => p.Calls);
+        var totalErrors = series.Sum(p => p.Errors);
+
+        var codes = await events.Where(e => e.Outcome != null)
+            .GroupBy(e => e.Outcome!)
+            .Select(g => new OutcomeCount(g.Key, g.LongCount()))
+            .ToListAsync(ct);
+        codes = [.. codes.OrderByDescending(c => c.Count).ThenBy(c => c.Code, StringComparer.Ordinal)];
+        var valid = codes.Where(c => c.Code == Valid).Sum(c => c.Count);
+        var verified = codes.Sum(c => c.Count);
+
+        var issued = await keys.CountAsync(k => k.CreatedAt >= from && k.CreatedAt < to, ct);
+        var active = await keys.CountAsync(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
+
+        return new UsageSummary(from, to, hourly ? "hour" : "day", totalCalls, totalErrors,
+            totalCalls == 0 ? 0 : Math.Round((double)totalErrors / totalCalls, 4),
+            new VerificationTotals(verified, valid, verified - valid, codes),
+            new KeyTotals(issued, active),
+            series,
+            await TopApplicationsAsync(db, rollups, ct),
+            await TopProductsAsync(db, events, ct),
+            await TopKeysAsync(db, rollups, ct));
+    }
+
+    public async Task<Result<PagedResult<UsageRequestDto>>> ListRequestsAsync(Actor actor, UsageRequestQuery query, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
+        if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        if (query.From >= query.To) return ValidationError.For("to", "'to' must be after 'from'.");
+        if (!StatusFilter.TryParse(query.Status, out var status))
+            return ValidationError.For("status", "Status is a code (404), a class (2xx, 3xx, 4xx, 5xx) or 'error'.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+
+        var events = VisibleEvents(db, actor);
+        if (query.KeyId is { } keyId) events = events.Where(e => e.KeyId == keyId);
+        if (query.ApplicationId is { } applicationId) events = events.Where(e => e.ApplicationId == applicationId);
+        if (query.ProductId is { } productId) events = events.Where(e => e.ProductId == productId);
+        if (query.From is { } from) events = events.Where(e => e.At >= from);
+        if (query.To is { } to) events = events.Where(e => e.At < to);
+        if (status is { } s) events = events.Where(e => e.Status >= s.Min && e.Status <= s.Max);
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var term = query.Search.Trim();
+            events = events.Where(e => e.Route.Contains(term));
+        }
+
+        var page = await events.OrderByDescending(e => e.At).ThenByDescending(e => e.Id).ToPageAsync(query, ct);
+        var names = await NamesAsync(db, page.Items, ct);
+        return new PagedResult<UsageRequestDto>([.. page.Items.Select(names.ToDto)], page.Page, page.PageSize, page.Total);
+    }
+
+    /// <summary>One request of the log; not found also when it is someone else's.</summary>
+    public async Task<Result<UsageRequestDto>> GetRequestAsync(Actor actor, long id, CancellationToken ct = default)
+    {
+        if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var found = await VisibleEvents(db, actor).FirstOrDefaultAsync(e => e.Id == id, ct);
+        if (found is null) return Errors.NotFound;
+        return (await NamesAsync(db, [found], ct)).ToDto(found);
+    }
+
+    /// <summary>Keys whose usage the actor sees: all, or their own personal keys and their accounts' applications' keys.</summary>
+    private static IQueryable<ApiKey> VisibleKeys(PortalDbContext db, Actor actor)
+    {
+        var keys = db.ApiKeys.AsNoTracking();
+        if (actor.Can(Permission.UsageReadAll)) return keys;
+        var apps = OwnApplicationIds(db, actor);
+        return keys.Where(k => k.OwnerUserId == actor.UserId || (k.ApplicationId != null && apps.Contains(k.ApplicationId.Value)));
+    }
+
+    /// <summary>All rollups for those who see everything (also of deleted keys); otherwise those of the visible keys.</summary>
+    private static IQueryable<UsageRollup> VisibleRollups(PortalDbContext db, Actor actor, IQueryable<ApiKey> keys)
+    {
+        var rollups = db.UsageRollups.AsNoTracking();
+        return actor.Can(Permission.UsageReadAll) ? rollups : rollups.Where(r => keys.Any(k => k.Id == r.KeyId));
+    }
+
+    /// <summary>Events are the caller's by the personal key's owner kept on them, or by the application they were for.</summary>
+    private static IQueryable<UsageEvent> VisibleEvents(PortalDbContext db, Actor actor)
+    {
+        var events = db.UsageEvents.AsNoTracking();
+        if (actor.Can(Permission.UsageReadAll)) return events;
+        var apps = OwnApplicationIds(db, actor);
+        return events.Where(e => e.OwnerUserId == actor.UserId || (e.ApplicationId != null && apps.Contains(e.ApplicationId.Value)));
+    }
+
+    private static IQueryable<Guid> OwnApplicationIds(PortalDbContext db, Actor actor) =>
+        db.Applications.Where(a => ApplicationService.MemberAccountIds(db, actor).Contains(a.AccountId)).Select(a => a.Id);
+
+    /// <summary>Calls made with application keys (their own API calls and the verifications of them), per application.</summary>
+    private static async Task<IReadOnlyList<UsageTopItem>> TopApplicationsAsync(PortalDbContext db, IQueryable<UsageRollup> rollups, CancellationToken ct)
+    {
+        var top = await (from r in rollups
+                         join k in db.ApiKeys on r.KeyId equals k.Id
+                         where k.ApplicationId != null
+                         group r by k.ApplicationId!.Value into g
+                         select new { Id = g.Key, Calls = g.Sum(r => r.Count) })
+            .OrderByDescending(x => x.Calls).ThenBy(x => x.Id).Take(TopCount).ToListAsync(ct);
+        var ids = top.Select(t => t.Id).ToList();
+        var apps = await (from a in db.Applications
+                          join acc in db.Accounts on a.AccountId equals acc.Id
+                          where ids.Contains(a.Id)
+                          select new { a.Id, a.Name, Account = acc.Name }).ToDictionaryAsync(a => a.Id, ct);
+        return [.. top.Select(t => apps.TryGetValue(t.Id, out var a)
+            ? new UsageTopItem(t.Id, a.Name, a.Account, t.Calls)
+            : new UsageTopItem(t.Id, "(removed application)", null, t.Calls))];
+    }
+
+    /// <summary>Verifications asked about each product.</summary>
+    private static async Task<IReadOnlyList<UsageTopItem>> TopProductsAsync(PortalDbContext db, IQueryable<UsageEvent> events, CancellationToken ct)
+    {
+        var top = await events.Where(e => e.Outcome != null && e.ProductId != null)
+            .GroupBy(e => e.ProductId!.Value)
+            .Select(g => new { Id = g.Key, Calls = g.LongCount() })
+            .OrderByDescending(x => x.Calls).ThenBy(x => x.Id).Take(TopCount).ToListAsync(ct);
+        var ids = top.Select(t => t.Id).ToList();
+        var products = await db.Products.Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => (p.Name, p.Slug), ct);
+        return [.. top.Select(t => products.TryGetValue(t.Id, out var p)
+            ? new UsageTopItem(t.Id, p.Name, p.Slug, t.Calls)
+            : new UsageTopItem(t.Id, "(deleted product)", null, t.Calls))];
+    }
+
+    private static async Task<IReadOnlyList<UsageTopItem>> TopKeysAsync(PortalDbContext db, IQueryable<UsageRollup> rollups, CancellationToken ct)
+    {
+        var top = await rollups.GroupBy(r => r.KeyId)
+            .Select(g => new { Id = g.Key, Calls = g.Sum(r => r.Count) })
+            .OrderByDescending(x => x.Calls).ThenBy(x => x.Id).Take(TopCount).ToListAsync(ct);
+        var ids = top.Select(t => t.Id).ToList();
+        var keys = await KeyNamesAsync(db, ids, ct);
+        return [.. top.Select(t => keys.TryGetValue(t.Id, out var k)
+            ? new UsageTopItem(t.Id, k.Name, k.Masked, t.Calls)
+            : new UsageTopItem(t.Id, "(deleted key)", null, t.Calls))];
+    }
+
+    /// <summary>
+    /// A key as people know it: a personal key by its name, an application key (all named "application key") by its
+    /// application's name; the masked key tells two apart.
+    /// </summary>
+    private static async Task<Dictionary<Guid, (string Name, string Masked)>> KeyNamesAsync(PortalDbContext db, List<Guid> ids, CancellationToken ct)
+    {
+        var rows = await (from k in db.ApiKeys
+                          where ids.Contains(k.Id)
+                          join a in db.Applications on k.ApplicationId equals a.Id into apps
+                          from a in apps.DefaultIfEmpty()
+                          select new { k.Id, k.Name, App = a == null ? null : a.Name, k.Start, k.Last4 }).ToListAsync(ct);
+        return rows.ToDictionary(k => k.Id, k => (k.App is null ? k.Name : $"{k.App} key", ApiKeyFormat.Mask(k.Start, k.Last4)));
+    }
+
+    /// <summary>The names of a page's keys, applications and products: three small lookups by id.</summary>
+    private static async Task<Names> NamesAsync(PortalDbContext db, IReadOnlyList<UsageEvent> events, CancellationToken ct)
+    {
+        var keyIds = events.Where(e => e.KeyId != null).Select(e => e.KeyId!.Value).Distinct().ToList();
+        var appIds = events.Where(e => e.ApplicationId != null).Select(e => e.ApplicationId!.Value).Distinct().ToList();
+        var productIds = events.Where(e => e.ProductId != null).Select(e => e.ProductId!.Value).Distinct().ToList();
+        var keys = await KeyNamesAsync(db, keyIds, ct);
+        var apps = await db.Applications.Where(a => appIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Name, ct);
+        var products = await db.Products.Where(p => productIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, ct);
+        return new Names(keys.ToDictionary(k => k.Key, k => k.Value.Name), apps, products);
+    }
+
+    private sealed record Names(Dictionary<Guid, string> Keys, Dictionary<Guid, string> Applications, Dictionary<Guid, string> Products)
+    {
+        public UsageRequestDto ToDto(UsageEvent e) => new(
+            e.Id, e.At, e.KeyId, Name(Keys, e.KeyId), e.ApplicationId, Name(Applications, e.ApplicationId),
+            e.ProductId, Name(Products, e.ProductId), e.Method, e.Route, e.Status, e.LatencyMs, e.Outcome);
+
+        private static string? Name(Dictionary<Guid, string> names, Guid? id) => id is { } v ? names.GetValueOrDefault(v) : null;
+    }
+}
+
+public static class UsageBuckets
+{
+    /// <summary>The start (UTC) of the bucket of length <paramref name="step"/> holding <paramref name="at"/>.</summary>
+    public static DateTimeOffset Align(DateTimeOffset at, TimeSpan step)
+    {
+        var utc = at.ToUniversalTime();
+        return new DateTimeOffset(utc.UtcTicks - utc.UtcTicks % step.Ticks, TimeSpan.Zero);
+    }
+}
+
+/// <summary>A status filter of the request log as an inclusive range: <c>404</c>, <c>4xx</c> or <c>error</c>.</summary>
+public readonly record struct StatusFilter(int Min, int Max)
+{
+    public static bool TryParse(string? text, out StatusFilter? filter)
+    {
+        filter = null;
+        if (string.IsNullOrWhiteSpace(text)) return true;
+        var value = text.Trim().ToLowerInvariant();
+        if (value == "error") filter = new StatusFilter(400, 599);
+        else if (value.Length == 3 && value.EndsWith("xx", StringComparison.Ordinal) && value[0] is >= '1' and <= '5')
+            filter = new StatusFilter((value[0] - '0') * 100, (value[0] - '0') * 100 + 99);
+        else if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code) && code is >= 100 and <= 599)
+            filter = new StatusFilter(code, code);
+        return filter is not null;
+    }
+}

@@ -1,0 +1,150 @@
+using Bunit;
+using Bunit.Rendering;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Common;
+using Portal.Tests.Support;
+using Portal.Web.Features.Home;
+using Portal.Web.Features.Usage;
+
+namespace Portal.Tests.Web.Usage;
+
+/// <summary>/usage, /usage/requests and the dashboard's usage chart, with the real services over the known usage seed.</summary>
+public sealed class UsagePagesTests : PortalBunitContext
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private async Task<UsageSeed> SeedAsync(bool withUsage = true)
+    {
+        var seed = await UsageSeed.CreateAsync(Db.Services, await Db.RootAsync(), async _ => (await Db.CreateUserAsync(Roles.Developer)).Actor);
+        if (withUsage) await seed.WriteStandardUsageAsync();
+        return seed;
+    }
+
+    private static Dictionary<string, string> Metrics(IRenderedComponent<ContainerFragment> page) =>
+        page.FindAll("[data-testid=usage-metric]").ToDictionary(m => m.GetAttribute("data-metric")!, m => m.QuerySelector("[data-testid=usage-metric-value]")!.TextContent.Trim());
+
+    [Fact]
+    public async Task Overview_AsAdmin_ShowsTheCardsChartOutcomesAndTopLists()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+
+        var page = RenderWithProviders<UsagePage>();
+
+        // The last 7 days: the 10 calls of the last hours and the admin's call 3 days ago.
+        page.WaitForAssertion(() => Assert.Equal("11", Metrics(page)["calls"]), Wait);
+        Assert.Equal("18.2%", Metrics(page)["error-rate"]);
+        Assert.Equal("3 / 3", Metrics(page)["verifications"]);
+        Assert.Equal("4 / 4", Metrics(page)["keys"]);
+        Assert.NotNull(page.Find("[data-testid=usage-calls-chart] svg"));
+        Assert.Equal(4, page.FindAll("[data-testid=usage-outcome]").Count);
+        Assert.Contains("App A", page.Find("[data-testid=usage-top-applications]").TextContent);
+        Assert.Contains(seed.Product.Name, page.Find("[data-testid=usage-top-products]").TextContent);
+        Assert.Equal($"/usage/requests?applicationId={seed.AppA.Id}", page.Find("[data-testid=usage-top-applications] a").GetAttribute("href"));
+        Assert.Empty(page.FindAll("[data-testid=usage-empty]"));
+    }
+
+    [Fact]
+    public async Task Overview_Period24Hours_LeavesOutOlderCalls()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        var page = RenderWithProviders<UsagePage>();
+        page.WaitForAssertion(() => Assert.Equal("11", Metrics(page)["calls"]), Wait);
+
+        page.FindAll("[data-testid=usage-period] button").Single(b => b.TextContent.Contains("24 hours")).Click();
+
+        page.WaitForAssertion(() => Assert.Equal("10", Metrics(page)["calls"]), Wait);
+    }
+
+    [Fact]
+    public async Task Overview_AsDeveloper_ShowsOnlyTheirOwnUsage()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.DeveloperD);
+
+        var page = RenderWithProviders<UsagePage>();
+
+        page.WaitForAssertion(() => Assert.Equal("5", Metrics(page)["calls"]), Wait);
+        Assert.Equal("2 / 1", Metrics(page)["verifications"]);
+        Assert.DoesNotContain("App B", page.Markup);
+        Assert.Contains("your applications", page.Markup);
+    }
+
+    [Fact]
+    public async Task Overview_WithNoCalls_ShowsTheEmptyStateWithAHint()
+    {
+        var seed = await SeedAsync(withUsage: false);
+        SignInAs(seed.DeveloperE);
+
+        var page = RenderWithProviders<UsagePage>();
+
+        page.WaitForAssertion(() => Assert.Contains("No API calls in this period", page.Find("[data-testid=usage-empty]").TextContent), Wait);
+        Assert.Equal("0", Metrics(page)["calls"]);
+        Assert.Empty(page.FindAll("[data-testid=usage-calls-chart]"));
+    }
+
+    [Fact]
+    public async Task RequestLog_ListsRequestsNewestFirst_AndARowOpensItsDetails()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(12, page.FindAll("tr.usage-request-row").Count), Wait);
+        Assert.Contains("/api/v1/me", page.FindAll("tr.usage-request-row")[^1].TextContent);
+        // A verification shows its code beside the status.
+        Assert.Equal(1, page.FindAll("[data-testid=usage-status]").Count(c => c.TextContent.Contains("200 · RATE_LIMITED")));
+
+        page.FindAll("tr.usage-request-row")[^1].Click();
+
+        page.WaitForAssertion(() =>
+        {
+            var details = page.Find("[data-testid=usage-request-details]");
+            Assert.Contains("/api/v1/me", details.TextContent);
+            Assert.Contains("admin reporting", details.TextContent);
+            Assert.Contains(seed.AdminKey.ToString(), details.TextContent);
+        }, Wait);
+    }
+
+    [Fact]
+    public async Task RequestLog_OpenedWithFilters_ShowsOnlyMatchingRequests_ForADeveloperOnlyTheirs()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.DeveloperD);
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/usage/requests?status=4xx");
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("tr.usage-request-row")), Wait);
+        Assert.Contains("404", page.Find("tr.usage-request-row").TextContent);
+        Assert.Contains("d laptop", page.Find("tr.usage-request-row").TextContent);
+    }
+
+    [Fact]
+    public async Task RequestLog_WithNothingMatching_SaysSo()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.DeveloperE);
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/usage/requests?status=500");
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=usage-requests-empty]")), Wait);
+    }
+
+    [Fact]
+    public async Task Dashboard_ShowsTheUsageChart_WithALinkToTheOverview()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+
+        var page = Render<Dashboard>(p => p.Add(d => d.Actor, seed.Admin).Add(d => d.DisplayName, "Root"));
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=dashboard-usage-chart] [data-testid=usage-calls-chart]")), Wait);
+        Assert.Contains("11 calls", page.Find("[data-testid=dashboard-usage-chart]").TextContent);
+        Assert.Contains(page.FindAll("[data-testid=dashboard-usage-chart] a"), a => a.GetAttribute("href") == "/usage");
+    }
+}

@@ -1,0 +1,64 @@
+using Portal.Core.Common;
+using Portal.Core.Features.Usage;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Usage;
+
+public static class UsageEndpoints
+{
+    private const string Whose =
+        "Keys with the read scope of super-admins, admins and read-only users see everyone's usage; a developer's key sees " +
+        "the usage of the developer's own personal keys and of their accounts' applications.";
+
+    public static void MapUsageEndpoints(this IEndpointRouteBuilder app)
+    {
+        var usage = app.MapApiGroup("/usage", "Usage");
+        usage.MapGet("/summary", Summary).RequirePermission(Permission.UsageRead)
+            .WithName("GetUsageSummary").WithSummary("Usage overview of a window: ?from=&to= (default the last 7 days)")
+            .WithDescription("Calls and errors (with the error rate), key verifications valid and invalid with a count per code, " +
+                "keys issued in the window and active now, a zero-filled series per hour (windows up to 48 hours) or per UTC day, " +
+                "and the top 5 applications, products and keys. The window is widened to whole buckets and is at most 366 days; " +
+                "'to' must be after 'from'. Verifications and products come from raw events, kept for the retention period. " + Whose)
+            .Produces<UsageSummary>().ProducesValidationProblem();
+        usage.MapGet("/requests", Requests).RequirePermission(Permission.UsageRead)
+            .WithName("ListUsageRequests").WithSummary("Request log, newest first: ?keyId=&applicationId=&productId=&status=&from=&to=&search=")
+            .WithDescription("Paged (pageSize at most 200). 'status' is a code (404), a class (2xx, 4xx, 5xx) or 'error' (400 and above); " +
+                "'from' is inclusive, 'to' exclusive; 'search' matches part of the route. " + Whose)
+            .Produces<PagedResult<UsageRequestDto>>().ProducesValidationProblem();
+        usage.MapGet("/requests/{id:long}", Request).RequirePermission(Permission.UsageRead)
+            .WithName("GetUsageRequest").WithSummary("One request of the log; 404 also when it is not the caller's")
+            .Produces<UsageRequestDto>().ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> Summary(UsageService usage, HttpContext http, CancellationToken ct, string? from = null, string? to = null)
+    {
+        var values = new QueryValues();
+        var query = new UsageSummaryQuery { From = values.Time("from", from), To = values.Time("to", to) };
+        if (values.Error is { } invalid) return invalid.ToProblem();
+        return (await usage.SummaryAsync(http.ToActor(), query, ct)).ToHttpResult();
+    }
+
+    private static async Task<IResult> Requests(UsageService usage, HttpContext http, CancellationToken ct,
+        string? page = null, string? pageSize = null, string? keyId = null, string? applicationId = null, string? productId = null,
+        string? status = null, string? from = null, string? to = null, string? search = null)
+    {
+        var values = new QueryValues();
+        var query = new UsageRequestQuery
+        {
+            Page = values.Number("page", page, 1),
+            PageSize = values.Number("pageSize", pageSize, 50),
+            KeyId = values.Id("keyId", keyId),
+            ApplicationId = values.Id("applicationId", applicationId),
+            ProductId = values.Id("productId", productId),
+            Status = status,
+            From = values.Time("from", from),
+            To = values.Time("to", to),
+            Search = search,
+        };
+        if (values.Error is { } invalid) return invalid.ToProblem();
+        return (await usage.ListRequestsAsync(http.ToActor(), query, ct)).ToHttpResult();
+    }
+
+    private static async Task<IResult> Request(long id, UsageService usage, HttpContext http, CancellationToken ct) =>
+        (await usage.GetRequestAsync(http.ToActor(), id, ct)).ToHttpResult();
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using Portal.Core.Common;
+using Portal.Core.Features.Usage;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Usage;
+
+public sealed partial class UsagePage
+{
+    [Inject] private UsageService Usage { get; set; } = default!;
+    [Inject] private CircuitClient Client { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    /// <summary>The period to open with (<c>24h</c>, <c>7d</c>, <c>30d</c>); 7 days when absent.</summary>
+    [SupplyParameterFromQuery(Name = "period")] public string? Period { get; set; }
+
+    private sealed record Card(string Name, string Title, string Value, string Text, string Icon, Color Color = Color.Primary);
+
+    private Actor _actor = default!;
+    private UsagePeriod _period = UsagePeriod.Week;
+    private UsageSummary? _summary;
+    private string? _error;
+    private List<ChartSeries<double>> _outcomeSeries = [];
+    private string[] _outcomeLabels = [];
+    private DonutChartOptions _outcomeOptions = new();
+
+    private string Scope => _actor?.Can(Permission.UsageReadAll) == true
+        ? "Every API call and key verification in this portal."
+        : "Calls with your personal API keys and your applications' keys, and verifications of those keys.";
+
+    protected override async Task OnInitializedAsync()
+    {
+        _actor = (await AuthState).User.ToActor(Client.IpAddress);
+        _period = UsagePeriod.Parse(Period);
+        await LoadAsync();
+    }
+
+    private async Task OnPeriodChangedAsync(string? key)
+    {
+        _period = UsagePeriod.Parse(key);
+        await LoadAsync();
+    }
+
+    private async Task LoadAsync()
+    {
+        _summary = null;
+        var result = await Usage.SummaryAsync(_actor, _period.QueryAt(Clock.GetUtcNow()));
+        if (!result.IsSuccess)
+        {
+            _error = result.Error!.Detail;
+            return;
+        }
+        _error = null;
+        _summary = result.Value;
+        var codes = _summary.Verifications.ByCode;
+        _outcomeSeries = [new ChartSeries<double> { Name = "Verifications", Data = new ChartData<double>([.. codes.Select(c => (double)c.Count)]) }];
+        _outcomeLabels = [.. codes.Select(c => c.Code)];
+        _outcomeOptions = new DonutChartOptions { ChartPalette = [.. codes.Select(c => Hex(OutcomeColor(c.Code)))] };
+    }
+
+    /// <summary>Valid green, throttled amber (the key is fine, the plan is spent), refused red.</summary>
+    private static Color OutcomeColor(string code) => code switch
+    {
+        "VALID" => Color.Success,
+        "RATE_LIMITED" or "QUOTA_EXCEEDED" => Color.Warning,
+        _ => Color.Error,
+    };
+
+    private static string Hex(Color color) => color switch
+    {
+        Color.Success => "#43a047",
+        Color.Warning => "#fb8c00",
+        _ => "#e53935",
+    };
+
+    public static string Percent(double rate) => (rate * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
+
+    private IEnumerable<Card> Cards()
+    {
+        var s = _summary;
+        string Count(long? n) => n?.ToString("N0") ?? "–";
+        return
+        [
+            new("calls", "API calls", Count(s?.Calls), s is null ? "" : $"in the last {_period.Label}", Icons.Material.Filled.ShowChart),
+            new("error-rate", "Error rate", s is null ? "–" : Percent(s.ErrorRate), s is null ? "" : $"{Count(s.Errors)} answered 4xx or 5xx",
+                Icons.Material.Filled.ErrorOutline, s?.ErrorRate > 0.05 ? Color.Error : Color.Success),
+            new("verifications", "Verifications", s is null ? "–" : $"{Count(s.Verifications.Valid)} / {Count(s.Verifications.Invalid)}", "valid / invalid",
+                Icons.Material.Filled.VerifiedUser, s?.Verifications.Invalid > 0 ? Color.Warning : Color.Success),
+            new("keys", "Keys", s is null ? "–" : $"{Count(s.Keys.Issued)} / {Count(s.Keys.Active)}", "issued in period / active now", Icons.Material.Filled.VpnKey),
+        ];
+    }
+}

@@ -1,0 +1,129 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using Portal.Core.Common;
+using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Applications;
+using Portal.Core.Features.Products;
+using Portal.Core.Features.Usage;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Usage;
+
+public sealed partial class UsageRequestsPage
+{
+    private const string AllStatuses = "";
+
+    private static readonly IReadOnlyList<(string Value, string Label)> StatusOptions =
+    [
+        (AllStatuses, "All statuses"), ("2xx", "2xx success"), ("error", "Errors (4xx, 5xx)"), ("4xx", "4xx client errors"), ("5xx", "5xx server errors"),
+        ("400", "400"), ("401", "401"), ("403", "403"), ("404", "404"), ("409", "409"), ("429", "429"), ("500", "500"),
+    ];
+
+    [Inject] private UsageService Usage { get; set; } = default!;
+    [Inject] private ApiKeyService Keys { get; set; } = default!;
+    [Inject] private ApplicationService Applications { get; set; } = default!;
+    [Inject] private ProductService Products { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private CircuitClient Client { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    // Filters open from links (the overview's top lists: /usage/requests?applicationId=…); changed here afterwards.
+    [SupplyParameterFromQuery(Name = "status")] public string? StatusFilter { get; set; }
+    [SupplyParameterFromQuery(Name = "keyId")] public Guid? KeyId { get; set; }
+    [SupplyParameterFromQuery(Name = "applicationId")] public Guid? ApplicationId { get; set; }
+    [SupplyParameterFromQuery(Name = "productId")] public Guid? ProductId { get; set; }
+
+    private MudTable<UsageRequestDto>? _table;
+    private Actor? _actor;
+    private DateRange? _range;
+    private string? _error;
+    private IReadOnlyList<(Guid Id, string Name)> _keys = [];
+    private IReadOnlyList<(Guid Id, string Name)> _applications = [];
+    private IReadOnlyList<(Guid Id, string Name)> _products = [];
+
+    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || KeyId is not null || ApplicationId is not null || ProductId is not null
+        || _range?.Start is not null || _range?.End is not null;
+
+    protected override async Task OnInitializedAsync()
+    {
+        StatusFilter ??= AllStatuses;
+        var actor = await ActorAsync();
+        // The choices for the filters: what the caller may see, by name, at most one page of each.
+        if (await Keys.ListAsync(actor, new ApiKeyQuery { PageSize = PageQuery.MaxPageSize, Sort = "name" }) is { IsSuccess: true } keys)
+            _keys = [.. keys.Value.Items.Select(k => (k.Id, actor.Can(Permission.UsageReadAll) && k.OwnerEmail is not null ? $"{k.Name} ({k.OwnerEmail})" : k.Name))];
+        if (await Applications.ListAsync(actor, new ApplicationQuery { PageSize = PageQuery.MaxPageSize, Sort = "name" }) is { IsSuccess: true } apps)
+            _applications = [.. apps.Value.Items.Select(a => (a.Id, a.Name))];
+        if (await Products.ListAsync(actor, new ProductQuery { PageSize = PageQuery.MaxPageSize }) is { IsSuccess: true } products)
+            _products = [.. products.Value.Items.Select(p => (p.Id, p.Name))];
+    }
+
+    private async Task<Actor> ActorAsync() => _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
+
+    private async Task<TableData<UsageRequestDto>> LoadAsync(TableState state, CancellationToken ct)
+    {
+        var query = new UsageRequestQuery
+        {
+            Page = state.Page + 1,
+            PageSize = state.PageSize,
+            Status = string.IsNullOrEmpty(StatusFilter) ? null : StatusFilter,
+            KeyId = KeyId,
+            ApplicationId = ApplicationId,
+            ProductId = ProductId,
+            // Dates are picked as UTC calendar days; 'To' covers the whole of its day ('to' is exclusive).
+            From = _range?.Start is { } start ? new DateTimeOffset(start.Date, TimeSpan.Zero) : null,
+            To = _range?.End is { } end ? new DateTimeOffset(end.Date, TimeSpan.Zero).AddDays(1) : null,
+        };
+        var result = await Usage.ListRequestsAsync(await ActorAsync(), query, ct);
+        if (!result.IsSuccess)
+        {
+            _error = result.Error is ValidationError v ? string.Join(" ", v.Errors.Values.SelectMany(m => m)) : result.Error!.Detail;
+            return new TableData<UsageRequestDto> { Items = [], TotalItems = 0 };
+        }
+        _error = null;
+        return new TableData<UsageRequestDto> { Items = result.Value.Items, TotalItems = result.Value.Total };
+    }
+
+    private async Task OpenAsync(TableRowClickEventArgs<UsageRequestDto> row)
+    {
+        if (row.Item is not { } request) return;
+        var parameters = new DialogParameters<UsageRequestDialog>
+        {
+            { d => d.Actor, await ActorAsync() },
+            { d => d.RequestId, request.Id },
+        };
+        await Dialogs.ShowAsync<UsageRequestDialog>($"{request.Method} {request.Route}", parameters,
+            new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseButton = true, CloseOnEscapeKey = true });
+    }
+
+    private static string Label(IReadOnlyList<(Guid Id, string Name)> options, Guid? id, string all) =>
+        id is not { } value ? all : options.FirstOrDefault(o => o.Id == value).Name ?? value.ToString()[..8] + "…";
+
+    // New filters start again at the first page; NavigateTo reloads by itself when the page changes.
+    private async Task ReloadAsync()
+    {
+        if (_table is null) return;
+        if (_table.CurrentPage > 0) _table.NavigateTo(Page.First);
+        else await _table.ReloadServerData();
+    }
+
+    private Task OnStatusChangedAsync(string? value) => SetAsync(() => StatusFilter = value ?? AllStatuses);
+    private Task OnKeyChangedAsync(Guid? value) => SetAsync(() => KeyId = value);
+    private Task OnApplicationChangedAsync(Guid? value) => SetAsync(() => ApplicationId = value);
+    private Task OnProductChangedAsync(Guid? value) => SetAsync(() => ProductId = value);
+    private Task OnRangeChangedAsync(DateRange? range) => SetAsync(() => _range = range);
+
+    private Task ClearFiltersAsync() => SetAsync(() =>
+    {
+        StatusFilter = AllStatuses;
+        (KeyId, ApplicationId, ProductId, _range) = (null, null, null, null);
+    });
+
+    private async Task SetAsync(Action change)
+    {
+        change();
+        await ReloadAsync();
+    }
+}
