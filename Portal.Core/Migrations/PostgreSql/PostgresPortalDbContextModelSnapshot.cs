@@ -607,7 +607,16 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasIndex("At");
 
+                    b.HasIndex("ApplicationId", "At")
+                        .HasFilter("\"ApplicationId\" IS NOT NULL");
+
                     b.HasIndex("KeyId", "At");
+
+                    b.HasIndex("ProductId", "At")
+                        .HasFilter("\"ProductId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "At", "Outcome", "ProductId" }, "IX_UsageEvents_Verifications")
+                        .HasFilter("\"Outcome\" IS NOT NULL");
 
                     b.ToTable("UsageEvents", (string)null);
                 });

@@ -12,7 +12,7 @@ using Portal.Core.Data;
 namespace Portal.Core.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresPortalDbContext))]
-    [Migration("20261206005218_Initial")]
+    [Migration("20261206010147_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -610,7 +610,16 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasIndex("At");
 
+                    b.HasIndex("ApplicationId", "At")
+                        .HasFilter("\"ApplicationId\" IS NOT NULL");
+
                     b.HasIndex("KeyId", "At");
+
+                    b.HasIndex("ProductId", "At")
+                        .HasFilter("\"ProductId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "At", "Outcome", "ProductId" }, "IX_UsageEvents_Verifications")
+                        .HasFilter("\"Outcome\" IS NOT NULL");
 
                     b.ToTable("UsageEvents", (string)null);
                 });

@@ -711,6 +711,12 @@ namespace Portal.Core.Migrations.PostgreSql
                 columns: new[] { "Status", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_UsageEvents_ApplicationId_At",
+                table: "UsageEvents",
+                columns: new[] { "ApplicationId", "At" },
+                filter: "\"ApplicationId\" IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_UsageEvents_At",
                 table: "UsageEvents",
                 column: "At");
@@ -719,6 +725,18 @@ namespace Portal.Core.Migrations.PostgreSql
                 name: "IX_UsageEvents_KeyId_At",
                 table: "UsageEvents",
                 columns: new[] { "KeyId", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_UsageEvents_ProductId_At",
+                table: "UsageEvents",
+                columns: new[] { "ProductId", "At" },
+                filter: "\"ProductId\" IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_UsageEvents_Verifications",
+                table: "UsageEvents",
+                columns: new[] { "At", "Outcome", "ProductId" },
+                filter: "\"Outcome\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_UsageRollups_HourStart",
