@@ -137,6 +137,15 @@ public sealed class PostgresServiceTests : IAsyncLifetime
         Assert.Equal((251, 24), (hourly.Total, hourly.Errors));
         Assert.Equal(61, hourly.Buckets.Single(b => b.Start == now.AddHours(-1)).Count);
 
+        // The usage overview and request log (grouped sums over rollups and events, filters, paging) on the same rows.
+        var usage = _db.Get<UsageService>();
+        var summary = (await usage.SummaryAsync(_root, new UsageSummaryQuery { From = now.AddHours(-2), To = now })).Value;
+        Assert.Equal(summary.Calls, summary.Series.Sum(p => p.Calls));
+        Assert.Equal(121, summary.TopKeys.Single(k => k.Id == key.Id).Calls); // 07:00-09:00: two hours of one a minute, and the verification
+        var errors = (await usage.ListRequestsAsync(_root, new UsageRequestQuery { KeyId = key.Id, Status = "5xx", PageSize = 10 })).Value;
+        Assert.Equal((25, 10), (errors.Total, errors.Items.Count));
+        Assert.Equal(errors.Items[0].Id, (await usage.GetRequestAsync(_root, errors.Items[0].Id)).Value.Id);
+
         _db.Clock.Advance(TimeSpan.FromDays(40));
         Assert.Equal(252, await _db.Get<UsageWriter>().PurgeAsync());
     }
