@@ -21,13 +21,26 @@ namespace Portal.Core;
 public static class PortalCore
 {
     /// <summary>Registers the database and every service. Identity's own services (hasher, normalizer, options) come from the host.</summary>
-    public static IServiceCollection AddPortalCore(this IServiceCollection services, string connectionString)
+    public static IServiceCollection AddPortalCore(this IServiceCollection services, string connectionString,
+        DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookOutbox>();
-        services.AddDbContextFactory<PortalDbContext>((sp, db) => db
-            .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(PortalDbContext).Assembly.FullName))
-            .AddInterceptors(new SqlitePragmas(), sp.GetRequiredService<WebhookOutbox>()));
+        if (provider == DatabaseProvider.PostgreSql)
+        {
+            // The provider's own context type (its own migrations), handed to services as the PortalDbContext it is.
+            services.AddDbContextFactory<PostgresPortalDbContext>((sp, db) => db
+                .UseNpgsql(connectionString)
+                .AddInterceptors(sp.GetRequiredService<WebhookOutbox>()));
+            services.AddSingleton<IDbContextFactory<PortalDbContext>, UpcastDbContextFactory<PostgresPortalDbContext>>();
+            services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<PostgresPortalDbContext>());
+        }
+        else
+        {
+            services.AddDbContextFactory<PortalDbContext>((sp, db) => db
+                .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(PortalDbContext).Assembly.FullName))
+                .AddInterceptors(new SqlitePragmas(), sp.GetRequiredService<WebhookOutbox>()));
+        }
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<UserService>();

@@ -59,7 +59,7 @@ public sealed class SignUpOptions
 
 public sealed class DatabaseOptions
 {
-    /// <summary><c>Sqlite</c> (default).</summary>
+    /// <summary><c>Sqlite</c> (default) or <c>PostgreSQL</c> (also <c>Postgres</c>, <c>Npgsql</c>); see <see cref="Data.DatabaseProviders.Parse"/>.</summary>
     public string Provider { get; set; } = "Sqlite";
 
     /// <summary>Defaults to a <c>portal.db</c> file in the web project's content root.</summary>

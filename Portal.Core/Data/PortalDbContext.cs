@@ -15,9 +15,21 @@ using Portal.Core.Features.Webhooks;
 
 namespace Portal.Core.Data;
 
-public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
-    : IdentityDbContext<PortalUser, PortalRole, Guid>(options), IDataProtectionKeyContext
+/// <summary>
+/// The model, and on SQLite the context itself (its migrations are <c>Portal.Core/Migrations</c>). PostgreSQL runs
+/// the same model through <see cref="PostgresPortalDbContext"/>, which only exists to own a migration set of its own.
+/// </summary>
+public class PortalDbContext : IdentityDbContext<PortalUser, PortalRole, Guid>, IDataProtectionKeyContext
 {
+    public PortalDbContext(DbContextOptions<PortalDbContext> options) : base(options)
+    {
+    }
+
+    /// <summary>For a provider's subclass, which passes options of its own type.</summary>
+    protected PortalDbContext(DbContextOptions options) : base(options)
+    {
+    }
+
     public DbSet<OrganisationProfile> Organisation => Set<OrganisationProfile>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();

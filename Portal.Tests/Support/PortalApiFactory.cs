@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Common;
+using Portal.Core.Data;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Users;
 using Portal.Web.Infrastructure;
@@ -15,17 +16,25 @@ using Portal.Web.Infrastructure;
 namespace Portal.Tests.Support;
 
 /// <summary>
-/// The whole web app over a private in-memory SQLite database. Calls authenticate with real API keys issued by
+/// The whole web app over a private in-memory SQLite database (or a PostgreSQL database the caller made). Calls authenticate with real API keys issued by
 /// the service (<see cref="ClientWithKeyAsync"/>); older tests may still name a user and scopes in test headers
 /// (<see cref="ClientAsAsync"/>), which <see cref="TestAuthenticator"/> honours before falling back to the real key check.
 /// </summary>
 public sealed class PortalApiFactory : WebApplicationFactory<Program>
 {
-    private readonly string _connectionString = TestDatabase.NewConnectionString();
-    private readonly SqliteConnection _keepAlive;
+    private readonly string _connectionString;
+    private readonly DatabaseProvider _provider;
+    private readonly SqliteConnection? _keepAlive;
 
-    public PortalApiFactory()
+    public PortalApiFactory() : this(DatabaseProvider.Sqlite, TestDatabase.NewConnectionString())
     {
+    }
+
+    /// <summary>On PostgreSQL, <paramref name="connectionString"/> names a database the caller creates and drops (<see cref="TestPostgres"/>).</summary>
+    internal PortalApiFactory(DatabaseProvider provider, string connectionString)
+    {
+        (_provider, _connectionString) = (provider, connectionString);
+        if (provider != DatabaseProvider.Sqlite) return;
         _keepAlive = new SqliteConnection(_connectionString);
         _keepAlive.Open();
     }
@@ -33,6 +42,7 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        if (_provider != DatabaseProvider.Sqlite) builder.UseSetting("Portal:Database:Provider", _provider.ToString());
         builder.UseSetting("Portal:Database:ConnectionString", _connectionString);
         builder.UseSetting("Portal:Bootstrap:AdminEmail", TestDatabase.AdminEmail);
         builder.UseSetting("Portal:Bootstrap:AdminPassword", TestDatabase.AdminPassword);
@@ -139,7 +149,7 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing) _keepAlive.Dispose();
+        if (disposing) _keepAlive?.Dispose();
     }
 }
 

@@ -11,23 +11,27 @@ using Portal.Core.Features.Users;
 namespace Portal.Tests.Support;
 
 /// <summary>
-/// A real SQLite database in memory, migrated like production, alive while this object is. Every
-/// service comes from the same registration the web host uses, over a fake clock.
+/// A real SQLite database in memory (or, asked for, a PostgreSQL database of its own on the test server), migrated
+/// like production, alive while this object is. Every service comes from the same registration the web host uses,
+/// over a fake clock.
 /// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
     public const string AdminPassword = "Bootstrap#Pass1";
     public const string AdminEmail = "root@portal.test";
 
-    private readonly SqliteConnection _keepAlive;
+    /// <summary>SQLite: the connection that keeps the in-memory database alive; PostgreSQL: the database to drop.</summary>
+    private readonly IAsyncDisposable _keepAlive;
 
-    private TestDatabase(string connectionString, ServiceProvider services, SqliteConnection keepAlive)
+    private TestDatabase(DatabaseProvider provider, string connectionString, ServiceProvider services, IAsyncDisposable keepAlive)
     {
+        Provider = provider;
         ConnectionString = connectionString;
         Services = services;
         _keepAlive = keepAlive;
     }
 
+    public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
     public ServiceProvider Services { get; }
     public FakeTimeProvider Clock => (FakeTimeProvider)Services.GetRequiredService<TimeProvider>();
@@ -36,16 +40,34 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public static string NewConnectionString() => $"Data Source=portal-test-{Guid.NewGuid():N};Mode=Memory;Cache=Shared";
 
-    public static async Task<TestDatabase> CreateAsync(Action<IServiceCollection>? configure = null)
+    /// <summary>
+    /// Names the provider of every test database that does not ask for one: <c>PORTAL_TEST_PROVIDER=PostgreSQL</c>
+    /// runs the service tests on PostgreSQL (README, "Test it"). Unset: SQLite.
+    /// </summary>
+    public const string ProviderVariable = "PORTAL_TEST_PROVIDER";
+
+    public static async Task<TestDatabase> CreateAsync(Action<IServiceCollection>? configure = null, DatabaseProvider? provider = null)
     {
-        var connectionString = NewConnectionString();
-        var keepAlive = new SqliteConnection(connectionString);
-        await keepAlive.OpenAsync();
+        provider ??= DatabaseProviders.Parse(Environment.GetEnvironmentVariable(ProviderVariable));
+        string connectionString;
+        IAsyncDisposable keepAlive;
+        if (provider == DatabaseProvider.PostgreSql)
+        {
+            var postgres = await TestPostgres.CreateAsync();
+            (connectionString, keepAlive) = (postgres.ConnectionString, postgres);
+        }
+        else
+        {
+            connectionString = NewConnectionString();
+            var sqlite = new SqliteConnection(connectionString);
+            await sqlite.OpenAsync();
+            keepAlive = sqlite;
+        }
 
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero)));
-        services.AddPortalCore(connectionString);
+        services.AddPortalCore(connectionString, provider.Value);
         // As the web host encrypts webhook secrets, with a key ring that lives as long as the test.
         services.AddSingleton<Portal.Core.Features.Webhooks.IWebhookSecretProtector>(
             new Portal.Web.Features.Webhooks.DataProtectionWebhookSecrets(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()));
@@ -58,9 +80,9 @@ public sealed class TestDatabase : IAsyncDisposable
         // Fewer PBKDF2 rounds than production: tests create hundreds of users and the hash strength is not under test.
         services.Configure<Microsoft.AspNetCore.Identity.PasswordHasherOptions>(o => o.IterationCount = 1000);
         configure?.Invoke(services);
-        var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<DatabaseInitializer>().InitializeAsync();
-        return new TestDatabase(connectionString, provider, keepAlive);
+        var serviceProvider = services.BuildServiceProvider();
+        await serviceProvider.GetRequiredService<DatabaseInitializer>().InitializeAsync();
+        return new TestDatabase(provider.Value, connectionString, serviceProvider, keepAlive);
     }
 
     public async Task<PortalDbContext> OpenAsync() =>

@@ -23,15 +23,19 @@ public static class PortalHost
         var services = builder.Services;
         var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
         services.Configure<PortalOptions>(builder.Configuration.GetSection(PortalOptions.Section));
-        if (!string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"Portal:Database:Provider '{options.Database.Provider}' is not supported; use 'Sqlite'.");
-        var connectionString = options.Database.ConnectionString
-            ?? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "portal.db")}";
+        var provider = DatabaseProviders.Parse(options.Database.Provider);
+        var connectionString = options.Database.ConnectionString switch
+        {
+            { Length: > 0 } set => set,
+            _ when provider == DatabaseProvider.Sqlite => $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "portal.db")}",
+            _ => throw new InvalidOperationException(
+                "Portal:Database:ConnectionString is required for PostgreSQL, e.g. 'Host=db;Port=5432;Database=portal;Username=portal;Password=…'."),
+        };
 
         // A CLI command's stdout is its answer (create-api-key prints a key for a script to capture): logs go to stderr.
         if (CliCommands.IsCommand(Environment.GetCommandLineArgs().Skip(1).ToArray()))
             services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        services.AddPortalCore(connectionString);
+        services.AddPortalCore(connectionString, provider);
         services.AddPortalIdentity();
         services.AddHostedService<UsageWriterService>();
         services.AddHostedService<QuotaFlushingService>();

@@ -2,6 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
 using Portal.Core.Data;
 using SQLitePCL;
 
@@ -86,14 +88,15 @@ public sealed class UsageWriter(
         }
     }
 
-    /// <summary>Tries per batch while the database is busy or locked by another writer (SQLite's BUSY and LOCKED).</summary>
+    /// <summary>Tries per batch while the database is busy or locked by another writer (SQLite's BUSY and LOCKED; PostgreSQL's transient errors).</summary>
     private const int WriteAttempts = 5;
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(100);
 
     private static bool IsTransient(Exception e) =>
         (e as Microsoft.Data.Sqlite.SqliteException ?? e.InnerException as Microsoft.Data.Sqlite.SqliteException)?.SqliteErrorCode
-            is raw.SQLITE_BUSY or raw.SQLITE_LOCKED;
+            is raw.SQLITE_BUSY or raw.SQLITE_LOCKED
+        || (e as NpgsqlException ?? e.InnerException as NpgsqlException)?.IsTransient == true;
 
     /// <summary>
     /// Writes everything queued now. A batch that meets a busy or locked database is tried again; one that fails
@@ -123,7 +126,7 @@ public sealed class UsageWriter(
                         logger.LogWarning("Usage batch of {Count} events met a locked database (attempt {Attempt}); retrying", batch.Count, attempt);
                         await Task.Delay(RetryDelay * attempt, ct);
                     }
-                    catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+                    catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
                     {
                         logger.LogError(e, "Could not write {Count} usage events; they are dropped", batch.Count);
                         break;
@@ -145,11 +148,7 @@ public sealed class UsageWriter(
         if (db.Database.IsSqlite())
             InsertEventsSqlite(db, batch);
         else
-            db.UsageEvents.AddRange(batch.Select(r => new UsageEvent
-            {
-                At = r.At, KeyId = r.KeyId, OwnerUserId = r.OwnerUserId, Method = r.Method, Route = r.Route, Status = r.Status, LatencyMs = r.LatencyMs,
-                ApplicationId = r.ApplicationId, ProductId = r.ProductId, PlanId = r.PlanId, Outcome = r.Outcome,
-            }));
+            InsertEventsPostgres(db, batch);
 
         // Aggregated as they stream by: grouping would copy every record of the batch into per-group arrays.
         var hourly = batch.Where(r => r.KeyId is not null)
@@ -252,6 +251,41 @@ public sealed class UsageWriter(
         static void Check(int rc, sqlite3 handle)
         {
             if (rc != raw.SQLITE_OK && rc != raw.SQLITE_DONE) Microsoft.Data.Sqlite.SqliteException.ThrowExceptionForRC(rc, handle);
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL: the batch streams in as one binary <c>COPY</c> inside the batch's transaction, a single round trip
+    /// instead of an INSERT per row. Synchronous like the SQLite path: the writer has a thread of its own.
+    /// </summary>
+    private static void InsertEventsPostgres(PortalDbContext db, List<UsageRecord> batch)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        using var import = connection.BeginBinaryImport(
+            "COPY \"UsageEvents\" (\"At\", \"KeyId\", \"OwnerUserId\", \"ApplicationId\", \"Method\", \"Route\", \"Status\", \"LatencyMs\", " +
+            "\"ProductId\", \"PlanId\", \"Outcome\") FROM STDIN (FORMAT BINARY)");
+        foreach (var r in batch)
+        {
+            import.StartRow();
+            import.Write(r.At.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+            WriteUuid(import, r.KeyId);
+            WriteUuid(import, r.OwnerUserId);
+            WriteUuid(import, r.ApplicationId);
+            import.Write(r.Method, NpgsqlDbType.Varchar);
+            import.Write(r.Route, NpgsqlDbType.Varchar);
+            import.Write(r.Status, NpgsqlDbType.Integer);
+            import.Write(r.LatencyMs, NpgsqlDbType.Integer);
+            WriteUuid(import, r.ProductId);
+            WriteUuid(import, r.PlanId);
+            if (r.Outcome is null) import.WriteNull();
+            else import.Write(r.Outcome, NpgsqlDbType.Varchar);
+        }
+        import.Complete();
+
+        static void WriteUuid(NpgsqlBinaryImporter import, Guid? id)
+        {
+            if (id is { } g) import.Write(g, NpgsqlDbType.Uuid);
+            else import.WriteNull();
         }
     }
 

@@ -379,7 +379,7 @@ public sealed class VerificationServiceTests : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(_db.Clock);
-        services.AddPortalCore(_db.ConnectionString);
+        services.AddPortalCore(_db.ConnectionString, _db.Provider);
         return services.BuildServiceProvider();
     }
 
