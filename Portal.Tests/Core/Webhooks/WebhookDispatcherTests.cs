@@ -244,6 +244,154 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
         Assert.Equal(WebhookDeliveryStatus.Succeeded, (await db.WebhookDeliveries.SingleAsync(d => d.EndpointId == endpoint.Id)).Status);
     }
 
+    [Theory]
+    [InlineData(RawHttpReceiver.Behaviour.CutBody)]
+    [InlineData(RawHttpReceiver.Behaviour.Reset)]
+    public async Task AReceiverThatCutsItsAnswerOrResets_IsARecordedAttempt_AndTheRestOfTheRoundGoesThrough(RawHttpReceiver.Behaviour behaviour)
+    {
+        await using var bad = new RawHttpReceiver(behaviour);
+        var badEndpoint = await EndpointAsync(bad.Url);
+        var good = await EndpointAsync();
+        var badDeliveries = new List<WebhookDeliveryDto>();
+        var goodDeliveries = new List<WebhookDeliveryDto>();
+        for (var i = 0; i < 3; i++)
+        {
+            badDeliveries.Add((await Webhooks.SendTestAsync(_root, badEndpoint.Id)).Value);
+            goodDeliveries.Add((await Webhooks.SendTestAsync(_root, good.Id)).Value);
+        }
+
+        await Dispatcher.RunOnceAsync();
+
+        foreach (var queued in goodDeliveries)
+            Assert.Equal(WebhookDeliveryStatus.Succeeded, (await DeliveryAsync(good.Id, queued.Id)).Status);
+        Assert.Equal(3, _receiver.Requests.Count);
+        var first = await DeliveryAsync(badEndpoint.Id, badDeliveries[0].Id);
+        Assert.Equal(1, first.Attempts);
+        if (behaviour == RawHttpReceiver.Behaviour.CutBody)
+        {
+            // The status arrived: a 2xx is a success even if the body that follows is cut short; the attempt says so.
+            Assert.Equal(WebhookDeliveryStatus.Succeeded, first.Status);
+            Assert.Equal(200, first.LastStatusCode);
+            Assert.Contains("body could not be read", first.LastError);
+        }
+        else
+        {
+            Assert.Equal(WebhookDeliveryStatus.Pending, first.Status);
+            Assert.False(string.IsNullOrWhiteSpace(first.LastError));
+            Assert.Equal(_db.Clock.GetUtcNow() + TimeSpan.FromMinutes(1), first.NextAttemptAt);
+        }
+
+        // Recorded, so not sent again at the next poll.
+        var sent = bad.Requests;
+        await Dispatcher.RunOnceAsync();
+        Assert.Equal(sent, bad.Requests);
+    }
+
+    [Fact]
+    public async Task ARetryAskedWhileAnAttemptIsInFlight_Wins_AndTheDeliveryIsSentAgain()
+    {
+        await using var slow = new RawHttpReceiver(RawHttpReceiver.Behaviour.HoldThenOk);
+        var endpoint = await EndpointAsync(slow.Url);
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+
+        var round = Dispatcher.RunOnceAsync();
+        await slow.FirstRequest.WaitAsync(TimeSpan.FromSeconds(10));
+        var retried = await Webhooks.RetryDeliveryAsync(_root, endpoint.Id, queued.Id);
+        slow.Release();
+        await round;
+
+        Assert.True(retried.IsSuccess);
+        var delivery = await DeliveryAsync(endpoint.Id, queued.Id);
+        Assert.Equal(WebhookDeliveryStatus.Pending, delivery.Status);
+        Assert.Equal(_db.Clock.GetUtcNow(), delivery.NextAttemptAt);
+        Assert.Null(delivery.DeliveredAt);
+        Assert.Equal(1, delivery.Attempts);
+        Assert.Equal(200, Assert.Single(delivery.AttemptLog).StatusCode);
+        await Dispatcher.RunOnceAsync();
+        Assert.Equal(2, slow.Requests);
+        Assert.Equal(WebhookDeliveryStatus.Succeeded, (await DeliveryAsync(endpoint.Id, queued.Id)).Status);
+    }
+
+    [Fact]
+    public async Task TwoDispatchersAtOnce_NeverSendTheSameAttempt()
+    {
+        await using var slow = new RawHttpReceiver(RawHttpReceiver.Behaviour.HoldThenOk);
+        var endpoint = await EndpointAsync(slow.Url);
+        await Webhooks.SendTestAsync(_root, endpoint.Id);
+        var other = new WebhookDispatcher(_db.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Core.Data.PortalDbContext>>(),
+            _db.Get<IHttpClientFactory>(), _db.Get<IWebhookSecretProtector>(), new WebhookSignal(),
+            _db.Get<Microsoft.Extensions.Options.IOptions<PortalOptions>>(), _db.Clock, _db.Get<ILogger<WebhookDispatcher>>());
+
+        var first = Dispatcher.SendDueAsync();
+        await slow.FirstRequest.WaitAsync(TimeSpan.FromSeconds(10));
+        var second = await other.SendDueAsync();
+        slow.Release();
+
+        Assert.Equal(1, await first);
+        Assert.Equal(0, second);
+        Assert.Equal(1, slow.Requests);
+    }
+
+    [Fact]
+    public async Task AnEndpointDeletedDuringASend_IsGone_AndTheRoundEndsNormally()
+    {
+        await using var slow = new RawHttpReceiver(RawHttpReceiver.Behaviour.HoldThenOk);
+        var endpoint = await EndpointAsync(slow.Url);
+        await Webhooks.SendTestAsync(_root, endpoint.Id);
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+
+        var round = Dispatcher.RunOnceAsync();
+        await slow.FirstRequest.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True((await Webhooks.DeleteAsync(_root, endpoint.Id)).IsSuccess);
+        slow.Release();
+        await round;
+
+        Assert.IsType<NotFoundError>((await Webhooks.RetryDeliveryAsync(_root, endpoint.Id, queued.Id)).Error);
+        await using var db = await _db.OpenAsync();
+        Assert.False(await db.WebhookDeliveries.AnyAsync());
+        Assert.False(await db.WebhookAttempts.AnyAsync());
+    }
+
+    [Fact]
+    public async Task ARetry_ClearsDeliveredAt()
+    {
+        var endpoint = await EndpointAsync();
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+        await Dispatcher.RunOnceAsync();
+        Assert.NotNull((await DeliveryAsync(endpoint.Id, queued.Id)).DeliveredAt);
+
+        var retried = (await Webhooks.RetryDeliveryAsync(_root, endpoint.Id, queued.Id)).Value;
+
+        Assert.Equal(WebhookDeliveryStatus.Pending, retried.Status);
+        Assert.Null(retried.DeliveredAt);
+        Assert.Null((await DeliveryAsync(endpoint.Id, queued.Id)).DeliveredAt);
+    }
+
+    [Fact]
+    public async Task ADeadEndpointWithABacklog_DoesNotDelayATestEventToAHealthyOne_BeyondOneRound()
+    {
+        var dead = await EndpointAsync("http://127.0.0.1:9/hooks");
+        await using (var db = await _db.OpenAsync())
+        {
+            for (var i = 0; i < 3 * WebhookDispatcher.BatchSize; i++)
+                db.WebhookDeliveries.Add(WebhookDispatcher.NewDelivery(dead.Id, Guid.CreateVersion7(), "user.created", "{}", _db.Clock.GetUtcNow().AddHours(-1)));
+            await db.SaveChangesAsync();
+        }
+        _db.Clock.Advance(TimeSpan.FromSeconds(1));
+        var healthy = await EndpointAsync();
+        var queued = (await Webhooks.SendTestAsync(_root, healthy.Id)).Value;
+
+        await Dispatcher.RunOnceAsync();
+
+        Assert.Equal(WebhookDeliveryStatus.Succeeded, (await DeliveryAsync(healthy.Id, queued.Id)).Status);
+        await using var check = await _db.OpenAsync();
+        // One attempt at the dead endpoint; the rest of its backlog waits for its next retry instead of being tried in turn.
+        Assert.Equal(1, await check.WebhookAttempts.CountAsync(a => check.WebhookDeliveries.Any(d => d.Id == a.DeliveryId && d.EndpointId == dead.Id)));
+        var now = _db.Clock.GetUtcNow();
+        Assert.False(await check.WebhookDeliveries.AnyAsync(d => d.EndpointId == dead.Id && d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now));
+        Assert.Equal(0, await Dispatcher.SendDueAsync());
+    }
+
     private sealed class LogCapture : ILoggerProvider
     {
         public ConcurrentBag<string> Messages { get; } = [];
