@@ -150,9 +150,19 @@ public sealed class WebhookService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var endpoint = await db.WebhookEndpoints.SingleOrDefaultAsync(e => e.Id == id, ct);
         if (endpoint is null) return Errors.NotFound;
+        string secret;
+        try
+        {
+            secret = protector.Unprotect(endpoint.ProtectedSecret);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // The data-protection key that encrypted it is gone (key ring lost or replaced): nothing was revealed.
+            return new WebhookSecretUnreadable();
+        }
         db.Audit.Add(AuditEntry.For(actor, AuditActions.WebhookSecretRevealed, clock.GetUtcNow(), TargetType, id.ToString(), endpoint.Url));
         await db.SaveChangesAsync(ct);
-        return new WebhookSecret(id, protector.Unprotect(endpoint.ProtectedSecret), WebhookSignature.Mask(endpoint.SecretLast4));
+        return new WebhookSecret(id, secret, WebhookSignature.Mask(endpoint.SecretLast4));
     }
 
     /// <summary>Queues a <c>webhook.test</c> event for this endpoint alone (subscribed to it or not) and wakes the dispatcher.</summary>
