@@ -174,9 +174,11 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task NeitherTheSecretNorTheSignature_EverReachTheLogs()
+    public async Task NeitherTheSecretNorTheSignatureNorTheUrl_EverReachTheLogs()
     {
-        var endpoint = await EndpointAsync();
+        // Receivers often put a token of theirs in the path.
+        const string tokenInPath = "t0ken-in-the-path-4f1c";
+        var endpoint = await EndpointAsync($"{_receiver.Url}/{tokenInPath}");
         var rotated = (await Webhooks.RotateSecretAsync(_root, endpoint.Id)).Value;
         await Webhooks.SendTestAsync(_root, endpoint.Id);
         await Webhooks.SendTestAsync(_root, endpoint.Id);
@@ -192,6 +194,8 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
             Assert.DoesNotContain(endpoint.Secret["whsec_".Length..], m);
             Assert.DoesNotContain(rotated.Secret["whsec_".Length..], m);
             Assert.All(signatures, s => Assert.DoesNotContain(s, m));
+            Assert.DoesNotContain(tokenInPath, m);
+            Assert.DoesNotContain($"127.0.0.1:{_receiver.Port}", m);
         });
     }
 
