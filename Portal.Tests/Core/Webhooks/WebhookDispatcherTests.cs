@@ -226,6 +226,25 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
     [InlineData("::ffff:127.0.0.1", true)]
     [InlineData("93.184.216.34", false)]
     [InlineData("2606:4700::1111", false)]
+    [InlineData("0.1.2.3", true)]
+    [InlineData("192.0.0.8", true)]
+    [InlineData("198.18.0.1", true)]
+    [InlineData("198.19.255.254", true)]
+    [InlineData("240.0.0.1", true)]
+    [InlineData("255.255.255.255", true)]
+    [InlineData("192.0.1.1", false)]
+    [InlineData("198.20.0.1", false)]
+    [InlineData("64:ff9b::7f00:1", true)] // NAT64 of 127.0.0.1
+    [InlineData("64:ff9b::a9fe:a9fe", true)] // NAT64 of 169.254.169.254
+    [InlineData("64:ff9b::5db8:d822", false)] // NAT64 of 93.184.216.34
+    [InlineData("64:ff9b:1::5db8:d822", true)] // local-use NAT64: refused whole
+    [InlineData("2002:7f00:1::1", true)] // 6to4 of 127.0.0.1
+    [InlineData("2002:a00:1::1", true)] // 6to4 of 10.0.0.1
+    [InlineData("2002:5db8:d822::1", false)] // 6to4 of 93.184.216.34
+    [InlineData("::7f00:1", true)] // IPv4-compatible 127.0.0.1
+    [InlineData("::a9fe:a9fe", true)] // IPv4-compatible 169.254.169.254
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", true)] // Teredo
+    [InlineData("2001:db8::1", false)]
     public void PrivateAddresses_AreRecognised(string address, bool isPrivate) =>
         Assert.Equal(isPrivate, WebhookRules.IsPrivate(System.Net.IPAddress.Parse(address)));
 
