@@ -415,6 +415,34 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
         Assert.Equal(0, await Dispatcher.SendDueAsync());
     }
 
+    [Fact]
+    public async Task AnApplicationsKeys_RaiseApiKeyCreatedAndRevoked_WithKeyAndApplicationIds()
+    {
+        _db.Clock.Advance(TimeSpan.FromSeconds(1));
+        await Webhooks.CreateAsync(_root, WebhookServiceTests.Request(_receiver.Url, types: ["api_key.created", "api_key.revoked"]));
+        var (_, developer) = await _db.CreateUserAsync(Roles.Developer);
+        var apps = _db.Get<Portal.Core.Features.Applications.ApplicationService>();
+        var app = (await apps.CreateAsync(developer, new Portal.Core.Features.Applications.CreateApplication { Name = "Invoice Sync" })).Value;
+        var second = (await apps.GenerateKeyAsync(developer, app.Application.Id, new Portal.Core.Features.Applications.GenerateApplicationKey())).Value;
+        Assert.True((await apps.RevokeKeyAsync(developer, app.Application.Id, app.Key.Id)).IsSuccess);
+
+        await Dispatcher.RunOnceAsync();
+
+        var events = _receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement)
+            .Select(e => (Type: e.GetProperty("type").GetString(), Data: e.GetProperty("data")))
+            .ToList();
+        Assert.Equal(["api_key.created", "api_key.created", "api_key.revoked"], events.Select(e => e.Type).Order());
+        Assert.Equal(new[] { app.Key.Id.ToString(), second.Id.ToString() }.Order(),
+            events.Where(e => e.Type == "api_key.created").Select(e => e.Data.GetProperty("keyId").GetString()).Order());
+        Assert.Equal(app.Key.Id.ToString(), events.Single(e => e.Type == "api_key.revoked").Data.GetProperty("keyId").GetString());
+        Assert.All(events, e => Assert.Equal(app.Application.Id.ToString(), e.Data.GetProperty("applicationId").GetString()));
+        Assert.All(_receiver.Requests, r =>
+        {
+            Assert.DoesNotContain(app.Key.Key, r.Body);
+            Assert.DoesNotContain(second.Key, r.Body);
+        });
+    }
+
     private sealed class LogCapture : ILoggerProvider
     {
         public ConcurrentBag<string> Messages { get; } = [];
