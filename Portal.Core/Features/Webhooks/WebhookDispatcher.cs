@@ -54,7 +54,15 @@ public sealed class WebhookDispatcher(
     /// </summary>
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
+    /// <summary>Deliveries deleted per statement by <see cref="PurgeAsync"/>, their attempts with them.</summary>
+    public const int PurgeSlice = 1_000;
+
+    /// <summary>How often the send loop purges old deliveries.</summary>
+    public static readonly TimeSpan PurgeEvery = TimeSpan.FromHours(1);
+
     private readonly WebhookSignal _sendSignal = new();
+    private readonly Lock _purgeLock = new();
+    private DateTimeOffset? _lastPurge;
 
     /// <summary>
     /// Two loops side by side: fan-out (woken by the outbox) and sending (woken after each fan-out and by retries), so
@@ -76,6 +84,7 @@ public sealed class WebhookDispatcher(
                 while (await SendDueAsync(ct) > 0)
                 {
                 }
+                await PurgeIfDueAsync(ct);
             }, stoppingToken));
     }
 
@@ -105,6 +114,39 @@ public sealed class WebhookDispatcher(
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>Runs <see cref="PurgeAsync"/> if it has not run in the last <see cref="PurgeEvery"/>; answers how many deliveries it deleted.</summary>
+    public async Task<int> PurgeIfDueAsync(CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow();
+        lock (_purgeLock)
+        {
+            if (_lastPurge is { } last && now - last < PurgeEvery) return 0;
+            _lastPurge = now;
+        }
+        return await PurgeAsync(ct);
+    }
+
+    /// <summary>
+    /// Deletes finished (Succeeded or Failed) deliveries created more than <c>Portal:Webhooks:RetentionDays</c> ago; their
+    /// attempts go with them (cascade). In slices, as the usage purge does, so the write lock is never held for long.
+    /// </summary>
+    public async Task<int> PurgeAsync(CancellationToken ct = default)
+    {
+        var cutoff = clock.GetUtcNow().AddDays(-Math.Max(1, options.Value.Webhooks.RetentionDays));
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var total = 0;
+        while (true)
+        {
+            var deleted = await db.WebhookDeliveries
+                .Where(d => d.Status != WebhookDeliveryStatus.Pending && d.CreatedAt < cutoff)
+                .OrderBy(d => d.CreatedAt)
+                .Take(PurgeSlice)
+                .ExecuteDeleteAsync(ct);
+            total += deleted;
+            if (deleted < PurgeSlice) return total;
         }
     }
 

@@ -443,6 +443,51 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
         });
     }
 
+    [Fact]
+    public async Task FinishedDeliveriesOlderThanTheRetention_ArePurgedWithTheirAttempts_AtMostOnceAnHour()
+    {
+        var endpoint = await EndpointAsync();
+        var start = _db.Clock.GetUtcNow();
+        Guid Add(Portal.Core.Data.PortalDbContext db, WebhookDeliveryStatus status, TimeSpan age)
+        {
+            var delivery = WebhookDispatcher.NewDelivery(endpoint.Id, Guid.CreateVersion7(), "user.created", "{}", start - age);
+            delivery.Status = status;
+            delivery.Attempts = 1;
+            delivery.AttemptLog.Add(new WebhookAttempt { At = start - age, StatusCode = 200 });
+            db.WebhookDeliveries.Add(delivery);
+            return delivery.Id;
+        }
+        Guid oldSucceeded, oldFailed, oldPending, young, later;
+        await using (var db = await _db.OpenAsync())
+        {
+            oldSucceeded = Add(db, WebhookDeliveryStatus.Succeeded, TimeSpan.FromDays(31));
+            oldFailed = Add(db, WebhookDeliveryStatus.Failed, TimeSpan.FromDays(45));
+            oldPending = Add(db, WebhookDeliveryStatus.Pending, TimeSpan.FromDays(60));
+            young = Add(db, WebhookDeliveryStatus.Succeeded, TimeSpan.FromDays(28));
+            later = Add(db, WebhookDeliveryStatus.Succeeded, TimeSpan.FromDays(29) + TimeSpan.FromMinutes(30));
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(2, await Dispatcher.PurgeIfDueAsync());
+        _db.Clock.Advance(TimeSpan.FromHours(23) + TimeSpan.FromMinutes(20));
+        Assert.Equal(0, await Dispatcher.PurgeIfDueAsync()); // 'later' is 29 days 23 h 50 min old: kept
+        // 'later' is past 30 days now, but the last purge was 20 minutes ago: it waits for the hour.
+        _db.Clock.Advance(TimeSpan.FromMinutes(20));
+        Assert.Equal(0, await Dispatcher.PurgeIfDueAsync());
+        await using (var db = await _db.OpenAsync())
+            Assert.True(await db.WebhookDeliveries.AnyAsync(d => d.Id == later));
+        _db.Clock.Advance(TimeSpan.FromMinutes(40));
+        Assert.Equal(1, await Dispatcher.PurgeIfDueAsync());
+
+        await using var check = await _db.OpenAsync();
+        var left = await check.WebhookDeliveries.Select(d => d.Id).ToListAsync();
+        Assert.Equal(new[] { oldPending, young }.Order(), left.Order());
+        Assert.Equal(new[] { oldPending, young }.Order(), (await check.WebhookAttempts.Select(a => a.DeliveryId).ToListAsync()).Order());
+        Assert.DoesNotContain(oldSucceeded, left);
+        Assert.DoesNotContain(oldFailed, left);
+        Assert.DoesNotContain(later, left);
+    }
+
     private sealed class LogCapture : ILoggerProvider
     {
         public ConcurrentBag<string> Messages { get; } = [];
