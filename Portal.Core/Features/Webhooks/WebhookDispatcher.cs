@@ -24,6 +24,7 @@ public sealed class WebhookDispatcher(
     ILogger<WebhookDispatcher> logger)
 {
     public const string HttpClientName = "webhooks";
+    /// <summary>Endpoints served per round (each with up to <see cref="PerEndpointPerRound"/> deliveries).</summary>
     public const int BatchSize = 50;
     private const int Parallelism = 4;
     private const int OutboxBatch = 500;
