@@ -61,7 +61,9 @@ public static class PortalCore
         services.AddSingleton<UsageWriter>();
         services.AddSingleton<WebhookService>();
         services.AddSingleton<WebhookDispatcher>();
+        // No default HTTP client logging: it writes "POST https://host/path" at Information, and receivers put tokens in paths.
         services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.Timeout = WebhookDispatcher.Timeout)
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookDispatcher.CreateHandler(sp.GetRequiredService<IOptions<PortalOptions>>().Value.Webhooks));
         services.AddSingleton<UsageService>();
         services.AddSingleton<DatabaseInitializer>();

@@ -25,6 +25,12 @@ public sealed class WebhookOptions
 
     /// <summary>How often the dispatcher looks for due retries when nothing wakes it (<c>Portal:Webhooks:PollSeconds</c>).</summary>
     public int PollSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Finished (Succeeded or Failed) deliveries created longer ago than this are deleted with their attempts
+    /// (<c>Portal:Webhooks:RetentionDays</c>); pending ones are kept whatever their age.
+    /// </summary>
+    public int RetentionDays { get; set; } = 30;
 }
 
 public sealed class VerificationOptions

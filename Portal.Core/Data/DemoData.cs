@@ -52,6 +52,7 @@ public sealed class DemoData(
             if (await db.Users.AnyAsync(u => u.Email!.EndsWith("@" + DemoDomain), ct))
                 return new ConflictError("Demo data is already loaded.");
         }
+        var started = clock.GetUtcNow();
 
         await organisation.UpdateAsync(Actor.System, new UpdateOrganisation
         {
@@ -98,6 +99,11 @@ public sealed class DemoData(
                 if (i % 11 == 10) user.Status = UserStatus.Inactive;
             }
             await db.SaveChangesAsync(ct);
+
+            // The seeding's own changes went through the services, so they are in the webhook outbox. They are scenery,
+            // not news: the demo endpoints (backdated above, so "created" before these events) would otherwise get a
+            // flood of them on the first start. Events raised before the seeding began are left alone.
+            await db.WebhookOutbox.Where(e => e.OccurredAt >= started).ExecuteDeleteAsync(ct);
         }
         return new Seeded(created.Count, password);
     }

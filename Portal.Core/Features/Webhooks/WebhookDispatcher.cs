@@ -24,6 +24,7 @@ public sealed class WebhookDispatcher(
     ILogger<WebhookDispatcher> logger)
 {
     public const string HttpClientName = "webhooks";
+    /// <summary>Endpoints served per round (each with up to <see cref="PerEndpointPerRound"/> deliveries).</summary>
     public const int BatchSize = 50;
     private const int Parallelism = 4;
     private const int OutboxBatch = 500;
@@ -45,17 +46,58 @@ public sealed class WebhookDispatcher(
         CreatedAt = now,
     };
 
-    public async Task RunAsync(CancellationToken stoppingToken)
+    /// <summary>Deliveries sent per endpoint per round: one endpoint's backlog cannot fill a round.</summary>
+    public const int PerEndpointPerRound = 5;
+
+    /// <summary>
+    /// How long a claimed delivery stays with the instance that claimed it (its <c>NextAttemptAt</c> is set this far
+    /// ahead while it is sent). Longer than a send can take, so only a crashed sender's claims expire and are sent again.
+    /// </summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    /// <summary>Deliveries deleted per statement by <see cref="PurgeAsync"/>, their attempts with them.</summary>
+    public const int PurgeSlice = 1_000;
+
+    /// <summary>How often the send loop purges old deliveries.</summary>
+    public static readonly TimeSpan PurgeEvery = TimeSpan.FromHours(1);
+
+    private readonly WebhookSignal _sendSignal = new();
+    private readonly Lock _purgeLock = new();
+    private DateTimeOffset? _lastPurge;
+
+    /// <summary>
+    /// Two loops side by side: fan-out (woken by the outbox) and sending (woken after each fan-out and by retries), so
+    /// new events become deliveries while slow receivers are being waited for.
+    /// </summary>
+    public Task RunAsync(CancellationToken stoppingToken)
     {
         var poll = TimeSpan.FromSeconds(Math.Max(1, options.Value.Webhooks.PollSeconds));
+        return Task.WhenAll(
+            LoopAsync("fan-out", signal, poll, async ct =>
+            {
+                while (await FanOutAsync(ct) > 0)
+                {
+                }
+                _sendSignal.Wake();
+            }, stoppingToken),
+            LoopAsync("send", _sendSignal, poll, async ct =>
+            {
+                while (await SendDueAsync(ct) > 0)
+                {
+                }
+                await PurgeIfDueAsync(ct);
+            }, stoppingToken));
+    }
+
+    private async Task LoopAsync(string name, WebhookSignal wake, TimeSpan poll, Func<CancellationToken, Task> work, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                while (await RunOnceAsync(stoppingToken) > 0)
-                {
-                }
-                await signal.WaitAsync(poll, stoppingToken);
+                await work(stoppingToken);
+                await wake.WaitAsync(poll, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -63,7 +105,7 @@ public sealed class WebhookDispatcher(
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "Webhook dispatch failed; trying again in {Interval}", poll);
+                logger.LogWarning(e, "Webhook {Loop} failed; trying again in {Interval}", name, poll);
                 try
                 {
                     await Task.Delay(poll, stoppingToken);
@@ -73,6 +115,39 @@ public sealed class WebhookDispatcher(
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>Runs <see cref="PurgeAsync"/> if it has not run in the last <see cref="PurgeEvery"/>; answers how many deliveries it deleted.</summary>
+    public async Task<int> PurgeIfDueAsync(CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow();
+        lock (_purgeLock)
+        {
+            if (_lastPurge is { } last && now - last < PurgeEvery) return 0;
+            _lastPurge = now;
+        }
+        return await PurgeAsync(ct);
+    }
+
+    /// <summary>
+    /// Deletes finished (Succeeded or Failed) deliveries created more than <c>Portal:Webhooks:RetentionDays</c> ago; their
+    /// attempts go with them (cascade). In slices, as the usage purge does, so the write lock is never held for long.
+    /// </summary>
+    public async Task<int> PurgeAsync(CancellationToken ct = default)
+    {
+        var cutoff = clock.GetUtcNow().AddDays(-Math.Max(1, options.Value.Webhooks.RetentionDays));
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var total = 0;
+        while (true)
+        {
+            var deleted = await db.WebhookDeliveries
+                .Where(d => d.Status != WebhookDeliveryStatus.Pending && d.CreatedAt < cutoff)
+                .OrderBy(d => d.CreatedAt)
+                .Take(PurgeSlice)
+                .ExecuteDeleteAsync(ct);
+            total += deleted;
+            if (deleted < PurgeSlice) return total;
         }
     }
 
@@ -101,29 +176,94 @@ public sealed class WebhookDispatcher(
         return events.Count;
     }
 
-    private sealed record Due(Guid Id, Guid EndpointId, Guid EventId, string Payload, string Url, string ProtectedSecret);
+    /// <summary>A delivery this instance has claimed: <see cref="Lease"/> is the <c>NextAttemptAt</c> it set, its proof of ownership.</summary>
+    private sealed record Due(Guid Id, Guid EndpointId, Guid EventId, string Payload, string Url, string ProtectedSecret, int Attempts, DateTimeOffset Lease);
 
-    /// <summary>Sends the pending deliveries whose time has come, to enabled endpoints only; a few at a time.</summary>
+    private sealed record Candidate(Guid Id, Guid EndpointId, Guid EventId, string Payload, string Url, string ProtectedSecret, int Attempts);
+
+    /// <summary>
+    /// Sends the pending deliveries whose time has come, to enabled endpoints only: at most
+    /// <see cref="PerEndpointPerRound"/> per endpoint, in order within an endpoint, endpoints side by side. Each row is
+    /// claimed first (a conditional update that only one instance can win); an endpoint that gives no answer at all
+    /// (refused, unreachable, timed out) is left alone for the rest of the round and its other due deliveries wait a minute.
+    /// </summary>
     public async Task<int> SendDueAsync(CancellationToken ct = default)
     {
         var now = clock.GetUtcNow();
-        List<Due> due;
+        var lease = now + Lease;
+        var claimed = new List<Due>();
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            due = await (
-                    from d in db.WebhookDeliveries
-                    join e in db.WebhookEndpoints on d.EndpointId equals e.Id
-                    where d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now && e.Enabled
-                    orderby d.NextAttemptAt
-                    select new Due(d.Id, e.Id, d.EventId, d.Payload, e.Url, e.ProtectedSecret))
+            var pending = from d in db.WebhookDeliveries
+                join e in db.WebhookEndpoints on d.EndpointId equals e.Id
+                where d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now && e.Enabled
+                select d;
+            var endpoints = await pending.GroupBy(d => d.EndpointId)
+                .Select(g => new { EndpointId = g.Key, First = g.Min(d => d.NextAttemptAt) })
+                .OrderBy(g => g.First)
                 .Take(BatchSize)
+                .Select(g => g.EndpointId)
                 .ToListAsync(ct);
+            foreach (var endpointId in endpoints)
+            {
+                var candidates = await (
+                        from d in pending
+                        join e in db.WebhookEndpoints on d.EndpointId equals e.Id
+                        where d.EndpointId == endpointId
+                        orderby d.NextAttemptAt, d.Id
+                        select new Candidate(d.Id, e.Id, d.EventId, d.Payload, e.Url, e.ProtectedSecret, d.Attempts))
+                    .Take(PerEndpointPerRound)
+                    .ToListAsync(ct);
+                foreach (var c in candidates)
+                {
+                    var won = await db.WebhookDeliveries
+                        .Where(d => d.Id == c.Id && d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now)
+                        .ExecuteUpdateAsync(u => u.SetProperty(d => d.NextAttemptAt, lease), ct);
+                    if (won == 1) claimed.Add(new Due(c.Id, c.EndpointId, c.EventId, c.Payload, c.Url, c.ProtectedSecret, c.Attempts, lease));
+                }
+            }
         }
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, SendAsync);
-        return due.Count;
+        await Parallel.ForEachAsync(claimed.GroupBy(d => d.EndpointId),
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
+            async (batch, token) => await SendToEndpointAsync([.. batch], token));
+        return claimed.Count;
     }
 
-    private async ValueTask SendAsync(Due due, CancellationToken ct)
+    private async Task SendToEndpointAsync(IReadOnlyList<Due> batch, CancellationToken ct)
+    {
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var answered = await SendAsync(batch[i], ct);
+            if (answered) continue;
+            // No answer: the rest of this endpoint's claims, and whatever else of it is due, wait for its next retry.
+            var later = clock.GetUtcNow() + RetrySchedule[0];
+            try
+            {
+                await ReleaseAsync(batch[i].EndpointId, [.. batch.Skip(i + 1)], later, ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Could not postpone the deliveries to endpoint {EndpointId}; their claims expire in {Lease}", batch[i].EndpointId, Lease);
+            }
+            return;
+        }
+    }
+
+    private async Task ReleaseAsync(Guid endpointId, IReadOnlyList<Due> claimed, DateTimeOffset later, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        foreach (var due in claimed)
+            await db.WebhookDeliveries
+                .Where(d => d.Id == due.Id && d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt == due.Lease)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.NextAttemptAt, later), ct);
+        await db.WebhookDeliveries
+            .Where(d => d.EndpointId == endpointId && d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.NextAttemptAt, later), ct);
+    }
+
+    /// <summary>Sends one claimed delivery and records the attempt, whatever happens short of shutdown. Answers whether the receiver answered at all.</summary>
+    private async Task<bool> SendAsync(Due due, CancellationToken ct)
     {
         var at = clock.GetUtcNow();
         var started = clock.GetTimestamp();
@@ -146,9 +286,23 @@ public sealed class WebhookDispatcher(
             var client = httpFactory.CreateClient(HttpClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             status = (int)response.StatusCode;
-            snippet = await SnippetAsync(response, timeout.Token);
+            // The status decides the outcome; a body cut short or reset afterwards only costs the snippet.
+            try
+            {
+                snippet = await SnippetAsync(response, timeout.Token);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                snippet = null;
+                error = $"The answer's body could not be read: {e.Message}";
+            }
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down: nothing is recorded; the claim expires and another round sends it again.
+            throw;
+        }
+        catch (OperationCanceledException)
         {
             error = $"No answer within {Timeout.TotalSeconds:0} s.";
         }
@@ -160,44 +314,62 @@ public sealed class WebhookDispatcher(
         {
             error = "The signing secret could not be decrypted (has the data-protection key ring been lost?); rotate the secret.";
         }
-        catch (InvalidOperationException e)
+        catch (Exception e)
         {
+            // HttpIOException (a connection cut mid-answer), socket errors, anything else: a failed attempt, never a lost one.
             error = e.Message;
         }
         var duration = clock.GetElapsedTime(started);
-        await RecordAsync(due, at, status, Truncate(error, WebhookRules.MaxErrorLength), snippet, (int)duration.TotalMilliseconds, ct);
+        try
+        {
+            await RecordAsync(due, at, status, Truncate(error, WebhookRules.MaxErrorLength), snippet, (int)duration.TotalMilliseconds, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // One delivery's record failing must not cost the others theirs; its claim expires and it is sent again.
+            logger.LogWarning(e, "Could not record attempt of webhook delivery {DeliveryId}; it is sent again after {Lease}", due.Id, Lease);
+        }
+        return status is not null;
     }
 
+    /// <summary>
+    /// Records an attempt. The outcome is written only while this instance's claim holds (<c>NextAttemptAt</c> still
+    /// its lease): an admin's retry in the meantime wins, and the delivery stays due now. A deleted delivery (its
+    /// endpoint deleted during the send) is gone, not an error.
+    /// </summary>
     private async Task RecordAsync(Due due, DateTimeOffset at, int? status, string? error, string? snippet, int durationMs, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var delivery = await db.WebhookDeliveries.SingleOrDefaultAsync(d => d.Id == due.Id, ct);
-        if (delivery is null) return; // its endpoint was deleted meanwhile
+        var attempts = due.Attempts + 1;
         var succeeded = status is >= 200 and < 300;
-        delivery.Attempts++;
-        delivery.LastStatusCode = status;
-        delivery.LastError = error;
-        db.WebhookAttempts.Add(new WebhookAttempt { DeliveryId = delivery.Id, At = at, StatusCode = status, DurationMs = durationMs, Error = error, ResponseSnippet = snippet });
-        if (succeeded)
-        {
-            delivery.Status = WebhookDeliveryStatus.Succeeded;
-            delivery.DeliveredAt = at;
-            delivery.NextAttemptAt = null;
-        }
-        else if (delivery.Attempts > RetrySchedule.Count)
-        {
-            delivery.Status = WebhookDeliveryStatus.Failed;
-            delivery.NextAttemptAt = null;
-        }
-        else
-        {
-            delivery.Status = WebhookDeliveryStatus.Pending;
-            delivery.NextAttemptAt = at + RetrySchedule[delivery.Attempts - 1];
-        }
+        var outcome = succeeded ? WebhookDeliveryStatus.Succeeded
+            : attempts > RetrySchedule.Count ? WebhookDeliveryStatus.Failed
+            : WebhookDeliveryStatus.Pending;
+        DateTimeOffset? next = outcome == WebhookDeliveryStatus.Pending ? at + RetrySchedule[attempts - 1] : null;
+        DateTimeOffset? deliveredAt = succeeded ? at : null;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var owned = await db.WebhookDeliveries
+            .Where(d => d.Id == due.Id && d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt == due.Lease)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Attempts, d => d.Attempts + 1)
+                .SetProperty(d => d.LastStatusCode, status)
+                .SetProperty(d => d.LastError, error)
+                .SetProperty(d => d.Status, outcome)
+                .SetProperty(d => d.NextAttemptAt, next)
+                .SetProperty(d => d.DeliveredAt, deliveredAt), ct);
+        var exists = owned == 1 || await db.WebhookDeliveries
+            .Where(d => d.Id == due.Id)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Attempts, d => d.Attempts + 1)
+                .SetProperty(d => d.LastStatusCode, status)
+                .SetProperty(d => d.LastError, error), ct) == 1;
+        if (!exists) return; // its endpoint was deleted meanwhile
+        db.WebhookAttempts.Add(new WebhookAttempt { DeliveryId = due.Id, At = at, StatusCode = status, DurationMs = durationMs, Error = error, ResponseSnippet = snippet });
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         // Ids and outcomes only: never the secret, the signature or the URL (which may carry a token of the receiver's).
         logger.LogInformation("Webhook delivery {DeliveryId} to endpoint {EndpointId}, attempt {Attempt}: {Status} {Outcome}",
-            delivery.Id, due.EndpointId, delivery.Attempts, status?.ToString() ?? "no answer", delivery.Status);
+            due.Id, due.EndpointId, attempts, status?.ToString() ?? "no answer", owned == 1 ? outcome : "retry requested meanwhile");
     }
 
     private static async Task<string?> SnippetAsync(HttpResponseMessage response, CancellationToken ct)

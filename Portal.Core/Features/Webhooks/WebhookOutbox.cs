@@ -71,16 +71,36 @@ public sealed class WebhookOutbox(WebhookSignal signal) : SaveChangesInterceptor
 
     /// <summary>
     /// The event's <c>data</c>: which object changed and who changed it. Built from the audit entry, which never holds
-    /// key material or passwords, so neither does an event.
+    /// key material or passwords, so neither does an event. Key events also carry <c>keyId</c> (and, for an
+    /// application's key, whose audit entry is about the application, <c>applicationId</c>).
     /// </summary>
-    internal static string DataOf(AuditEntry audit) => new JsonObject
+    internal static string DataOf(AuditEntry audit)
     {
-        ["object"] = audit.TargetType,
-        ["id"] = audit.TargetId,
-        ["name"] = audit.Target,
-        ["details"] = audit.Details,
-        ["actor"] = new JsonObject { ["id"] = audit.ActorId?.ToString(), ["email"] = audit.ActorEmail },
-    }.ToJsonString();
+        var data = new JsonObject
+        {
+            ["object"] = audit.TargetType,
+            ["id"] = audit.TargetId,
+            ["name"] = audit.Target,
+            ["details"] = audit.Details,
+            ["actor"] = new JsonObject { ["id"] = audit.ActorId?.ToString(), ["email"] = audit.ActorEmail },
+        };
+        switch (audit.Action)
+        {
+            case AuditActions.ApplicationKeyCreated or AuditActions.ApplicationKeyRevoked:
+                // ApplicationService writes "key: {id}" as the details of both.
+                if (audit.Details is { } details && details.StartsWith(ApplicationKeyDetailsPrefix, StringComparison.Ordinal)
+                    && Guid.TryParse(details.AsSpan(ApplicationKeyDetailsPrefix.Length), out var keyId))
+                    data["keyId"] = keyId.ToString();
+                data["applicationId"] = audit.TargetId;
+                break;
+            case AuditActions.ApiKeyCreated or AuditActions.ApiKeyRevoked or AuditActions.ApiKeyRegenerated or AuditActions.ApiKeyDeleted:
+                data["keyId"] = audit.TargetId;
+                break;
+        }
+        return data.ToJsonString();
+    }
+
+    private const string ApplicationKeyDetailsPrefix = "key: ";
 
     /// <summary>The body every attempt sends: <c>{id, type, timestamp, data}</c>.</summary>
     internal static string Body(Guid eventId, string type, DateTimeOffset occurredAt, string data) => new JsonObject

@@ -87,3 +87,6 @@ public sealed record WebhookDeliveryQuery : PageQuery
 
 public sealed record WebhookEndpointDisabled()
     : ConflictError("This endpoint is disabled: enable it to send events to it.");
+
+public sealed record WebhookSecretUnreadable()
+    : ConflictError("The secret can no longer be decrypted; rotate it.");

@@ -150,9 +150,19 @@ public sealed class WebhookService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var endpoint = await db.WebhookEndpoints.SingleOrDefaultAsync(e => e.Id == id, ct);
         if (endpoint is null) return Errors.NotFound;
+        string secret;
+        try
+        {
+            secret = protector.Unprotect(endpoint.ProtectedSecret);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // The data-protection key that encrypted it is gone (key ring lost or replaced): nothing was revealed.
+            return new WebhookSecretUnreadable();
+        }
         db.Audit.Add(AuditEntry.For(actor, AuditActions.WebhookSecretRevealed, clock.GetUtcNow(), TargetType, id.ToString(), endpoint.Url));
         await db.SaveChangesAsync(ct);
-        return new WebhookSecret(id, protector.Unprotect(endpoint.ProtectedSecret), WebhookSignature.Mask(endpoint.SecretLast4));
+        return new WebhookSecret(id, secret, WebhookSignature.Mask(endpoint.SecretLast4));
     }
 
     /// <summary>Queues a <c>webhook.test</c> event for this endpoint alone (subscribed to it or not) and wakes the dispatcher.</summary>
@@ -196,23 +206,38 @@ public sealed class WebhookService(
         return new PagedResult<WebhookDeliveryDto>([.. page.Select(ToDto)], Math.Max(query.Page, 1), query.Take, total);
     }
 
-    /// <summary>Sends a delivery again as soon as the dispatcher runs, whatever its state; a failure then follows the schedule from its attempt count.</summary>
+    /// <summary>
+    /// Sends a delivery again as soon as the dispatcher runs, whatever its state; a failure then follows the schedule
+    /// from its attempt count. A retry asked for while an attempt is in flight wins: that attempt is logged, and the
+    /// delivery is sent again.
+    /// </summary>
     public async Task<Result<WebhookDeliveryDto>> RetryDeliveryAsync(Actor actor, Guid id, Guid deliveryId, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.WebhooksManage)) return Errors.Forbidden;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var delivery = await db.WebhookDeliveries.Include(d => d.AttemptLog).SingleOrDefaultAsync(d => d.Id == deliveryId && d.EndpointId == id, ct);
-        if (delivery is null) return Errors.NotFound;
-        var endpoint = await db.WebhookEndpoints.SingleAsync(e => e.Id == id, ct);
+        var endpoint = await db.WebhookEndpoints.AsNoTracking().SingleOrDefaultAsync(e => e.Id == id, ct);
+        if (endpoint is null) return Errors.NotFound;
+        if (!await db.WebhookDeliveries.AnyAsync(d => d.Id == deliveryId && d.EndpointId == id, ct)) return Errors.NotFound;
         if (!endpoint.Enabled) return new WebhookEndpointDisabled();
         var now = clock.GetUtcNow();
-        delivery.Status = WebhookDeliveryStatus.Pending;
-        delivery.NextAttemptAt = now;
-        db.Audit.Add(AuditEntry.For(actor, AuditActions.WebhookDeliveryRetried, now, TargetType, id.ToString(), endpoint.Url,
-            $"delivery: {deliveryId}; event: {delivery.EventType}"));
-        await db.SaveChangesAsync(ct);
+        // One statement, not read-then-overwrite: the dispatcher writes the same row when an attempt ends.
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            var changed = await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.EndpointId == id)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(d => d.Status, WebhookDeliveryStatus.Pending)
+                    .SetProperty(d => d.NextAttemptAt, now)
+                    .SetProperty(d => d.DeliveredAt, (DateTimeOffset?)null), ct);
+            if (changed == 0) return Errors.NotFound; // deleted meanwhile
+            var eventType = await db.WebhookDeliveries.Where(d => d.Id == deliveryId).Select(d => d.EventType).SingleAsync(ct);
+            db.Audit.Add(AuditEntry.For(actor, AuditActions.WebhookDeliveryRetried, now, TargetType, id.ToString(), endpoint.Url,
+                $"delivery: {deliveryId}; event: {eventType}"));
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
         signal.Wake();
-        return ToDto(delivery);
+        var delivery = await db.WebhookDeliveries.AsNoTracking().Include(d => d.AttemptLog).SingleOrDefaultAsync(d => d.Id == deliveryId, ct);
+        return delivery is null ? Errors.NotFound : ToDto(delivery);
     }
 
     private void SetSecret(WebhookEndpoint endpoint, string secret)

@@ -23,5 +23,10 @@ public sealed class DemoWebhooksTests
         Assert.All(Enum.GetValues<WebhookDeliveryStatus>(), status => Assert.Contains(deliveries, d => d.Status == status));
         Assert.All(deliveries, d => Assert.Equal(d.Attempts, d.AttemptLog.Count));
         Assert.Contains(deliveries, d => d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt > d.CreatedAt);
+
+        // The first start fans the outbox out: the seeding's own changes must not become deliveries to the demo endpoints.
+        await database.Get<WebhookDispatcher>().FanOutAsync();
+        await using var after = await database.OpenAsync();
+        Assert.Equal(deliveries.Count, await after.WebhookDeliveries.CountAsync());
     }
 }

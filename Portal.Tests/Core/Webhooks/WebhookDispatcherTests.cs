@@ -174,9 +174,11 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task NeitherTheSecretNorTheSignature_EverReachTheLogs()
+    public async Task NeitherTheSecretNorTheSignatureNorTheUrl_EverReachTheLogs()
     {
-        var endpoint = await EndpointAsync();
+        // Receivers often put a token of theirs in the path.
+        const string tokenInPath = "t0ken-in-the-path-4f1c";
+        var endpoint = await EndpointAsync($"{_receiver.Url}/{tokenInPath}");
         var rotated = (await Webhooks.RotateSecretAsync(_root, endpoint.Id)).Value;
         await Webhooks.SendTestAsync(_root, endpoint.Id);
         await Webhooks.SendTestAsync(_root, endpoint.Id);
@@ -192,6 +194,8 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
             Assert.DoesNotContain(endpoint.Secret["whsec_".Length..], m);
             Assert.DoesNotContain(rotated.Secret["whsec_".Length..], m);
             Assert.All(signatures, s => Assert.DoesNotContain(s, m));
+            Assert.DoesNotContain(tokenInPath, m);
+            Assert.DoesNotContain($"127.0.0.1:{_receiver.Port}", m);
         });
     }
 
@@ -222,6 +226,25 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
     [InlineData("::ffff:127.0.0.1", true)]
     [InlineData("93.184.216.34", false)]
     [InlineData("2606:4700::1111", false)]
+    [InlineData("0.1.2.3", true)]
+    [InlineData("192.0.0.8", true)]
+    [InlineData("198.18.0.1", true)]
+    [InlineData("198.19.255.254", true)]
+    [InlineData("240.0.0.1", true)]
+    [InlineData("255.255.255.255", true)]
+    [InlineData("192.0.1.1", false)]
+    [InlineData("198.20.0.1", false)]
+    [InlineData("64:ff9b::7f00:1", true)] // NAT64 of 127.0.0.1
+    [InlineData("64:ff9b::a9fe:a9fe", true)] // NAT64 of 169.254.169.254
+    [InlineData("64:ff9b::5db8:d822", false)] // NAT64 of 93.184.216.34
+    [InlineData("64:ff9b:1::5db8:d822", true)] // local-use NAT64: refused whole
+    [InlineData("2002:7f00:1::1", true)] // 6to4 of 127.0.0.1
+    [InlineData("2002:a00:1::1", true)] // 6to4 of 10.0.0.1
+    [InlineData("2002:5db8:d822::1", false)] // 6to4 of 93.184.216.34
+    [InlineData("::7f00:1", true)] // IPv4-compatible 127.0.0.1
+    [InlineData("::a9fe:a9fe", true)] // IPv4-compatible 169.254.169.254
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", true)] // Teredo
+    [InlineData("2001:db8::1", false)]
     public void PrivateAddresses_AreRecognised(string address, bool isPrivate) =>
         Assert.Equal(isPrivate, WebhookRules.IsPrivate(System.Net.IPAddress.Parse(address)));
 
@@ -242,6 +265,227 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
         Assert.DoesNotContain("Passw0rd", request.Body);
         await using var db = await _db.OpenAsync();
         Assert.Equal(WebhookDeliveryStatus.Succeeded, (await db.WebhookDeliveries.SingleAsync(d => d.EndpointId == endpoint.Id)).Status);
+    }
+
+    [Theory]
+    [InlineData(RawHttpReceiver.Behaviour.CutBody)]
+    [InlineData(RawHttpReceiver.Behaviour.Reset)]
+    public async Task AReceiverThatCutsItsAnswerOrResets_IsARecordedAttempt_AndTheRestOfTheRoundGoesThrough(RawHttpReceiver.Behaviour behaviour)
+    {
+        await using var bad = new RawHttpReceiver(behaviour);
+        var badEndpoint = await EndpointAsync(bad.Url);
+        var good = await EndpointAsync();
+        var badDeliveries = new List<WebhookDeliveryDto>();
+        var goodDeliveries = new List<WebhookDeliveryDto>();
+        for (var i = 0; i < 3; i++)
+        {
+            badDeliveries.Add((await Webhooks.SendTestAsync(_root, badEndpoint.Id)).Value);
+            goodDeliveries.Add((await Webhooks.SendTestAsync(_root, good.Id)).Value);
+        }
+
+        await Dispatcher.RunOnceAsync();
+
+        foreach (var queued in goodDeliveries)
+            Assert.Equal(WebhookDeliveryStatus.Succeeded, (await DeliveryAsync(good.Id, queued.Id)).Status);
+        Assert.Equal(3, _receiver.Requests.Count);
+        var first = await DeliveryAsync(badEndpoint.Id, badDeliveries[0].Id);
+        Assert.Equal(1, first.Attempts);
+        if (behaviour == RawHttpReceiver.Behaviour.CutBody)
+        {
+            // The status arrived: a 2xx is a success even if the body that follows is cut short; the attempt says so.
+            Assert.Equal(WebhookDeliveryStatus.Succeeded, first.Status);
+            Assert.Equal(200, first.LastStatusCode);
+            Assert.Contains("body could not be read", first.LastError);
+        }
+        else
+        {
+            Assert.Equal(WebhookDeliveryStatus.Pending, first.Status);
+            Assert.False(string.IsNullOrWhiteSpace(first.LastError));
+            Assert.Equal(_db.Clock.GetUtcNow() + TimeSpan.FromMinutes(1), first.NextAttemptAt);
+        }
+
+        // Recorded, so not sent again at the next poll.
+        var sent = bad.Requests;
+        await Dispatcher.RunOnceAsync();
+        Assert.Equal(sent, bad.Requests);
+    }
+
+    [Fact]
+    public async Task ARetryAskedWhileAnAttemptIsInFlight_Wins_AndTheDeliveryIsSentAgain()
+    {
+        await using var slow = new RawHttpReceiver(RawHttpReceiver.Behaviour.HoldThenOk);
+        var endpoint = await EndpointAsync(slow.Url);
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+
+        var round = Dispatcher.RunOnceAsync();
+        await slow.FirstRequest.WaitAsync(TimeSpan.FromSeconds(10));
+        var retried = await Webhooks.RetryDeliveryAsync(_root, endpoint.Id, queued.Id);
+        slow.Release();
+        await round;
+
+        Assert.True(retried.IsSuccess);
+        var delivery = await DeliveryAsync(endpoint.Id, queued.Id);
+        Assert.Equal(WebhookDeliveryStatus.Pending, delivery.Status);
+        Assert.Equal(_db.Clock.GetUtcNow(), delivery.NextAttemptAt);
+        Assert.Null(delivery.DeliveredAt);
+        Assert.Equal(1, delivery.Attempts);
+        Assert.Equal(200, Assert.Single(delivery.AttemptLog).StatusCode);
+        await Dispatcher.RunOnceAsync();
+        Assert.Equal(2, slow.Requests);
+        Assert.Equal(WebhookDeliveryStatus.Succeeded, (await DeliveryAsync(endpoint.Id, queued.Id)).Status);
+    }
+
+    [Fact]
+    public async Task TwoDispatchersAtOnce_NeverSendTheSameAttempt()
+    {
+        await using var slow = new RawHttpReceiver(RawHttpReceiver.Behaviour.HoldThenOk);
+        var endpoint = await EndpointAsync(slow.Url);
+        await Webhooks.SendTestAsync(_root, endpoint.Id);
+        var other = new WebhookDispatcher(_db.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Core.Data.PortalDbContext>>(),
+            _db.Get<IHttpClientFactory>(), _db.Get<IWebhookSecretProtector>(), new WebhookSignal(),
+            _db.Get<Microsoft.Extensions.Options.IOptions<PortalOptions>>(), _db.Clock, _db.Get<ILogger<WebhookDispatcher>>());
+
+        var first = Dispatcher.SendDueAsync();
+        await slow.FirstRequest.WaitAsync(TimeSpan.FromSeconds(10));
+        var second = await other.SendDueAsync();
+        slow.Release();
+
+        Assert.Equal(1, await first);
+        Assert.Equal(0, second);
+        Assert.Equal(1, slow.Requests);
+    }
+
+    [Fact]
+    public async Task AnEndpointDeletedDuringASend_IsGone_AndTheRoundEndsNormally()
+    {
+        await using var slow = new RawHttpReceiver(RawHttpReceiver.Behaviour.HoldThenOk);
+        var endpoint = await EndpointAsync(slow.Url);
+        await Webhooks.SendTestAsync(_root, endpoint.Id);
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+
+        var round = Dispatcher.RunOnceAsync();
+        await slow.FirstRequest.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True((await Webhooks.DeleteAsync(_root, endpoint.Id)).IsSuccess);
+        slow.Release();
+        await round;
+
+        Assert.IsType<NotFoundError>((await Webhooks.RetryDeliveryAsync(_root, endpoint.Id, queued.Id)).Error);
+        await using var db = await _db.OpenAsync();
+        Assert.False(await db.WebhookDeliveries.AnyAsync());
+        Assert.False(await db.WebhookAttempts.AnyAsync());
+    }
+
+    [Fact]
+    public async Task ARetry_ClearsDeliveredAt()
+    {
+        var endpoint = await EndpointAsync();
+        var queued = (await Webhooks.SendTestAsync(_root, endpoint.Id)).Value;
+        await Dispatcher.RunOnceAsync();
+        Assert.NotNull((await DeliveryAsync(endpoint.Id, queued.Id)).DeliveredAt);
+
+        var retried = (await Webhooks.RetryDeliveryAsync(_root, endpoint.Id, queued.Id)).Value;
+
+        Assert.Equal(WebhookDeliveryStatus.Pending, retried.Status);
+        Assert.Null(retried.DeliveredAt);
+        Assert.Null((await DeliveryAsync(endpoint.Id, queued.Id)).DeliveredAt);
+    }
+
+    [Fact]
+    public async Task ADeadEndpointWithABacklog_DoesNotDelayATestEventToAHealthyOne_BeyondOneRound()
+    {
+        var dead = await EndpointAsync("http://127.0.0.1:9/hooks");
+        await using (var db = await _db.OpenAsync())
+        {
+            for (var i = 0; i < 3 * WebhookDispatcher.BatchSize; i++)
+                db.WebhookDeliveries.Add(WebhookDispatcher.NewDelivery(dead.Id, Guid.CreateVersion7(), "user.created", "{}", _db.Clock.GetUtcNow().AddHours(-1)));
+            await db.SaveChangesAsync();
+        }
+        _db.Clock.Advance(TimeSpan.FromSeconds(1));
+        var healthy = await EndpointAsync();
+        var queued = (await Webhooks.SendTestAsync(_root, healthy.Id)).Value;
+
+        await Dispatcher.RunOnceAsync();
+
+        Assert.Equal(WebhookDeliveryStatus.Succeeded, (await DeliveryAsync(healthy.Id, queued.Id)).Status);
+        await using var check = await _db.OpenAsync();
+        // One attempt at the dead endpoint; the rest of its backlog waits for its next retry instead of being tried in turn.
+        Assert.Equal(1, await check.WebhookAttempts.CountAsync(a => check.WebhookDeliveries.Any(d => d.Id == a.DeliveryId && d.EndpointId == dead.Id)));
+        var now = _db.Clock.GetUtcNow();
+        Assert.False(await check.WebhookDeliveries.AnyAsync(d => d.EndpointId == dead.Id && d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt <= now));
+        Assert.Equal(0, await Dispatcher.SendDueAsync());
+    }
+
+    [Fact]
+    public async Task AnApplicationsKeys_RaiseApiKeyCreatedAndRevoked_WithKeyAndApplicationIds()
+    {
+        _db.Clock.Advance(TimeSpan.FromSeconds(1));
+        await Webhooks.CreateAsync(_root, WebhookServiceTests.Request(_receiver.Url, types: ["api_key.created", "api_key.revoked"]));
+        var (_, developer) = await _db.CreateUserAsync(Roles.Developer);
+        var apps = _db.Get<Portal.Core.Features.Applications.ApplicationService>();
+        var app = (await apps.CreateAsync(developer, new Portal.Core.Features.Applications.CreateApplication { Name = "Invoice Sync" })).Value;
+        var second = (await apps.GenerateKeyAsync(developer, app.Application.Id, new Portal.Core.Features.Applications.GenerateApplicationKey())).Value;
+        Assert.True((await apps.RevokeKeyAsync(developer, app.Application.Id, app.Key.Id)).IsSuccess);
+
+        await Dispatcher.RunOnceAsync();
+
+        var events = _receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement)
+            .Select(e => (Type: e.GetProperty("type").GetString(), Data: e.GetProperty("data")))
+            .ToList();
+        Assert.Equal(["api_key.created", "api_key.created", "api_key.revoked"], events.Select(e => e.Type).Order());
+        Assert.Equal(new[] { app.Key.Id.ToString(), second.Id.ToString() }.Order(),
+            events.Where(e => e.Type == "api_key.created").Select(e => e.Data.GetProperty("keyId").GetString()).Order());
+        Assert.Equal(app.Key.Id.ToString(), events.Single(e => e.Type == "api_key.revoked").Data.GetProperty("keyId").GetString());
+        Assert.All(events, e => Assert.Equal(app.Application.Id.ToString(), e.Data.GetProperty("applicationId").GetString()));
+        Assert.All(_receiver.Requests, r =>
+        {
+            Assert.DoesNotContain(app.Key.Key, r.Body);
+            Assert.DoesNotContain(second.Key, r.Body);
+        });
+    }
+
+    [Fact]
+    public async Task FinishedDeliveriesOlderThanTheRetention_ArePurgedWithTheirAttempts_AtMostOnceAnHour()
+    {
+        var endpoint = await EndpointAsync();
+        var start = _db.Clock.GetUtcNow();
+        Guid Add(Portal.Core.Data.PortalDbContext db, WebhookDeliveryStatus status, TimeSpan age)
+        {
+            var delivery = WebhookDispatcher.NewDelivery(endpoint.Id, Guid.CreateVersion7(), "user.created", "{}", start - age);
+            delivery.Status = status;
+            delivery.Attempts = 1;
+            delivery.AttemptLog.Add(new WebhookAttempt { At = start - age, StatusCode = 200 });
+            db.WebhookDeliveries.Add(delivery);
+            return delivery.Id;
+        }
+        Guid oldSucceeded, oldFailed, oldPending, young, later;
+        await using (var db = await _db.OpenAsync())
+        {
+            oldSucceeded = Add(db, WebhookDeliveryStatus.Succeeded, TimeSpan.FromDays(31));
+            oldFailed = Add(db, WebhookDeliveryStatus.Failed, TimeSpan.FromDays(45));
+            oldPending = Add(db, WebhookDeliveryStatus.Pending, TimeSpan.FromDays(60));
+            young = Add(db, WebhookDeliveryStatus.Succeeded, TimeSpan.FromDays(28));
+            later = Add(db, WebhookDeliveryStatus.Succeeded, TimeSpan.FromDays(29) + TimeSpan.FromMinutes(30));
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(2, await Dispatcher.PurgeIfDueAsync());
+        _db.Clock.Advance(TimeSpan.FromHours(23) + TimeSpan.FromMinutes(20));
+        Assert.Equal(0, await Dispatcher.PurgeIfDueAsync()); // 'later' is 29 days 23 h 50 min old: kept
+        // 'later' is past 30 days now, but the last purge was 20 minutes ago: it waits for the hour.
+        _db.Clock.Advance(TimeSpan.FromMinutes(20));
+        Assert.Equal(0, await Dispatcher.PurgeIfDueAsync());
+        await using (var db = await _db.OpenAsync())
+            Assert.True(await db.WebhookDeliveries.AnyAsync(d => d.Id == later));
+        _db.Clock.Advance(TimeSpan.FromMinutes(40));
+        Assert.Equal(1, await Dispatcher.PurgeIfDueAsync());
+
+        await using var check = await _db.OpenAsync();
+        var left = await check.WebhookDeliveries.Select(d => d.Id).ToListAsync();
+        Assert.Equal(new[] { oldPending, young }.Order(), left.Order());
+        Assert.Equal(new[] { oldPending, young }.Order(), (await check.WebhookAttempts.Select(a => a.DeliveryId).ToListAsync()).Order());
+        Assert.DoesNotContain(oldSucceeded, left);
+        Assert.DoesNotContain(oldFailed, left);
+        Assert.DoesNotContain(later, left);
     }
 
     private sealed class LogCapture : ILoggerProvider

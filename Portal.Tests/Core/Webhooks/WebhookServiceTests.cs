@@ -114,6 +114,27 @@ public sealed class WebhookServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reveal_WhenTheSecretCanNoLongerBeDecrypted_IsAConflictSayingRotate_AndRotateMendsIt()
+    {
+        var created = await CreatedAsync(Request());
+        // Encrypted under a key ring this portal does not have: as after losing the DataProtectionKeys table.
+        var foreign = new Portal.Web.Features.Webhooks.DataProtectionWebhookSecrets(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider())
+            .Protect(WebhookSignature.NewSecret());
+        await using (var db = await _db.OpenAsync())
+            await db.WebhookEndpoints.Where(e => e.Id == created.Id).ExecuteUpdateAsync(u => u.SetProperty(e => e.ProtectedSecret, foreign));
+
+        var revealed = await Webhooks.RevealSecretAsync(_root, created.Id);
+
+        var error = Assert.IsType<WebhookSecretUnreadable>(revealed.Error);
+        Assert.IsAssignableFrom<ConflictError>(error);
+        Assert.Equal("The secret can no longer be decrypted; rotate it.", error.Detail);
+        var rotated = (await Webhooks.RotateSecretAsync(_root, created.Id)).Value;
+        Assert.Equal(rotated.Secret, (await Webhooks.RevealSecretAsync(_root, created.Id)).Value.Secret);
+        await using var check = await _db.OpenAsync();
+        Assert.Equal(1, await check.Audit.CountAsync(a => a.Action == AuditActions.WebhookSecretRevealed));
+    }
+
+    [Fact]
     public async Task Update_ChangesOnlyTheFieldsSent_AndUnknownIdsAreNotFound()
     {
         var created = await CreatedAsync(Request());

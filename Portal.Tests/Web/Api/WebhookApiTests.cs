@@ -163,6 +163,24 @@ public sealed class WebhookApiTests(PortalApiFactory factory) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task RevealOfASecretTheKeyRingCannotDecrypt_Is409SayingRotate()
+    {
+        var client = await AdminAsync();
+        var id = (await CreatedAsync(client)).GetProperty("id").GetGuid();
+        var foreign = new Portal.Web.Features.Webhooks.DataProtectionWebhookSecrets(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider())
+            .Protect(Portal.Core.Features.Webhooks.WebhookSignature.NewSecret());
+        await using (var db = await factory.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Core.Data.PortalDbContext>>().CreateDbContextAsync())
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(
+                db.WebhookEndpoints.Where(e => e.Id == id), u => u.SetProperty(e => e.ProtectedSecret, foreign));
+
+        var response = await client.PostAsync($"/api/v1/webhooks/{id}/reveal-secret", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("can no longer be decrypted; rotate it", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task TestOnADisabledEndpoint_Is409()
     {
         var client = await AdminAsync();

@@ -140,6 +140,37 @@ public sealed partial class WebhooksPageTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task Detail_TheDeliveryLog_FiltersByStatus()
+    {
+        var created = await EndpointAsync();
+        var succeeded = (await Db.Get<WebhookService>().SendTestAsync(_root, created.Id)).Value;
+        await Db.Get<WebhookService>().SendTestAsync(_root, created.Id);
+        await using (var db = await Db.OpenAsync())
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(
+                db.WebhookDeliveries.Where(d => d.Id == succeeded.Id),
+                u => u.SetProperty(d => d.Status, WebhookDeliveryStatus.Succeeded).SetProperty(d => d.Attempts, 1).SetProperty(d => d.LastStatusCode, 200));
+        SignInAs(_root);
+
+        var page = RenderWithProviders<WebhookDetailPage>(("Id", created.Id));
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=delivery-status]").Count));
+        Assert.Equal("true", page.Find("[data-testid=delivery-filter-all]").GetAttribute("aria-pressed"));
+
+        page.Find("[data-testid=delivery-filter-succeeded]").Click();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=delivery-status]")));
+        Assert.Contains("Succeeded", page.Find("[data-testid=delivery-status]").TextContent);
+        Assert.Equal("true", page.Find("[data-testid=delivery-filter-succeeded]").GetAttribute("aria-pressed"));
+
+        page.Find("[data-testid=delivery-filter-pending]").Click();
+        page.WaitForAssertion(() => Assert.Contains("Pending", Assert.Single(page.FindAll("[data-testid=delivery-status]")).TextContent));
+
+        page.Find("[data-testid=delivery-filter-failed]").Click();
+        page.WaitForAssertion(() => Assert.Contains("No failed deliveries", page.Find("[data-testid=deliveries-empty]").TextContent));
+
+        page.Find("[data-testid=delivery-filter-all]").Click();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=delivery-status]").Count));
+    }
+
+    [Fact]
     public void Detail_UnknownId_SaysSo()
     {
         SignInAs(_root);
