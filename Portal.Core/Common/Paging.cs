@@ -6,7 +6,13 @@ public record PageQuery
 {
     public const int MaxPageSize = 200;
 
-    [Range(1, int.MaxValue)]
+    /// <summary>
+    /// The highest page number asked for: a million pages of the largest size is 200 million rows, more than any list
+    /// holds, and keeps the row offset far inside an <c>int</c> (a wrapped, negative OFFSET is an error on PostgreSQL).
+    /// </summary>
+    public const int MaxPage = 1_000_000;
+
+    [Range(1, MaxPage)]
     public int Page { get; init; } = 1;
 
     [Range(1, MaxPageSize)]
@@ -18,7 +24,7 @@ public record PageQuery
     [StringLength(50)]
     public string? Sort { get; init; }
 
-    public int Skip => (Math.Max(Page, 1) - 1) * Math.Clamp(PageSize, 1, MaxPageSize);
+    public int Skip => (Math.Clamp(Page, 1, MaxPage) - 1) * Math.Clamp(PageSize, 1, MaxPageSize);
 
     public int Take => Math.Clamp(PageSize, 1, MaxPageSize);
 }

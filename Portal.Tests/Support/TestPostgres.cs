@@ -29,7 +29,8 @@ public sealed class TestPostgres : IAsyncDisposable
     public static async Task<TestPostgres> CreateAsync()
     {
         var name = $"portal_test_{Guid.NewGuid():N}";
-        await ExecuteAsync($"CREATE DATABASE \"{name}\"");
+        // UTF-8 with the C collation whatever the server's defaults: sorting and lower() must not depend on the machine.
+        await ExecuteAsync($"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'");
         return new TestPostgres(name, new NpgsqlConnectionStringBuilder(Server) { Database = name }.ConnectionString);
     }
 

@@ -52,4 +52,17 @@ public sealed class BadRequestApiTests(PortalApiFactory factory) : IClassFixture
 
         Assert.Contains("$.scopes", body.GetProperty("detail").GetString());
     }
+
+    [Theory]
+    [InlineData("/api/v1/users")]
+    [InlineData("/api/v1/audit")]
+    [InlineData("/api/v1/usage/requests")]
+    public async Task APageNumberWhoseOffsetWouldOverflow_Is400_NotAWrappedOffset(string path)
+    {
+        var (client, _) = await factory.ClientAsAsync(Roles.Admin, Scopes.Read);
+
+        var body = await ProblemAsync(await client.GetAsync($"{path}?page=2147483647&pageSize=200"));
+
+        Assert.True(body.GetProperty("errors").TryGetProperty("page", out _) || body.GetProperty("errors").TryGetProperty("Page", out _), body.ToString());
+    }
 }
