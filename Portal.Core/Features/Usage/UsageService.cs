@@ -19,6 +19,13 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(366);
 
+    /// <summary>
+    /// The times a window may start or end at: wide enough for any real usage, narrow enough that widening a window to
+    /// whole buckets (or counting back the default window) never leaves the range of <see cref="DateTimeOffset"/>.
+    /// </summary>
+    public static readonly DateTimeOffset EarliestTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    public static readonly DateTimeOffset LatestTime = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>Windows up to this long are shown per hour, longer ones per day.</summary>
     public static readonly TimeSpan MaxHourlyWindow = TimeSpan.FromHours(48);
 
@@ -28,6 +35,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     public async Task<Result<UsageSummary>> SummaryAsync(Actor actor, UsageSummaryQuery query, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
+        if (TimesOutOfRange(query.From, query.To) is { } outOfRange) return outOfRange;
         var now = clock.GetUtcNow();
         var until = (query.To ?? now).ToUniversalTime();
         var since = (query.From ?? until - DefaultWindow).ToUniversalTime();
@@ -83,6 +91,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     {
         if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
         if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        if (TimesOutOfRange(query.From, query.To) is { } outOfRange) return outOfRange;
         if (query.From >= query.To) return ValidationError.For("to", "'to' must be after 'from'.");
         if (!StatusFilter.TryParse(query.Status, out var status))
             return ValidationError.For("status", "Status is a code (404), a class (2xx, 3xx, 4xx, 5xx) or 'error'.");
@@ -104,6 +113,16 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         var page = await events.OrderByDescending(e => e.At).ThenByDescending(e => e.Id).ToPageAsync(query, ct);
         var names = await NamesAsync(db, page.Items, ct);
         return new PagedResult<UsageRequestDto>([.. page.Items.Select(names.ToDto)], page.Page, page.PageSize, page.Total);
+    }
+
+    /// <summary>A validation error naming each of 'from' and 'to' given outside <see cref="EarliestTime"/>..<see cref="LatestTime"/>.</summary>
+    private static ValidationError? TimesOutOfRange(DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var errors = new Dictionary<string, string[]>();
+        foreach (var (field, at) in new[] { ("from", from), ("to", to) })
+            if (at is { } value && (value < EarliestTime || value > LatestTime))
+                errors[field] = [$"'{field}' must be between {EarliestTime.Year} and {LatestTime.Year}."];
+        return errors.Count == 0 ? null : new ValidationError(errors);
     }
 
     /// <summary>One request of the log; not found also when it is someone else's.</summary>

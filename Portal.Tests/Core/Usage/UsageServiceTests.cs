@@ -122,6 +122,20 @@ public sealed class UsageServiceTests : IAsyncLifetime
         Assert.Contains(field, error.Errors.Keys);
     }
 
+    [Theory]
+    [InlineData("0001-01-03T00:00:00Z", null, "to")]
+    [InlineData("9999-12-31T23:59:59Z", null, "to")]
+    [InlineData("9999-12-31T23:59:59Z", "9999-12-30T00:00:00Z", "from")]
+    [InlineData("2026-01-01T00:00:00Z", "1999-12-31T00:00:00Z", "from")]
+    public async Task Summary_AndRequests_WithATimeOutsideTheYears2000To9000_AreValidationErrorsNamingIt(string to, string? from, string field)
+    {
+        DateTimeOffset? At(string? text) => text is null ? null : DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        var summary = await Usage.SummaryAsync(_seed.Admin, new UsageSummaryQuery { From = At(from), To = At(to) });
+        Assert.Contains(field, Assert.IsType<ValidationError>(summary.Error).Errors.Keys);
+        var requests = await Usage.ListRequestsAsync(_seed.Admin, new UsageRequestQuery { From = At(from), To = At(to) });
+        Assert.Contains(field, Assert.IsType<ValidationError>(requests.Error).Errors.Keys);
+    }
+
     [Fact]
     public async Task Usage_ForAnApplicationKey_IsForbidden()
     {
