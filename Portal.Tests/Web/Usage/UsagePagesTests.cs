@@ -124,6 +124,46 @@ public sealed class UsagePagesTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task RequestLog_OpenedWithAMalformedId_LeavesItOutWithAMessage_KeepingTheValidFilters()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/usage/requests?keyId=abc&applicationId={seed.AppA.Id}&productId=1");
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("tr.usage-request-row").Count), Wait);
+        var warning = page.Find("[data-testid=usage-link-warning]").TextContent;
+        Assert.Contains("keyId 'abc' is not an id", warning);
+        Assert.Contains("productId '1' is not an id", warning);
+        Assert.DoesNotContain("applicationId", warning);
+    }
+
+    [Fact]
+    public async Task RequestLog_OpenedWithAnUnknownStatus_SaysWhatAStatusIs()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/usage/requests?status=teapot");
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("Status is a code", page.Find(".mud-alert-text-error").TextContent), Wait);
+    }
+
+    [Fact]
+    public async Task Overview_OpenedWithAnUnknownPeriod_IsSevenDays()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/usage?period=forever");
+
+        var page = RenderWithProviders<UsagePage>();
+
+        page.WaitForAssertion(() => Assert.Equal("11", Metrics(page)["calls"]), Wait);
+    }
+
+    [Fact]
     public async Task RequestLog_WithNothingMatching_SaysSo()
     {
         var seed = await SeedAsync();

@@ -31,25 +31,31 @@ public sealed partial class UsageRequestsPage
     private Task<AuthenticationState> AuthState { get; set; } = default!;
 
     // Filters open from links (the overview's top lists: /usage/requests?applicationId=…); changed here afterwards.
+    // Ids are bound as text and read here: a malformed one in a hand-edited URL is left out with a message, not a 500.
     [SupplyParameterFromQuery(Name = "status")] public string? StatusFilter { get; set; }
-    [SupplyParameterFromQuery(Name = "keyId")] public Guid? KeyId { get; set; }
-    [SupplyParameterFromQuery(Name = "applicationId")] public Guid? ApplicationId { get; set; }
-    [SupplyParameterFromQuery(Name = "productId")] public Guid? ProductId { get; set; }
+    [SupplyParameterFromQuery(Name = "keyId")] public string? KeyIdParameter { get; set; }
+    [SupplyParameterFromQuery(Name = "applicationId")] public string? ApplicationIdParameter { get; set; }
+    [SupplyParameterFromQuery(Name = "productId")] public string? ProductIdParameter { get; set; }
 
     private MudTable<UsageRequestDto>? _table;
     private Actor? _actor;
     private DateRange? _range;
     private string? _error;
+    private string? _linkError;
+    private Guid? _keyId;
+    private Guid? _applicationId;
+    private Guid? _productId;
     private IReadOnlyList<(Guid Id, string Name)> _keys = [];
     private IReadOnlyList<(Guid Id, string Name)> _applications = [];
     private IReadOnlyList<(Guid Id, string Name)> _products = [];
 
-    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || KeyId is not null || ApplicationId is not null || ProductId is not null
+    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || _keyId is not null || _applicationId is not null || _productId is not null
         || _range?.Start is not null || _range?.End is not null;
 
     protected override async Task OnInitializedAsync()
     {
         StatusFilter ??= AllStatuses;
+        ReadLinkFilters();
         var actor = await ActorAsync();
         // The choices for the filters: what the caller may see, by name, at most one page of each.
         if (await Keys.ListAsync(actor, new ApiKeyQuery { PageSize = PageQuery.MaxPageSize, Sort = "name" }) is { IsSuccess: true } keys)
@@ -58,6 +64,18 @@ public sealed partial class UsageRequestsPage
             _applications = [.. apps.Value.Items.Select(a => (a.Id, a.Name))];
         if (await Products.ListAsync(actor, new ProductQuery { PageSize = PageQuery.MaxPageSize }) is { IsSuccess: true } products)
             _products = [.. products.Value.Items.Select(p => (p.Id, p.Name))];
+    }
+
+    /// <summary>The ids the URL filters by; one that is not a GUID is left out and named in a message.</summary>
+    private void ReadLinkFilters()
+    {
+        var values = new QueryValues();
+        _keyId = values.Id("keyId", KeyIdParameter);
+        _applicationId = values.Id("applicationId", ApplicationIdParameter);
+        _productId = values.Id("productId", ProductIdParameter);
+        _linkError = values.Error is { } invalid
+            ? "Left out of this link's filters: " + string.Join(" ", invalid.Errors.Select(e => $"{e.Key} {string.Join(" ", e.Value)}"))
+            : null;
     }
 
     private async Task<Actor> ActorAsync() => _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
@@ -69,21 +87,27 @@ public sealed partial class UsageRequestsPage
             Page = state.Page + 1,
             PageSize = state.PageSize,
             Status = string.IsNullOrEmpty(StatusFilter) ? null : StatusFilter,
-            KeyId = KeyId,
-            ApplicationId = ApplicationId,
-            ProductId = ProductId,
+            KeyId = _keyId,
+            ApplicationId = _applicationId,
+            ProductId = _productId,
             // Dates are picked as UTC calendar days; 'To' covers the whole of its day ('to' is exclusive).
             From = _range?.Start is { } start ? new DateTimeOffset(start.Date, TimeSpan.Zero) : null,
             To = _range?.End is { } end ? new DateTimeOffset(end.Date, TimeSpan.Zero).AddDays(1) : null,
         };
         var result = await Usage.ListRequestsAsync(await ActorAsync(), query, ct);
-        if (!result.IsSuccess)
-        {
-            _error = result.Error is ValidationError v ? string.Join(" ", v.Errors.Values.SelectMany(m => m)) : result.Error!.Detail;
-            return new TableData<UsageRequestDto> { Items = [], TotalItems = 0 };
-        }
-        _error = null;
-        return new TableData<UsageRequestDto> { Items = result.Value.Items, TotalItems = result.Value.Total };
+        ShowError(result.IsSuccess ? null
+            : result.Error is ValidationError v ? string.Join(" ", v.Errors.Values.SelectMany(m => m)) : result.Error!.Detail);
+        return result.IsSuccess
+            ? new TableData<UsageRequestDto> { Items = result.Value.Items, TotalItems = result.Value.Total }
+            : new TableData<UsageRequestDto> { Items = [], TotalItems = 0 };
+    }
+
+    /// <summary>The table loads itself and re-renders only itself: the page renders again for its alert to change.</summary>
+    private void ShowError(string? error)
+    {
+        if (error == _error) return;
+        _error = error;
+        StateHasChanged();
     }
 
     private async Task OpenAsync(TableRowClickEventArgs<UsageRequestDto> row)
@@ -110,15 +134,15 @@ public sealed partial class UsageRequestsPage
     }
 
     private Task OnStatusChangedAsync(string? value) => SetAsync(() => StatusFilter = value ?? AllStatuses);
-    private Task OnKeyChangedAsync(Guid? value) => SetAsync(() => KeyId = value);
-    private Task OnApplicationChangedAsync(Guid? value) => SetAsync(() => ApplicationId = value);
-    private Task OnProductChangedAsync(Guid? value) => SetAsync(() => ProductId = value);
+    private Task OnKeyChangedAsync(Guid? value) => SetAsync(() => _keyId = value);
+    private Task OnApplicationChangedAsync(Guid? value) => SetAsync(() => _applicationId = value);
+    private Task OnProductChangedAsync(Guid? value) => SetAsync(() => _productId = value);
     private Task OnRangeChangedAsync(DateRange? range) => SetAsync(() => _range = range);
 
     private Task ClearFiltersAsync() => SetAsync(() =>
     {
         StatusFilter = AllStatuses;
-        (KeyId, ApplicationId, ProductId, _range) = (null, null, null, null);
+        (_keyId, _applicationId, _productId, _range, _linkError) = (null, null, null, null, null);
     });
 
     private async Task SetAsync(Action change)
