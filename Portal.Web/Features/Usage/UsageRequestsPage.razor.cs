@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
@@ -36,6 +37,9 @@ public sealed partial class UsageRequestsPage
     [SupplyParameterFromQuery(Name = "keyId")] public string? KeyIdParameter { get; set; }
     [SupplyParameterFromQuery(Name = "applicationId")] public string? ApplicationIdParameter { get; set; }
     [SupplyParameterFromQuery(Name = "productId")] public string? ProductIdParameter { get; set; }
+    // The overview's period (ISO 8601 times): from inclusive, to exclusive, kept exact; the date picker shows their days.
+    [SupplyParameterFromQuery(Name = "from")] public string? FromParameter { get; set; }
+    [SupplyParameterFromQuery(Name = "to")] public string? ToParameter { get; set; }
 
     private MudTable<UsageRequestDto>? _table;
     private Actor? _actor;
@@ -45,12 +49,18 @@ public sealed partial class UsageRequestsPage
     private Guid? _keyId;
     private Guid? _applicationId;
     private Guid? _productId;
+    private DateTimeOffset? _from;
+    private DateTimeOffset? _to;
     private IReadOnlyList<(Guid Id, string Name)> _keys = [];
     private IReadOnlyList<(Guid Id, string Name)> _applications = [];
     private IReadOnlyList<(Guid Id, string Name)> _products = [];
 
     private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || _keyId is not null || _applicationId is not null || _productId is not null
-        || _range?.Start is not null || _range?.End is not null;
+        || _from is not null || _to is not null;
+
+    /// <summary>The exact times when a link's window does not fall on whole days (the overview's 24 hours).</summary>
+    private string? RangeText => (_from?.TimeOfDay ?? TimeSpan.Zero) == TimeSpan.Zero && (_to?.TimeOfDay ?? TimeSpan.Zero) == TimeSpan.Zero ? null
+        : $"{_from?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "…"} to {_to?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "…"}";
 
     protected override async Task OnInitializedAsync()
     {
@@ -66,13 +76,17 @@ public sealed partial class UsageRequestsPage
             _products = [.. products.Value.Items.Select(p => (p.Id, p.Name))];
     }
 
-    /// <summary>The ids the URL filters by; one that is not a GUID is left out and named in a message.</summary>
+    /// <summary>The ids and times the URL filters by; one that is malformed is left out and named in a message.</summary>
     private void ReadLinkFilters()
     {
         var values = new QueryValues();
         _keyId = values.Id("keyId", KeyIdParameter);
         _applicationId = values.Id("applicationId", ApplicationIdParameter);
         _productId = values.Id("productId", ProductIdParameter);
+        _from = values.Time("from", FromParameter);
+        _to = values.Time("to", ToParameter);
+        if (_from is not null || _to is not null)
+            _range = new DateRange(_from?.UtcDateTime.Date, _to is { } to && to > DateTimeOffset.MinValue ? to.AddTicks(-1).UtcDateTime.Date : null);
         _linkError = values.Error is { } invalid
             ? "Left out of this link's filters: " + string.Join(" ", invalid.Errors.Select(e => $"{e.Key} {string.Join(" ", e.Value)}"))
             : null;
@@ -90,9 +104,8 @@ public sealed partial class UsageRequestsPage
             KeyId = _keyId,
             ApplicationId = _applicationId,
             ProductId = _productId,
-            // Dates are picked as UTC calendar days; 'To' covers the whole of its day ('to' is exclusive).
-            From = _range?.Start is { } start ? new DateTimeOffset(start.Date, TimeSpan.Zero) : null,
-            To = _range?.End is { } end ? new DateTimeOffset(end.Date, TimeSpan.Zero).AddDays(1) : null,
+            From = _from,
+            To = _to,
         };
         var result = await Usage.ListRequestsAsync(await ActorAsync(), query, ct);
         ShowError(result.IsSuccess ? null
@@ -137,12 +150,18 @@ public sealed partial class UsageRequestsPage
     private Task OnKeyChangedAsync(Guid? value) => SetAsync(() => _keyId = value);
     private Task OnApplicationChangedAsync(Guid? value) => SetAsync(() => _applicationId = value);
     private Task OnProductChangedAsync(Guid? value) => SetAsync(() => _productId = value);
-    private Task OnRangeChangedAsync(DateRange? range) => SetAsync(() => _range = range);
+    // Dates are picked as UTC calendar days; 'to' covers the whole of its day ('to' is exclusive).
+    private Task OnRangeChangedAsync(DateRange? range) => SetAsync(() =>
+    {
+        _range = range;
+        _from = range?.Start is { } start ? new DateTimeOffset(start.Date, TimeSpan.Zero) : null;
+        _to = range?.End is { } end ? new DateTimeOffset(end.Date, TimeSpan.Zero).AddDays(1) : null;
+    });
 
     private Task ClearFiltersAsync() => SetAsync(() =>
     {
         StatusFilter = AllStatuses;
-        (_keyId, _applicationId, _productId, _range, _linkError) = (null, null, null, null, null);
+        (_keyId, _applicationId, _productId, _range, _from, _to, _linkError) = (null, null, null, null, null, null, null);
     });
 
     private async Task SetAsync(Action change)
