@@ -3,7 +3,7 @@ using Portal.Core.Common;
 
 namespace Portal.Core.Features.Usage;
 
-/// <summary>The window of a usage summary; both ends optional (the last 7 days up to now).</summary>
+/// <summary>The window of a usage summary; both ends optional (the last 7 UTC days, today included, up to now).</summary>
 public sealed record UsageSummaryQuery
 {
     public DateTimeOffset? From { get; init; }

@@ -16,7 +16,8 @@ namespace Portal.Core.Features.Usage;
 /// </summary>
 public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
 {
-    public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);
+    /// <summary>Without 'from', a summary is of this many UTC days: the day of 'to' (or today) and the days before it.</summary>
+    public const int DefaultDays = 7;
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(366);
 
     /// <summary>
@@ -38,7 +39,8 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         if (TimesOutOfRange(query.From, query.To) is { } outOfRange) return outOfRange;
         var now = clock.GetUtcNow();
         var until = (query.To ?? now).ToUniversalTime();
-        var since = (query.From ?? until - DefaultWindow).ToUniversalTime();
+        // The same 7 whole days as the overview's "7 days" (not 7 × 24 hours back, which would touch 8 days).
+        var since = (query.From ?? UsageBuckets.Align(until.AddTicks(-1), TimeSpan.FromDays(1)).AddDays(1 - DefaultDays)).ToUniversalTime();
         if (until <= since) return ValidationError.For("to", "'to' must be after 'from'.");
         if (until - since > MaxWindow) return ValidationError.For("from", "A usage summary covers at most 366 days.");
         var hourly = until - since <= MaxHourlyWindow;

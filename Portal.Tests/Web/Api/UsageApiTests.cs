@@ -68,7 +68,22 @@ public sealed class UsageApiTests(PortalApiFactory factory) : IClassFixture<Port
         var (seed, _) = await SeedAsync();
         var body = await JsonAsync(await Client(seed.DeveloperE).GetAsync($"{Path}/summary"));
         Assert.Equal("day", body.GetProperty("interval").GetString());
-        Assert.Equal(8, body.GetProperty("series").GetArrayLength());
+        // The overview's and the dashboard's "7 days": today and the 6 UTC days before it, so the same figures.
+        Assert.Equal(7, body.GetProperty("series").GetArrayLength());
+        var today = new DateTimeOffset(seed.Now.UtcDateTime.Date, TimeSpan.Zero);
+        Assert.Equal(today.AddDays(-6), body.GetProperty("from").GetDateTimeOffset());
+        Assert.Equal(today.AddDays(1), body.GetProperty("to").GetDateTimeOffset());
+        Assert.Equal(today, body.GetProperty("series")[6].GetProperty("start").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task Summary_WithOnlyTo_IsTheSevenUtcDaysEndingWithTosDay()
+    {
+        var (seed, _) = await SeedAsync();
+        var body = await JsonAsync(await Client(seed.DeveloperE).GetAsync($"{Path}/summary?to=2026-03-10T00:00:00Z"));
+        Assert.Equal(new DateTimeOffset(2026, 3, 3, 0, 0, 0, TimeSpan.Zero), body.GetProperty("from").GetDateTimeOffset());
+        Assert.Equal(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero), body.GetProperty("to").GetDateTimeOffset());
+        Assert.Equal(7, body.GetProperty("series").GetArrayLength());
     }
 
     [Fact]
