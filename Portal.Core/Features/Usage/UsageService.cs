@@ -108,8 +108,9 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         if (status is { } s) events = events.Where(e => e.Status >= s.Min && e.Status <= s.Max);
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var term = query.Search.Trim();
-            events = events.Where(e => e.Route.Contains(term));
+            // Case-insensitive on every database, as the other searches: both sides lower-cased.
+            var term = query.Search.Trim().ToLower();
+            events = events.Where(e => e.Route.ToLower().Contains(term));
         }
 
         var page = await events.OrderByDescending(e => e.At).ThenByDescending(e => e.Id).ToPageAsync(query, ct);

@@ -191,6 +191,17 @@ public sealed class UsageServiceTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("applications", 2)]
+    [InlineData("APPLICATIONS", 2)]
+    [InlineData(" /Api/V1/Me ", 1)]
+    [InlineData("Users", 2)]
+    public async Task Requests_SearchedByRoute_IgnoreCase(string search, int expected)
+    {
+        await _seed.WriteStandardUsageAsync();
+        Assert.Equal(expected, (await Usage.ListRequestsAsync(_seed.Admin, new UsageRequestQuery { Search = search })).Value.Total);
+    }
+
+    [Theory]
     [InlineData("abc")]
     [InlineData("6xx")]
     [InlineData("99")]
