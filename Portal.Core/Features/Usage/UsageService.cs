@@ -35,6 +35,54 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
 
     public async Task<Result<UsageSummary>> SummaryAsync(Actor actor, UsageSummaryQuery query, CancellationToken ct = default)
     {
+        var window = WindowOf(actor, query);
+        if (!window.IsSuccess) return window.Error!;
+        var (now, from, to, _) = window.Value;
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var keys = VisibleKeys(db, actor);
+        var rollups = VisibleRollups(db, actor, keys).Where(r => r.HourStart >= from && r.HourStart < to);
+        var events = VisibleEvents(db, actor).Where(e => e.At >= from && e.At < to);
+        var calls = await SeriesOfAsync(rollups, window.Value, ct);
+
+        var codes = await events.Where(e => e.Outcome != null)
+            .GroupBy(e => e.Outcome!)
+            .Select(g => new OutcomeCount(g.Key, g.LongCount()))
+            .ToListAsync(ct);
+        codes = [.. codes.OrderByDescending(c => c.Count).ThenBy(c => c.Code, StringComparer.Ordinal)];
+        var valid = codes.Where(c => c.Code == Valid).Sum(c => c.Count);
+        var verified = codes.Sum(c => c.Count);
+
+        var issued = await keys.CountAsync(k => k.CreatedAt >= from && k.CreatedAt < to, ct);
+        var active = await keys.CountAsync(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
+
+        return new UsageSummary(from, to, calls.Interval, calls.Calls, calls.Errors, calls.ErrorRate,
+            new VerificationTotals(verified, valid, verified - valid, codes),
+            new KeyTotals(issued, active),
+            calls.Series,
+            await TopApplicationsAsync(db, rollups, ct),
+            await TopProductsAsync(db, events, ct),
+            await TopKeysAsync(db, rollups, ct));
+    }
+
+    /// <summary>
+    /// Only the calls and errors of a window, per bucket, as in <see cref="SummaryAsync"/> (same window, permission and
+    /// scope): one grouped read of the hourly rollups, for charts that show nothing else (the dashboard's).
+    /// </summary>
+    public async Task<Result<UsageCalls>> CallsAsync(Actor actor, UsageSummaryQuery query, CancellationToken ct = default)
+    {
+        var window = WindowOf(actor, query);
+        if (!window.IsSuccess) return window.Error!;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rollups = VisibleRollups(db, actor, VisibleKeys(db, actor)).Where(r => r.HourStart >= window.Value.From && r.HourStart < window.Value.To);
+        return await SeriesOfAsync(rollups, window.Value, ct);
+    }
+
+    /// <summary>A summary's window widened to whole buckets of <see cref="Step"/>; <see cref="Now"/> as the clock read it.</summary>
+    private readonly record struct Window(DateTimeOffset Now, DateTimeOffset From, DateTimeOffset To, TimeSpan Step);
+
+    private Result<Window> WindowOf(Actor actor, UsageSummaryQuery query)
+    {
         if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
         if (TimesOutOfRange(query.From, query.To) is { } outOfRange) return outOfRange;
         var now = clock.GetUtcNow();
@@ -43,17 +91,15 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         var since = (query.From ?? UsageBuckets.Align(until.AddTicks(-1), TimeSpan.FromDays(1)).AddDays(1 - DefaultDays)).ToUniversalTime();
         if (until <= since) return ValidationError.For("to", "'to' must be after 'from'.");
         if (until - since > MaxWindow) return ValidationError.For("from", "A usage summary covers at most 366 days.");
-        var hourly = until - since <= MaxHourlyWindow;
-        var step = hourly ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        var step = until - since <= MaxHourlyWindow ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
         // Whole buckets: the totals are then the sums of the series, and rollups (per hour) answer them exactly.
-        var from = UsageBuckets.Align(since, step);
-        var to = UsageBuckets.Align(until.AddTicks(-1), step) + step;
+        return new Window(now, UsageBuckets.Align(since, step), UsageBuckets.Align(until.AddTicks(-1), step) + step, step);
+    }
 
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var keys = VisibleKeys(db, actor);
-        var rollups = VisibleRollups(db, actor, keys).Where(r => r.HourStart >= from && r.HourStart < to);
-        var events = VisibleEvents(db, actor).Where(e => e.At >= from && e.At < to);
-
+    /// <summary>The window's zero-filled series from the rollups already limited to it, and its totals.</summary>
+    private static async Task<UsageCalls> SeriesOfAsync(IQueryable<UsageRollup> rollups, Window window, CancellationToken ct)
+    {
+        var (_, from, to, step) = window;
         // At most one row per hour of the window (8,784 for a year), folded into days here.
         var perHour = await rollups.GroupBy(r => r.HourStart)
             .Select(g => new { Hour = g.Key, Calls = g.Sum(r => r.Count), Errors = g.Sum(r => r.Errors) })
@@ -67,26 +113,8 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         }
         var totalCalls = series.Sum(p => p.Calls);
         var totalErrors = series.Sum(p => p.Errors);
-
-        var codes = await events.Where(e => e.Outcome != null)
-            .GroupBy(e => e.Outcome!)
-            .Select(g => new OutcomeCount(g.Key, g.LongCount()))
-            .ToListAsync(ct);
-        codes = [.. codes.OrderByDescending(c => c.Count).ThenBy(c => c.Code, StringComparer.Ordinal)];
-        var valid = codes.Where(c => c.Code == Valid).Sum(c => c.Count);
-        var verified = codes.Sum(c => c.Count);
-
-        var issued = await keys.CountAsync(k => k.CreatedAt >= from && k.CreatedAt < to, ct);
-        var active = await keys.CountAsync(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
-
-        return new UsageSummary(from, to, hourly ? "hour" : "day", totalCalls, totalErrors,
-            totalCalls == 0 ? 0 : Math.Round((double)totalErrors / totalCalls, 4),
-            new VerificationTotals(verified, valid, verified - valid, codes),
-            new KeyTotals(issued, active),
-            series,
-            await TopApplicationsAsync(db, rollups, ct),
-            await TopProductsAsync(db, events, ct),
-            await TopKeysAsync(db, rollups, ct));
+        return new UsageCalls(from, to, step == TimeSpan.FromHours(1) ? "hour" : "day", totalCalls, totalErrors,
+            totalCalls == 0 ? 0 : Math.Round((double)totalErrors / totalCalls, 4), series);
     }
 
     public async Task<Result<PagedResult<UsageRequestDto>>> ListRequestsAsync(Actor actor, UsageRequestQuery query, CancellationToken ct = default)

@@ -83,6 +83,31 @@ public sealed class UsageServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Calls_AreTheSummarysSeriesAndTotals_WithTheSameScopeWindowAndChecks()
+    {
+        await _seed.WriteStandardUsageAsync();
+        var today = new DateTimeOffset(_seed.Now.UtcDateTime.Date, TimeSpan.Zero);
+        UsageSummaryQuery[] windows = [LastDay, new() { From = today.AddDays(-6), To = _seed.Now }, new()];
+
+        foreach (var actor in new[] { _seed.Admin, _seed.DeveloperD, _seed.DeveloperE })
+            foreach (var window in windows)
+            {
+                var summary = (await Usage.SummaryAsync(actor, window)).Value;
+                var calls = (await Usage.CallsAsync(actor, window)).Value;
+                Assert.Equal(summary.ToCalls() with { Series = [] }, calls with { Series = [] });
+                Assert.Equal(summary.Series, calls.Series);
+            }
+        Assert.Equal(5, (await Usage.CallsAsync(_seed.DeveloperD, LastDay)).Value.Calls);
+        Assert.Equal(11, (await Usage.CallsAsync(_seed.Admin, new UsageSummaryQuery())).Value.Calls);
+
+        var app = new Actor(Guid.Empty, "app", [], []) { ApplicationId = _seed.AppA.Id };
+        Assert.IsType<ForbiddenError>((await Usage.CallsAsync(app, LastDay)).Error);
+        Assert.Contains("to", Assert.IsType<ValidationError>((await Usage.CallsAsync(_seed.Admin, new UsageSummaryQuery { From = _seed.Now, To = _seed.Now })).Error).Errors.Keys);
+        Assert.Contains("to", Assert.IsType<ValidationError>((await Usage.CallsAsync(_seed.Admin,
+            new UsageSummaryQuery { To = DateTimeOffset.MaxValue })).Error).Errors.Keys);
+    }
+
+    [Fact]
     public async Task Summary_ForADeveloper_CountsOnlyTheirPersonalKeyAndTheirApplications()
     {
         await _seed.WriteStandardUsageAsync();
