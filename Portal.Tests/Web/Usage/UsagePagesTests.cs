@@ -13,6 +13,7 @@ namespace Portal.Tests.Web.Usage;
 public sealed class UsagePagesTests : PortalBunitContext
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private const string SearchBox = "input[data-testid=usage-search], [data-testid=usage-search] input";
 
     private async Task<UsageSeed> SeedAsync(bool withUsage = true)
     {
@@ -196,6 +197,32 @@ public sealed class UsagePagesTests : PortalBunitContext
 
         page.WaitForAssertion(() => Assert.Equal(4, page.FindAll("tr.usage-request-row").Count), Wait);
         Assert.Contains("from 'yesterday' is not an ISO 8601 time", page.Find("[data-testid=usage-link-warning]").TextContent);
+    }
+
+    [Fact]
+    public async Task RequestLog_SearchedByRoute_IgnoringCase_AndOpenedWithASearch()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/usage/requests?search=users");
+        var page = RenderWithProviders<UsageRequestsPage>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tr.usage-request-row").Count), Wait);
+        Assert.Equal("users", page.Find(SearchBox).GetAttribute("value"));
+
+        page.Find(SearchBox).Input("/API/V1/APPLICATIONS");
+        Db.Clock.Advance(TimeSpan.FromSeconds(1)); // past the box's debounce (MudBlazor times it by the TimeProvider)
+
+        page.WaitForAssertion(() =>
+        {
+            var rows = page.FindAll("tr.usage-request-row");
+            Assert.Equal(2, rows.Count);
+            Assert.All(rows, r => Assert.Contains("/api/v1/applications", r.TextContent));
+        }, Wait);
+
+        page.Find(SearchBox).Input("no-such-route");
+        Db.Clock.Advance(TimeSpan.FromSeconds(1));
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=usage-requests-empty]")), Wait);
     }
 
     [Fact]

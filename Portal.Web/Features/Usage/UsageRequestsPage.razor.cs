@@ -34,6 +34,7 @@ public sealed partial class UsageRequestsPage
     // Filters open from links (the overview's top lists: /usage/requests?applicationId=…); changed here afterwards.
     // Ids are bound as text and read here: a malformed one in a hand-edited URL is left out with a message, not a 500.
     [SupplyParameterFromQuery(Name = "status")] public string? StatusFilter { get; set; }
+    [SupplyParameterFromQuery(Name = "search")] public string? SearchParameter { get; set; }
     [SupplyParameterFromQuery(Name = "keyId")] public string? KeyIdParameter { get; set; }
     [SupplyParameterFromQuery(Name = "applicationId")] public string? ApplicationIdParameter { get; set; }
     [SupplyParameterFromQuery(Name = "productId")] public string? ProductIdParameter { get; set; }
@@ -46,6 +47,7 @@ public sealed partial class UsageRequestsPage
     private DateRange? _range;
     private string? _error;
     private string? _linkError;
+    private string? _search;
     private Guid? _keyId;
     private Guid? _applicationId;
     private Guid? _productId;
@@ -55,7 +57,7 @@ public sealed partial class UsageRequestsPage
     private IReadOnlyList<(Guid Id, string Name)> _applications = [];
     private IReadOnlyList<(Guid Id, string Name)> _products = [];
 
-    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || _keyId is not null || _applicationId is not null || _productId is not null
+    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || !string.IsNullOrWhiteSpace(_search) || _keyId is not null || _applicationId is not null || _productId is not null
         || _from is not null || _to is not null;
 
     /// <summary>The exact times when a link's window does not fall on whole days (the overview's 24 hours).</summary>
@@ -65,6 +67,7 @@ public sealed partial class UsageRequestsPage
     protected override async Task OnInitializedAsync()
     {
         StatusFilter ??= AllStatuses;
+        _search = SearchParameter;
         ReadLinkFilters();
         var actor = await ActorAsync();
         // The choices for the filters: what the caller may see, by name, at most one page of each.
@@ -101,6 +104,7 @@ public sealed partial class UsageRequestsPage
             Page = state.Page + 1,
             PageSize = state.PageSize,
             Status = string.IsNullOrEmpty(StatusFilter) ? null : StatusFilter,
+            Search = string.IsNullOrWhiteSpace(_search) ? null : _search.Trim(),
             KeyId = _keyId,
             ApplicationId = _applicationId,
             ProductId = _productId,
@@ -161,6 +165,7 @@ public sealed partial class UsageRequestsPage
     private Task ClearFiltersAsync() => SetAsync(() =>
     {
         StatusFilter = AllStatuses;
+        _search = null;
         (_keyId, _applicationId, _productId, _range, _from, _to, _linkError) = (null, null, null, null, null, null, null);
     });
 
