@@ -99,7 +99,14 @@ public enum KeyCheckCode
     Disabled,
 }
 
-public sealed record KeyCheck(KeyCheckCode Code, KeyIdentity? Identity)
+/// <param name="Refused">
+/// For a key refused although it was found (revoked, expired, disabled): its ids as read, so what it was used for can
+/// be recorded as its usage. Never set for <see cref="KeyCheckCode.NotFound"/>.
+/// </param>
+public sealed record KeyCheck(KeyCheckCode Code, KeyIdentity? Identity, RefusedKey? Refused = null)
 {
     public bool IsValid => Code == KeyCheckCode.Valid;
 }
+
+/// <summary>The ids of a key that was found but refused: an application key's application, a personal key's owner.</summary>
+public readonly record struct RefusedKey(Guid KeyId, Guid? ApplicationId, Guid? OwnerUserId);

@@ -257,7 +257,7 @@ public sealed class ApiKeyService(
 
         if (cache.Find(hash) is { } cached && ApiKeyFormat.HashesEqual(cached.Hash, hash))
             return cached.ValidUntil is { } until && until <= now
-                ? new KeyCheck(KeyCheckCode.Expired, null)
+                ? new KeyCheck(KeyCheckCode.Expired, null, Refused(cached.Identity))
                 : new KeyCheck(KeyCheckCode.Valid, cached.Identity);
 
         var generation = cache.Generation;
@@ -270,19 +270,21 @@ public sealed class ApiKeyService(
         if (key is null) return new KeyCheck(KeyCheckCode.NotFound, null);
         var viaPreviousSecret = !ApiKeyFormat.HashesEqual(key.Hash, hash);
         if (viaPreviousSecret && !(key.PreviousHashExpiresAt > now)) return new KeyCheck(KeyCheckCode.NotFound, null);
-        if (key.RevokedAt is not null) return new KeyCheck(KeyCheckCode.Revoked, null);
-        if (key.ExpiresAt <= now) return new KeyCheck(KeyCheckCode.Expired, null);
+        // Refused from here on, the key is known: its ids (already read) go with the refusal for the usage log.
+        var refused = new RefusedKey(key.Id, key.ApplicationId, key.OwnerUserId);
+        if (key.RevokedAt is not null) return new KeyCheck(KeyCheckCode.Revoked, null, refused);
+        if (key.ExpiresAt <= now) return new KeyCheck(KeyCheckCode.Expired, null, refused);
         var validUntil = viaPreviousSecret ? Earliest(key.ExpiresAt, key.PreviousHashExpiresAt) : key.ExpiresAt;
         if (key.OwnerUserId is not { } ownerId)
         {
-            if (key.ApplicationId is not { } applicationId) return new KeyCheck(KeyCheckCode.Disabled, null);
+            if (key.ApplicationId is not { } applicationId) return new KeyCheck(KeyCheckCode.Disabled, null, refused);
             // Deleting an application revokes its keys; this also refuses any key that outlived it some other way,
             // and the keys of a suspended account.
             var app = await (from a in db.Applications.AsNoTracking()
                              join acc in db.Accounts on a.AccountId equals acc.Id
                              where a.Id == applicationId
                              select new { a.Name, AccountStatus = acc.Status }).FirstOrDefaultAsync(ct);
-            if (app is null || app.AccountStatus != AccountStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null);
+            if (app is null || app.AccountStatus != AccountStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null, refused);
             // No user, no roles, no scopes: the actor it becomes may only read its own application.
             var appIdentity = new KeyIdentity(key.Id, Guid.Empty, $"application:{applicationId}", app.Name, [], [], applicationId);
             cache.Store(new ApiKeyCache.Entry(hash, appIdentity, validUntil, now), generation);
@@ -290,13 +292,16 @@ public sealed class ApiKeyService(
         }
 
         var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status, u.DisplayName }).FirstOrDefaultAsync(ct);
-        if (owner is null || owner.Status != UserStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null);
+        if (owner is null || owner.Status != UserStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null, refused);
         var roles = await UserRoles.OfAsync(db, ownerId, ct);
 
         var identity = new KeyIdentity(key.Id, ownerId, owner.Email ?? "", owner.DisplayName, roles, key.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries));
         cache.Store(new ApiKeyCache.Entry(hash, identity, validUntil, now), generation);
         return new KeyCheck(KeyCheckCode.Valid, identity);
     }
+
+    private static RefusedKey Refused(KeyIdentity identity) =>
+        new(identity.KeyId, identity.ApplicationId, identity.UserId == Guid.Empty ? null : identity.UserId);
 
     /// <summary>
     /// A new application credential (not saved): same key format and hashing as personal keys, no owner, no scopes.

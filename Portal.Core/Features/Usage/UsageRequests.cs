@@ -3,7 +3,7 @@ using Portal.Core.Common;
 
 namespace Portal.Core.Features.Usage;
 
-/// <summary>The window of a usage summary; both ends optional (the last 7 days up to now).</summary>
+/// <summary>The window of a usage summary; both ends optional (the last 7 UTC days, today included, up to now).</summary>
 public sealed record UsageSummaryQuery
 {
     public DateTimeOffset? From { get; init; }
@@ -26,7 +26,24 @@ public sealed record UsageSummary(
     IReadOnlyList<UsageSeriesPoint> Series,
     IReadOnlyList<UsageTopItem> TopApplications,
     IReadOnlyList<UsageTopItem> TopProducts,
-    IReadOnlyList<UsageTopItem> TopKeys);
+    IReadOnlyList<UsageTopItem> TopKeys)
+{
+    /// <summary>Its calls and errors alone, as <see cref="UsageService.CallsAsync"/> answers them (a method: not in the JSON).</summary>
+    public UsageCalls ToCalls() => new(From, To, Interval, Calls, Errors, ErrorRate, Series);
+}
+
+/// <summary>
+/// The calls and errors of a summary's window alone (<see cref="UsageService.CallsAsync"/>): what a chart of them needs,
+/// the same figures as the summary's.
+/// </summary>
+public sealed record UsageCalls(
+    DateTimeOffset From,
+    DateTimeOffset To,
+    string Interval,
+    long Calls,
+    long Errors,
+    double ErrorRate,
+    IReadOnlyList<UsageSeriesPoint> Series);
 
 /// <summary>Key verifications in the window: <c>VALID</c> answers and every other code, with a count per code.</summary>
 public sealed record VerificationTotals(long Total, long Valid, long Invalid, IReadOnlyList<OutcomeCount> ByCode);

@@ -16,8 +16,16 @@ namespace Portal.Core.Features.Usage;
 /// </summary>
 public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
 {
-    public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);
+    /// <summary>Without 'from', a summary is of this many UTC days: the day of 'to' (or today) and the days before it.</summary>
+    public const int DefaultDays = 7;
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(366);
+
+    /// <summary>
+    /// The times a window may start or end at: wide enough for any real usage, narrow enough that widening a window to
+    /// whole buckets (or counting back the default window) never leaves the range of <see cref="DateTimeOffset"/>.
+    /// </summary>
+    public static readonly DateTimeOffset EarliestTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    public static readonly DateTimeOffset LatestTime = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Windows up to this long are shown per hour, longer ones per day.</summary>
     public static readonly TimeSpan MaxHourlyWindow = TimeSpan.FromHours(48);
@@ -27,23 +35,71 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
 
     public async Task<Result<UsageSummary>> SummaryAsync(Actor actor, UsageSummaryQuery query, CancellationToken ct = default)
     {
-        if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
-        var now = clock.GetUtcNow();
-        var until = (query.To ?? now).ToUniversalTime();
-        var since = (query.From ?? until - DefaultWindow).ToUniversalTime();
-        if (until <= since) return ValidationError.For("to", "'to' must be after 'from'.");
-        if (until - since > MaxWindow) return ValidationError.For("from", "A usage summary covers at most 366 days.");
-        var hourly = until - since <= MaxHourlyWindow;
-        var step = hourly ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
-        // Whole buckets: the totals are then the sums of the series, and rollups (per hour) answer them exactly.
-        var from = UsageBuckets.Align(since, step);
-        var to = UsageBuckets.Align(until.AddTicks(-1), step) + step;
+        var window = WindowOf(actor, query);
+        if (!window.IsSuccess) return window.Error!;
+        var (now, from, to, _) = window.Value;
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var keys = VisibleKeys(db, actor);
         var rollups = VisibleRollups(db, actor, keys).Where(r => r.HourStart >= from && r.HourStart < to);
         var events = VisibleEvents(db, actor).Where(e => e.At >= from && e.At < to);
+        var calls = await SeriesOfAsync(rollups, window.Value, ct);
 
+        var codes = await events.Where(e => e.Outcome != null)
+            .GroupBy(e => e.Outcome!)
+            .Select(g => new OutcomeCount(g.Key, g.LongCount()))
+            .ToListAsync(ct);
+        codes = [.. codes.OrderByDescending(c => c.Count).ThenBy(c => c.Code, StringComparer.Ordinal)];
+        var valid = codes.Where(c => c.Code == Valid).Sum(c => c.Count);
+        var verified = codes.Sum(c => c.Count);
+
+        var issued = await keys.CountAsync(k => k.CreatedAt >= from && k.CreatedAt < to, ct);
+        var active = await keys.CountAsync(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
+
+        return new UsageSummary(from, to, calls.Interval, calls.Calls, calls.Errors, calls.ErrorRate,
+            new VerificationTotals(verified, valid, verified - valid, codes),
+            new KeyTotals(issued, active),
+            calls.Series,
+            await TopApplicationsAsync(db, rollups, ct),
+            await TopProductsAsync(db, events, ct),
+            await TopKeysAsync(db, rollups, ct));
+    }
+
+    /// <summary>
+    /// Only the calls and errors of a window, per bucket, as in <see cref="SummaryAsync"/> (same window, permission and
+    /// scope): one grouped read of the hourly rollups, for charts that show nothing else (the dashboard's).
+    /// </summary>
+    public async Task<Result<UsageCalls>> CallsAsync(Actor actor, UsageSummaryQuery query, CancellationToken ct = default)
+    {
+        var window = WindowOf(actor, query);
+        if (!window.IsSuccess) return window.Error!;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rollups = VisibleRollups(db, actor, VisibleKeys(db, actor)).Where(r => r.HourStart >= window.Value.From && r.HourStart < window.Value.To);
+        return await SeriesOfAsync(rollups, window.Value, ct);
+    }
+
+    /// <summary>A summary's window widened to whole buckets of <see cref="Step"/>; <see cref="Now"/> as the clock read it.</summary>
+    private readonly record struct Window(DateTimeOffset Now, DateTimeOffset From, DateTimeOffset To, TimeSpan Step);
+
+    private Result<Window> WindowOf(Actor actor, UsageSummaryQuery query)
+    {
+        if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
+        if (TimesOutOfRange(query.From, query.To) is { } outOfRange) return outOfRange;
+        var now = clock.GetUtcNow();
+        var until = (query.To ?? now).ToUniversalTime();
+        // The same 7 whole days as the overview's "7 days" (not 7 × 24 hours back, which would touch 8 days).
+        var since = (query.From ?? UsageBuckets.Align(until.AddTicks(-1), TimeSpan.FromDays(1)).AddDays(1 - DefaultDays)).ToUniversalTime();
+        if (until <= since) return ValidationError.For("to", "'to' must be after 'from'.");
+        if (until - since > MaxWindow) return ValidationError.For("from", "A usage summary covers at most 366 days.");
+        var step = until - since <= MaxHourlyWindow ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        // Whole buckets: the totals are then the sums of the series, and rollups (per hour) answer them exactly.
+        return new Window(now, UsageBuckets.Align(since, step), UsageBuckets.Align(until.AddTicks(-1), step) + step, step);
+    }
+
+    /// <summary>The window's zero-filled series from the rollups already limited to it, and its totals.</summary>
+    private static async Task<UsageCalls> SeriesOfAsync(IQueryable<UsageRollup> rollups, Window window, CancellationToken ct)
+    {
+        var (_, from, to, step) = window;
         // At most one row per hour of the window (8,784 for a year), folded into days here.
         var perHour = await rollups.GroupBy(r => r.HourStart)
             .Select(g => new { Hour = g.Key, Calls = g.Sum(r => r.Count), Errors = g.Sum(r => r.Errors) })
@@ -57,32 +113,15 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         }
         var totalCalls = series.Sum(p => p.Calls);
         var totalErrors = series.Sum(p => p.Errors);
-
-        var codes = await events.Where(e => e.Outcome != null)
-            .GroupBy(e => e.Outcome!)
-            .Select(g => new OutcomeCount(g.Key, g.LongCount()))
-            .ToListAsync(ct);
-        codes = [.. codes.OrderByDescending(c => c.Count).ThenBy(c => c.Code, StringComparer.Ordinal)];
-        var valid = codes.Where(c => c.Code == Valid).Sum(c => c.Count);
-        var verified = codes.Sum(c => c.Count);
-
-        var issued = await keys.CountAsync(k => k.CreatedAt >= from && k.CreatedAt < to, ct);
-        var active = await keys.CountAsync(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
-
-        return new UsageSummary(from, to, hourly ? "hour" : "day", totalCalls, totalErrors,
-            totalCalls == 0 ? 0 : Math.Round((double)totalErrors / totalCalls, 4),
-            new VerificationTotals(verified, valid, verified - valid, codes),
-            new KeyTotals(issued, active),
-            series,
-            await TopApplicationsAsync(db, rollups, ct),
-            await TopProductsAsync(db, events, ct),
-            await TopKeysAsync(db, rollups, ct));
+        return new UsageCalls(from, to, step == TimeSpan.FromHours(1) ? "hour" : "day", totalCalls, totalErrors,
+            totalCalls == 0 ? 0 : Math.Round((double)totalErrors / totalCalls, 4), series);
     }
 
     public async Task<Result<PagedResult<UsageRequestDto>>> ListRequestsAsync(Actor actor, UsageRequestQuery query, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
         if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        if (TimesOutOfRange(query.From, query.To) is { } outOfRange) return outOfRange;
         if (query.From >= query.To) return ValidationError.For("to", "'to' must be after 'from'.");
         if (!StatusFilter.TryParse(query.Status, out var status))
             return ValidationError.For("status", "Status is a code (404), a class (2xx, 3xx, 4xx, 5xx) or 'error'.");
@@ -97,13 +136,24 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         if (status is { } s) events = events.Where(e => e.Status >= s.Min && e.Status <= s.Max);
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var term = query.Search.Trim();
-            events = events.Where(e => e.Route.Contains(term));
+            // Case-insensitive on every database, as the other searches: both sides lower-cased.
+            var term = query.Search.Trim().ToLower();
+            events = events.Where(e => e.Route.ToLower().Contains(term));
         }
 
         var page = await events.OrderByDescending(e => e.At).ThenByDescending(e => e.Id).ToPageAsync(query, ct);
         var names = await NamesAsync(db, page.Items, ct);
         return new PagedResult<UsageRequestDto>([.. page.Items.Select(names.ToDto)], page.Page, page.PageSize, page.Total);
+    }
+
+    /// <summary>A validation error naming each of 'from' and 'to' given outside <see cref="EarliestTime"/>..<see cref="LatestTime"/>.</summary>
+    private static ValidationError? TimesOutOfRange(DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var errors = new Dictionary<string, string[]>();
+        foreach (var (field, at) in new[] { ("from", from), ("to", to) })
+            if (at is { } value && (value < EarliestTime || value > LatestTime))
+                errors[field] = [$"'{field}' must be between {EarliestTime.Year} and {LatestTime.Year}."];
+        return errors.Count == 0 ? null : new ValidationError(errors);
     }
 
     /// <summary>One request of the log; not found also when it is someone else's.</summary>

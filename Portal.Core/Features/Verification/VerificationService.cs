@@ -52,9 +52,10 @@ public sealed class VerificationService(
         {
             KeyCheckCode.Valid => new KeyState(null, check.Identity!.KeyId, check.Identity.ApplicationId,
                 check.Identity.UserId == Guid.Empty ? null : check.Identity.UserId),
-            KeyCheckCode.Revoked => KeyState.Refused(VerifyCode.Revoked),
-            KeyCheckCode.Expired => KeyState.Refused(VerifyCode.Expired),
-            KeyCheckCode.Disabled => KeyState.Refused(VerifyCode.Disabled),
+            // A key found but refused keeps its ids (read anyway, no extra lookup), so its owner sees the refusal.
+            KeyCheckCode.Revoked => KeyState.Refused(VerifyCode.Revoked, check.Refused),
+            KeyCheckCode.Expired => KeyState.Refused(VerifyCode.Expired, check.Refused),
+            KeyCheckCode.Disabled => KeyState.Refused(VerifyCode.Disabled, check.Refused),
             _ => KeyState.Refused(VerifyCode.NotFound),
         };
         return await CheckAsync(key, request.Product.Trim(), ApiRoute, started, ct);
@@ -86,7 +87,8 @@ public sealed class VerificationService(
     /// <summary>The key's verdict as far as the key itself goes; <see cref="Refusal"/> set when it already fails.</summary>
     private readonly record struct KeyState(VerifyCode? Refusal, Guid? KeyId, Guid? ApplicationId, Guid? OwnerUserId)
     {
-        public static KeyState Refused(VerifyCode code) => new(code, null, null, null);
+        public static KeyState Refused(VerifyCode code, RefusedKey? known = null) =>
+            new(code, known?.KeyId, known?.ApplicationId, known?.OwnerUserId);
     }
 
     /// <summary>Everything after the key: its application's account, the product, the subscription, then the throttle. Records the answer.</summary>

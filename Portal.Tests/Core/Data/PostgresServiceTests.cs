@@ -145,6 +145,9 @@ public sealed class PostgresServiceTests : IAsyncLifetime
         var errors = (await usage.ListRequestsAsync(_root, new UsageRequestQuery { KeyId = key.Id, Status = "5xx", PageSize = 10 })).Value;
         Assert.Equal((25, 10), (errors.Total, errors.Items.Count));
         Assert.Equal(errors.Items[0].Id, (await usage.GetRequestAsync(_root, errors.Items[0].Id)).Value.Id);
+        // The route search ignores case here too (lower() on both sides), and the dashboard's series-only read agrees.
+        Assert.Equal(1, (await usage.ListRequestsAsync(_root, new UsageRequestQuery { KeyId = key.Id, Search = "/API/V1/KEYS" })).Value.Total);
+        Assert.Equal(summary.Series, (await usage.CallsAsync(_root, new UsageSummaryQuery { From = now.AddHours(-2), To = now })).Value.Series);
 
         _db.Clock.Advance(TimeSpan.FromDays(40));
         Assert.Equal(252, await _db.Get<UsageWriter>().PurgeAsync());

@@ -83,6 +83,31 @@ public sealed class UsageServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Calls_AreTheSummarysSeriesAndTotals_WithTheSameScopeWindowAndChecks()
+    {
+        await _seed.WriteStandardUsageAsync();
+        var today = new DateTimeOffset(_seed.Now.UtcDateTime.Date, TimeSpan.Zero);
+        UsageSummaryQuery[] windows = [LastDay, new() { From = today.AddDays(-6), To = _seed.Now }, new()];
+
+        foreach (var actor in new[] { _seed.Admin, _seed.DeveloperD, _seed.DeveloperE })
+            foreach (var window in windows)
+            {
+                var summary = (await Usage.SummaryAsync(actor, window)).Value;
+                var calls = (await Usage.CallsAsync(actor, window)).Value;
+                Assert.Equal(summary.ToCalls() with { Series = [] }, calls with { Series = [] });
+                Assert.Equal(summary.Series, calls.Series);
+            }
+        Assert.Equal(5, (await Usage.CallsAsync(_seed.DeveloperD, LastDay)).Value.Calls);
+        Assert.Equal(11, (await Usage.CallsAsync(_seed.Admin, new UsageSummaryQuery())).Value.Calls);
+
+        var app = new Actor(Guid.Empty, "app", [], []) { ApplicationId = _seed.AppA.Id };
+        Assert.IsType<ForbiddenError>((await Usage.CallsAsync(app, LastDay)).Error);
+        Assert.Contains("to", Assert.IsType<ValidationError>((await Usage.CallsAsync(_seed.Admin, new UsageSummaryQuery { From = _seed.Now, To = _seed.Now })).Error).Errors.Keys);
+        Assert.Contains("to", Assert.IsType<ValidationError>((await Usage.CallsAsync(_seed.Admin,
+            new UsageSummaryQuery { To = DateTimeOffset.MaxValue })).Error).Errors.Keys);
+    }
+
+    [Fact]
     public async Task Summary_ForADeveloper_CountsOnlyTheirPersonalKeyAndTheirApplications()
     {
         await _seed.WriteStandardUsageAsync();
@@ -120,6 +145,20 @@ public sealed class UsageServiceTests : IAsyncLifetime
         var result = await Usage.SummaryAsync(_seed.Admin, new UsageSummaryQuery { From = _seed.Now.AddHours(-hours), To = _seed.Now });
         var error = Assert.IsType<ValidationError>(result.Error);
         Assert.Contains(field, error.Errors.Keys);
+    }
+
+    [Theory]
+    [InlineData("0001-01-03T00:00:00Z", null, "to")]
+    [InlineData("9999-12-31T23:59:59Z", null, "to")]
+    [InlineData("9999-12-31T23:59:59Z", "9999-12-30T00:00:00Z", "from")]
+    [InlineData("2026-01-01T00:00:00Z", "1999-12-31T00:00:00Z", "from")]
+    public async Task Summary_AndRequests_WithATimeOutsideTheYears2000To9000_AreValidationErrorsNamingIt(string to, string? from, string field)
+    {
+        DateTimeOffset? At(string? text) => text is null ? null : DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        var summary = await Usage.SummaryAsync(_seed.Admin, new UsageSummaryQuery { From = At(from), To = At(to) });
+        Assert.Contains(field, Assert.IsType<ValidationError>(summary.Error).Errors.Keys);
+        var requests = await Usage.ListRequestsAsync(_seed.Admin, new UsageRequestQuery { From = At(from), To = At(to) });
+        Assert.Contains(field, Assert.IsType<ValidationError>(requests.Error).Errors.Keys);
     }
 
     [Fact]
@@ -174,6 +213,17 @@ public sealed class UsageServiceTests : IAsyncLifetime
         Assert.Equal(3, await Total(new() { From = _seed.Now.AddHours(-3), To = _seed.Now.AddMinutes(-90) }));
         Assert.Equal(2, await Total(new() { Search = "applications" }));
         Assert.Equal(1, await Total(new() { KeyId = _seed.AdminKey, Status = "500" }));
+    }
+
+    [Theory]
+    [InlineData("applications", 2)]
+    [InlineData("APPLICATIONS", 2)]
+    [InlineData(" /Api/V1/Me ", 1)]
+    [InlineData("Users", 2)]
+    public async Task Requests_SearchedByRoute_IgnoreCase(string search, int expected)
+    {
+        await _seed.WriteStandardUsageAsync();
+        Assert.Equal(expected, (await Usage.ListRequestsAsync(_seed.Admin, new UsageRequestQuery { Search = search })).Value.Total);
     }
 
     [Theory]

@@ -471,6 +471,42 @@ public sealed class VerificationServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADevelopersRefusedKeys_CountInTheirUsageSummaryAsInvalid_AnUnknownKeyInNobodys()
+    {
+        var (product, _) = await ProductAsync();
+        var app = await AppAsync();
+        var developer = app.Developer;
+        await _db.Get<ApplicationService>().RevokeKeyAsync(developer, app.Id, app.KeyId);
+        var keys = _db.Get<ApiKeyService>();
+        var revokedPersonal = (await keys.CreateAsync(developer, new CreateApiKey { Name = "laptop", Scopes = [Scopes.Read] })).Value;
+        await keys.RevokeAsync(developer, revokedPersonal.Id);
+        var expiring = (await keys.CreateAsync(developer, new CreateApiKey
+        {
+            Name = "short", Scopes = [Scopes.Read], ExpiresAt = _db.Clock.GetUtcNow().AddHours(1),
+        })).Value;
+        _db.Clock.Advance(TimeSpan.FromHours(2));
+
+        Assert.Equal(VerifyCode.Revoked, (await VerifyAsync(app.Key, product.Slug)).Code);
+        Assert.Equal(VerifyCode.Revoked, (await VerifyAsync(revokedPersonal.Key, product.Slug)).Code);
+        Assert.Equal(VerifyCode.Expired, (await VerifyAsync(expiring.Key, product.Slug)).Code);
+        Assert.Equal(VerifyCode.NotFound, (await VerifyAsync(ApiKeyFormat.Generate().Key, product.Slug)).Code);
+        await _db.Get<UsageWriter>().DrainAsync();
+
+        var now = _db.Clock.GetUtcNow();
+        var window = new UsageSummaryQuery { From = now.AddHours(-1), To = now.AddHours(1) };
+        var mine = (await _db.Get<UsageService>().SummaryAsync(developer, window)).Value.Verifications;
+        Assert.Equal((3L, 0L, 3L), (mine.Total, mine.Valid, mine.Invalid));
+        Assert.Equal([new OutcomeCount("REVOKED", 2), new OutcomeCount("EXPIRED", 1)], mine.ByCode);
+        var stranger = (await _db.CreateUserAsync(Roles.Developer)).Actor;
+        Assert.Equal(0, (await _db.Get<UsageService>().SummaryAsync(stranger, window)).Value.Verifications.Total);
+
+        await using var db = await _db.OpenAsync();
+        var events = await db.UsageEvents.AsNoTracking().Where(e => e.Outcome != null).OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal([(app.KeyId, app.Id, null), (revokedPersonal.Id, null, developer.UserId), (expiring.Id, null, developer.UserId), (null, null, null)],
+            events.Select(e => (e.KeyId, e.ApplicationId, e.OwnerUserId)));
+    }
+
+    [Fact]
     public async Task EveryVerification_IsRecordedWithProductApplicationPlanAndCode()
     {
         var (app, product, plan, _) = await SubscribedAsync(rateLimit: 1);

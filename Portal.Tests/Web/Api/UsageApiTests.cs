@@ -68,7 +68,22 @@ public sealed class UsageApiTests(PortalApiFactory factory) : IClassFixture<Port
         var (seed, _) = await SeedAsync();
         var body = await JsonAsync(await Client(seed.DeveloperE).GetAsync($"{Path}/summary"));
         Assert.Equal("day", body.GetProperty("interval").GetString());
-        Assert.Equal(8, body.GetProperty("series").GetArrayLength());
+        // The overview's and the dashboard's "7 days": today and the 6 UTC days before it, so the same figures.
+        Assert.Equal(7, body.GetProperty("series").GetArrayLength());
+        var today = new DateTimeOffset(seed.Now.UtcDateTime.Date, TimeSpan.Zero);
+        Assert.Equal(today.AddDays(-6), body.GetProperty("from").GetDateTimeOffset());
+        Assert.Equal(today.AddDays(1), body.GetProperty("to").GetDateTimeOffset());
+        Assert.Equal(today, body.GetProperty("series")[6].GetProperty("start").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task Summary_WithOnlyTo_IsTheSevenUtcDaysEndingWithTosDay()
+    {
+        var (seed, _) = await SeedAsync();
+        var body = await JsonAsync(await Client(seed.DeveloperE).GetAsync($"{Path}/summary?to=2026-03-10T00:00:00Z"));
+        Assert.Equal(new DateTimeOffset(2026, 3, 3, 0, 0, 0, TimeSpan.Zero), body.GetProperty("from").GetDateTimeOffset());
+        Assert.Equal(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero), body.GetProperty("to").GetDateTimeOffset());
+        Assert.Equal(7, body.GetProperty("series").GetArrayLength());
     }
 
     [Fact]
@@ -113,6 +128,13 @@ public sealed class UsageApiTests(PortalApiFactory factory) : IClassFixture<Port
     [InlineData("summary?to=2026-13-45", "to")]
     [InlineData("summary?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "to")]
     [InlineData("summary?from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from")]
+    [InlineData("summary?to=0001-01-03T00:00:00Z", "to")]
+    [InlineData("summary?to=9999-12-31T23:59:59Z", "to")]
+    [InlineData("summary?from=9999-12-30T00:00:00Z&to=9999-12-31T23:59:59Z", "from")]
+    [InlineData("summary?from=0001-01-01T00:00:00Z&to=0001-01-02T00:00:00Z", "from")]
+    [InlineData("summary?from=1999-12-31T23:00:00Z", "from")]
+    [InlineData("requests?to=9999-12-31T23:59:59Z", "to")]
+    [InlineData("requests?from=0001-01-01T00:00:00Z", "from")]
     [InlineData("requests?pageSize=201", "pageSize")]
     [InlineData("requests?pageSize=0", "pageSize")]
     [InlineData("requests?page=first", "page")]

@@ -13,6 +13,7 @@ namespace Portal.Tests.Web.Usage;
 public sealed class UsagePagesTests : PortalBunitContext
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private const string SearchBox = "input[data-testid=usage-search], [data-testid=usage-search] input";
 
     private async Task<UsageSeed> SeedAsync(bool withUsage = true)
     {
@@ -41,7 +42,11 @@ public sealed class UsagePagesTests : PortalBunitContext
         Assert.Equal(4, page.FindAll("[data-testid=usage-outcome]").Count);
         Assert.Contains("App A", page.Find("[data-testid=usage-top-applications]").TextContent);
         Assert.Contains(seed.Product.Name, page.Find("[data-testid=usage-top-products]").TextContent);
-        Assert.Equal($"/usage/requests?applicationId={seed.AppA.Id}", page.Find("[data-testid=usage-top-applications] a").GetAttribute("href"));
+        // The links open the request log on the overview's window: the 7 UTC days up to the end of today.
+        var week = $"from={seed.Now.UtcDateTime.Date.AddDays(-6):yyyy-MM-dd}T00:00:00Z&to={seed.Now.UtcDateTime.Date.AddDays(1):yyyy-MM-dd}T00:00:00Z";
+        Assert.Equal($"/usage/requests?applicationId={seed.AppA.Id}&{week}", page.Find("[data-testid=usage-top-applications] a").GetAttribute("href"));
+        Assert.Equal($"/usage/requests?keyId={seed.AdminKey}&{week}",
+            page.FindAll("[data-testid=usage-top-keys] a").Select(a => a.GetAttribute("href")).Single(h => h!.Contains(seed.AdminKey.ToString())));
         Assert.Empty(page.FindAll("[data-testid=usage-empty]"));
     }
 
@@ -121,6 +126,103 @@ public sealed class UsagePagesTests : PortalBunitContext
         page.WaitForAssertion(() => Assert.Single(page.FindAll("tr.usage-request-row")), Wait);
         Assert.Contains("404", page.Find("tr.usage-request-row").TextContent);
         Assert.Contains("d laptop", page.Find("tr.usage-request-row").TextContent);
+    }
+
+    [Fact]
+    public async Task RequestLog_OpenedWithAMalformedId_LeavesItOutWithAMessage_KeepingTheValidFilters()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/usage/requests?keyId=abc&applicationId={seed.AppA.Id}&productId=1");
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("tr.usage-request-row").Count), Wait);
+        var warning = page.Find("[data-testid=usage-link-warning]").TextContent;
+        Assert.Contains("keyId 'abc' is not an id", warning);
+        Assert.Contains("productId '1' is not an id", warning);
+        Assert.DoesNotContain("applicationId", warning);
+    }
+
+    [Fact]
+    public async Task RequestLog_OpenedWithAnUnknownStatus_SaysWhatAStatusIs()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/usage/requests?status=teapot");
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("Status is a code", page.Find(".mud-alert-text-error").TextContent), Wait);
+    }
+
+    [Fact]
+    public async Task Overview_OpenedWithAnUnknownPeriod_IsSevenDays()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/usage?period=forever");
+
+        var page = RenderWithProviders<UsagePage>();
+
+        page.WaitForAssertion(() => Assert.Equal("11", Metrics(page)["calls"]), Wait);
+    }
+
+    [Fact]
+    public async Task RequestLog_OpenedFromATopListOfThe24HourOverview_ShowsOnlyThatWindowsCalls()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        var from = seed.Now.AddHours(-23).UtcDateTime.ToString("yyyy-MM-ddTHH:00:00Z");
+        var to = seed.Now.AddHours(1).UtcDateTime.ToString("yyyy-MM-ddTHH:00:00Z");
+        // The admin key's 3 calls of 2 hours ago, not its call of 3 days ago.
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/usage/requests?keyId={seed.AdminKey}&from={from}&to={to}");
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("tr.usage-request-row").Count), Wait);
+        Assert.DoesNotContain("/api/v1/me", page.Find("table").TextContent);
+        Assert.Contains($"{from[..10]} {from[11..16]} to {to[..10]} {to[11..16]}", page.Markup);
+        Assert.Empty(page.FindAll("[data-testid=usage-link-warning]"));
+    }
+
+    [Fact]
+    public async Task RequestLog_OpenedWithAMalformedTime_LeavesItOutWithAMessage()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/usage/requests?keyId={seed.AdminKey}&from=yesterday");
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(4, page.FindAll("tr.usage-request-row").Count), Wait);
+        Assert.Contains("from 'yesterday' is not an ISO 8601 time", page.Find("[data-testid=usage-link-warning]").TextContent);
+    }
+
+    [Fact]
+    public async Task RequestLog_SearchedByRoute_IgnoringCase_AndOpenedWithASearch()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/usage/requests?search=users");
+        var page = RenderWithProviders<UsageRequestsPage>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tr.usage-request-row").Count), Wait);
+        Assert.Equal("users", page.Find(SearchBox).GetAttribute("value"));
+
+        page.Find(SearchBox).Input("/API/V1/APPLICATIONS");
+        Db.Clock.Advance(TimeSpan.FromSeconds(1)); // past the box's debounce (MudBlazor times it by the TimeProvider)
+
+        page.WaitForAssertion(() =>
+        {
+            var rows = page.FindAll("tr.usage-request-row");
+            Assert.Equal(2, rows.Count);
+            Assert.All(rows, r => Assert.Contains("/api/v1/applications", r.TextContent));
+        }, Wait);
+
+        page.Find(SearchBox).Input("no-such-route");
+        Db.Clock.Advance(TimeSpan.FromSeconds(1));
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=usage-requests-empty]")), Wait);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public static class UsageEndpoints
     {
         var usage = app.MapApiGroup("/usage", "Usage");
         usage.MapGet("/summary", Summary).RequirePermission(Permission.UsageRead)
-            .WithName("GetUsageSummary").WithSummary("Usage overview of a window: ?from=&to= (default the last 7 days)")
+            .WithName("GetUsageSummary").WithSummary("Usage overview of a window: ?from=&to= (default the last 7 UTC days, today included)")
             .WithDescription("Calls and errors (with the error rate), key verifications valid and invalid with a count per code, " +
                 "keys issued in the window and active now, a zero-filled series per hour (windows up to 48 hours) or per UTC day, " +
                 "and the top 5 applications, products and keys. The window is widened to whole buckets and is at most 366 days; " +

@@ -18,6 +18,6 @@ public sealed record UsagePeriod(string Key, string Label)
     {
         if (this == Day) return new UsageSummaryQuery { From = UsageBuckets.Align(now, TimeSpan.FromHours(1)).AddHours(-23), To = now };
         var today = UsageBuckets.Align(now, TimeSpan.FromDays(1));
-        return new UsageSummaryQuery { From = today.AddDays(this == Week ? -6 : -29), To = now };
+        return new UsageSummaryQuery { From = today.AddDays(1 - (this == Week ? UsageService.DefaultDays : 30)), To = now };
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
@@ -31,25 +32,43 @@ public sealed partial class UsageRequestsPage
     private Task<AuthenticationState> AuthState { get; set; } = default!;
 
     // Filters open from links (the overview's top lists: /usage/requests?applicationId=…); changed here afterwards.
+    // Ids are bound as text and read here: a malformed one in a hand-edited URL is left out with a message, not a 500.
     [SupplyParameterFromQuery(Name = "status")] public string? StatusFilter { get; set; }
-    [SupplyParameterFromQuery(Name = "keyId")] public Guid? KeyId { get; set; }
-    [SupplyParameterFromQuery(Name = "applicationId")] public Guid? ApplicationId { get; set; }
-    [SupplyParameterFromQuery(Name = "productId")] public Guid? ProductId { get; set; }
+    [SupplyParameterFromQuery(Name = "search")] public string? SearchParameter { get; set; }
+    [SupplyParameterFromQuery(Name = "keyId")] public string? KeyIdParameter { get; set; }
+    [SupplyParameterFromQuery(Name = "applicationId")] public string? ApplicationIdParameter { get; set; }
+    [SupplyParameterFromQuery(Name = "productId")] public string? ProductIdParameter { get; set; }
+    // The overview's period (ISO 8601 times): from inclusive, to exclusive, kept exact; the date picker shows their days.
+    [SupplyParameterFromQuery(Name = "from")] public string? FromParameter { get; set; }
+    [SupplyParameterFromQuery(Name = "to")] public string? ToParameter { get; set; }
 
     private MudTable<UsageRequestDto>? _table;
     private Actor? _actor;
     private DateRange? _range;
     private string? _error;
+    private string? _linkError;
+    private string? _search;
+    private Guid? _keyId;
+    private Guid? _applicationId;
+    private Guid? _productId;
+    private DateTimeOffset? _from;
+    private DateTimeOffset? _to;
     private IReadOnlyList<(Guid Id, string Name)> _keys = [];
     private IReadOnlyList<(Guid Id, string Name)> _applications = [];
     private IReadOnlyList<(Guid Id, string Name)> _products = [];
 
-    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || KeyId is not null || ApplicationId is not null || ProductId is not null
-        || _range?.Start is not null || _range?.End is not null;
+    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || !string.IsNullOrWhiteSpace(_search) || _keyId is not null || _applicationId is not null || _productId is not null
+        || _from is not null || _to is not null;
+
+    /// <summary>The exact times when a link's window does not fall on whole days (the overview's 24 hours).</summary>
+    private string? RangeText => (_from?.TimeOfDay ?? TimeSpan.Zero) == TimeSpan.Zero && (_to?.TimeOfDay ?? TimeSpan.Zero) == TimeSpan.Zero ? null
+        : $"{_from?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "…"} to {_to?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "…"}";
 
     protected override async Task OnInitializedAsync()
     {
         StatusFilter ??= AllStatuses;
+        _search = SearchParameter;
+        ReadLinkFilters();
         var actor = await ActorAsync();
         // The choices for the filters: what the caller may see, by name, at most one page of each.
         if (await Keys.ListAsync(actor, new ApiKeyQuery { PageSize = PageQuery.MaxPageSize, Sort = "name" }) is { IsSuccess: true } keys)
@@ -58,6 +77,22 @@ public sealed partial class UsageRequestsPage
             _applications = [.. apps.Value.Items.Select(a => (a.Id, a.Name))];
         if (await Products.ListAsync(actor, new ProductQuery { PageSize = PageQuery.MaxPageSize }) is { IsSuccess: true } products)
             _products = [.. products.Value.Items.Select(p => (p.Id, p.Name))];
+    }
+
+    /// <summary>The ids and times the URL filters by; one that is malformed is left out and named in a message.</summary>
+    private void ReadLinkFilters()
+    {
+        var values = new QueryValues();
+        _keyId = values.Id("keyId", KeyIdParameter);
+        _applicationId = values.Id("applicationId", ApplicationIdParameter);
+        _productId = values.Id("productId", ProductIdParameter);
+        _from = values.Time("from", FromParameter);
+        _to = values.Time("to", ToParameter);
+        if (_from is not null || _to is not null)
+            _range = new DateRange(_from?.UtcDateTime.Date, _to is { } to && to > DateTimeOffset.MinValue ? to.AddTicks(-1).UtcDateTime.Date : null);
+        _linkError = values.Error is { } invalid
+            ? "Left out of this link's filters: " + string.Join(" ", invalid.Errors.Select(e => $"{e.Key} {string.Join(" ", e.Value)}"))
+            : null;
     }
 
     private async Task<Actor> ActorAsync() => _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
@@ -69,21 +104,27 @@ public sealed partial class UsageRequestsPage
             Page = state.Page + 1,
             PageSize = state.PageSize,
             Status = string.IsNullOrEmpty(StatusFilter) ? null : StatusFilter,
-            KeyId = KeyId,
-            ApplicationId = ApplicationId,
-            ProductId = ProductId,
-            // Dates are picked as UTC calendar days; 'To' covers the whole of its day ('to' is exclusive).
-            From = _range?.Start is { } start ? new DateTimeOffset(start.Date, TimeSpan.Zero) : null,
-            To = _range?.End is { } end ? new DateTimeOffset(end.Date, TimeSpan.Zero).AddDays(1) : null,
+            Search = string.IsNullOrWhiteSpace(_search) ? null : _search.Trim(),
+            KeyId = _keyId,
+            ApplicationId = _applicationId,
+            ProductId = _productId,
+            From = _from,
+            To = _to,
         };
         var result = await Usage.ListRequestsAsync(await ActorAsync(), query, ct);
-        if (!result.IsSuccess)
-        {
-            _error = result.Error is ValidationError v ? string.Join(" ", v.Errors.Values.SelectMany(m => m)) : result.Error!.Detail;
-            return new TableData<UsageRequestDto> { Items = [], TotalItems = 0 };
-        }
-        _error = null;
-        return new TableData<UsageRequestDto> { Items = result.Value.Items, TotalItems = result.Value.Total };
+        ShowError(result.IsSuccess ? null
+            : result.Error is ValidationError v ? string.Join(" ", v.Errors.Values.SelectMany(m => m)) : result.Error!.Detail);
+        return result.IsSuccess
+            ? new TableData<UsageRequestDto> { Items = result.Value.Items, TotalItems = result.Value.Total }
+            : new TableData<UsageRequestDto> { Items = [], TotalItems = 0 };
+    }
+
+    /// <summary>The table loads itself and re-renders only itself: the page renders again for its alert to change.</summary>
+    private void ShowError(string? error)
+    {
+        if (error == _error) return;
+        _error = error;
+        StateHasChanged();
     }
 
     private async Task OpenAsync(TableRowClickEventArgs<UsageRequestDto> row)
@@ -110,15 +151,22 @@ public sealed partial class UsageRequestsPage
     }
 
     private Task OnStatusChangedAsync(string? value) => SetAsync(() => StatusFilter = value ?? AllStatuses);
-    private Task OnKeyChangedAsync(Guid? value) => SetAsync(() => KeyId = value);
-    private Task OnApplicationChangedAsync(Guid? value) => SetAsync(() => ApplicationId = value);
-    private Task OnProductChangedAsync(Guid? value) => SetAsync(() => ProductId = value);
-    private Task OnRangeChangedAsync(DateRange? range) => SetAsync(() => _range = range);
+    private Task OnKeyChangedAsync(Guid? value) => SetAsync(() => _keyId = value);
+    private Task OnApplicationChangedAsync(Guid? value) => SetAsync(() => _applicationId = value);
+    private Task OnProductChangedAsync(Guid? value) => SetAsync(() => _productId = value);
+    // Dates are picked as UTC calendar days; 'to' covers the whole of its day ('to' is exclusive).
+    private Task OnRangeChangedAsync(DateRange? range) => SetAsync(() =>
+    {
+        _range = range;
+        _from = range?.Start is { } start ? new DateTimeOffset(start.Date, TimeSpan.Zero) : null;
+        _to = range?.End is { } end ? new DateTimeOffset(end.Date, TimeSpan.Zero).AddDays(1) : null;
+    });
 
     private Task ClearFiltersAsync() => SetAsync(() =>
     {
         StatusFilter = AllStatuses;
-        (KeyId, ApplicationId, ProductId, _range) = (null, null, null, null);
+        _search = null;
+        (_keyId, _applicationId, _productId, _range, _from, _to, _linkError) = (null, null, null, null, null, null, null);
     });
 
     private async Task SetAsync(Action change)
