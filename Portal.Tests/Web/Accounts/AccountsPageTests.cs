@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using Bunit;
 using Bunit.Rendering;
 using Portal.Core.Common;
@@ -42,6 +44,20 @@ public sealed class AccountsPageTests : PortalBunitContext
             Assert.Empty(cut.FindAll(".mud-dialog"));
             Assert.Contains("Globex Team", Names(cut));
         }, Wait);
+    }
+
+    [Theory]
+    [InlineData("not-an-id")]
+    [InlineData("00000000-0000-0000-0000-000000000001")]
+    public void OpenedWithAnIdThatIsNoAccount_SaysSo_AndStillLists(string id)
+    {
+        SignInAs(new Actor(_admin.Id, _admin.Email, _admin.Roles));
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/accounts?id={id}");
+
+        var cut = RenderPage();
+
+        cut.WaitForAssertion(() => Assert.Contains("That account does not exist.", cut.Markup), Wait);
+        Assert.Contains("Acme Team", Names(cut));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using AngleSharp.Dom;
 using Bunit;
@@ -130,6 +132,30 @@ public sealed class PortalAppsPageTests : PortalBunitContext
         var cut = Render<PortalAppDetailPage>(p => p.Add(x => x.Id, Guid.NewGuid()));
 
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=portal-app-not-found]")), Wait);
+    }
+
+    [Fact]
+    public void OpenedWithAnAccountIdInTheAddress_ShowsThatAccountsApps()
+    {
+        SignInAs(new Actor(_admin.Id, _admin.Email, _admin.Roles));
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/portal-apps?accountId={_mobile.AccountId}");
+
+        var cut = RenderPage();
+
+        cut.WaitForAssertion(() => Assert.Equal(["Mobile iOS App"], Names(cut)), Wait);
+        Assert.Contains("Acme Team", cut.Find("[data-testid=portal-apps-account-filter]").TextContent);
+    }
+
+    [Fact]
+    public void OpenedWithAMalformedAccountId_ShowsEveryApp_WithANotice()
+    {
+        SignInAs(new Actor(_admin.Id, _admin.Email, _admin.Roles));
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/portal-apps?accountId=not-an-id");
+
+        var cut = RenderPage();
+
+        cut.WaitForAssertion(() => Assert.Equal(["Billing Sync", "Mobile iOS App"], Names(cut)), Wait);
+        Assert.Contains("\"not-an-id\" is not an account id", cut.Find("[data-testid=portal-apps-bad-account]").TextContent);
     }
 
     private IRenderedComponent<ContainerFragment> RenderPage() => RenderWithProviders<PortalAppsPage>();

@@ -31,9 +31,10 @@ public sealed partial class AccountsPage
     [CascadingParameter]
     private Task<AuthenticationState> AuthState { get; set; } = default!;
 
-    /// <summary><c>/accounts?id=…</c> opens that account's details (the application header links here).</summary>
+    /// <summary><c>/accounts?id=…</c> opens that account's details (the application header links here). Read as text, so a
+    /// malformed id says the account does not exist instead of failing the page.</summary>
     [SupplyParameterFromQuery(Name = "id")]
-    public Guid? Id { get; set; }
+    public string? IdParameter { get; set; }
 
     private bool CanManage => _actor?.Can(Permission.AccountsManage) == true;
 
@@ -44,10 +45,10 @@ public sealed partial class AccountsPage
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
         // Dialogs need the live circuit, so a linked account opens after the first render.
-        if (_opened || Id is not { } id || _actor is null || !RendererInfo.IsInteractive) return;
+        if (_opened || string.IsNullOrWhiteSpace(IdParameter) || _actor is null || !RendererInfo.IsInteractive) return;
         _opened = true;
-        var account = await Accounts.GetAsync(_actor, id);
-        if (account.IsSuccess) await ShowDetailAsync(account.Value.Id, account.Value.Name);
+        if (Guid.TryParse(IdParameter, out var id) && await Accounts.GetAsync(_actor, id) is { IsSuccess: true } account)
+            await ShowDetailAsync(account.Value.Id, account.Value.Name);
         else Snackbar.Add("That account does not exist.", Severity.Warning);
     }
 

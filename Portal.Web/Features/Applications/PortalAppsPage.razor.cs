@@ -35,9 +35,14 @@ public sealed partial class PortalAppsPage
     [CascadingParameter]
     private Task<AuthenticationState> AuthState { get; set; } = default!;
 
-    /// <summary>Optional account filter: the Accounts page links here with it.</summary>
+    /// <summary>Optional account filter: the Accounts page links here with it. Read as text: a malformed id in an edited
+    /// address is ignored with a notice, where a <see cref="Guid"/> parameter would fail the whole page.</summary>
     [SupplyParameterFromQuery(Name = "accountId")]
-    public Guid? AccountId { get; set; }
+    public string? AccountIdParameter { get; set; }
+
+    private Guid? AccountId => Guid.TryParse(AccountIdParameter, out var id) ? id : null;
+
+    private bool AccountIdIsMalformed => !string.IsNullOrWhiteSpace(AccountIdParameter) && AccountId is null;
 
     private bool CanManage => _actor?.Can(Permission.ApplicationsManageAll) == true;
 
