@@ -92,6 +92,28 @@ public sealed class HomePageTests : PortalBunitContext
         Assert.Empty(page.FindAll("[data-testid=applications-empty]"));
     }
 
+    [Fact]
+    public async Task Admin_CallsToday_CountEveryKeysCallsSinceMidnight_ApplicationKeysToo()
+    {
+        var admin = SignInAs((await Db.CreateUserAsync(Roles.Admin)).Actor);
+        var personal = (await Db.Get<ApiKeyService>().CreateAsync(admin, new CreateApiKey { Name = "deploy", Scopes = [Scopes.Read] })).Value;
+        var today = Portal.Core.Features.Usage.UsageWriter.HourOf(Db.Clock.GetUtcNow());
+        await using (var db = await Db.OpenAsync())
+        {
+            // A personal key's and an application key's calls this hour, and yesterday's, which do not count.
+            db.UsageRollups.AddRange(
+                new Portal.Core.Features.Usage.UsageRollup { KeyId = personal.Id, HourStart = today, Count = 3 },
+                new Portal.Core.Features.Usage.UsageRollup { KeyId = Guid.NewGuid(), HourStart = today, Count = 4 },
+                new Portal.Core.Features.Usage.UsageRollup { KeyId = personal.Id, HourStart = today.AddDays(-1), Count = 50 });
+            await db.SaveChangesAsync();
+        }
+
+        var page = RenderWithProviders<HomePage>();
+
+        page.WaitForAssertion(() => Assert.Equal("7", ValueOf(page, "calls-today")), Wait);
+        Assert.Equal("/usage?period=24h", LinkOf(page, "calls-today"));
+    }
+
     /// <summary>The dashboard counts after a slow first render on a busy machine.</summary>
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
 
