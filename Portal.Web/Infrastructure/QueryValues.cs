@@ -4,8 +4,9 @@ using Portal.Core.Common;
 namespace Portal.Web.Infrastructure;
 
 /// <summary>
-/// Reads query-string values itself, so a malformed one (<c>?from=yesterday</c>) is a 400 naming the field in
-/// <c>errors</c>, as every other bad input is, and not the framework's bare binding failure.
+/// Reads a page's address values (<c>/usage/requests?keyId=…&amp;from=…</c>) itself, so a malformed one becomes a message
+/// naming the field instead of failing the page as a typed <c>[SupplyParameterFromQuery]</c> would. (API endpoints bind
+/// typed values; their malformed ones are answered by <see cref="BadRequestProblems"/>.)
 /// </summary>
 public sealed class QueryValues
 {

@@ -30,34 +30,19 @@ public static class UsageEndpoints
             .Produces<UsageRequestDto>().ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> Summary(UsageService usage, HttpContext http, CancellationToken ct, string? from = null, string? to = null)
-    {
-        var values = new QueryValues();
-        var query = new UsageSummaryQuery { From = values.Time("from", from), To = values.Time("to", to) };
-        if (values.Error is { } invalid) return invalid.ToProblem();
-        return (await usage.SummaryAsync(http.ToActor(), query, ct)).ToHttpResult();
-    }
+    // Typed query values: a malformed one is a 400 naming the field through BadRequestProblems, as on every endpoint.
+    private static async Task<IResult> Summary(UsageService usage, HttpContext http, CancellationToken ct,
+        DateTimeOffset? from = null, DateTimeOffset? to = null) =>
+        (await usage.SummaryAsync(http.ToActor(), new UsageSummaryQuery { From = from, To = to }, ct)).ToHttpResult();
 
     private static async Task<IResult> Requests(UsageService usage, HttpContext http, CancellationToken ct,
-        string? page = null, string? pageSize = null, string? keyId = null, string? applicationId = null, string? productId = null,
-        string? status = null, string? from = null, string? to = null, string? search = null)
-    {
-        var values = new QueryValues();
-        var query = new UsageRequestQuery
+        int page = 1, int pageSize = 50, Guid? keyId = null, Guid? applicationId = null, Guid? productId = null,
+        string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? search = null) =>
+        (await usage.ListRequestsAsync(http.ToActor(), new UsageRequestQuery
         {
-            Page = values.Number("page", page, 1),
-            PageSize = values.Number("pageSize", pageSize, 50),
-            KeyId = values.Id("keyId", keyId),
-            ApplicationId = values.Id("applicationId", applicationId),
-            ProductId = values.Id("productId", productId),
-            Status = status,
-            From = values.Time("from", from),
-            To = values.Time("to", to),
-            Search = search,
-        };
-        if (values.Error is { } invalid) return invalid.ToProblem();
-        return (await usage.ListRequestsAsync(http.ToActor(), query, ct)).ToHttpResult();
-    }
+            Page = page, PageSize = pageSize, KeyId = keyId, ApplicationId = applicationId, ProductId = productId,
+            Status = status, From = from, To = to, Search = search,
+        }, ct)).ToHttpResult();
 
     private static async Task<IResult> Request(long id, UsageService usage, HttpContext http, CancellationToken ct) =>
         (await usage.GetRequestAsync(http.ToActor(), id, ct)).ToHttpResult();
