@@ -37,7 +37,7 @@ public sealed class ApiKeysJourneyTests(PortalServer server, BrowserFixture brow
         var key = await keys.CreateKeyAsync(name, "Created by the E2E journey", ["read", "write"], "Never");
         Assert.StartsWith("ptl_", key);
         await Expect(keys.CopyKeyButton).ToBeVisibleAsync();
-        await keys.CopyKeyButton.ClickAsync();
+        Assert.Equal(key, await Interactive.CopyToClipboardAsync(page, keys.CopyKeyButton));
         await keys.CloseKeyDialogAsync();
 
         await Expect(keys.Row(name)).ToBeVisibleAsync();

@@ -40,8 +40,7 @@ public sealed class WebhooksJourneyTests(PortalServer server, BrowserFixture bro
 
         var secret = await webhooks.AddEndpointAsync(_receiver.Url, "E2E receiver");
         Assert.StartsWith("whsec_", secret);
-        await webhooks.CopySecretButton.ClickAsync();
-        Assert.Equal(secret, await page.EvaluateAsync<string>("navigator.clipboard.readText()"));
+        Assert.Equal(secret, await Interactive.CopyToClipboardAsync(page, webhooks.CopySecretButton));
         await webhooks.CloseDialogAsync();
         Assert.DoesNotContain(secret, await page.ContentAsync());
 

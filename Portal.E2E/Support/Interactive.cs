@@ -40,4 +40,15 @@ public static class Interactive
         page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true })
             .Or(page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{System.Text.RegularExpressions.Regex.Escape(option)}\\s*$") }))
             .First;
+
+    /// <summary>
+    /// Clicks a copy button and returns what it put on the clipboard. The click travels to the server, which then asks the
+    /// browser to write and shows "Copied to the clipboard." once the write is done; reading before that snackbar would race it.
+    /// </summary>
+    public static async Task<string> CopyToClipboardAsync(IPage page, ILocator copyButton)
+    {
+        var copied = page.GetByText("Copied to the clipboard.", new() { Exact = true });
+        await ClickUntilVisibleAsync(copyButton, copied);
+        return await page.EvaluateAsync<string>("navigator.clipboard.readText()");
+    }
 }
