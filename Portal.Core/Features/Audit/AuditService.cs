@@ -9,7 +9,7 @@ public sealed record AuditEntryDto(Guid Id, DateTimeOffset At, Guid? ActorId, st
 
 public sealed record AuditQuery : PageQuery
 {
-    /// <summary>Part of the actor's email.</summary>
+    /// <summary>The actor's user id, or part of their email.</summary>
     [StringLength(256)]
     public string? Actor { get; init; }
 
@@ -31,7 +31,11 @@ public sealed class AuditService(IDbContextFactory<PortalDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
 
         var entries = db.Audit.AsNoTracking();
-        if (!string.IsNullOrWhiteSpace(query.Actor))
+        if (Guid.TryParse(query.Actor, out var actorId))
+        {
+            entries = entries.Where(e => e.ActorId == actorId);
+        }
+        else if (!string.IsNullOrWhiteSpace(query.Actor))
         {
             var term = query.Actor.Trim().ToLower();
             entries = entries.Where(e => e.ActorEmail.ToLower().Contains(term));

@@ -91,6 +91,14 @@ public sealed class AuditServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_ActorFilter_ByUserIdMatchesThatActorOnly()
+    {
+        var seeded = await SeedAsync(("ada@audit.test", AuditActions.UserCreated), ("bob@audit.test", AuditActions.UserUpdated), ("ada@audit.test", AuditActions.UserDeleted));
+        var result = (await Audit.ListAsync(await _db.RootAsync(), new AuditQuery { Actor = $" {seeded[1].ActorId} " })).Value;
+        Assert.Equal(seeded[1].Id, Assert.Single(result.Items).Id);
+    }
+
+    [Fact]
     public async Task List_ActionFilter_ExactNameMatchesOnlyThatAction()
     {
         await SeedAsync(("a@audit.test", AuditActions.SignInSucceeded), ("a@audit.test", AuditActions.SignInFailed), ("a@audit.test", AuditActions.UserCreated));
