@@ -31,6 +31,7 @@ public sealed class UserService(
         if (!string.IsNullOrWhiteSpace(query.Role))
         {
             var role = query.Role.Trim();
+            if (!Roles.IsKnown(role)) return ValidationError.For("role", $"There is no role '{role}'. Roles: {string.Join(", ", Roles.All)}.");
             users = users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == role)));
         }
         if (query.Status is { } status) users = users.Where(u => u.Status == status);
@@ -42,8 +43,8 @@ public sealed class UserService(
             "-displayName" => users.OrderByDescending(u => u.DisplayName).ThenBy(u => u.NormalizedEmail),
             "status" => users.OrderBy(u => u.Status).ThenBy(u => u.NormalizedEmail),
             "-status" => users.OrderByDescending(u => u.Status).ThenBy(u => u.NormalizedEmail),
-            "lastLogin" => users.OrderBy(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail),
-            "-lastLogin" => users.OrderByDescending(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail),
+            "lastLogin" or "lastLoginAt" => users.OrderBy(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail),
+            "-lastLogin" or "-lastLoginAt" => users.OrderByDescending(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail),
             "createdAt" => users.OrderBy(u => u.CreatedAt),
             "-createdAt" => users.OrderByDescending(u => u.CreatedAt),
             _ => users.OrderBy(u => u.NormalizedEmail),

@@ -118,6 +118,33 @@ public sealed class UserServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_UnknownRole_IsValidationErrorOnRole_LikeAnUnknownStatus()
+    {
+        var result = await Users.ListAsync(await _db.RootAsync(), new UserQuery { Role = "wizard" });
+        Assert.Contains("role", Assert.IsType<ValidationError>(result.Error).Errors.Keys);
+    }
+
+    [Theory]
+    [InlineData("-lastLogin")]
+    [InlineData("-lastLoginAt")]
+    public async Task List_SortsByLastLogin_UnderTheShortAndTheFieldsOwnName(string sort)
+    {
+        var root = await _db.RootAsync();
+        var early = (await Users.CreateAsync(root, NewUser("a-early@sort.test", Roles.Developer))).Value;
+        var late = (await Users.CreateAsync(root, NewUser("b-late@sort.test", Roles.Developer))).Value;
+        await using (var db = await _db.OpenAsync())
+        {
+            (await db.Users.FindAsync(early.Id))!.LastLoginAt = _db.Clock.GetUtcNow().AddDays(-2);
+            (await db.Users.FindAsync(late.Id))!.LastLoginAt = _db.Clock.GetUtcNow().AddDays(-1);
+            await db.SaveChangesAsync();
+        }
+
+        var sorted = await Users.ListAsync(root, new UserQuery { Search = "@sort.test", Sort = sort });
+
+        Assert.Equal([late.Id, early.Id], sorted.Value.Items.Select(u => u.Id));
+    }
+
+    [Fact]
     public async Task List_PageSizeOverMaximum_IsValidationError()
     {
         var result = await Users.ListAsync(await _db.RootAsync(), new UserQuery { PageSize = 500 });

@@ -137,6 +137,7 @@ public sealed class UsersApiTests(PortalApiFactory factory) : IClassFixture<Port
 
     [Theory]
     [InlineData("/api/v1/users?status=sleeping")]
+    [InlineData("/api/v1/users?role=wizard")]
     [InlineData("/api/v1/users?pageSize=500")]
     [InlineData("/api/v1/users?page=0")]
     public async Task List_BadQuery_Is400(string url)
