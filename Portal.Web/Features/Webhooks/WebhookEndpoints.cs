@@ -9,8 +9,8 @@ public static class WebhookEndpoints
     public static void MapWebhookEndpoints(this IEndpointRouteBuilder app)
     {
         var hooks = app.MapApiGroup("/webhooks", "Webhooks");
-        hooks.MapGet("/event-types", EventTypes).RequirePermission(Permission.WebhooksRead)
-            .WithName("ListWebhookEventTypes").WithSummary("The event catalogue: each type's name, group and description");
+        hooks.MapGet("/event-types", EventTypes).RequirePermission(Permission.WebhookEventTypesRead)
+            .WithName("ListWebhookEventTypes").WithSummary("The event catalogue: each type's name, group and description; any key with the read scope");
         hooks.MapGet("/", List).RequirePermission(Permission.WebhooksRead)
             .WithName("ListWebhooks").WithSummary("Endpoints, newest first, each with its last delivery; never a secret: ?search=");
         hooks.MapPost("/", Create).RequirePermission(Permission.WebhooksManage)
