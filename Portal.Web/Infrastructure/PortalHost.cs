@@ -84,10 +84,16 @@ public static class PortalHost
         return app;
     }
 
+    /// <summary>GET answers the status; HEAD (load balancers, uptime checks) the same status code without a body.</summary>
     public static void MapHealthEndpoint(this IEndpointRouteBuilder app) =>
-        app.MapGet("/healthz", async (DatabaseHealth health, CancellationToken ct) =>
-                await health.IsHealthyAsync(ct)
+        app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], async (HttpContext http, DatabaseHealth health, CancellationToken ct) =>
+            {
+                var healthy = await health.IsHealthyAsync(ct);
+                if (HttpMethods.IsHead(http.Request.Method))
+                    return Results.StatusCode(healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+                return healthy
                     ? Results.Ok(new { status = "Healthy" })
-                    : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy"))
+                    : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy");
+            })
             .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous();
 }

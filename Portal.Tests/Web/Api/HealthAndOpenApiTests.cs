@@ -18,6 +18,15 @@ public sealed class HealthAndOpenApiTests : IClassFixture<PortalApiFactory>
     }
 
     [Fact]
+    public async Task Healthz_Head_Is200WithoutABody_LikeGet()
+    {
+        var response = await _factory.AnonymousClient().SendAsync(new HttpRequestMessage(HttpMethod.Head, "/healthz"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task OpenApiDocument_DescribesTheFoundationEndpoints()
     {
         var json = await _factory.AnonymousClient().GetStringAsync("/openapi/v1.json");
