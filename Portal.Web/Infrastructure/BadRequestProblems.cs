@@ -24,8 +24,9 @@ internal sealed partial class BadRequestProblems(IProblemDetailsService problems
 
     internal static ProblemDetails Describe(BadHttpRequestException bad)
     {
+        // Another status (413 from the body limit, 408 from Kestrel): its usual title, and the API's wording where it has one.
         if (bad.StatusCode != StatusCodes.Status400BadRequest)
-            return new ProblemDetails { Status = bad.StatusCode, Title = ReasonPhrase(bad.StatusCode), Detail = bad.Message };
+            return new ProblemDetails { Status = bad.StatusCode, Detail = ApiProblems.DetailFor(bad.StatusCode) ?? bad.Message };
         if (bad.InnerException is JsonException json)
         {
             var where = json.Path is { Length: > 0 } path ? $" at '{path}'" : "";
@@ -98,8 +99,6 @@ internal sealed partial class BadRequestProblems(IProblemDetailsService problems
     }
 
     private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
-
-    private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
 
     [GeneratedRegex(@"[^.\[\]]+(?=\.|\[|$)")]
     private static partial Regex PathName();
