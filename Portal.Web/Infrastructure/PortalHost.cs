@@ -53,7 +53,12 @@ public static class PortalHost
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
-        services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
+        services.AddOpenApi(o =>
+        {
+            o.AddDocumentTransformer<ApiKeySecurityTransformer>();
+            o.AddOperationTransformer<ApiKeySecurityTransformer>();
+            o.AddOperationTransformer<ListQueryTransformer>();
+        });
         services.AddSingleton<ApiCatalog>();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
@@ -86,15 +91,20 @@ public static class PortalHost
     }
 
     /// <summary>GET answers the status; HEAD (load balancers, uptime checks) the same status code without a body.</summary>
-    public static void MapHealthEndpoint(this IEndpointRouteBuilder app) =>
-        app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], async (HttpContext http, DatabaseHealth health, CancellationToken ct) =>
-            {
-                var healthy = await health.IsHealthyAsync(ct);
-                if (HttpMethods.IsHead(http.Request.Method))
-                    return Results.StatusCode(healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-                return healthy
-                    ? Results.Ok(new { status = "Healthy" })
-                    : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy");
-            })
-            .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous();
+    public static void MapHealthEndpoint(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", async (DatabaseHealth health, CancellationToken ct) =>
+                await health.IsHealthyAsync(ct)
+                    ? Results.Ok(new HealthStatus("Healthy"))
+                    : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy"))
+            .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous()
+            .Produces<HealthStatus>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        app.MapMethods("/healthz", [HttpMethods.Head], async (DatabaseHealth health, CancellationToken ct) =>
+                Results.StatusCode(await health.IsHealthyAsync(ct) ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable))
+            .WithTags("Health").WithSummary("The status of GET without a body").AllowAnonymous()
+            .Produces(StatusCodes.Status200OK).Produces(StatusCodes.Status503ServiceUnavailable);
+    }
 }
+
+/// <summary>The answer of <c>GET /healthz</c>.</summary>
+public sealed record HealthStatus(string Status);
