@@ -52,8 +52,10 @@ public enum Permission
     SubscriptionsManage,
     /// <summary>Ask whether a key may call a product (<c>POST /api/v1/keys/verify</c>), as a gateway does.</summary>
     KeysVerify,
-    /// <summary>See webhook endpoints (never their secrets), the event catalogue and the delivery log.</summary>
+    /// <summary>See webhook endpoints (never their secrets) and the delivery log.</summary>
     WebhooksRead,
+    /// <summary>See the webhook event catalogue: names and descriptions only, so every role's read key may.</summary>
+    WebhookEventTypesRead,
     /// <summary>Create, change, delete webhook endpoints; rotate and reveal secrets; send test events; retry deliveries.</summary>
     WebhooksManage,
     /// <summary>See usage (calls, verifications, request log) of one's own personal keys and one's accounts' applications.</summary>
@@ -77,7 +79,8 @@ public static class Permissions
                 Permission.ApplicationsRead, Permission.ApplicationsWrite, Permission.ApplicationsReadAll, Permission.ApplicationsManageAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.ProductsManage,
                 Permission.SubscriptionsRead, Permission.SubscriptionsWrite, Permission.SubscriptionsReadAll, Permission.SubscriptionsManage,
-                Permission.KeysVerify, Permission.WebhooksRead, Permission.WebhooksManage, Permission.UsageRead, Permission.UsageReadAll,
+                Permission.KeysVerify, Permission.WebhooksRead, Permission.WebhookEventTypesRead, Permission.WebhooksManage,
+                Permission.UsageRead, Permission.UsageReadAll,
             },
             [Roles.ReadOnly] = new HashSet<Permission>
             {
@@ -85,14 +88,14 @@ public static class Permissions
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
-                Permission.KeysVerify, Permission.WebhooksRead, Permission.UsageRead, Permission.UsageReadAll,
+                Permission.KeysVerify, Permission.WebhooksRead, Permission.WebhookEventTypesRead, Permission.UsageRead, Permission.UsageReadAll,
             },
             [Roles.Developer] = new HashSet<Permission>
             {
                 Permission.Self, Permission.OrganisationRead, Permission.ApiKeysRead, Permission.ApiKeysWrite,
                 Permission.ApplicationsRead, Permission.ApplicationsWrite,
                 Permission.ProductsRead, Permission.SubscriptionsRead, Permission.SubscriptionsWrite, Permission.KeysVerify,
-                Permission.UsageRead,
+                Permission.WebhookEventTypesRead, Permission.UsageRead,
             },
         };
 
@@ -106,7 +109,7 @@ public static class Permissions
                 Permission.ApiKeysRead, Permission.ApiKeysReadAll,
                 Permission.AccountsRead, Permission.ApplicationsRead, Permission.ApplicationsReadAll,
                 Permission.ProductsRead, Permission.ProductsReadAll, Permission.SubscriptionsRead, Permission.SubscriptionsReadAll,
-                Permission.KeysVerify, Permission.WebhooksRead, Permission.UsageRead, Permission.UsageReadAll,
+                Permission.KeysVerify, Permission.WebhooksRead, Permission.WebhookEventTypesRead, Permission.UsageRead, Permission.UsageReadAll,
             },
             [Scopes.Write] = new HashSet<Permission>
             {

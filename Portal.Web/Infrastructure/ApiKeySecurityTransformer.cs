@@ -1,11 +1,17 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
 namespace Portal.Web.Infrastructure;
 
-/// <summary>Describes API-key authentication in the OpenAPI document.</summary>
-internal sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer
+/// <summary>
+/// Describes API-key authentication in the OpenAPI document: the schemes once, and the requirement on each operation
+/// that asks for a key, so that open ones (<c>/healthz</c>, verification when anonymous calls are allowed) say so.
+/// </summary>
+internal sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer, IOpenApiOperationTransformer
 {
+    private static readonly string[] Schemes = ["bearer", "apiKey", "basic"];
+
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)
     {
         document.Info.Title = "Portal API";
@@ -24,10 +30,17 @@ internal sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer
         {
             Type = SecuritySchemeType.Http, Scheme = "basic", Description = "Application keys only: user name = key id, password = key",
         };
-        document.Security ??= [];
-        document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
-        document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] });
-        document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("basic", document)] = [] });
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Any one of the schemes will do: each is a requirement of its own (OpenAPI reads the list as alternatives).</summary>
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any()) return Task.CompletedTask;
+        operation.Security ??= [];
+        foreach (var scheme in Schemes)
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] });
         return Task.CompletedTask;
     }
 }

@@ -47,12 +47,18 @@ public static class PortalHost
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitClient>();
         services.AddSingleton<DatabaseHealth>();
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblems.Complete);
+        services.AddSingleton<IProblemDetailsWriter, ApiProblemWriter>(); // after the framework's writer: takes only what it refuses
         services.AddExceptionHandler<BadRequestProblems>();
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
-        services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
+        services.AddOpenApi(o =>
+        {
+            o.AddDocumentTransformer<ApiKeySecurityTransformer>();
+            o.AddOperationTransformer<ApiKeySecurityTransformer>();
+            o.AddOperationTransformer<ListQueryTransformer>();
+        });
         services.AddSingleton<ApiCatalog>();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
@@ -84,10 +90,21 @@ public static class PortalHost
         return app;
     }
 
-    public static void MapHealthEndpoint(this IEndpointRouteBuilder app) =>
+    /// <summary>GET answers the status; HEAD (load balancers, uptime checks) the same status code without a body.</summary>
+    public static void MapHealthEndpoint(this IEndpointRouteBuilder app)
+    {
         app.MapGet("/healthz", async (DatabaseHealth health, CancellationToken ct) =>
                 await health.IsHealthyAsync(ct)
-                    ? Results.Ok(new { status = "Healthy" })
+                    ? Results.Ok(new HealthStatus("Healthy"))
                     : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy"))
-            .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous();
+            .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous()
+            .Produces<HealthStatus>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        app.MapMethods("/healthz", [HttpMethods.Head], async (DatabaseHealth health, CancellationToken ct) =>
+                Results.StatusCode(await health.IsHealthyAsync(ct) ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable))
+            .WithTags("Health").WithSummary("The status of GET without a body").AllowAnonymous()
+            .Produces(StatusCodes.Status200OK).Produces(StatusCodes.Status503ServiceUnavailable);
+    }
 }
+
+/// <summary>The answer of <c>GET /healthz</c>.</summary>
+public sealed record HealthStatus(string Status);

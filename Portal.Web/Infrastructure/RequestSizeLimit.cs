@@ -8,6 +8,8 @@ namespace Portal.Web.Infrastructure;
 /// </summary>
 public static class RequestSizeLimit
 {
+    public static string Detail(long maxBytes) => $"Request bodies are limited to {maxBytes / 1024} KiB.";
+
     public static IApplicationBuilder UseApiBodyLimit(this IApplicationBuilder app, long maxBytes) =>
         app.Use(async (http, next) =>
         {
@@ -22,7 +24,8 @@ public static class RequestSizeLimit
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = http,
-                    ProblemDetails = { Status = 413, Title = "Payload too large", Detail = $"Request bodies are limited to {maxBytes / 1024} KiB." },
+                    // The title is the status's own ("Content Too Large"), as for a chunked body that Kestrel or LimitedStream stops.
+                    ProblemDetails = { Status = 413, Detail = Detail(maxBytes) },
                 });
                 return;
             }

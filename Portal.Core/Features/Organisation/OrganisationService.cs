@@ -6,7 +6,8 @@ using Portal.Core.Features.Audit;
 
 namespace Portal.Core.Features.Organisation;
 
-public sealed record OrganisationDto(string Name, string? ContactEmail, string? Website, string? LogoUrl, DateTimeOffset UpdatedAt);
+/// <param name="UpdatedAt">When the profile was last saved; null until it first is (a fresh install shows the defaults).</param>
+public sealed record OrganisationDto(string Name, string? ContactEmail, string? Website, string? LogoUrl, DateTimeOffset? UpdatedAt);
 
 public sealed class UpdateOrganisation
 {
@@ -66,5 +67,6 @@ public sealed class OrganisationService(IDbContextFactory<PortalDbContext> dbFac
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
-    private static OrganisationDto ToDto(OrganisationProfile o) => new(o.Name, o.ContactEmail, o.Website, o.LogoUrl, o.UpdatedAt);
+    private static OrganisationDto ToDto(OrganisationProfile o) =>
+        new(o.Name, o.ContactEmail, o.Website, o.LogoUrl, o.UpdatedAt == default ? null : o.UpdatedAt);
 }

@@ -19,7 +19,13 @@ public sealed record UserDto(
 /// </summary>
 public sealed record MeDto(
     Guid? UserId, string? Email, string DisplayName, IReadOnlyList<string> Roles, Guid? KeyId, IReadOnlyList<string>? Scopes,
-    IReadOnlyList<string> Permissions, Guid? ApplicationId = null);
+    IReadOnlyList<string> Permissions, Guid? ApplicationId = null)
+{
+    /// <summary>The user the key belongs to, as one object; null for an application key. The flat fields stay: scripts read them.</summary>
+    public MeUser? User => UserId is { } id ? new MeUser(id, Email ?? "", DisplayName) : null;
+}
+
+public sealed record MeUser(Guid Id, string Email, string DisplayName);
 
 public sealed record UserQuery : PageQuery
 {

@@ -16,7 +16,7 @@ public sealed class WebhookService(
 
     public Result<WebhookEventType[]> EventTypes(Actor actor)
     {
-        if (!actor.Can(Permission.WebhooksRead)) return Errors.Forbidden;
+        if (!actor.Can(Permission.WebhookEventTypesRead)) return Errors.Forbidden;
         return WebhookEventTypes.All.ToArray();
     }
 

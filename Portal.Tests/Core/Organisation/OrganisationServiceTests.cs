@@ -37,6 +37,14 @@ public sealed class OrganisationServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_NeverSaved_HasNoUpdateTime()
+    {
+        var (_, actor) = await _db.CreateUserAsync(Roles.Developer);
+
+        Assert.Null((await Organisation.GetAsync(actor)).Value.UpdatedAt);
+    }
+
+    [Fact]
     public async Task Get_Anonymous_IsForbidden()
     {
         var anonymous = new Actor(Guid.Empty, "anonymous", []);

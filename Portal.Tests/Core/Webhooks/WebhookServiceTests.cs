@@ -94,7 +94,17 @@ public sealed class WebhookServiceTests : IAsyncLifetime
         Assert.IsType<ForbiddenError>((await Webhooks.SendTestAsync(auditor, created.Id)).Error);
         Assert.IsType<ForbiddenError>((await Webhooks.RotateSecretAsync(adminWithReadKey, created.Id)).Error);
         Assert.IsType<ForbiddenError>((await Webhooks.ListAsync(developer, new PageQuery())).Error);
-        Assert.IsType<ForbiddenError>(Webhooks.EventTypes(developer).Error);
+    }
+
+    [Fact]
+    public async Task EventTypes_AnyKeyWithReadScope_SeesTheCatalogue_NotAKeyWithoutIt_NorAnApplicationKey()
+    {
+        var (_, developer) = await _db.CreateUserAsync(Roles.Developer, scopes: [Scopes.Read]);
+        var (_, adminWithWriteKey) = await _db.CreateUserAsync(Roles.Admin, scopes: [Scopes.Write]);
+
+        Assert.Equal(WebhookEventTypes.All.Count, Webhooks.EventTypes(developer).Value.Length);
+        Assert.IsType<ForbiddenError>(Webhooks.EventTypes(adminWithWriteKey).Error);
+        Assert.IsType<ForbiddenError>(Webhooks.EventTypes(developer with { ApplicationId = Guid.NewGuid() }).Error);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class ApiCatalogTests(PortalApiFactory app) : IClassFixture<Portal
         var json = await app.AnonymousClient().GetStringAsync(ApiCatalog.OpenApiDocument);
         var documented = JsonDocument.Parse(json).RootElement.GetProperty("paths").EnumerateObject()
             .SelectMany(path => path.Value.EnumerateObject()
-                .Where(op => op.Name is "get" or "post" or "put" or "patch" or "delete")
+                .Where(op => op.Name is "get" or "head" or "post" or "put" or "patch" or "delete")
                 .Select(op => $"{op.Name.ToUpperInvariant()} {path.Name}"))
             .Order().ToList();
 

@@ -42,6 +42,25 @@ public sealed class ApiKeyApiTests(PortalApiFactory factory) : IClassFixture<Por
     }
 
     [Fact]
+    public async Task Me_HasTheUserAsAnObject_AndKeepsTheFlatFieldsScriptsRead()
+    {
+        var (client, user, key) = await factory.ClientWithKeyAsync(Roles.Developer, Scopes.Read, Scopes.Write);
+
+        var me = await client.GetFromJsonAsync<JsonElement>("/api/v1/me");
+
+        var caller = me.GetProperty("user");
+        Assert.Equal(user.Id, caller.GetProperty("id").GetGuid());
+        Assert.Equal(user.Email, caller.GetProperty("email").GetString());
+        Assert.Equal(user.DisplayName, caller.GetProperty("displayName").GetString());
+        Assert.Equal(user.Id, me.GetProperty("userId").GetGuid());
+        Assert.Equal(user.Email, me.GetProperty("email").GetString());
+        Assert.Equal(user.DisplayName, me.GetProperty("displayName").GetString());
+        Assert.Equal([Roles.Developer], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(key.Id, me.GetProperty("keyId").GetGuid());
+        Assert.Equal(["read", "write"], me.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+    }
+
+    [Fact]
     public async Task Me_WithXApiKeyHeader_Is200()
     {
         var (_, _, key) = await factory.ClientWithKeyAsync(Roles.Developer);

@@ -248,6 +248,7 @@ public sealed class ApplicationApiTests(PortalApiFactory factory) : IClassFixtur
             Assert.Equal(KeyId(created), me.GetProperty("keyId").GetGuid());
             Assert.Equal("Who am I", me.GetProperty("displayName").GetString());
             Assert.Equal(JsonValueKind.Null, me.GetProperty("userId").ValueKind);
+            Assert.Equal(JsonValueKind.Null, me.GetProperty("user").ValueKind);
             Assert.Equal(0, me.GetProperty("roles").GetArrayLength());
             Assert.Equal(0, me.GetProperty("scopes").GetArrayLength());
         }

@@ -65,7 +65,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["POST /api/v1/subscriptions/{id:guid}/reject"] = ([SA, A], Scopes.Admin),
         ["POST /api/v1/subscriptions/{id:guid}/unsubscribe"] = ([SA, A, D], WriteOrAdmin),
         ["POST /api/v1/keys/verify"] = ([SA, A, RO, D], Scopes.Read),
-        ["GET /api/v1/webhooks/event-types"] = ([SA, A, RO], Scopes.Read),
+        ["GET /api/v1/webhooks/event-types"] = ([SA, A, RO, D], Scopes.Read), // the catalogue is harmless: any read key
         ["GET /api/v1/webhooks"] = ([SA, A, RO], Scopes.Read),
         ["POST /api/v1/webhooks"] = ([SA, A], Scopes.Admin),
         ["GET /api/v1/webhooks/{id:guid}"] = ([SA, A, RO], Scopes.Read),

@@ -40,6 +40,7 @@ public sealed class BadRequestApiTests(PortalApiFactory factory) : IClassFixture
             new StringContent("""{"name": """, Encoding.UTF8, "application/json")));
 
         Assert.Contains("JSON", body.GetProperty("detail").GetString());
+        Assert.Equal(["body"], body.GetProperty("errors").EnumerateObject().Select(e => e.Name));
     }
 
     [Fact]
@@ -51,6 +52,40 @@ public sealed class BadRequestApiTests(PortalApiFactory factory) : IClassFixture
             new StringContent("""{"name": "k", "scopes": "read"}""", Encoding.UTF8, "application/json")));
 
         Assert.Contains("$.scopes", body.GetProperty("detail").GetString());
+        Assert.Equal(["scopes"], body.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+    }
+
+    [Theory]
+    [InlineData("""{"displayName": 123}""", "displayName", "a string")]
+    [InlineData("""{"status": "Bogus"}""", "status", "Active")]
+    [InlineData("""{"DisplayName": true}""", "displayName", "a string")]
+    [InlineData("""{"roles": "admin"}""", "roles", "an array")]
+    public async Task AFieldOfTheWrongJsonType_IsKeyedByTheField_NotByBody(string json, string field, string hint)
+    {
+        var (client, _) = await factory.ClientAsAsync(Roles.SuperAdmin);
+        var target = (await factory.ClientAsAsync(Roles.Developer)).User;
+
+        var body = await ProblemAsync(await client.PatchAsync($"/api/v1/users/{target.Id}",
+            new StringContent(json, Encoding.UTF8, "application/json")));
+
+        var errors = body.GetProperty("errors");
+        Assert.Equal([field], errors.EnumerateObject().Select(e => e.Name));
+        var message = Assert.Single(errors.GetProperty(field).EnumerateArray()).GetString()!;
+        Assert.Contains($"'{field}'", message);
+        Assert.Contains(hint, message);
+        Assert.DoesNotContain("System.", body.ToString());
+        Assert.DoesNotContain("Portal.Core", body.ToString());
+    }
+
+    [Fact]
+    public async Task ANestedFieldOfTheWrongJsonType_IsKeyedByItsPath()
+    {
+        var (client, _) = await factory.ClientAsAsync(Roles.Admin);
+
+        var body = await ProblemAsync(await client.PostAsync("/api/v1/products",
+            new StringContent("""{"name": "Broken", "plans": [{"name": 5, "type": "Free"}]}""", Encoding.UTF8, "application/json")));
+
+        Assert.Equal(["plans[0].name"], body.GetProperty("errors").EnumerateObject().Select(e => e.Name));
     }
 
     [Theory]

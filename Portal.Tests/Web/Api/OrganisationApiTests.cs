@@ -48,6 +48,20 @@ public sealed class OrganisationApiTests : IClassFixture<PortalApiFactory>
     }
 
     [Fact]
+    public async Task Get_OnAFreshInstall_AnswersUpdatedAtNull_NotTheYearOne()
+    {
+        using var fresh = new PortalApiFactory();
+        var (client, _) = await fresh.ClientAsAsync(Roles.Admin);
+
+        var before = await JsonAsync(await client.GetAsync(Path));
+        Assert.Equal(JsonValueKind.Null, before.GetProperty("updatedAt").ValueKind);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync(Path, ValidBody())).StatusCode);
+        var after = await JsonAsync(await client.GetAsync(Path));
+        Assert.True(after.GetProperty("updatedAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
+    }
+
+    [Fact]
     public async Task Get_KeyWithoutReadScope_Is403()
     {
         var (client, _) = await _factory.ClientAsAsync(Roles.Admin, Scopes.Write);

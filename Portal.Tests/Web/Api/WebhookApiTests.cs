@@ -70,6 +70,18 @@ public sealed class WebhookApiTests(PortalApiFactory factory) : IClassFixture<Po
         Assert.All(types.EnumerateArray(), t => Assert.False(string.IsNullOrEmpty(t.GetProperty("description").GetString())));
     }
 
+    [Fact]
+    public async Task EventTypes_ADevelopersReadKey_Is200_ButTheEndpointsStayAdminOnly()
+    {
+        var (developer, _, _) = await factory.ClientWithKeyAsync(Roles.Developer, Scopes.Read);
+
+        var response = await developer.GetAsync("/api/v1/webhooks/event-types");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("webhook.test", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, (await developer.GetAsync("/api/v1/webhooks")).StatusCode);
+    }
+
     [Theory]
     [InlineData("{\"url\":\"ftp://x.example.test\",\"eventTypes\":[\"user.created\"]}", "url")]
     [InlineData("{\"url\":\"https://u:p@x.example.test\",\"eventTypes\":[\"user.created\"]}", "url")]

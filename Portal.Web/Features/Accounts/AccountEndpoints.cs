@@ -11,11 +11,14 @@ public static class DeveloperAccountEndpoints
     {
         var accounts = app.MapApiGroup("/accounts", "Accounts");
         accounts.MapGet("/", List).RequirePermission(Permission.AccountsRead)
-            .WithName("ListAccounts").WithSummary("Developer accounts, paged: ?search=&kind=Person|Team&sort=");
+            .WithName("ListAccounts").WithSummary("Developer accounts, paged: ?search=&kind=Person|Team&sort=")
+            .Produces<PagedResult<AccountDto>>();
         accounts.MapPost("/", Create).RequirePermission(Permission.AccountsManage)
-            .WithName("CreateAccount").WithSummary("A person's or team's account, optionally with members");
+            .WithName("CreateAccount").WithSummary("A person's or team's account, optionally with members")
+            .Produces<AccountDto>(StatusCodes.Status201Created);
         accounts.MapPatch("/{id:guid}", Update).RequirePermission(Permission.AccountsManage)
-            .WithName("UpdateAccount").WithSummary("{status: Active|Suspended}: a suspended account's application keys are refused (401; verification DISABLED)");
+            .WithName("UpdateAccount").WithSummary("{status: Active|Suspended}: a suspended account's application keys are refused (401; verification DISABLED)")
+            .Produces<AccountDto>();
     }
 
     private static async Task<IResult> List(AccountService accounts, HttpContext http, CancellationToken ct,

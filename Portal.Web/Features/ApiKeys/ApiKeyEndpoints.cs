@@ -10,21 +10,29 @@ public static class ApiKeyEndpoints
     {
         var keys = app.MapApiGroup("/api-keys", "API keys");
         keys.MapGet("/", List).RequirePermission(Permission.ApiKeysRead)
-            .WithName("ListApiKeys").WithSummary("Personal keys, paged: your own; admins and read-only see all. ?search=&status=&ownerId=&sort=");
+            .WithName("ListApiKeys").WithSummary("Personal keys, paged: your own; admins and read-only see all. ?search=&status=&ownerId=&sort=")
+            .Produces<PagedResult<ApiKeyDto>>();
         keys.MapGet("/metrics", Metrics).RequirePermission(Permission.ApiKeysRead)
-            .WithName("GetApiKeyMetrics").WithSummary("Total, active, expired, revoked keys and calls today");
+            .WithName("GetApiKeyMetrics").WithSummary("Total, active, expired, revoked keys and calls today")
+            .Produces<ApiKeyMetrics>();
         keys.MapPost("/", Create).RequirePermission(Permission.ApiKeysWrite)
-            .WithName("CreateApiKey").WithSummary("Issues a key; the full key is in this answer only");
+            .WithName("CreateApiKey").WithSummary("Issues a key; the full key is in this answer only; 409 when the owner has a key of that name")
+            .Produces<ApiKeyIssued>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
         keys.MapGet("/{id:guid}", Get).RequirePermission(Permission.ApiKeysRead)
-            .WithName("GetApiKey").WithSummary("One key, never its secret");
+            .WithName("GetApiKey").WithSummary("One key, never its secret")
+            .Produces<ApiKeyDto>();
         keys.MapGet("/{id:guid}/usage", Usage).RequirePermission(Permission.ApiKeysRead)
-            .WithName("GetApiKeyUsage").WithSummary("Calls per hour or day: ?from=&to=&interval=hour|day");
+            .WithName("GetApiKeyUsage").WithSummary("Calls per hour or day: ?from=&to=&interval=hour|day")
+            .Produces<ApiKeyUsage>();
         keys.MapPost("/{id:guid}/revoke", Revoke).RequirePermission(Permission.ApiKeysWrite)
-            .WithName("RevokeApiKey").WithSummary("Idempotent; a revoked key is never reactivated");
+            .WithName("RevokeApiKey").WithSummary("Idempotent; a revoked key is never reactivated")
+            .Produces(StatusCodes.Status204NoContent);
         keys.MapPost("/{id:guid}/regenerate", Regenerate).RequirePermission(Permission.ApiKeysWrite)
-            .WithName("RegenerateApiKey").WithSummary("New secret, same id, name, scopes and expiry; optional grace period for the old one");
+            .WithName("RegenerateApiKey").WithSummary("New secret, same id, name, scopes and expiry; optional grace period for the old one; 409 for a revoked or expired key")
+            .Produces<ApiKeyIssued>().ProducesProblem(StatusCodes.Status409Conflict);
         keys.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ApiKeysWrite)
-            .WithName("DeleteApiKey").WithSummary("Deletes the key; it stops working at once");
+            .WithName("DeleteApiKey").WithSummary("Deletes the key; it stops working at once")
+            .Produces(StatusCodes.Status204NoContent);
     }
 
     private static async Task<IResult> List(ApiKeyService keys, HttpContext http, CancellationToken ct,

@@ -10,21 +10,29 @@ public static class ApplicationEndpoints
     {
         var apps = app.MapApiGroup("/applications", "Applications");
         apps.MapGet("/", List).RequirePermission(Permission.ApplicationsRead)
-            .WithName("ListApplications").WithSummary("Developers: their accounts' applications; admins and read-only: all. ?accountId=&search=&sort=");
+            .WithName("ListApplications").WithSummary("Developers: their accounts' applications; admins and read-only: all. ?accountId=&search=&sort=")
+            .Produces<PagedResult<ApplicationDto>>();
         apps.MapPost("/", Create).RequirePermission(Permission.ApplicationsWrite)
-            .WithName("CreateApplication").WithSummary("Creates the application and its first key; the full key is in this answer only");
+            .WithName("CreateApplication").WithSummary("Creates the application and its first key; the full key is in this answer only; 409 for a taken name or a full account")
+            .Produces<ApplicationCreatedResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
         apps.MapGet("/{id:guid}", Get).RequirePermission(Permission.ApplicationsRead)
-            .WithName("GetApplication").WithSummary("One application; an application key may read its own");
+            .WithName("GetApplication").WithSummary("One application; an application key may read its own")
+            .Produces<ApplicationDto>();
         apps.MapPatch("/{id:guid}", Update).RequirePermission(Permission.ApplicationsWrite)
-            .WithName("UpdateApplication").WithSummary("Name and description");
+            .WithName("UpdateApplication").WithSummary("Name and description; 409 for a taken name")
+            .Produces<ApplicationDto>().ProducesProblem(StatusCodes.Status409Conflict);
         apps.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ApplicationsWrite)
-            .WithName("DeleteApplication").WithSummary("Revokes all its keys and deletes it");
+            .WithName("DeleteApplication").WithSummary("Revokes all its keys and deletes it")
+            .Produces(StatusCodes.Status204NoContent);
         apps.MapGet("/{id:guid}/keys", ListKeys).RequirePermission(Permission.ApplicationsRead)
-            .WithName("ListApplicationKeys").WithSummary("The application's keys, never their secrets");
+            .WithName("ListApplicationKeys").WithSummary("The application's keys, never their secrets")
+            .Produces<PagedResult<ApplicationKeyDto>>();
         apps.MapPost("/{id:guid}/keys", GenerateKey).RequirePermission(Permission.ApplicationsWrite)
-            .WithName("GenerateApplicationKey").WithSummary("A new key; the full key is in this answer only");
+            .WithName("GenerateApplicationKey").WithSummary("A new key; the full key is in this answer only; 409 at the most active keys allowed")
+            .Produces<ApplicationKeyIssued>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
         apps.MapPost("/{id:guid}/keys/{keyId:guid}/revoke", RevokeKey).RequirePermission(Permission.ApplicationsWrite)
-            .WithName("RevokeApplicationKey").WithSummary("Idempotent; a revoked key is never reactivated");
+            .WithName("RevokeApplicationKey").WithSummary("Idempotent; a revoked key is never reactivated")
+            .Produces(StatusCodes.Status204NoContent);
     }
 
     private static async Task<IResult> List(ApplicationService apps, HttpContext http, CancellationToken ct,

@@ -15,5 +15,6 @@ public static class AuditEndpoints
                     new AuditQuery { Page = page, PageSize = pageSize, Actor = actor, Action = action, From = from, To = to, Search = search, Sort = sort },
                     ct)).ToHttpResult())
             .RequirePermission(Permission.AuditRead)
-            .WithName("ListAudit").WithSummary("Audit entries, newest first; ?actor=&action=&from=&to=");
+            .WithName("ListAudit").WithSummary("Audit entries, newest first; ?actor=&action=&from=&to=")
+            .Produces<PagedResult<AuditEntryDto>>();
 }

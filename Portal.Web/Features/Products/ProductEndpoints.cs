@@ -10,15 +10,20 @@ public static class ProductEndpoints
     {
         var products = app.MapApiGroup("/products", "Products");
         products.MapGet("/", List).RequirePermission(Permission.ProductsRead)
-            .WithName("ListProducts").WithSummary("API products with their plans, paged: ?search=&published=&sort=. Developers see published ones only");
+            .WithName("ListProducts").WithSummary("API products with their plans, paged: ?search=&published=&sort=. Developers see published ones only")
+            .Produces<PagedResult<ProductDto>>();
         products.MapGet("/{idOrSlug}", Get).RequirePermission(Permission.ProductsRead)
-            .WithName("GetProduct").WithSummary("One product by id or slug; a draft is not found for developers");
+            .WithName("GetProduct").WithSummary("One product by id or slug; a draft is not found for developers")
+            .Produces<ProductDto>();
         products.MapPost("/", Create).RequirePermission(Permission.ProductsManage)
-            .WithName("CreateProduct").WithSummary("A product with its plans; the slug is made from the name when empty");
+            .WithName("CreateProduct").WithSummary("A product with its plans; the slug is made from the name when empty; 409 for a taken slug")
+            .Produces<ProductDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
         products.MapPatch("/{id:guid}", Update).RequirePermission(Permission.ProductsManage)
-            .WithName("UpdateProduct").WithSummary("Partial: omitted fields stay; plans, when given, is the whole new list (matched by id)");
+            .WithName("UpdateProduct").WithSummary("Partial: omitted fields stay; plans, when given, is the whole new list (matched by id); 409 for a taken slug or removing a plan in use")
+            .Produces<ProductDto>().ProducesProblem(StatusCodes.Status409Conflict);
         products.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ProductsManage)
-            .WithName("DeleteProduct").WithSummary("409 while waiting or approved subscriptions exist");
+            .WithName("DeleteProduct").WithSummary("409 while waiting or approved subscriptions exist")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     private static async Task<IResult> List(ProductService products, HttpContext http, CancellationToken ct,

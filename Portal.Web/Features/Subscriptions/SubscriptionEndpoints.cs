@@ -11,17 +11,23 @@ public static class SubscriptionEndpoints
         var subscriptions = app.MapApiGroup("/subscriptions", "Subscriptions");
         subscriptions.MapGet("/", List).RequirePermission(Permission.SubscriptionsRead)
             .WithName("ListSubscriptions")
-            .WithSummary("Registrations, newest first: ?status=WAITING|APPROVED|REJECTED|UNSUBSCRIBED&applicationId=&productId=&accountId=&search=&sort=. Developers see their accounts' applications' ones");
+            .WithSummary("Registrations, newest first: ?status=WAITING|APPROVED|REJECTED|UNSUBSCRIBED&applicationId=&productId=&accountId=&search=&sort=. Developers see their accounts' applications' ones")
+            .Produces<PagedResult<SubscriptionDto>>();
         subscriptions.MapGet("/{id:guid}", Get).RequirePermission(Permission.SubscriptionsRead)
-            .WithName("GetSubscription").WithSummary("One registration, with the reason of a rejection");
+            .WithName("GetSubscription").WithSummary("One registration, with the reason of a rejection")
+            .Produces<SubscriptionDto>();
         subscriptions.MapPost("/", Create).RequirePermission(Permission.SubscriptionsWrite)
-            .WithName("CreateSubscription").WithSummary("WAITING, or APPROVED at once when the product needs no approval; 409 while one is open for the product");
+            .WithName("CreateSubscription").WithSummary("WAITING, or APPROVED at once when the product needs no approval; 409 while one is open for the product")
+            .Produces<SubscriptionDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
         subscriptions.MapPost("/{id:guid}/approve", Approve).RequirePermission(Permission.SubscriptionsManage)
-            .WithName("ApproveSubscription").WithSummary("Only from WAITING, else 409; the body is optional");
+            .WithName("ApproveSubscription").WithSummary("Only from WAITING, else 409; the body is optional")
+            .Produces<SubscriptionDto>().ProducesProblem(StatusCodes.Status409Conflict);
         subscriptions.MapPost("/{id:guid}/reject", Reject).RequirePermission(Permission.SubscriptionsManage)
-            .WithName("RejectSubscription").WithSummary("Only from WAITING, else 409; {reason?} is shown to the developer");
+            .WithName("RejectSubscription").WithSummary("Only from WAITING, else 409; {reason?} is shown to the developer")
+            .Produces<SubscriptionDto>().ProducesProblem(StatusCodes.Status409Conflict);
         subscriptions.MapPost("/{id:guid}/unsubscribe", Unsubscribe).RequireAnyPermission(Permission.SubscriptionsWrite, Permission.SubscriptionsManage)
-            .WithName("UnsubscribeSubscription").WithSummary("From WAITING or APPROVED, else 409: the application's owners, or admins for any");
+            .WithName("UnsubscribeSubscription").WithSummary("From WAITING or APPROVED, else 409: the application's owners, or admins for any")
+            .Produces<SubscriptionDto>().ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     private static async Task<IResult> List(SubscriptionService subscriptions, HttpContext http, CancellationToken ct,

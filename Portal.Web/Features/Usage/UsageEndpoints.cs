@@ -19,15 +19,15 @@ public static class UsageEndpoints
                 "keys issued in the window and active now, a zero-filled series per hour (windows up to 48 hours) or per UTC day, " +
                 "and the top 5 applications, products and keys. The window is widened to whole buckets and is at most 366 days; " +
                 "'to' must be after 'from'. Verifications and products come from raw events, kept for the retention period. " + Whose)
-            .Produces<UsageSummary>().ProducesValidationProblem();
+            .Produces<UsageSummary>();
         usage.MapGet("/requests", Requests).RequirePermission(Permission.UsageRead)
             .WithName("ListUsageRequests").WithSummary("Request log, newest first: ?keyId=&applicationId=&productId=&status=&from=&to=&search=")
             .WithDescription("Paged (pageSize at most 200). 'status' is a code (404), a class (2xx, 4xx, 5xx) or 'error' (400 and above); " +
                 "'from' is inclusive, 'to' exclusive; 'search' matches part of the route. " + Whose)
-            .Produces<PagedResult<UsageRequestDto>>().ProducesValidationProblem();
+            .Produces<PagedResult<UsageRequestDto>>();
         usage.MapGet("/requests/{id:long}", Request).RequirePermission(Permission.UsageRead)
             .WithName("GetUsageRequest").WithSummary("One request of the log; 404 also when it is not the caller's")
-            .Produces<UsageRequestDto>().ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<UsageRequestDto>();
     }
 
     // Typed query values: a malformed one is a 400 naming the field through BadRequestProblems, as on every endpoint.

@@ -11,20 +11,27 @@ public static class UserEndpoints
             .MapGet("/", async (UserService users, HttpContext http, CancellationToken ct) =>
                 (await users.GetMeAsync(http.ToActor(), ct)).ToHttpResult(ApiJsonContext.Default.MeDto))
             .RequirePermission(Permission.Self)
-            .WithName("GetMe").WithSummary("The caller: user, roles, key id and scopes");
+            .WithName("GetMe").WithSummary("The caller: user, roles, key id and scopes")
+            .Produces<MeDto>();
 
     public static void MapUserEndpoints(this IEndpointRouteBuilder app)
     {
         var users = app.MapApiGroup("/users", "Users");
         users.MapGet("/", List).RequirePermission(Permission.UsersRead)
-            .WithName("ListUsers").WithSummary("Users, paged; ?search=&role=&status=&sort=");
-        users.MapGet("/{id:guid}", Get).RequirePermission(Permission.UsersRead).WithName("GetUser").WithSummary("One user with roles, status and last login");
-        users.MapPost("/", Create).RequirePermission(Permission.UsersCreate).WithName("CreateUser").WithSummary("Super-admin only");
-        users.MapPatch("/{id:guid}", Update).RequirePermission(Permission.UsersEdit).WithName("UpdateUser").WithSummary("{displayName?, roles?, status?}; only a super-admin grants or takes away super-admin, and nobody deactivates themselves");
+            .WithName("ListUsers").WithSummary("Users, paged; ?search=&role=&status=&sort=")
+            .Produces<PagedResult<UserDto>>();
+        users.MapGet("/{id:guid}", Get).RequirePermission(Permission.UsersRead).WithName("GetUser").WithSummary("One user with roles, status and last login")
+            .Produces<UserDto>();
+        users.MapPost("/", Create).RequirePermission(Permission.UsersCreate).WithName("CreateUser").WithSummary("Super-admin only; 409 when the email is taken")
+            .Produces<UserDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
+        users.MapPatch("/{id:guid}", Update).RequirePermission(Permission.UsersEdit).WithName("UpdateUser").WithSummary("{displayName?, roles?, status?}; only a super-admin grants or takes away super-admin, and nobody deactivates themselves; 409 for the last active super-admin")
+            .Produces<UserDto>().ProducesProblem(StatusCodes.Status409Conflict);
         users.MapPost("/{id:guid}/reset-password", ResetPassword).RequirePermission(Permission.UsersResetPassword)
-            .WithName("ResetUserPassword").WithSummary("Super-admin only, never your own");
+            .WithName("ResetUserPassword").WithSummary("Super-admin only, never your own")
+            .Produces(StatusCodes.Status204NoContent);
         users.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.UsersDelete)
-            .WithName("DeleteUser").WithSummary("Super-admin only, never yourself");
+            .WithName("DeleteUser").WithSummary("Super-admin only, never yourself; 409 for the last active super-admin")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     private static async Task<IResult> List(UserService users, HttpContext http, CancellationToken ct,

@@ -24,7 +24,6 @@ public static class VerificationEndpoints
                 "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset). Needs a key with the `read` scope unless " +
                 "Portal:Verification:AllowAnonymous is set.")
             .Produces<VerifyResult>()
-            .ProducesValidationProblem()
             // The service records each verification; the gateway's call is not recorded a second time.
             .WithMetadata(UsageRecordedByEndpoint.Instance);
         if (anonymous) verify.AllowAnonymous();

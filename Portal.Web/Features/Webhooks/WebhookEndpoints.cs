@@ -9,28 +9,39 @@ public static class WebhookEndpoints
     public static void MapWebhookEndpoints(this IEndpointRouteBuilder app)
     {
         var hooks = app.MapApiGroup("/webhooks", "Webhooks");
-        hooks.MapGet("/event-types", EventTypes).RequirePermission(Permission.WebhooksRead)
-            .WithName("ListWebhookEventTypes").WithSummary("The event catalogue: each type's name, group and description");
+        hooks.MapGet("/event-types", EventTypes).RequirePermission(Permission.WebhookEventTypesRead)
+            .WithName("ListWebhookEventTypes").WithSummary("The event catalogue: each type's name, group and description; any key with the read scope")
+            .Produces<WebhookEventType[]>();
         hooks.MapGet("/", List).RequirePermission(Permission.WebhooksRead)
-            .WithName("ListWebhooks").WithSummary("Endpoints, newest first, each with its last delivery; never a secret: ?search=");
+            .WithName("ListWebhooks").WithSummary("Endpoints, newest first, each with its last delivery; never a secret: ?search=")
+            .Produces<PagedResult<WebhookEndpointDto>>();
         hooks.MapPost("/", Create).RequirePermission(Permission.WebhooksManage)
-            .WithName("CreateWebhook").WithSummary("{url, description?, eventTypes[], enabled}; the signing secret (whsec_…) is in this answer only");
+            .WithName("CreateWebhook").WithSummary("{url, description?, eventTypes[], enabled}; the signing secret (whsec_…) is in this answer only")
+            .Produces<WebhookCreated>(StatusCodes.Status201Created);
         hooks.MapGet("/{id:guid}", Get).RequirePermission(Permission.WebhooksRead)
-            .WithName("GetWebhook").WithSummary("One endpoint, its secret masked");
+            .WithName("GetWebhook").WithSummary("One endpoint, its secret masked")
+            .Produces<WebhookEndpointDto>();
         hooks.MapPatch("/{id:guid}", Update).RequirePermission(Permission.WebhooksManage)
-            .WithName("UpdateWebhook").WithSummary("Changes only the fields sent; eventTypes, when sent, is the whole new list");
+            .WithName("UpdateWebhook").WithSummary("Changes only the fields sent; eventTypes, when sent, is the whole new list")
+            .Produces<WebhookEndpointDto>();
         hooks.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.WebhooksManage)
-            .WithName("DeleteWebhook").WithSummary("Deletes the endpoint and its delivery log");
+            .WithName("DeleteWebhook").WithSummary("Deletes the endpoint and its delivery log")
+            .Produces(StatusCodes.Status204NoContent);
         hooks.MapPost("/{id:guid}/rotate-secret", RotateSecret).RequirePermission(Permission.WebhooksManage)
-            .WithName("RotateWebhookSecret").WithSummary("A new signing secret, in this answer only; the old one stops signing at once");
+            .WithName("RotateWebhookSecret").WithSummary("A new signing secret, in this answer only; the old one stops signing at once")
+            .Produces<WebhookSecret>();
         hooks.MapPost("/{id:guid}/reveal-secret", RevealSecret).RequirePermission(Permission.WebhooksManage)
-            .WithName("RevealWebhookSecret").WithSummary("The current signing secret; every reveal is audited");
+            .WithName("RevealWebhookSecret").WithSummary("The current signing secret; every reveal is audited; 409 when it can no longer be decrypted")
+            .Produces<WebhookSecret>().ProducesProblem(StatusCodes.Status409Conflict);
         hooks.MapPost("/{id:guid}/test", SendTest).RequirePermission(Permission.WebhooksManage)
-            .WithName("SendWebhookTest").WithSummary("Queues a webhook.test event for this endpoint → 202 with the delivery; 409 when the endpoint is disabled");
+            .WithName("SendWebhookTest").WithSummary("Queues a webhook.test event for this endpoint → 202 with the delivery; 409 when the endpoint is disabled")
+            .Produces<WebhookDeliveryDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         hooks.MapGet("/{id:guid}/deliveries", Deliveries).RequirePermission(Permission.WebhooksRead)
-            .WithName("ListWebhookDeliveries").WithSummary("Delivery log, newest first, with attempts, status codes and next retry: ?status=Pending|Succeeded|Failed");
+            .WithName("ListWebhookDeliveries").WithSummary("Delivery log, newest first, with attempts, status codes and next retry: ?status=Pending|Succeeded|Failed")
+            .Produces<PagedResult<WebhookDeliveryDto>>();
         hooks.MapPost("/{id:guid}/deliveries/{deliveryId:guid}/retry", Retry).RequirePermission(Permission.WebhooksManage)
-            .WithName("RetryWebhookDelivery").WithSummary("Sends the delivery again within seconds → 202 with the delivery");
+            .WithName("RetryWebhookDelivery").WithSummary("Sends the delivery again within seconds → 202 with the delivery; 409 when the endpoint is disabled")
+            .Produces<WebhookDeliveryDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     private static IResult EventTypes(WebhookService webhooks, HttpContext http) =>
