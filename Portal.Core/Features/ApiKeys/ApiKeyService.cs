@@ -102,14 +102,16 @@ public sealed class ApiKeyService(
         if (!actor.Can(Permission.ApiKeysWrite)) return Errors.Forbidden;
         var now = clock.GetUtcNow();
         var errors = RequestValidation.Validate(request)?.Errors.ToDictionary() ?? [];
-        var scopes = request.Scopes.Select(s => s.Trim()).Distinct().ToList();
-        if (!errors.ContainsKey("scopes") && scopes.FirstOrDefault(s => !Scopes.All.Contains(s)) is { } unknown)
-            errors["scopes"] = [$"Unknown scope '{unknown}'. Scopes are {string.Join(", ", Scopes.All)}."];
+        // Null when the body sent "scopes": null (the Required message is already in errors); entries may be null too.
+        var requested = request.Scopes?.Select(s => s?.Trim()).Distinct().ToList() ?? [];
+        if (!errors.ContainsKey("scopes") && NameLists.FirstUnknown(requested, Scopes.All, "scope", "Scopes") is { } unknown)
+            errors["scopes"] = [unknown];
         if (request.ExpiresAt is { } expires && expires <= now)
             errors["expiresAt"] = ["The expiry must be in the future."];
         var ownerId = request.OwnerId ?? actor.UserId;
         if (ownerId == Guid.Empty) errors["ownerId"] = ["Choose the user who owns the key."];
         if (errors.Count > 0) return new ValidationError(errors);
+        var scopes = requested.OfType<string>().ToList();
         if (ownerId != actor.UserId && !actor.Can(Permission.ApiKeysManageAll)) return Errors.Forbidden;
         // A key may not mint a key stronger than itself.
         if (actor.Scopes is { } callerScopes && scopes.FirstOrDefault(s => !callerScopes.Contains(s)) is { } beyond)

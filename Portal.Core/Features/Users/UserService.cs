@@ -241,8 +241,9 @@ public sealed class UserService(
     private ValidationError? Validate(IReadOnlyCollection<string>? roles, string? password, object request)
     {
         var errors = RequestValidation.Validate(request)?.Errors.ToDictionary() ?? [];
-        if (roles is not null && roles.FirstOrDefault(r => !Roles.IsKnown(r)) is { } unknown)
-            errors["roles"] = [$"Unknown role '{unknown}'. Roles are {string.Join(", ", Roles.All)}."];
+        // A null entry ("roles": [null]) is refused like an unknown name: it would be stored as no role at all.
+        if (roles is not null && !errors.ContainsKey("roles") && NameLists.FirstUnknown(roles, Roles.All, "role", "Roles") is { } unknown)
+            errors["roles"] = [unknown];
         if (password is not null && !errors.ContainsKey("password") && passwordPolicy.Check(password) is { Length: > 0 } problems)
             errors["password"] = problems;
         return errors.Count == 0 ? null : new ValidationError(errors);

@@ -111,6 +111,23 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_NullScopesOrANullScope_IsValidationErrorOnScopes_NotAnException()
+    {
+        var (_, actor) = await _db.CreateUserAsync(Roles.Developer);
+
+        // What a JSON body can say and a form cannot: "scopes": null, [null], ["read", null].
+        var missing = await Keys.CreateAsync(actor, new CreateApiKey { Name = "n", Scopes = null! });
+        var nullEntry = await Keys.CreateAsync(actor, new CreateApiKey { Name = "n", Scopes = [null!] });
+        var nullAmongKnown = await Keys.CreateAsync(actor, new CreateApiKey { Name = "n", Scopes = [Scopes.Read, null!] });
+
+        Assert.Equal(["Choose at least one scope."], Assert.IsType<ValidationError>(missing.Error).Errors["scopes"]);
+        Assert.Contains("null", Assert.Single(Assert.IsType<ValidationError>(nullEntry.Error).Errors["scopes"]));
+        Assert.Contains("null", Assert.Single(Assert.IsType<ValidationError>(nullAmongKnown.Error).Errors["scopes"]));
+        await using var db = await _db.OpenAsync();
+        Assert.False(await db.ApiKeys.AnyAsync(k => k.OwnerUserId == actor.UserId));
+    }
+
+    [Fact]
     public async Task Revoke_CachedKey_RefusedOnTheNextCheck_AndIsIdempotent()
     {
         var (actor, issued) = await IssueAsync();

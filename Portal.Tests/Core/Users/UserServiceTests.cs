@@ -99,6 +99,34 @@ public sealed class UserServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_NullOrEmptyRoleName_IsValidationErrorOnRoles_AndNoUserIsMade()
+    {
+        var root = await _db.RootAsync();
+        foreach (var roles in new List<string>[] { [null!], [Roles.Developer, null!], [""] })
+        {
+            var request = NewUser("nullrole@portal.test");
+            request.Roles = roles;
+            var result = await Users.CreateAsync(root, request);
+            Assert.Contains("roles", Assert.IsType<ValidationError>(result.Error).Errors.Keys);
+        }
+        await using var db = await _db.OpenAsync();
+        Assert.False(await db.Users.AnyAsync(u => u.Email == "nullrole@portal.test"));
+    }
+
+    [Fact]
+    public async Task Update_NullOrEmptyRoleName_IsValidationErrorOnRoles_AndTheRolesStay()
+    {
+        var root = await _db.RootAsync();
+        var (target, _) = await _db.CreateUserAsync(Roles.Developer);
+        foreach (var roles in new List<string>[] { [null!], [Roles.Developer, null!], [""], [] })
+        {
+            var result = await Users.UpdateAsync(root, target.Id, new UpdateUser { Roles = roles });
+            Assert.Contains("roles", Assert.IsType<ValidationError>(result.Error).Errors.Keys);
+        }
+        Assert.Equal([Roles.Developer], (await Users.GetAsync(root, target.Id)).Value.Roles);
+    }
+
+    [Fact]
     public async Task List_SearchesEmailAndName_FiltersRoleAndStatus_PagesOnServer()
     {
         var root = await _db.RootAsync();
