@@ -120,8 +120,9 @@ public sealed class ApiKeyService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status }).FirstOrDefaultAsync(ct);
         if (owner is null) return request.OwnerId is null ? Errors.NotFound : ValidationError.For("ownerId", "There is no such user.");
-        if (owner.Status != UserStatus.Active) return new ConflictError("The owner is inactive: their keys would not work.");
         var ownerRoles = await UserRoles.OfAsync(db, ownerId, ct);
+        if (!MayObtainSecretOf(actor, ownerId, ownerRoles)) return new OwnerOutranksYou(owner.Email ?? "", ownerRoles, "create a key for them");
+        if (owner.Status != UserStatus.Active) return new ConflictError("The owner is inactive: their keys would not work.");
         if (scopes.FirstOrDefault(s => !ScopeAllowedFor(s, ownerRoles)) is { } tooMuch)
             return ValidationError.For("scopes", $"The '{tooMuch}' scope is more than the owner's roles ({string.Join(", ", ownerRoles)}) allow.");
 
@@ -188,6 +189,12 @@ public sealed class ApiKeyService(
         var key = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(k => k.Id == id, ct);
         if (key is null) return Errors.NotFound;
         if (!MayChange(actor, key)) return Errors.Forbidden;
+        if (key.OwnerUserId is { } ownerId && ownerId != actor.UserId)
+        {
+            var ownerRoles = await UserRoles.OfAsync(db, ownerId, ct);
+            if (!MayObtainSecretOf(actor, ownerId, ownerRoles))
+                return new OwnerOutranksYou((await OwnerEmailsAsync(db, [key], ct)).GetValueOrDefault(ownerId, ""), ownerRoles, "regenerate their key");
+        }
         var now = clock.GetUtcNow();
         if (key.StatusAt(now) is not ApiKeyStatus.Active and var status) return new KeyNotActive(status);
 
@@ -348,6 +355,24 @@ public sealed class ApiKeyService(
         var keys = db.ApiKeys.AsNoTracking().Where(k => k.ApplicationId == null && k.OwnerUserId != null);
         return actor.Can(Permission.ApiKeysReadAll) ? keys : keys.Where(k => k.OwnerUserId == actor.UserId);
     }
+
+    /// <summary>
+    /// Of the owners of <paramref name="keys"/>, those whose keys the actor may not regenerate (nor make new keys for):
+    /// their roles grant more than the actor's. The API Keys page offers no Regenerate on their keys; the rule is
+    /// <see cref="MayObtainSecretOf"/>, the one <see cref="CreateAsync"/> and <see cref="RegenerateAsync"/> apply.
+    /// </summary>
+    public async Task<IReadOnlySet<Guid>> OwnersBeyondAsync(Actor actor, IEnumerable<ApiKeyDto> keys, CancellationToken ct = default)
+    {
+        var others = keys.Select(k => k.OwnerId).OfType<Guid>().Where(id => id != actor.UserId).Distinct().ToList();
+        if (others.Count == 0) return new HashSet<Guid>();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var roles = await UserRoles.OfAsync(db, others, ct);
+        return others.Where(id => !MayObtainSecretOf(actor, id, roles.GetValueOrDefault(id, []))).ToHashSet();
+    }
+
+    /// <summary>A secret that acts as <paramref name="ownerId"/>: one's own, or someone's whose roles grant nothing the actor's don't.</summary>
+    private static bool MayObtainSecretOf(Actor actor, Guid ownerId, IEnumerable<string> ownerRoles) =>
+        ownerId == actor.UserId || actor.RolesCover(ownerRoles);
 
     private static bool MayChange(Actor actor, ApiKey key) =>
         key.OwnerUserId == actor.UserId ? actor.Can(Permission.ApiKeysWrite) : actor.Can(Permission.ApiKeysManageAll);

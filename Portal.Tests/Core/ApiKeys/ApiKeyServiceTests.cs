@@ -327,6 +327,78 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
         Assert.IsType<ForbiddenError>(byDeveloper.Error);
     }
 
+    [Theory]
+    [InlineData(Roles.Developer)]
+    [InlineData(Roles.ReadOnly)]
+    [InlineData(Roles.Admin)]
+    public async Task Create_ForAnotherUser_AnAdminMay_WhenTheirRolesGrantNothingBeyondTheAdmins(string ownerRole)
+    {
+        var (_, admin) = await _db.CreateUserAsync(Roles.Admin, scopes: Scopes.All);
+        var (owner, _) = await _db.CreateUserAsync(ownerRole);
+
+        var result = await Keys.CreateAsync(admin, new CreateApiKey { Name = "assigned", Scopes = [Scopes.Read], OwnerId = owner.Id });
+
+        Assert.True(result.IsSuccess, result.Error?.Detail);
+    }
+
+    [Fact]
+    public async Task Create_ForASuperAdmin_ByAnAdmin_IsForbidden_AndIssuesNothing_ASuperAdminMay()
+    {
+        var (_, admin) = await _db.CreateUserAsync(Roles.Admin);
+        var (_, adminKey) = await _db.CreateUserAsync(Roles.Admin, scopes: Scopes.All);
+        var (superAdmin, _) = await _db.CreateUserAsync(Roles.SuperAdmin);
+        var request = new CreateApiKey { Name = "escalate", Scopes = [.. Scopes.All], OwnerId = superAdmin.Id };
+
+        foreach (var actor in new[] { admin, adminKey })
+        {
+            var refused = Assert.IsType<OwnerOutranksYou>((await Keys.CreateAsync(actor, request)).Error);
+            Assert.Contains(superAdmin.Email, refused.Detail);
+            Assert.Contains("grant more than yours", refused.Detail);
+        }
+        await using (var db = await _db.OpenAsync())
+            Assert.False(await db.ApiKeys.AnyAsync(k => k.OwnerUserId == superAdmin.Id));
+        Assert.True((await Keys.CreateAsync(await _db.RootAsync(), request)).IsSuccess);
+    }
+
+    [Fact]
+    public async Task Regenerate_ASuperAdminsKey_ByAnAdmin_IsForbidden_TheSecretStays_RevokeAndDeleteStayAllowed()
+    {
+        var (superAdmin, superActor) = await _db.CreateUserAsync(Roles.SuperAdmin);
+        var first = (await Keys.CreateAsync(superActor, NewKey("first", Scopes.Read, Scopes.Admin))).Value;
+        var second = (await Keys.CreateAsync(superActor, NewKey("second", Scopes.Read))).Value;
+        var (_, admin) = await _db.CreateUserAsync(Roles.Admin, scopes: Scopes.All);
+
+        var refused = Assert.IsType<OwnerOutranksYou>((await Keys.RegenerateAsync(admin, first.Id, new RegenerateApiKey())).Error);
+
+        Assert.Contains(superAdmin.Email, refused.Detail);
+        Assert.True((await Keys.AuthenticateAsync(first.Key)).IsValid);
+        Assert.True((await Keys.RevokeAsync(admin, first.Id)).IsSuccess);
+        Assert.False((await Keys.AuthenticateAsync(first.Key)).IsValid);
+        Assert.True((await Keys.DeleteAsync(admin, second.Id)).IsSuccess);
+        // Their own keys and another admin's stay the admin's to regenerate.
+        var own = (await Keys.CreateAsync(admin, NewKey("own"))).Value;
+        Assert.True((await Keys.RegenerateAsync(admin, own.Id, new RegenerateApiKey())).IsSuccess);
+        var (_, otherAdmin) = await _db.CreateUserAsync(Roles.Admin);
+        var theirs = (await Keys.CreateAsync(otherAdmin, NewKey("theirs"))).Value;
+        Assert.True((await Keys.RegenerateAsync(admin, theirs.Id, new RegenerateApiKey())).IsSuccess);
+    }
+
+    [Fact]
+    public async Task OwnersBeyond_NamesTheOwnersWhoseKeysTheActorMayNotRegenerate()
+    {
+        var root = await _db.RootAsync();
+        var (_, superActor) = await _db.CreateUserAsync(Roles.SuperAdmin);
+        var (_, admin) = await _db.CreateUserAsync(Roles.Admin);
+        var (_, developer) = await _db.CreateUserAsync(Roles.Developer);
+        foreach (var owner in new[] { superActor, admin, developer })
+            await Keys.CreateAsync(owner, NewKey("k"));
+        var all = (await Keys.ListAsync(root, new ApiKeyQuery())).Value.Items;
+
+        Assert.Equal([superActor.UserId], await Keys.OwnersBeyondAsync(admin, all));
+        Assert.Empty(await Keys.OwnersBeyondAsync(root, all));
+        Assert.Empty(await Keys.OwnersBeyondAsync(developer, (await Keys.ListAsync(developer, new ApiKeyQuery())).Value.Items));
+    }
+
     [Fact]
     public async Task OthersKeys_DeveloperSeesNotFound_ReadOnlySeesButCannotChange_AdminRevokes()
     {

@@ -227,6 +227,36 @@ public sealed class ApiKeyApiTests(PortalApiFactory factory) : IClassFixture<Por
     }
 
     [Fact]
+    public async Task AnAdminsKey_CannotObtainASuperAdminsSecret_CreateAndRegenerateAre403Problems_RevokeIs204()
+    {
+        var (admin, _, _) = await factory.ClientWithKeyAsync(Roles.Admin);
+        var (superClient, superAdmin, superKey) = await factory.ClientWithKeyAsync(Roles.SuperAdmin);
+        var (_, otherAdmin, _) = await factory.ClientWithKeyAsync(Roles.Admin);
+
+        var created = await admin.PostAsJsonAsync("/api/v1/api-keys",
+            new { name = "x", scopes = new[] { "read", "write", "admin" }, ownerId = superAdmin.Id });
+        var regenerated = await admin.PostAsync($"/api/v1/api-keys/{superKey.Id}/regenerate", null);
+
+        foreach (var refused in new[] { created, regenerated })
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Contains("grant more than yours", problem.GetProperty("detail").GetString());
+            Assert.False(problem.TryGetProperty("key", out _));
+        }
+        Assert.Equal(HttpStatusCode.OK, (await superClient.GetAsync("/api/v1/me")).StatusCode);
+        var owned = await superClient.GetFromJsonAsync<JsonElement>($"/api/v1/api-keys?ownerId={superAdmin.Id}");
+        Assert.Equal(1, owned.GetProperty("total").GetInt32());
+        // Another admin is no more than the caller: a key for them is still the admin's to make (seed: "assign an API key to users").
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/api-keys",
+            new { name = "assigned", scopes = new[] { "read", "write", "admin" }, ownerId = otherAdmin.Id })).StatusCode);
+        // Taking power away stays allowed.
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsync($"/api/v1/api-keys/{superKey.Id}/revoke", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await superClient.GetAsync("/api/v1/me")).StatusCode);
+    }
+
+    [Fact]
     public async Task List_Metrics_Usage_Answer200WithTheirShapes()
     {
         var (client, _, key) = await factory.ClientWithKeyAsync(Roles.Developer);
