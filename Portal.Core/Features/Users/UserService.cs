@@ -142,6 +142,11 @@ public sealed class UserService(
         var staysSuperAdmin = newRoles.Contains(Roles.SuperAdmin);
 
         if (wasSuperAdmin != staysSuperAdmin && !actor.IsInRole(Roles.SuperAdmin)) return new SuperAdminOnly();
+        // Roles and status decide what a user (and their keys) may do: only someone whose own roles grant all of what
+        // this user holds, and would hold, may change them. An admin may not deactivate (lock out) a super-admin.
+        var rolesChanged = !newRoles.Order().SequenceEqual(currentRoles.Order());
+        var statusChanged = newStatus != user.Status;
+        if ((rolesChanged || statusChanged) && !actor.RolesCover(currentRoles.Union(newRoles))) return new BeyondYourRoles(user.Email ?? "");
         if (user.Id == actor.UserId && newStatus == UserStatus.Inactive && user.Status == UserStatus.Active)
             return new NotOnYourself("deactivate");
         var losesActiveSuperAdmin = wasSuperAdmin && user.Status == UserStatus.Active && (!staysSuperAdmin || newStatus != UserStatus.Active);
@@ -153,7 +158,6 @@ public sealed class UserService(
             changes.Add($"display name '{user.DisplayName}' → '{name.Trim()}'");
             user.DisplayName = name.Trim();
         }
-        var rolesChanged = !newRoles.Order().SequenceEqual(currentRoles.Order());
         if (rolesChanged)
         {
             changes.Add($"roles [{string.Join(", ", currentRoles)}] → [{string.Join(", ", newRoles)}]");
@@ -161,7 +165,6 @@ public sealed class UserService(
             if (newRoles.Contains(Roles.Developer) && !await db.AccountMembers.AnyAsync(m => m.UserId == id, ct))
                 AccountService.AddPersonalAccount(db, actor, id, user.DisplayName, clock.GetUtcNow());
         }
-        var statusChanged = newStatus != user.Status;
         if (statusChanged)
         {
             changes.Add($"status {user.Status} → {newStatus}");

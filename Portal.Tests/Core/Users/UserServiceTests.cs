@@ -196,6 +196,33 @@ public sealed class UserServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Update_AnAdminChangingASuperAdminsStatusOrRoles_IsForbidden_TheirNameIsNot()
+    {
+        var (superAdmin, _) = await _db.CreateUserAsync(Roles.SuperAdmin);
+        var (_, admin) = await _db.CreateUserAsync(Roles.Admin);
+        var (_, adminKey) = await _db.CreateUserAsync(Roles.Admin, scopes: Scopes.All);
+
+        foreach (var actor in new[] { admin, adminKey })
+        {
+            var deactivate = await Users.UpdateAsync(actor, superAdmin.Id, new UpdateUser { Status = UserStatus.Inactive });
+            // Keeping super-admin but adding a role: not a super-admin role change, still beyond an admin.
+            var addRole = await Users.UpdateAsync(actor, superAdmin.Id, new UpdateUser { Roles = [Roles.SuperAdmin, Roles.Developer] });
+            Assert.Contains(superAdmin.Email, Assert.IsType<BeyondYourRoles>(deactivate.Error).Detail);
+            Assert.IsType<BeyondYourRoles>(addRole.Error);
+        }
+        var stored = (await Users.GetAsync(await _db.RootAsync(), superAdmin.Id)).Value;
+        Assert.Equal(UserStatus.Active, stored.Status);
+        Assert.Equal([Roles.SuperAdmin], stored.Roles);
+        // What changes no access stays an admin's to do: the name, or sending the values as they are.
+        var renamed = await Users.UpdateAsync(admin, superAdmin.Id,
+            new UpdateUser { DisplayName = "Renamed", Roles = [Roles.SuperAdmin], Status = UserStatus.Active });
+        Assert.Equal("Renamed", renamed.Value.DisplayName);
+        // And another admin's status is still theirs to change.
+        var (otherAdmin, _) = await _db.CreateUserAsync(Roles.Admin);
+        Assert.True((await Users.UpdateAsync(admin, otherAdmin.Id, new UpdateUser { Status = UserStatus.Inactive })).IsSuccess);
+    }
+
+    [Fact]
     public async Task Update_ReadOnly_IsForbidden()
     {
         var (_, auditor) = await _db.CreateUserAsync(Roles.ReadOnly);

@@ -198,6 +198,21 @@ public sealed class UsersApiTests(PortalApiFactory factory) : IClassFixture<Port
     }
 
     [Fact]
+    public async Task Patch_AnAdminDeactivatingASuperAdmin_Is403Problem_AndTheyStayActive()
+    {
+        var (superClient, superAdmin, _) = await factory.ClientWithKeyAsync(Roles.SuperAdmin);
+        var (admin, _, _) = await factory.ClientWithKeyAsync(Roles.Admin);
+
+        var response = await admin.PatchAsJsonAsync($"/api/v1/users/{superAdmin.Id}", new { status = "Inactive" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("grant more than yours", (await JsonAsync(response)).GetProperty("detail").GetString());
+        Assert.Equal("Active", (await JsonAsync(await admin.GetAsync($"/api/v1/users/{superAdmin.Id}"))).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await superClient.GetAsync("/api/v1/me")).StatusCode);
+    }
+
+    [Fact]
     public async Task Patch_AsReadOnly_Is403()
     {
         var (client, user) = await factory.ClientAsAsync(Roles.ReadOnly);
