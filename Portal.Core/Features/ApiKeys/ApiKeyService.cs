@@ -180,13 +180,18 @@ public sealed class ApiKeyService(
         return Unit.Value;
     }
 
-    /// <summary>A new secret for the same key (id, name, scopes, expiry). The old secret stops now or after the grace period.</summary>
+    /// <summary>
+    /// A new secret for the same key (id, name, scopes, expiry). The old secret stops now or after the grace period.
+    /// The update is conditional on the secret it replaces, so of two regenerations racing exactly one wins; the other
+    /// answers <see cref="KeyRegeneratedMeanwhile"/> instead of a secret that was replaced before anyone could use it.
+    /// </summary>
     public async Task<Result<ApiKeyIssued>> RegenerateAsync(Actor actor, Guid id, RegenerateApiKey request, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.ApiKeysWrite)) return Errors.Forbidden;
         if (RequestValidation.Validate(request) is { } invalid) return invalid;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var key = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(k => k.Id == id, ct);
+        // Not tracked: the conditional update below writes the new secret, SaveChanges only the audit entry.
+        var key = await Visible(db, actor).FirstOrDefaultAsync(k => k.Id == id, ct);
         if (key is null) return Errors.NotFound;
         if (!MayChange(actor, key)) return Errors.Forbidden;
         if (key.OwnerUserId is { } ownerId && ownerId != actor.UserId)
@@ -200,10 +205,28 @@ public sealed class ApiKeyService(
 
         var grace = request.GracePeriodMinutes is > 0 and var minutes ? now.AddMinutes(minutes) : (DateTimeOffset?)null;
         var secret = ApiKeyFormat.Generate(options.Value.ApiKeys.Prefix);
+        var replaced = key.Hash;
         key.Rotate(secret, grace);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var changed = await db.ApiKeys
+            .Where(k => k.Id == id && k.Hash == replaced && k.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(k => k.Hash, key.Hash)
+                .SetProperty(k => k.Start, key.Start)
+                .SetProperty(k => k.Last4, key.Last4)
+                .SetProperty(k => k.PreviousHash, key.PreviousHash)
+                .SetProperty(k => k.PreviousHashExpiresAt, key.PreviousHashExpiresAt), ct);
+        if (changed == 0)
+        {
+            var current = await db.ApiKeys.AsNoTracking().Where(k => k.Id == id).Select(k => new { k.RevokedAt }).FirstOrDefaultAsync(ct);
+            return current is null ? Errors.NotFound
+                : current.RevokedAt is not null ? new KeyNotActive(ApiKeyStatus.Revoked)
+                : new KeyRegeneratedMeanwhile();
+        }
         db.Audit.Add(AuditEntry.For(actor, AuditActions.ApiKeyRegenerated, now, "api-key", id.ToString(), key.Name,
             grace is null ? "old secret stopped at once" : $"old secret valid until {grace:O}"));
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         cache.InvalidateKey(id);
         return new ApiKeyIssued(ToDto(key, await OwnerEmailsAsync(db, [key], ct), now), secret.Key);
     }
