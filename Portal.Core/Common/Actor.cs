@@ -38,6 +38,15 @@ public sealed record Actor(Guid UserId, string Email, IReadOnlyList<string> Role
 
     public bool IsInRole(string role) => Roles.Contains(role, StringComparer.Ordinal);
 
+    /// <summary>
+    /// Whether the actor's own roles grant everything <paramref name="roles"/> grant. Obtaining a secret that acts as
+    /// another user (a key made or regenerated for them) and changing another user's roles or status need it: whoever
+    /// could, would otherwise reach powers their roles deny. An admin covers developers, auditors and admins, not a
+    /// super-admin. Roles, not the key's scopes: what a key may do is checked apart, per action.
+    /// </summary>
+    public bool RolesCover(IEnumerable<string> roles) =>
+        Common.Permissions.ForRoles(roles).IsSubsetOf(Common.Permissions.ForRoles(Roles));
+
     private static int Mask(IReadOnlyList<string> names, string[] order)
     {
         var mask = 0;

@@ -8,8 +8,6 @@ public static class Roles
     public const string Developer = "developer";
 
     public static readonly IReadOnlyList<string> All = [SuperAdmin, Admin, ReadOnly, Developer];
-
-    public static bool IsKnown(string role) => All.Contains(role, StringComparer.Ordinal);
 }
 
 public static class Scopes

@@ -25,15 +25,20 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
     private readonly string _connectionString;
     private readonly DatabaseProvider _provider;
     private readonly SqliteConnection? _keepAlive;
+    private readonly Action<IServiceCollection>? _configureServices;
 
     public PortalApiFactory() : this(DatabaseProvider.Sqlite, TestDatabase.NewConnectionString())
     {
     }
 
-    /// <summary>On PostgreSQL, <paramref name="connectionString"/> names a database the caller creates and drops (<see cref="TestPostgres"/>).</summary>
-    internal PortalApiFactory(DatabaseProvider provider, string connectionString)
+    /// <summary>
+    /// On PostgreSQL, <paramref name="connectionString"/> names a database the caller creates and drops (<see cref="TestPostgres"/>);
+    /// on SQLite it may name a file (<see cref="SqliteFile"/>). <paramref name="configureServices"/> runs after the
+    /// factory's own test services, e.g. to add an interceptor to the database context.
+    /// </summary>
+    internal PortalApiFactory(DatabaseProvider provider, string connectionString, Action<IServiceCollection>? configureServices = null)
     {
-        (_provider, _connectionString) = (provider, connectionString);
+        (_provider, _connectionString, _configureServices) = (provider, connectionString, configureServices);
         if (provider != DatabaseProvider.Sqlite) return;
         _keepAlive = new SqliteConnection(_connectionString);
         _keepAlive.Open();
@@ -52,6 +57,7 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
             services.AddSingleton<IApiKeyAuthenticator, TestAuthenticator>();
             // Fewer PBKDF2 rounds than production: tests create many users and the hash strength is not under test.
             services.Configure<Microsoft.AspNetCore.Identity.PasswordHasherOptions>(o => o.IterationCount = 1000);
+            _configureServices?.Invoke(services);
         });
     }
 

@@ -46,7 +46,8 @@ public sealed class TestDatabase : IAsyncDisposable
     /// </summary>
     public const string ProviderVariable = "PORTAL_TEST_PROVIDER";
 
-    public static async Task<TestDatabase> CreateAsync(Action<IServiceCollection>? configure = null, DatabaseProvider? provider = null)
+    /// <param name="onFile">On SQLite, a database file (<see cref="SqliteFile"/>) instead of shared memory: for race tests.</param>
+    public static async Task<TestDatabase> CreateAsync(Action<IServiceCollection>? configure = null, DatabaseProvider? provider = null, bool onFile = false)
     {
         provider ??= DatabaseProviders.Parse(Environment.GetEnvironmentVariable(ProviderVariable));
         string connectionString;
@@ -55,6 +56,11 @@ public sealed class TestDatabase : IAsyncDisposable
         {
             var postgres = await TestPostgres.CreateAsync();
             (connectionString, keepAlive) = (postgres.ConnectionString, postgres);
+        }
+        else if (onFile)
+        {
+            var file = new SqliteFile();
+            (connectionString, keepAlive) = (file.ConnectionString, file);
         }
         else
         {

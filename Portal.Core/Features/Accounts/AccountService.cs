@@ -72,7 +72,8 @@ public sealed class AccountService(
         if (RequestValidation.Validate(request) is { } invalid) return invalid;
         if (!Enum.IsDefined(request.Kind)) return ValidationError.For("kind", "Kind is 'Person' or 'Team'.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var memberIds = request.MemberIds.Distinct().ToList();
+        // "memberIds": null in a body means none, as leaving the field out does.
+        var memberIds = (request.MemberIds ?? []).Distinct().ToList();
         var found = await db.Users.Where(u => memberIds.Contains(u.Id)).Select(u => u.Id).ToListAsync(ct);
         if (memberIds.Except(found).Any()) return ValidationError.For("memberIds", "There is no such user.");
 

@@ -102,14 +102,16 @@ public sealed class ApiKeyService(
         if (!actor.Can(Permission.ApiKeysWrite)) return Errors.Forbidden;
         var now = clock.GetUtcNow();
         var errors = RequestValidation.Validate(request)?.Errors.ToDictionary() ?? [];
-        var scopes = request.Scopes.Select(s => s.Trim()).Distinct().ToList();
-        if (!errors.ContainsKey("scopes") && scopes.FirstOrDefault(s => !Scopes.All.Contains(s)) is { } unknown)
-            errors["scopes"] = [$"Unknown scope '{unknown}'. Scopes are {string.Join(", ", Scopes.All)}."];
+        // Null when the body sent "scopes": null (the Required message is already in errors); entries may be null too.
+        var requested = request.Scopes?.Select(s => s?.Trim()).Distinct().ToList() ?? [];
+        if (!errors.ContainsKey("scopes") && NameLists.FirstUnknown(requested, Scopes.All, "scope", "Scopes") is { } unknown)
+            errors["scopes"] = [unknown];
         if (request.ExpiresAt is { } expires && expires <= now)
             errors["expiresAt"] = ["The expiry must be in the future."];
         var ownerId = request.OwnerId ?? actor.UserId;
         if (ownerId == Guid.Empty) errors["ownerId"] = ["Choose the user who owns the key."];
         if (errors.Count > 0) return new ValidationError(errors);
+        var scopes = requested.OfType<string>().ToList();
         if (ownerId != actor.UserId && !actor.Can(Permission.ApiKeysManageAll)) return Errors.Forbidden;
         // A key may not mint a key stronger than itself.
         if (actor.Scopes is { } callerScopes && scopes.FirstOrDefault(s => !callerScopes.Contains(s)) is { } beyond)
@@ -118,8 +120,9 @@ public sealed class ApiKeyService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status }).FirstOrDefaultAsync(ct);
         if (owner is null) return request.OwnerId is null ? Errors.NotFound : ValidationError.For("ownerId", "There is no such user.");
-        if (owner.Status != UserStatus.Active) return new ConflictError("The owner is inactive: their keys would not work.");
         var ownerRoles = await UserRoles.OfAsync(db, ownerId, ct);
+        if (!MayObtainSecretOf(actor, ownerId, ownerRoles)) return new OwnerOutranksYou(owner.Email ?? "", ownerRoles, "create a key for them");
+        if (owner.Status != UserStatus.Active) return new ConflictError("The owner is inactive: their keys would not work.");
         if (scopes.FirstOrDefault(s => !ScopeAllowedFor(s, ownerRoles)) is { } tooMuch)
             return ValidationError.For("scopes", $"The '{tooMuch}' scope is more than the owner's roles ({string.Join(", ", ownerRoles)}) allow.");
 
@@ -177,24 +180,53 @@ public sealed class ApiKeyService(
         return Unit.Value;
     }
 
-    /// <summary>A new secret for the same key (id, name, scopes, expiry). The old secret stops now or after the grace period.</summary>
+    /// <summary>
+    /// A new secret for the same key (id, name, scopes, expiry). The old secret stops now or after the grace period.
+    /// The update is conditional on the secret it replaces, so of two regenerations racing exactly one wins; the other
+    /// answers <see cref="KeyRegeneratedMeanwhile"/> instead of a secret that was replaced before anyone could use it.
+    /// </summary>
     public async Task<Result<ApiKeyIssued>> RegenerateAsync(Actor actor, Guid id, RegenerateApiKey request, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.ApiKeysWrite)) return Errors.Forbidden;
         if (RequestValidation.Validate(request) is { } invalid) return invalid;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var key = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(k => k.Id == id, ct);
+        // Not tracked: the conditional update below writes the new secret, SaveChanges only the audit entry.
+        var key = await Visible(db, actor).FirstOrDefaultAsync(k => k.Id == id, ct);
         if (key is null) return Errors.NotFound;
         if (!MayChange(actor, key)) return Errors.Forbidden;
+        if (key.OwnerUserId is { } ownerId && ownerId != actor.UserId)
+        {
+            var ownerRoles = await UserRoles.OfAsync(db, ownerId, ct);
+            if (!MayObtainSecretOf(actor, ownerId, ownerRoles))
+                return new OwnerOutranksYou((await OwnerEmailsAsync(db, [key], ct)).GetValueOrDefault(ownerId, ""), ownerRoles, "regenerate their key");
+        }
         var now = clock.GetUtcNow();
         if (key.StatusAt(now) is not ApiKeyStatus.Active and var status) return new KeyNotActive(status);
 
         var grace = request.GracePeriodMinutes is > 0 and var minutes ? now.AddMinutes(minutes) : (DateTimeOffset?)null;
         var secret = ApiKeyFormat.Generate(options.Value.ApiKeys.Prefix);
+        var replaced = key.Hash;
         key.Rotate(secret, grace);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var changed = await db.ApiKeys
+            .Where(k => k.Id == id && k.Hash == replaced && k.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(k => k.Hash, key.Hash)
+                .SetProperty(k => k.Start, key.Start)
+                .SetProperty(k => k.Last4, key.Last4)
+                .SetProperty(k => k.PreviousHash, key.PreviousHash)
+                .SetProperty(k => k.PreviousHashExpiresAt, key.PreviousHashExpiresAt), ct);
+        if (changed == 0)
+        {
+            var current = await db.ApiKeys.AsNoTracking().Where(k => k.Id == id).Select(k => new { k.RevokedAt }).FirstOrDefaultAsync(ct);
+            return current is null ? Errors.NotFound
+                : current.RevokedAt is not null ? new KeyNotActive(ApiKeyStatus.Revoked)
+                : new KeyRegeneratedMeanwhile();
+        }
         db.Audit.Add(AuditEntry.For(actor, AuditActions.ApiKeyRegenerated, now, "api-key", id.ToString(), key.Name,
             grace is null ? "old secret stopped at once" : $"old secret valid until {grace:O}"));
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         cache.InvalidateKey(id);
         return new ApiKeyIssued(ToDto(key, await OwnerEmailsAsync(db, [key], ct), now), secret.Key);
     }
@@ -346,6 +378,24 @@ public sealed class ApiKeyService(
         var keys = db.ApiKeys.AsNoTracking().Where(k => k.ApplicationId == null && k.OwnerUserId != null);
         return actor.Can(Permission.ApiKeysReadAll) ? keys : keys.Where(k => k.OwnerUserId == actor.UserId);
     }
+
+    /// <summary>
+    /// Of the owners of <paramref name="keys"/>, those whose keys the actor may not regenerate (nor make new keys for):
+    /// their roles grant more than the actor's. The API Keys page offers no Regenerate on their keys; the rule is
+    /// <see cref="MayObtainSecretOf"/>, the one <see cref="CreateAsync"/> and <see cref="RegenerateAsync"/> apply.
+    /// </summary>
+    public async Task<IReadOnlySet<Guid>> OwnersBeyondAsync(Actor actor, IEnumerable<ApiKeyDto> keys, CancellationToken ct = default)
+    {
+        var others = keys.Select(k => k.OwnerId).OfType<Guid>().Where(id => id != actor.UserId).Distinct().ToList();
+        if (others.Count == 0) return new HashSet<Guid>();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var roles = await UserRoles.OfAsync(db, others, ct);
+        return others.Where(id => !MayObtainSecretOf(actor, id, roles.GetValueOrDefault(id, []))).ToHashSet();
+    }
+
+    /// <summary>A secret that acts as <paramref name="ownerId"/>: one's own, or someone's whose roles grant nothing the actor's don't.</summary>
+    private static bool MayObtainSecretOf(Actor actor, Guid ownerId, IEnumerable<string> ownerRoles) =>
+        ownerId == actor.UserId || actor.RolesCover(ownerRoles);
 
     private static bool MayChange(Actor actor, ApiKey key) =>
         key.OwnerUserId == actor.UserId ? actor.Can(Permission.ApiKeysWrite) : actor.Can(Permission.ApiKeysManageAll);

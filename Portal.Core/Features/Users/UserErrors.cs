@@ -9,3 +9,7 @@ public sealed record LastSuperAdmin() : ConflictError("This is the last active s
 public sealed record NotOnYourself(string What) : ForbiddenError($"You cannot {What} your own account.");
 
 public sealed record SuperAdminOnly() : ForbiddenError("Only a super-admin can grant, remove or change the super-admin role.");
+
+/// <summary>Changing the roles or status of a user whose roles grant more than the actor's (<see cref="Actor.RolesCover"/>).</summary>
+public sealed record BeyondYourRoles(string Email) : ForbiddenError(
+    $"{Email} holds roles that grant more than yours: only someone whose roles grant all of them can change their roles or status.");

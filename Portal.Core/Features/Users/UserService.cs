@@ -143,6 +143,11 @@ public sealed class UserService(
         var staysSuperAdmin = newRoles.Contains(Roles.SuperAdmin);
 
         if (wasSuperAdmin != staysSuperAdmin && !actor.IsInRole(Roles.SuperAdmin)) return new SuperAdminOnly();
+        // Roles and status decide what a user (and their keys) may do: only someone whose own roles grant all of what
+        // this user holds, and would hold, may change them. An admin may not deactivate (lock out) a super-admin.
+        var rolesChanged = !newRoles.Order().SequenceEqual(currentRoles.Order());
+        var statusChanged = newStatus != user.Status;
+        if ((rolesChanged || statusChanged) && !actor.RolesCover(currentRoles.Union(newRoles))) return new BeyondYourRoles(user.Email ?? "");
         if (user.Id == actor.UserId && newStatus == UserStatus.Inactive && user.Status == UserStatus.Active)
             return new NotOnYourself("deactivate");
         var losesActiveSuperAdmin = wasSuperAdmin && user.Status == UserStatus.Active && (!staysSuperAdmin || newStatus != UserStatus.Active);
@@ -154,7 +159,6 @@ public sealed class UserService(
             changes.Add($"display name '{user.DisplayName}' → '{name.Trim()}'");
             user.DisplayName = name.Trim();
         }
-        var rolesChanged = !newRoles.Order().SequenceEqual(currentRoles.Order());
         if (rolesChanged)
         {
             changes.Add($"roles [{string.Join(", ", currentRoles)}] → [{string.Join(", ", newRoles)}]");
@@ -162,7 +166,6 @@ public sealed class UserService(
             if (newRoles.Contains(Roles.Developer) && !await db.AccountMembers.AnyAsync(m => m.UserId == id, ct))
                 AccountService.AddPersonalAccount(db, actor, id, user.DisplayName, clock.GetUtcNow());
         }
-        var statusChanged = newStatus != user.Status;
         if (statusChanged)
         {
             changes.Add($"status {user.Status} → {newStatus}");
@@ -242,8 +245,9 @@ public sealed class UserService(
     private ValidationError? Validate(IReadOnlyCollection<string>? roles, string? password, object request)
     {
         var errors = RequestValidation.Validate(request)?.Errors.ToDictionary() ?? [];
-        if (roles is not null && roles.FirstOrDefault(r => !Roles.IsKnown(r)) is { } unknown)
-            errors["roles"] = [$"Unknown role '{unknown}'. Roles are {string.Join(", ", Roles.All)}."];
+        // A null entry ("roles": [null]) is refused like an unknown name: it would be stored as no role at all.
+        if (roles is not null && !errors.ContainsKey("roles") && NameLists.FirstUnknown(roles, Roles.All, "role", "Roles") is { } unknown)
+            errors["roles"] = [unknown];
         if (password is not null && !errors.ContainsKey("password") && passwordPolicy.Check(password) is { Length: > 0 } problems)
             errors["password"] = problems;
         return errors.Count == 0 ? null : new ValidationError(errors);

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Net.Sockets;
+using Portal.Core.Common;
 
 namespace Portal.Core.Features.Webhooks;
 
@@ -89,6 +90,6 @@ public sealed class WebhookEventTypeListAttribute : ValidationAttribute
         var unknown = names.Where(n => n is null || !WebhookEventTypes.IsKnown(n)).Distinct().ToList();
         return unknown.Count == 0
             ? ValidationResult.Success
-            : new ValidationResult($"Unknown event type(s): {string.Join(", ", unknown.Select(u => $"'{u}'"))}. See GET /api/v1/webhooks/event-types.", member);
+            : new ValidationResult($"Unknown event type(s): {string.Join(", ", unknown.Select(NameLists.Quote))}. See GET /api/v1/webhooks/event-types.", member);
     }
 }

@@ -76,6 +76,16 @@ public sealed class AccountServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_WithNullMemberIds_MakesAnAccountWithoutMembers()
+    {
+        // "memberIds": null in a JSON body: the same as leaving it out, not an exception.
+        var result = await Accounts.CreateAsync(await _db.RootAsync(), new CreateAccount { Name = "No members", MemberIds = null! });
+
+        Assert.True(result.IsSuccess, result.Error?.Detail);
+        Assert.Equal(0, result.Value.MemberCount);
+    }
+
+    [Fact]
     public async Task Get_ShowsMembers_ToAdminsAndMembers_AnotherDeveloperGetsNotFound()
     {
         var root = await _db.RootAsync();

@@ -30,6 +30,22 @@ public sealed class ActorTests
         }
     }
 
+    [Theory]
+    [InlineData(Roles.SuperAdmin, "super-admin,admin,read-only,developer")]
+    [InlineData(Roles.Admin, "admin,read-only,developer")]
+    [InlineData(Roles.ReadOnly, "read-only")]
+    [InlineData(Roles.Developer, "developer")]
+    public void RolesCover_TheRolesThatGrantNothingBeyondTheActors(string role, string covered)
+    {
+        var actor = new Actor(Guid.NewGuid(), "u@x", [role]);
+        Assert.Equal(covered, string.Join(',', Roles.All.Where(r => actor.RolesCover([r]))));
+        // A pair is covered only when both are; no roles grant nothing, so they are covered by anyone.
+        Assert.False(actor.RolesCover([Roles.Developer, Roles.SuperAdmin]) && role != Roles.SuperAdmin);
+        Assert.True(actor.RolesCover([]));
+        // The key's scopes do not narrow it: the rule compares roles.
+        Assert.Equal(actor.RolesCover([Roles.Admin]), (actor with { Scopes = [Scopes.Read] }).RolesCover([Roles.Admin]));
+    }
+
     [Fact]
     public void With_OtherRolesOrScopes_NeverKeepsTheOldAnswer()
     {

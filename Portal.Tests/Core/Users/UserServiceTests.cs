@@ -99,6 +99,34 @@ public sealed class UserServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_NullOrEmptyRoleName_IsValidationErrorOnRoles_AndNoUserIsMade()
+    {
+        var root = await _db.RootAsync();
+        foreach (var roles in new List<string>[] { [null!], [Roles.Developer, null!], [""] })
+        {
+            var request = NewUser("nullrole@portal.test");
+            request.Roles = roles;
+            var result = await Users.CreateAsync(root, request);
+            Assert.Contains("roles", Assert.IsType<ValidationError>(result.Error).Errors.Keys);
+        }
+        await using var db = await _db.OpenAsync();
+        Assert.False(await db.Users.AnyAsync(u => u.Email == "nullrole@portal.test"));
+    }
+
+    [Fact]
+    public async Task Update_NullOrEmptyRoleName_IsValidationErrorOnRoles_AndTheRolesStay()
+    {
+        var root = await _db.RootAsync();
+        var (target, _) = await _db.CreateUserAsync(Roles.Developer);
+        foreach (var roles in new List<string>[] { [null!], [Roles.Developer, null!], [""], [] })
+        {
+            var result = await Users.UpdateAsync(root, target.Id, new UpdateUser { Roles = roles });
+            Assert.Contains("roles", Assert.IsType<ValidationError>(result.Error).Errors.Keys);
+        }
+        Assert.Equal([Roles.Developer], (await Users.GetAsync(root, target.Id)).Value.Roles);
+    }
+
+    [Fact]
     public async Task List_SearchesEmailAndName_FiltersRoleAndStatus_PagesOnServer()
     {
         var root = await _db.RootAsync();
@@ -192,6 +220,33 @@ public sealed class UserServiceTests : IAsyncLifetime
         var (target, _) = await _db.CreateUserAsync(Roles.Developer);
         var result = await Users.UpdateAsync(admin, target.Id, new UpdateUser { Roles = [Roles.SuperAdmin] });
         Assert.IsType<SuperAdminOnly>(result.Error);
+    }
+
+    [Fact]
+    public async Task Update_AnAdminChangingASuperAdminsStatusOrRoles_IsForbidden_TheirNameIsNot()
+    {
+        var (superAdmin, _) = await _db.CreateUserAsync(Roles.SuperAdmin);
+        var (_, admin) = await _db.CreateUserAsync(Roles.Admin);
+        var (_, adminKey) = await _db.CreateUserAsync(Roles.Admin, scopes: Scopes.All);
+
+        foreach (var actor in new[] { admin, adminKey })
+        {
+            var deactivate = await Users.UpdateAsync(actor, superAdmin.Id, new UpdateUser { Status = UserStatus.Inactive });
+            // Keeping super-admin but adding a role: not a super-admin role change, still beyond an admin.
+            var addRole = await Users.UpdateAsync(actor, superAdmin.Id, new UpdateUser { Roles = [Roles.SuperAdmin, Roles.Developer] });
+            Assert.Contains(superAdmin.Email, Assert.IsType<BeyondYourRoles>(deactivate.Error).Detail);
+            Assert.IsType<BeyondYourRoles>(addRole.Error);
+        }
+        var stored = (await Users.GetAsync(await _db.RootAsync(), superAdmin.Id)).Value;
+        Assert.Equal(UserStatus.Active, stored.Status);
+        Assert.Equal([Roles.SuperAdmin], stored.Roles);
+        // What changes no access stays an admin's to do: the name, or sending the values as they are.
+        var renamed = await Users.UpdateAsync(admin, superAdmin.Id,
+            new UpdateUser { DisplayName = "Renamed", Roles = [Roles.SuperAdmin], Status = UserStatus.Active });
+        Assert.Equal("Renamed", renamed.Value.DisplayName);
+        // And another admin's status is still theirs to change.
+        var (otherAdmin, _) = await _db.CreateUserAsync(Roles.Admin);
+        Assert.True((await Users.UpdateAsync(admin, otherAdmin.Id, new UpdateUser { Status = UserStatus.Inactive })).IsSuccess);
     }
 
     [Fact]

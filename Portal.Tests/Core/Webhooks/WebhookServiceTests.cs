@@ -76,6 +76,9 @@ public sealed class WebhookServiceTests : IAsyncLifetime
         Assert.Contains("user.exploded", unknown.Errors["eventTypes"][0]);
         var none = Assert.IsType<ValidationError>((await Webhooks.CreateAsync(_root, Request() with { EventTypes = [] })).Error);
         Assert.Contains("eventTypes", none.Errors.Keys);
+        // A JSON body's [null] is named as null, not as an empty name.
+        var nullType = Assert.IsType<ValidationError>((await Webhooks.CreateAsync(_root, Request() with { EventTypes = [null!] })).Error);
+        Assert.Contains("null", nullType.Errors["eventTypes"][0]);
         var longText = Assert.IsType<ValidationError>((await Webhooks.CreateAsync(_root, Request() with { Description = new string('x', 501) })).Error);
         Assert.Contains("description", longText.Errors.Keys);
     }

@@ -204,6 +204,10 @@ public sealed class ApplicationApiTests(PortalApiFactory factory) : IClassFixtur
         var account = await created.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("Team", account.GetProperty("kind").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/v1/accounts", new { name = "" })).StatusCode);
+        // "memberIds": null is no members, as leaving it out is (it was a 500).
+        var noMembers = await admin.PostAsJsonAsync("/api/v1/accounts", new { name = "Nobody yet", memberIds = (Guid[]?)null });
+        Assert.Equal(HttpStatusCode.Created, noMembers.StatusCode);
+        Assert.Equal(0, (await noMembers.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("memberCount").GetInt32());
 
         var list = await readOnly.GetFromJsonAsync<JsonElement>("/api/v1/accounts?search=mobile%20team&kind=team");
         Assert.Contains(list.GetProperty("items").EnumerateArray(), a => a.GetProperty("id").GetGuid() == account.GetProperty("id").GetGuid());

@@ -88,6 +88,34 @@ public sealed class BadRequestApiTests(PortalApiFactory factory) : IClassFixture
         Assert.Equal(["plans[0].name"], body.GetProperty("errors").EnumerateObject().Select(e => e.Name));
     }
 
+    // What the outside audit sent: nulls where a list of names belongs. Every one is a 400 naming the field, never a
+    // 500 (a null dereferenced) nor a 2xx (a null stored as a role).
+    [Theory]
+    [InlineData("POST", "/api/v1/api-keys", """{"name": "n", "scopes": null}""", "scopes")]
+    [InlineData("POST", "/api/v1/api-keys", """{"name": "n", "scopes": [null]}""", "scopes")]
+    [InlineData("POST", "/api/v1/api-keys", """{"name": "n", "scopes": ["read", null]}""", "scopes")]
+    [InlineData("POST", "/api/v1/users", """{"email": "null-role@portal.test", "displayName": "N", "password": "Str0ng!pass", "roles": [null]}""", "roles")]
+    [InlineData("POST", "/api/v1/users", """{"email": "null-role@portal.test", "displayName": "N", "password": "Str0ng!pass", "roles": [""]}""", "roles")]
+    [InlineData("PATCH", "/api/v1/users/{user}", """{"roles": [null]}""", "roles")]
+    [InlineData("PATCH", "/api/v1/users/{user}", """{"roles": ["developer", null]}""", "roles")]
+    [InlineData("POST", "/api/v1/webhooks", """{"url": "https://hooks.example.test/a", "eventTypes": [null]}""", "eventTypes")]
+    [InlineData("POST", "/api/v1/webhooks", """{"url": "https://hooks.example.test/a", "eventTypes": null}""", "eventTypes")]
+    [InlineData("POST", "/api/v1/products", """{"name": "Nulls", "plans": [null]}""", "plans[0]")]
+    [InlineData("POST", "/api/v1/products", """{"name": "Nulls", "plans": [{"name": "T", "type": "Tiered", "tiers": [null]}]}""", "plans[0].tiers[0]")]
+    public async Task ANullInAListOfNames_Is400_NamingTheField(string method, string path, string json, string field)
+    {
+        var (client, _) = await factory.ClientAsAsync(Roles.SuperAdmin);
+        var (_, user) = await factory.ClientAsAsync(Roles.Developer);
+
+        var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path.Replace("{user}", user.Id.ToString()))
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        });
+
+        var body = await ProblemAsync(response);
+        Assert.True(body.GetProperty("errors").TryGetProperty(field, out _), body.ToString());
+    }
+
     [Theory]
     [InlineData("/api/v1/users")]
     [InlineData("/api/v1/audit")]

@@ -177,6 +177,43 @@ public sealed class UsersApiTests(PortalApiFactory factory) : IClassFixture<Port
     }
 
     [Fact]
+    public async Task CreateOrPatch_WithANullRole_Is400_AndStoresNothing()
+    {
+        var (root, _) = await factory.ClientAsAsync(Roles.SuperAdmin);
+        var (_, target) = await factory.ClientAsAsync(Roles.Developer);
+        var email = $"null-role-{Guid.NewGuid():N}@portal.test";
+
+        var created = await root.PostAsync("/api/v1/users", new StringContent(
+            $$"""{"email": "{{email}}", "displayName": "N", "password": "Str0ng!pass", "roles": [null]}""", System.Text.Encoding.UTF8, "application/json"));
+        var patched = await root.PatchAsync($"/api/v1/users/{target.Id}", new StringContent(
+            """{"roles": ["developer", null]}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, created.StatusCode);
+        Assert.True((await JsonAsync(created)).GetProperty("errors").TryGetProperty("roles", out _));
+        Assert.Equal(HttpStatusCode.BadRequest, patched.StatusCode);
+        Assert.True((await JsonAsync(patched)).GetProperty("errors").TryGetProperty("roles", out _));
+        var list = await JsonAsync(await root.GetAsync($"/api/v1/users?search={email}"));
+        Assert.Equal(0, list.GetProperty("total").GetInt32());
+        var stored = await JsonAsync(await root.GetAsync($"/api/v1/users/{target.Id}"));
+        Assert.Equal([Roles.Developer], stored.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public async Task Patch_AnAdminDeactivatingASuperAdmin_Is403Problem_AndTheyStayActive()
+    {
+        var (superClient, superAdmin, _) = await factory.ClientWithKeyAsync(Roles.SuperAdmin);
+        var (admin, _, _) = await factory.ClientWithKeyAsync(Roles.Admin);
+
+        var response = await admin.PatchAsJsonAsync($"/api/v1/users/{superAdmin.Id}", new { status = "Inactive" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("grant more than yours", (await JsonAsync(response)).GetProperty("detail").GetString());
+        Assert.Equal("Active", (await JsonAsync(await admin.GetAsync($"/api/v1/users/{superAdmin.Id}"))).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await superClient.GetAsync("/api/v1/me")).StatusCode);
+    }
+
+    [Fact]
     public async Task Patch_AsReadOnly_Is403()
     {
         var (client, user) = await factory.ClientAsAsync(Roles.ReadOnly);

@@ -191,6 +191,30 @@ public sealed class UsersPageTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task Edit_AsAdmin_OnASuperAdmin_OffersNoRolesOrStatus_ButSavesTheName()
+    {
+        SignInAs(new Actor(_admin.Id, _admin.Email, _admin.Roles));
+        var cut = RenderUsers();
+
+        RowOf(cut, TestDatabase.AdminEmail).QuerySelector("button[aria-label=Edit]")!.Click();
+        cut.WaitForElement(".mud-dialog", Wait);
+
+        Assert.True(cut.FindComponent<MudSelect<UserStatus>>().Instance.Disabled);
+        Assert.True(cut.FindComponent<RolePicker>().Instance.Disabled);
+        Assert.Contains("not yours to change", cut.Find(".mud-dialog").TextContent);
+        cut.Find("[data-testid=edit-display-name] input, input[data-testid=edit-display-name]").Change("Root renamed");
+        cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Save").Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll(".mud-dialog")), Wait);
+        var root = (await Db.Get<UserService>().GetAsync(await Db.RootAsync(), (await Db.RootAsync()).UserId)).Value;
+        Assert.Equal(("Root renamed", UserStatus.Active), (root.DisplayName, root.Status));
+
+        // Another admin's roles and status are still the admin's to change.
+        RowOf(cut, _readOnly.Email).QuerySelector("button[aria-label=Edit]")!.Click();
+        cut.WaitForElement(".mud-dialog", Wait);
+        Assert.False(cut.FindComponent<MudSelect<UserStatus>>().Instance.Disabled);
+    }
+
+    [Fact]
     public async Task Delete_AfterConfirming_RemovesTheRow()
     {
         SignInAs(await Db.RootAsync());
