@@ -31,7 +31,7 @@ public sealed class UserService(
         if (!string.IsNullOrWhiteSpace(query.Role))
         {
             var role = query.Role.Trim();
-            if (!Roles.IsKnown(role)) return ValidationError.For("role", $"There is no role '{role}'. Roles: {string.Join(", ", Roles.All)}.");
+            if (NameLists.FirstUnknown([role], Roles.All, "role", "Roles") is { } unknown) return ValidationError.For("role", unknown);
             users = users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == role)));
         }
         if (query.Status is { } status) users = users.Where(u => u.Status == status);
