@@ -299,4 +299,27 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/account/access-denied", response.Headers.Location?.PathAndQuery ?? response.Headers.Location?.OriginalString);
     }
+
+    [Fact]
+    public async Task AccessDenied_SignedOut_OffersSignIn()
+    {
+        var html = await NewBrowser().Client.GetStringAsync("/account/access-denied?ReturnUrl=%2Fsubscriptions");
+
+        Assert.Contains("Access denied", html);
+        Assert.Contains("href=\"/account/login?returnUrl=%2Fsubscriptions\"", html);
+        Assert.DoesNotContain("Back to the dashboard", html);
+    }
+
+    [Fact]
+    public async Task AccessDenied_SignedIn_StillPointsToTheDashboard()
+    {
+        var user = await NewUserAsync(Roles.Developer);
+        var browser = NewBrowser();
+        await SignInAsync(browser, user.Email, Password);
+
+        var html = await browser.Client.GetStringAsync("/account/access-denied?ReturnUrl=%2Fusers");
+
+        Assert.Contains("Back to the dashboard", html);
+        Assert.DoesNotContain("/account/login?returnUrl", html);
+    }
 }
