@@ -82,13 +82,23 @@ public static class PortalHost
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseExceptionHandler();
         app.UseApiBodyLimit(MaxRequestBodyBytes);
-        app.UseStatusCodePages();
+        // A body-less error answer: the portal's own "not found" page, in its layout, for a browser's GET of an unknown
+        // address (the status code stays 404); problem details for everything else (the API, other statuses, posts).
+        // Re-execution sits on the app itself, not in a branch: only there does it route the re-executed request again.
+        // The inner handler answers first; only a page's 404 is left body-less for the outer one to re-execute.
+        app.UseStatusCodePagesWithReExecute("/not-found");
+        var problemDetails = new StatusCodePagesOptions().HandleAsync;
+        app.UseStatusCodePages(context => IsPageNotFound(context.HttpContext) ? Task.CompletedTask : problemDetails(context));
         app.UseRateLimiter();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
+
+    private static bool IsPageNotFound(HttpContext http) =>
+        http.Response.StatusCode == StatusCodes.Status404NotFound && !http.Request.Path.StartsWithSegments("/api")
+        && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
 
     /// <summary>GET answers the status; HEAD (load balancers, uptime checks) the same status code without a body.</summary>
     public static void MapHealthEndpoint(this IEndpointRouteBuilder app)
