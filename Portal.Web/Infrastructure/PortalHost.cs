@@ -7,6 +7,7 @@ using Portal.Core;
 using Portal.Core.Data;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.ApiReference;
+using Portal.Web.Features.Applications;
 using Portal.Web.Features.Usage;
 using Portal.Web.Features.Verification;
 using Portal.Web.Features.Webhooks;
@@ -46,6 +47,7 @@ public static class PortalHost
         services.AddSingleton<IPolicyEvaluator, ApiKeyPolicyEvaluator>();
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitClient>();
+        services.AddSingleton<FirstKeyHandoff>();
         services.AddSingleton<DatabaseHealth>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblems.Complete);
         services.AddSingleton<IProblemDetailsWriter, ApiProblemWriter>(); // after the framework's writer: takes only what it refuses
