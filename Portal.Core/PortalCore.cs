@@ -43,6 +43,7 @@ public static class PortalCore
         }
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PasswordPolicy>();
+        services.AddSingleton<SignInChanges>();
         services.AddSingleton<UserService>();
         services.AddSingleton<OrganisationService>();
         services.AddSingleton<AuditService>();

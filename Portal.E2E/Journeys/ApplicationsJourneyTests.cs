@@ -45,15 +45,29 @@ public sealed class ApplicationsJourneyTests(PortalServer server, BrowserFixture
 
         var apps = new MyApplicationsPage(page);
         await apps.ExpectVisibleAsync();
+        // The first application's key, shown this once and never in the address.
+        var (signUpKeyId, signUpKey) = await apps.TakeFirstKeyAsync();
+        Assert.StartsWith("ptl_", signUpKey);
+        Assert.DoesNotContain(signUpKey, page.Url);
+        Assert.DoesNotContain(signUpKey, await page.ContentAsync());
         var layout = new LayoutPage(page);
         await layout.ExpectSignedInAsAsync(displayName);
 
-        // The first application is there, with one active key.
+        // The first application is there, with one active key: the one just shown, and it works.
         await Expect(apps.Card(SignUpService.FirstApplicationName)).ToBeVisibleAsync();
         await Expect(apps.Card(SignUpService.FirstApplicationName)).ToContainTextAsync("1 active key");
         var first = await apps.OpenAsync(SignUpService.FirstApplicationName);
         await Expect(first.KeyRows).ToHaveCountAsync(1);
         await Expect(first.KeyRows.First.GetByTestId("key-enabled")).ToContainTextAsync("Active");
+        await Expect(first.KeyRow(signUpKeyId)).ToBeVisibleAsync();
+        using (var signUpHttp = new HttpClient { BaseAddress = new Uri(server.BaseUrl) })
+        using (var response = await GetApplicationAsync(signUpHttp, first.Id, Basic(signUpKeyId, signUpKey)))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // Shown once: a reload shows no key.
+        await layout.GoToAsync("My Applications");
+        await apps.ExpectVisibleAsync();
+        await Expect(apps.FirstKeyDialog).ToHaveCountAsync(0);
 
         // A second application through the dialog; its key is shown once.
         await layout.GoToAsync("My Applications");

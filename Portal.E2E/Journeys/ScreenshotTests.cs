@@ -110,6 +110,63 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
         }
     }
 
+    /// <summary>An unknown address (here a malformed application id): the portal's page, in its layout, status 404.</summary>
+    [Fact]
+    public async Task NotFoundPage_RendersInTheLayout_AtDesktopAndPhoneSize()
+    {
+        foreach (var (width, height) in Sizes)
+        {
+            await using var session = await SignedInSessionAsync(PortalServer.AdminEmail, PortalServer.AdminPassword, width, height);
+
+            var response = await session.Page.GotoAsync("/applications/not-a-guid");
+
+            Assert.Equal(404, response?.Status);
+            await new LayoutPage(session.Page).WaitForInteractiveAsync();
+            await Expect(session.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Page not found");
+            await Expect(session.Page.GetByRole(AriaRole.Link, new() { Name = "Go to the dashboard" })).ToBeVisibleAsync();
+            await SaveAsync(session.Page, $"not-found-{width}x{height}");
+            // The browser reports the document's own 404; nothing else may go wrong.
+            Assert.All(session.ConsoleErrors, e => Assert.Contains("404", e));
+        }
+    }
+
+    /// <summary>Access denied for someone signed out: a way to sign in.</summary>
+    [Fact]
+    public async Task AccessDenied_SignedOut_OffersSignIn_AtDesktopAndPhoneSize()
+    {
+        foreach (var (width, height) in Sizes)
+        {
+            await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
+            await session.Page.GotoAsync("/account/access-denied?ReturnUrl=%2Fusers");
+            var signIn = session.Page.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true });
+            await Expect(signIn).ToBeVisibleAsync();
+            await SaveAsync(session.Page, $"access-denied-signed-out-{width}x{height}");
+            session.AssertNoConsoleErrors($"/account/access-denied at {width}×{height}");
+            await signIn.ClickAsync();
+            await new LoginPage(session.Page).ExpectVisibleAsync();
+            await Expect(session.Page).ToHaveURLAsync(new Regex("returnUrl=%2Fusers"));
+        }
+    }
+
+    /// <summary>Right after sign-up: the first key, shown once.</summary>
+    [Fact]
+    public async Task SignUp_FirstKeyDialog_RendersWithoutConsoleErrors_AtDesktopAndPhoneSize()
+    {
+        foreach (var (width, height) in Sizes)
+        {
+            await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
+            var signUp = new SignUpPage(session.Page);
+            await signUp.GotoAsync();
+            var unique = Guid.NewGuid().ToString("N")[..8];
+            await signUp.SubmitAsync($"first-key-{unique}@portal.e2e", "Screenshot Signup", DeveloperPassword);
+            var apps = new MyApplicationsPage(session.Page);
+            await apps.ExpectVisibleAsync();
+            await Expect(apps.FirstKeyDialog).ToContainTextAsync("cannot be retrieved later");
+            await SaveAsync(session.Page, $"signup-first-key-{width}x{height}");
+            session.AssertNoConsoleErrors($"/applications after sign-up at {width}×{height}");
+        }
+    }
+
     /// <summary>A developer's /applications empty, then with applications, and one application's detail page.</summary>
     [Fact]
     public async Task MyApplications_EmptyFullAndDetail_RenderWithoutConsoleErrors_AtDesktopAndPhoneSize()
@@ -353,12 +410,7 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
     {
         foreach (var (width, height) in Sizes)
         {
-            await using var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
-            var login = new LoginPage(session.Page);
-            await login.GotoAsync();
-            await login.SubmitAsync(email, password);
-            await Expect(session.Page).Not.ToHaveURLAsync(new Regex("/account/login"));
-            session.ClearConsoleErrors();
+            await using var session = await SignedInSessionAsync(email, password, width, height);
 
             var response = await session.Page.GotoAsync(path);
 
@@ -370,6 +422,18 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             await SaveAsync(session.Page, $"{name}-{width}x{height}");
             session.AssertNoConsoleErrors($"{path} at {width}×{height}");
         }
+    }
+
+    /// <summary>A new browser at <paramref name="width"/>×<paramref name="height"/>, signed in, its console errors so far cleared.</summary>
+    private async Task<BrowserSession> SignedInSessionAsync(string email, string password, int width, int height)
+    {
+        var session = await browser.NewSessionAsync(server.BaseUrl, width, height);
+        var login = new LoginPage(session.Page);
+        await login.GotoAsync();
+        await login.SubmitAsync(email, password);
+        await Expect(session.Page).Not.ToHaveURLAsync(new Regex("/account/login"));
+        session.ClearConsoleErrors();
+        return session;
     }
 
     private async Task<UserDto> SignUpDeveloperAsync()

@@ -1,5 +1,10 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Portal.Core.Common;
+using Portal.Core.Features.Users;
 using Portal.E2E.Pages;
 using Portal.E2E.Support;
+using static Microsoft.Playwright.Assertions;
 
 namespace Portal.E2E.Journeys;
 
@@ -59,5 +64,41 @@ public sealed class UsersJourneyTests(PortalServer server, BrowserFixture browse
         await users.GotoAsync();
         await users.DeleteUserAsync(people["developer"].Email);
         _session.AssertNoConsoleErrors("the Users journey");
+    }
+
+    [Fact]
+    public async Task Admin_LowersOwnRoles_IsSignedOutAtOnce_AndTheOldCookieNoLongerWorks()
+    {
+        var page = _session.Page;
+        var unique = Guid.NewGuid().ToString("N")[..8];
+        var admin = await server.CreateUserAsync("admin", Password, $"kate-{unique}@portal.e2e", $"Katherine {unique}");
+        var layout = await new LoginPage(page).SignInAsync(admin.Email, Password, admin.DisplayName);
+        var savedCookies = await page.Context.CookiesAsync();
+        await layout.GoToAsync("Users");
+        var users = new UsersPage(page);
+        await users.ExpectVisibleAsync();
+
+        await users.ToggleRolesAsync(admin.Email, "read-only", "admin");
+
+        // The circuit signs out at once (no minute's grace) and lands on the sign-in page.
+        var login = new LoginPage(page);
+        await Expect(page).ToHaveURLAsync(new Regex("/account/login"));
+        await login.ExpectVisibleAsync();
+        await page.GotoAsync("/subscriptions");
+        await Expect(page).ToHaveURLAsync(new Regex("/account/login"));
+
+        // A copy of the cookie saved before the change opens nothing either.
+        await using var replay = await browser.NewSessionAsync(server.BaseUrl);
+        await replay.Page.Context.AddCookiesAsync(savedCookies.Select(c => new Cookie
+        {
+            Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, HttpOnly = c.HttpOnly, Secure = c.Secure, SameSite = c.SameSite,
+        }));
+        await replay.Page.GotoAsync("/subscriptions");
+        await Expect(replay.Page).ToHaveURLAsync(new Regex("/account/login"));
+
+        // The change itself was saved: signing in again works, with the new roles.
+        await new LoginPage(page).SignInAsync(admin.Email, Password, admin.DisplayName);
+        var roles = await server.Get<UserService>().GetAsync(Actor.System, admin.Id);
+        Assert.Equal(["read-only"], roles.Value.Roles);
     }
 }

@@ -23,6 +23,9 @@ public sealed class MyApplicationsPage(IPage page)
     public ILocator CreateDialog => Dialog("Create application");
     public ILocator RemoveDialog => Dialog("Remove application");
 
+    /// <summary>Shown once, on the first visit after sign-up: the first application's key.</summary>
+    public ILocator FirstKeyDialog => Dialog("Your first API key");
+
     public ILocator NewKeyField => CreateDialog.GetByRole(AriaRole.Textbox, new() { Name = "API key", Exact = true });
 
     public ILocator NameLink(string name) => Cards.GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
@@ -52,13 +55,28 @@ public sealed class MyApplicationsPage(IPage page)
         await dialog.Locator("[data-testid='create-name']").Locator("xpath=descendant-or-self::input").FillAsync(name);
         await dialog.GetByLabel("Description").FillAsync(description);
         await dialog.GetByTestId("dialog-save").ClickAsync();
-        await Expect(NewKeyField).ToBeVisibleAsync();
-        await Expect(NewKeyField).Not.ToHaveValueAsync("");
-        var key = await NewKeyField.InputValueAsync();
+        var issued = await ReadKeyAndCloseAsync(dialog);
+        await Expect(Card(name)).ToBeVisibleAsync();
+        return issued;
+    }
+
+    /// <summary>Reads the key the sign-up issued from the "Your first API key" dialog and closes it.</summary>
+    public async Task<(string KeyId, string Key)> TakeFirstKeyAsync()
+    {
+        await Expect(FirstKeyDialog).ToContainTextAsync("cannot be retrieved later");
+        return await ReadKeyAndCloseAsync(FirstKeyDialog);
+    }
+
+    /// <summary>A dialog showing a key once: its id and key, then "Done".</summary>
+    private static async Task<(string KeyId, string Key)> ReadKeyAndCloseAsync(ILocator dialog)
+    {
+        var field = dialog.GetByRole(AriaRole.Textbox, new() { Name = "API key", Exact = true });
+        await Expect(field).ToBeVisibleAsync();
+        await Expect(field).Not.ToHaveValueAsync("");
+        var key = await field.InputValueAsync();
         var keyId = (await dialog.GetByText("Key id (username):").Locator("code").InnerTextAsync()).Trim();
         await dialog.GetByTestId("dialog-done").ClickAsync();
         await Expect(dialog).ToBeHiddenAsync();
-        await Expect(Card(name)).ToBeVisibleAsync();
         return (keyId, key);
     }
 

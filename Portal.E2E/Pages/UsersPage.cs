@@ -75,6 +75,19 @@ public sealed class UsersPage(IPage page)
         if (displayName is not null) await Expect(Row(email)).ToContainTextAsync(displayName);
     }
 
+    /// <summary>
+    /// Edit user: each role in <paramref name="toggle"/> picked or unpicked in "Roles", then Save. The caller checks what
+    /// follows (lowering one's own roles signs one out).
+    /// </summary>
+    public async Task ToggleRolesAsync(string email, params string[] toggle)
+    {
+        var dialog = Dialog("Edit user");
+        await SearchAsync(email);
+        await Interactive.ClickUntilVisibleAsync(RowAction(email, "Edit"), dialog);
+        foreach (var role in toggle) await ChooseAsync(dialog, "Roles", role);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+    }
+
     public async Task ResetPasswordAsync(string email, string newPassword)
     {
         var dialog = Dialog("Reset password");

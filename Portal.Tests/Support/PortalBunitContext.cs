@@ -47,6 +47,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<Portal.Core.Features.Webhooks.WebhookService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Usage.UsageService>());
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
+        Services.AddSingleton<Portal.Web.Features.Applications.FirstKeyHandoff>();
         _auth = AddAuthorization();
         AddPageServices();
         // Pages read RendererInfo to tell prerendering from the live circuit. Last: it builds the

@@ -45,8 +45,10 @@ public static class IdentitySetup
             .AddClaimsPrincipalFactory<PortalClaimsFactory>()
             .AddDefaultTokenProviders();
 
-        // Deactivation, role changes and password resets change the security stamp; sessions notice within a minute.
-        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        // Deactivation, role changes and password resets change the security stamp. The cookie is checked against the
+        // stored stamp on every request (one lookup by key; the API authenticates by key, not cookie): with an interval,
+        // a cookie issued within it kept the roles it was issued with, e.g. after its holder lowered their own roles.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityStateProvider>();
         return services;
@@ -80,11 +82,52 @@ public sealed class PortalClaimsFactory(UserManager<PortalUser> userManager, Rol
     }
 }
 
-/// <summary>A Blazor circuit outlives the cookie check: re-check the user's stamp and status every minute.</summary>
-internal sealed class RevalidatingIdentityStateProvider(ILoggerFactory loggerFactory, IServiceScopeFactory scopeFactory, IOptions<IdentityOptions> options)
-    : RevalidatingServerAuthenticationStateProvider(loggerFactory)
+/// <summary>
+/// A Blazor circuit outlives the cookie check: re-check the user's stamp and status every minute, and at once when
+/// <see cref="SignInChanges"/> says this user's stamp changed (the circuit then signs out, and the sign-in page
+/// it is sent to finds the old cookie refused too).
+/// </summary>
+internal sealed class RevalidatingIdentityStateProvider : RevalidatingServerAuthenticationStateProvider
 {
+    private readonly IServiceScopeFactory _scopeFactory;
+    private readonly IOptions<IdentityOptions> _options;
+    private readonly SignInChanges _signIns;
+    private readonly ILogger _logger;
+
+    public RevalidatingIdentityStateProvider(ILoggerFactory loggerFactory, IServiceScopeFactory scopeFactory, IOptions<IdentityOptions> options, SignInChanges signIns)
+        : base(loggerFactory)
+    {
+        (_scopeFactory, _options, _signIns) = (scopeFactory, options, signIns);
+        _logger = loggerFactory.CreateLogger<RevalidatingIdentityStateProvider>();
+        _signIns.StampChanged += OnStampChanged;
+    }
+
     protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(1);
+
+    private void OnStampChanged(Guid userId) => _ = RevalidateNowAsync(userId);
+
+    private async Task RevalidateNowAsync(Guid userId)
+    {
+        try
+        {
+            var state = await GetAuthenticationStateAsync();
+            var id = state.User.FindFirstValue(_options.Value.ClaimsIdentity.UserIdClaimType);
+            if (id is null || !Guid.TryParse(id, out var signedIn) || signedIn != userId) return;
+            if (await ValidateAuthenticationStateAsync(state, CancellationToken.None)) return;
+            NotifyAuthenticationStateChanged(Task.FromResult(new AuthenticationState(new ClaimsPrincipal(new ClaimsIdentity()))));
+        }
+        catch (Exception e)
+        {
+            // The periodic check still runs; a failure here only delays the sign-out to it.
+            _logger.LogWarning(e, "Could not re-check the session of user {UserId} after a change", userId);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _signIns.StampChanged -= OnStampChanged;
+        base.Dispose(disposing);
+    }
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState state, CancellationToken ct)
     {
@@ -102,12 +145,12 @@ internal sealed class RevalidatingIdentityStateProvider(ILoggerFactory loggerFac
 
     private async Task<bool> IsStillValidAsync(AuthenticationState state)
     {
-        await using var scope = scopeFactory.CreateAsyncScope();
+        await using var scope = _scopeFactory.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
         var user = await users.GetUserAsync(state.User);
         if (user is null || user.Status != UserStatus.Active) return false;
         if (!users.SupportsUserSecurityStamp) return true;
-        var stamp = state.User.FindFirstValue(options.Value.ClaimsIdentity.SecurityStampClaimType);
+        var stamp = state.User.FindFirstValue(_options.Value.ClaimsIdentity.SecurityStampClaimType);
         return stamp == await users.GetSecurityStampAsync(user);
     }
 }

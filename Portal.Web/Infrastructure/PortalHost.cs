@@ -7,6 +7,7 @@ using Portal.Core;
 using Portal.Core.Data;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.ApiReference;
+using Portal.Web.Features.Applications;
 using Portal.Web.Features.Usage;
 using Portal.Web.Features.Verification;
 using Portal.Web.Features.Webhooks;
@@ -46,6 +47,7 @@ public static class PortalHost
         services.AddSingleton<IPolicyEvaluator, ApiKeyPolicyEvaluator>();
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitClient>();
+        services.AddSingleton<FirstKeyHandoff>();
         services.AddSingleton<DatabaseHealth>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblems.Complete);
         services.AddSingleton<IProblemDetailsWriter, ApiProblemWriter>(); // after the framework's writer: takes only what it refuses
@@ -82,13 +84,23 @@ public static class PortalHost
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseExceptionHandler();
         app.UseApiBodyLimit(MaxRequestBodyBytes);
-        app.UseStatusCodePages();
+        // A body-less error answer: the portal's own "not found" page, in its layout, for a browser's GET of an unknown
+        // address (the status code stays 404); problem details for everything else (the API, other statuses, posts).
+        // Re-execution sits on the app itself, not in a branch: only there does it route the re-executed request again.
+        // The inner handler answers first; only a page's 404 is left body-less for the outer one to re-execute.
+        app.UseStatusCodePagesWithReExecute("/not-found");
+        var problemDetails = new StatusCodePagesOptions().HandleAsync;
+        app.UseStatusCodePages(context => IsPageNotFound(context.HttpContext) ? Task.CompletedTask : problemDetails(context));
         app.UseRateLimiter();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
+
+    private static bool IsPageNotFound(HttpContext http) =>
+        http.Response.StatusCode == StatusCodes.Status404NotFound && !http.Request.Path.StartsWithSegments("/api")
+        && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
 
     /// <summary>GET answers the status; HEAD (load balancers, uptime checks) the same status code without a body.</summary>
     public static void MapHealthEndpoint(this IEndpointRouteBuilder app)

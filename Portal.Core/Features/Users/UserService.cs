@@ -14,7 +14,8 @@ public sealed class UserService(
     ILookupNormalizer normalizer,
     PasswordPolicy passwordPolicy,
     TimeProvider clock,
-    ApiKeyCache keyCache)
+    ApiKeyCache keyCache,
+    SignInChanges signIns)
 {
     public async Task<Result<PagedResult<UserDto>>> ListAsync(Actor actor, UserQuery query, CancellationToken ct = default)
     {
@@ -181,6 +182,8 @@ public sealed class UserService(
             await db.SaveChangesAsync(ct);
             // Keys act with their owner's roles and status: the next call must see the change.
             keyCache.InvalidateOwner(id);
+            // Sessions too, the actor's own included: lowering one's own roles must not leave the old powers open.
+            if (rolesChanged || statusChanged) signIns.Notify(id);
         }
         return ToDto(user, newRoles, now);
     }
@@ -202,6 +205,7 @@ public sealed class UserService(
         user.LockoutEnd = null;
         db.Audit.Add(AuditEntry.For(actor, AuditActions.UserPasswordReset, clock.GetUtcNow(), "user", id.ToString(), user.Email));
         await db.SaveChangesAsync(ct);
+        signIns.Notify(id);
         return Unit.Value;
     }
 
@@ -219,6 +223,7 @@ public sealed class UserService(
         db.Audit.Add(AuditEntry.For(actor, AuditActions.UserDeleted, clock.GetUtcNow(), "user", id.ToString(), user.Email));
         await db.SaveChangesAsync(ct);
         keyCache.InvalidateOwner(id);
+        signIns.Notify(id);
         return Unit.Value;
     }
 

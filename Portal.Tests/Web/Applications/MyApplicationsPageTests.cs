@@ -94,6 +94,40 @@ public sealed partial class MyApplicationsPageTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task AfterSignUp_ShowsTheHandedOverKeyOnce()
+    {
+        var me = await DeveloperAsync();
+        var created = (await Apps.CreateAsync(me, new CreateApplication { Name = "My first application" })).Value;
+        Services.GetRequiredService<FirstKeyHandoff>().Give(me.UserId, created.Key);
+
+        var page = RenderWithProviders<MyApplicationsPage>();
+
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("Your first API key", page.Markup);
+            Assert.Contains("cannot be retrieved later", page.Markup);
+            Assert.Equal(created.Key.Key, page.Find("input[data-testid=new-api-key], [data-testid=new-api-key] input").GetAttribute("value"));
+        });
+        page.Find("[data-testid=dialog-done]").Click();
+        page.WaitForAssertion(() => Assert.DoesNotContain(created.Key.Key, page.Markup));
+
+        // Taken by the page: a second visit (reload, dashboard) finds nothing to show.
+        Assert.Null(Services.GetRequiredService<FirstKeyHandoff>().Take(me.UserId));
+    }
+
+    [Fact]
+    public async Task NoSignUp_ShowsNoKeyDialog()
+    {
+        var me = await DeveloperAsync();
+        await Apps.CreateAsync(me, new CreateApplication { Name = "Existing" });
+
+        var page = RenderWithProviders<MyApplicationsPage>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=application-card]")));
+        Assert.Empty(page.FindAll("[data-testid=new-api-key]"));
+    }
+
+    [Fact]
     public async Task CreateDialog_ShowsTheFirstKeyOnce_AndItWorks()
     {
         var actor = await DeveloperAsync();

@@ -18,6 +18,7 @@ public sealed class PageAuthorizationTests
     {
         ["/account/login"] = Anonymous,
         ["/account/access-denied"] = Anonymous,
+        ["/not-found"] = Anonymous,
         ["/"] = AnySignedIn,
         ["/users"] = nameof(Permission.UsersRead),
         ["/organisation"] = nameof(Permission.OrganisationRead),

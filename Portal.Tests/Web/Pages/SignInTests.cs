@@ -257,4 +257,69 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
         Assert.Equal(HttpStatusCode.OK, (await browser.Client.SendAsync(withKey)).StatusCode);
         Assert.DoesNotContain(cookieReads, path => path.StartsWith("/api", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(Roles.Admin)]
+    [InlineData(Roles.SuperAdmin)]
+    public async Task OwnRolesLowered_CookieFromBefore_NoLongerSignsIn(string role)
+    {
+        var user = await NewUserAsync(role);
+        if (role == Roles.SuperAdmin) await NewUserAsync(Roles.SuperAdmin); // not the last super-admin: the change is allowed
+        var browser = NewBrowser();
+        var signIn = await SignInAsync(browser, user.Email, Password);
+        var savedCookie = string.Join("; ", signIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+        Assert.Equal(HttpStatusCode.OK, (await browser.Client.GetAsync("/subscriptions")).StatusCode);
+
+        var self = new Actor(user.Id, user.Email, [role]);
+        var lowered = await factory.Get<UserService>().UpdateAsync(self, user.Id, new UpdateUser { Roles = [Roles.ReadOnly] });
+        Assert.True(lowered.IsSuccess, lowered.Error?.Detail);
+
+        // The same browser at once (no minute's grace), and a copy of the cookie saved before the change.
+        var again = await browser.Client.GetAsync("/subscriptions");
+        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
+        Assert.StartsWith("/account/login", again.Headers.Location?.PathAndQuery ?? again.Headers.Location?.OriginalString);
+        var replay = NewBrowser();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/subscriptions") { Headers = { { "Cookie", savedCookie } } };
+        var replayed = await replay.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Redirect, replayed.StatusCode);
+        Assert.StartsWith("/account/login", replayed.Headers.Location?.PathAndQuery ?? replayed.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task OwnRolesLowered_SignedInAgain_HasOnlyTheNewRoles()
+    {
+        var user = await NewUserAsync(Roles.Admin);
+        var self = new Actor(user.Id, user.Email, [Roles.Admin]);
+        Assert.True((await factory.Get<UserService>().UpdateAsync(self, user.Id, new UpdateUser { Roles = [Roles.Developer] })).IsSuccess);
+        var browser = NewBrowser();
+        await SignInAsync(browser, user.Email, Password);
+
+        var response = await browser.Client.GetAsync("/subscriptions");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/account/access-denied", response.Headers.Location?.PathAndQuery ?? response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task AccessDenied_SignedOut_OffersSignIn()
+    {
+        var html = await NewBrowser().Client.GetStringAsync("/account/access-denied?ReturnUrl=%2Fsubscriptions");
+
+        Assert.Contains("Access denied", html);
+        Assert.Contains("href=\"/account/login?returnUrl=%2Fsubscriptions\"", html);
+        Assert.DoesNotContain("Back to the dashboard", html);
+    }
+
+    [Fact]
+    public async Task AccessDenied_SignedIn_StillPointsToTheDashboard()
+    {
+        var user = await NewUserAsync(Roles.Developer);
+        var browser = NewBrowser();
+        await SignInAsync(browser, user.Email, Password);
+
+        var html = await browser.Client.GetStringAsync("/account/access-denied?ReturnUrl=%2Fusers");
+
+        Assert.Contains("Back to the dashboard", html);
+        Assert.DoesNotContain("/account/login?returnUrl", html);
+    }
 }
