@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Identity;
@@ -24,6 +25,7 @@ public static class IdentitySetup
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.SlidingExpiration = true;
                 o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.Events.OnValidatePrincipal = ValidateCookieAsync;
             }));
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
@@ -45,13 +47,28 @@ public static class IdentitySetup
             .AddClaimsPrincipalFactory<PortalClaimsFactory>()
             .AddDefaultTokenProviders();
 
-        // Deactivation, role changes and password resets change the security stamp. The cookie is checked against the
-        // stored stamp on every request (one lookup by key; the API authenticates by key, not cookie): with an interval,
-        // a cookie issued within it kept the roles it was issued with, e.g. after its holder lowered their own roles.
-        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
+        // Deactivation, role changes and password resets change the security stamp. A cookie is checked against the
+        // stored stamp once a minute, and on its next request when this instance saw its user's stamp change since it
+        // was issued (ValidateCookieAsync): a cookie issued within the minute kept its roles otherwise, e.g. after its
+        // holder lowered their own roles.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = SignInChanges.CookieCheckInterval);
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityStateProvider>();
         return services;
+    }
+
+    /// <summary>
+    /// Identity's stamp check, made due at once for a cookie issued before a change of its user's stamp seen here: a
+    /// cookie without an issue time is always checked (and, when its stamp still matches, re-issued with a new one).
+    /// </summary>
+    private static Task ValidateCookieAsync(CookieValidatePrincipalContext context)
+    {
+        var services = context.HttpContext.RequestServices;
+        var userIdClaim = services.GetRequiredService<IOptions<IdentityOptions>>().Value.ClaimsIdentity.UserIdClaimType;
+        if (Guid.TryParse(context.Principal?.FindFirstValue(userIdClaim), out var userId)
+            && services.GetRequiredService<SignInChanges>().ChangedSince(userId, context.Properties.IssuedUtc))
+            context.Properties.IssuedUtc = null;
+        return SecurityStampValidator.ValidatePrincipalAsync(context);
     }
 }
 

@@ -1,13 +1,35 @@
+using System.Collections.Concurrent;
+
 namespace Portal.Core.Features.Users;
 
 /// <summary>
-/// Tells whoever keeps a user's session alive (the web host's Blazor circuits) that the user's security stamp changed
-/// (roles, status, password, deletion), so a session that still carries the old roles is re-checked now rather than
-/// at its next periodic check. In-process only: the cookie check against the stored stamp is what survives restarts.
+/// Tells whoever keeps a user's session alive that the user's security stamp changed (roles, status, password,
+/// deletion): the Blazor circuits re-check at once, and a sign-in cookie issued before the change is checked against
+/// the stored stamp on its next request instead of at the end of the cookie check's interval. In-process only: other
+/// instances notice at their next periodic check; the stored stamp is what survives restarts.
 /// </summary>
-public sealed class SignInChanges
+public sealed class SignInChanges(TimeProvider clock)
 {
+    /// <summary>How long a change is remembered: past it, the periodic cookie check has looked at every cookie anyway.</summary>
+    public static readonly TimeSpan CookieCheckInterval = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _changedAt = new();
+
     public event Action<Guid>? StampChanged;
 
-    public void Notify(Guid userId) => StampChanged?.Invoke(userId);
+    public void Notify(Guid userId)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var (user, at) in _changedAt)
+            if (now - at > CookieCheckInterval) _changedAt.TryRemove(new KeyValuePair<Guid, DateTimeOffset>(user, at));
+        _changedAt[userId] = now;
+        StampChanged?.Invoke(userId);
+    }
+
+    /// <summary>
+    /// Whether the user's stamp changed at or after <paramref name="issuedUtc"/> (a cookie's issue time, kept to the
+    /// second: a change within the same second counts, so the cookie is rather checked once too often than not at all).
+    /// </summary>
+    public bool ChangedSince(Guid userId, DateTimeOffset? issuedUtc) =>
+        _changedAt.TryGetValue(userId, out var at) && (issuedUtc is null || at >= issuedUtc.Value.AddSeconds(-1));
 }
