@@ -106,6 +106,56 @@ public sealed partial class ApiKeysPageTests : BunitContext, IAsyncLifetime
         Assert.DoesNotContain(issued.Key, provider.Markup);
     }
 
+    [Fact]
+    public async Task Search_WithNoMatch_SaysNoKeysMatch_AndClearFiltersBringsTheKeysBack()
+    {
+        await _db.Get<ApiKeyService>().CreateAsync(_actor, new CreateApiKey { Name = "deploy", Scopes = [Scopes.Read] });
+        Render<MudPopoverProvider>();
+        var page = Render<ApiKeysPage>();
+        page.WaitForAssertion(() => Assert.Contains("deploy", page.Markup));
+
+        page.Find("[data-testid=api-keys-search] input, input[data-testid=api-keys-search]").Input("nothing-called-this");
+        _db.Clock.Advance(TimeSpan.FromSeconds(1)); // the search's debounce runs on the injected clock
+
+        page.WaitForAssertion(() => Assert.Equal("No keys match \"nothing-called-this\".",
+            page.Find("[data-testid=api-keys-no-match] p").TextContent.Trim()), TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain("No API keys yet", page.Markup);
+
+        page.FindAll("[data-testid=api-keys-no-match] button").Single(b => b.TextContent.Contains("Clear filters")).Click();
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("td[data-label=Name] b")), TimeSpan.FromSeconds(5));
+        Assert.Equal("deploy", page.Find("td[data-label=Name] b").TextContent.Trim());
+        Assert.Empty(page.FindAll("[data-testid=api-keys-no-match]"));
+    }
+
+    [Fact]
+    public void NoKeysAtAll_SaysNoApiKeysYet_WithoutClearFilters()
+    {
+        Render<MudPopoverProvider>();
+        var page = Render<ApiKeysPage>();
+
+        page.WaitForAssertion(() => Assert.Equal("No API keys yet.", page.Find("[data-testid=api-keys-empty]").TextContent.Trim()));
+        Assert.Empty(page.FindAll("[data-testid=api-keys-no-match]"));
+    }
+
+    [Fact]
+    public async Task DetailsDialog_ListsTheFieldsAsADefinitionList_AndTheChartInItsOwnBox()
+    {
+        var issued = (await _db.Get<ApiKeyService>().CreateAsync(_actor, new CreateApiKey { Name = "listed", Description = "for the nightly job", Scopes = [Scopes.Read] })).Value;
+        Render<MudPopoverProvider>();
+        var provider = Render<MudDialogProvider>();
+        var dialogs = Services.GetRequiredService<IDialogService>();
+        await provider.InvokeAsync(() => dialogs.ShowAsync<ApiKeyDetailsDialog>("listed",
+            new DialogParameters<ApiKeyDetailsDialog> { { d => d.Actor, _actor }, { d => d.KeyId, issued.Id } }));
+
+        // A dl stacks label over value on a phone (app.css); a table would be cut off on the right.
+        var details = provider.WaitForElement("dl[data-testid=api-key-details]");
+        var labels = details.QuerySelectorAll("dt").Select(d => d.TextContent.Trim()).ToList();
+        Assert.Equal(["Key id", "Key", "Description", "Owner", "Scopes", "Status", "Created", "Expires", "Last used"], labels);
+        Assert.Equal("for the nightly job", details.QuerySelectorAll("dd")[2].TextContent.Trim());
+        provider.WaitForAssertion(() => Assert.NotNull(provider.Find("[data-testid=api-key-usage-chart]")));
+    }
+
     [GeneratedRegex("ptl_[0-9A-Za-z]{36}")]
     private static partial Regex KeyPattern();
 }

@@ -17,6 +17,15 @@ public sealed partial class MyApplicationsPageTests : PortalBunitContext
 
     private ApplicationService Apps => Db.Get<ApplicationService>();
 
+    private async Task<IRenderedComponent<MudDialogProvider>> OpenCreateDialogAsync(Actor actor)
+    {
+        var provider = Render<MudDialogProvider>();
+        var dialogs = Services.GetRequiredService<IDialogService>();
+        await provider.InvokeAsync(() => dialogs.ShowAsync<CreateApplicationDialog>("Create application",
+            new DialogParameters<CreateApplicationDialog> { { d => d.Actor, actor } }));
+        return provider;
+    }
+
     private async Task<Actor> DeveloperAsync() => SignInAs((await Db.CreateUserAsync(Roles.Developer)).Actor);
 
     [Fact]
@@ -89,8 +98,64 @@ public sealed partial class MyApplicationsPageTests : PortalBunitContext
 
         var page = RenderWithProviders<MyApplicationsPage>();
 
-        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=applications-empty]")));
+        // An admin belongs to no developer account: no Create that could not save, but where applications are.
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=applications-no-account]")));
         Assert.DoesNotContain("A developer's app", page.Markup);
+        Assert.Empty(page.FindAll("[data-testid=create-application]"));
+        Assert.Contains("You belong to no developer account", page.Markup);
+        Assert.Contains(page.FindAll("[data-testid=applications-no-account] a"), a => a.GetAttribute("href") == "/portal-apps");
+        Assert.Contains(page.FindAll("[data-testid=applications-no-account] a"), a => a.GetAttribute("href") == "/accounts");
+    }
+
+    /// <summary>
+    /// A read-only user, in no account (the usual case) or in one (an auditor's view of their own accounts): no Create
+    /// and no "Create one", but words for who cannot create.
+    /// </summary>
+    [Theory]
+    [InlineData(false, "applications-no-account", "You belong to no developer account")]
+    [InlineData(true, "applications-empty", "Your role can see your accounts' applications but not create them.")]
+    public async Task ReadOnly_IsNotToldToCreateOne(bool member, string state, string says)
+    {
+        var user = member ? await DeveloperAsync() : (await Db.CreateUserAsync(Roles.ReadOnly)).Actor;
+        SignInAs(new Actor(user.UserId, user.Email, [Roles.ReadOnly]));
+
+        var page = RenderWithProviders<MyApplicationsPage>();
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find($"[data-testid={state}]")));
+        Assert.Contains(says, page.Markup);
+        Assert.Empty(page.FindAll("[data-testid=create-application]"));
+        Assert.DoesNotContain("Create one", page.Markup);
+        Assert.DoesNotContain("Add yourself", page.Markup);
+    }
+
+    [Fact]
+    public async Task CreateDialog_ForAnAdminWithoutAnAccount_SaysSo_AndSaveShowsTheAccountError()
+    {
+        var admin = SignInAs((await Db.CreateUserAsync(Roles.Admin)).Actor);
+        var provider = await OpenCreateDialogAsync(admin);
+
+        provider.WaitForElement("[data-testid=create-no-account]");
+        provider.Find("input[data-testid=create-name], [data-testid=create-name] input").Change("Orphan app");
+        provider.Find("form#create-application-form").Submit();
+
+        // The service's accountId error has no field on this form to sit under: it shows in the dialog's alert.
+        provider.WaitForAssertion(() => Assert.Contains("Choose the account the application belongs to.", provider.Find("[data-testid=dialog-error]").TextContent));
+        Assert.Empty((await Apps.ListAsync(admin, new ApplicationQuery())).Value.Items);
+    }
+
+    [Fact]
+    public async Task CreateDialog_ALongName_BreaksInsteadOfOverflowing_WithTheWholeNameAsTitle()
+    {
+        var actor = await DeveloperAsync();
+        var name = new string('x', 255);
+        var provider = await OpenCreateDialogAsync(actor);
+
+        provider.WaitForElement("input[data-testid=create-name], [data-testid=create-name] input").Change(name);
+        provider.Find("form#create-application-form").Submit();
+
+        var ready = provider.WaitForElement("[data-testid=created-application-name]");
+        Assert.Contains("portal-break", ready.ClassList);
+        Assert.Equal(name, ready.QuerySelector("b")!.GetAttribute("title"));
     }
 
     [Fact]
@@ -131,10 +196,7 @@ public sealed partial class MyApplicationsPageTests : PortalBunitContext
     public async Task CreateDialog_ShowsTheFirstKeyOnce_AndItWorks()
     {
         var actor = await DeveloperAsync();
-        var provider = Render<MudDialogProvider>();
-        var dialogs = Services.GetRequiredService<IDialogService>();
-        await provider.InvokeAsync(() => dialogs.ShowAsync<CreateApplicationDialog>("Create application",
-            new DialogParameters<CreateApplicationDialog> { { d => d.Actor, actor } }));
+        var provider = await OpenCreateDialogAsync(actor);
 
         provider.WaitForElement("input[data-testid=create-name], [data-testid=create-name] input").Change("Partner app");
         provider.Find("form#create-application-form").Submit();
@@ -159,10 +221,7 @@ public sealed partial class MyApplicationsPageTests : PortalBunitContext
     {
         var actor = await DeveloperAsync();
         await Apps.CreateAsync(actor, new CreateApplication { Name = "Taken" });
-        var provider = Render<MudDialogProvider>();
-        var dialogs = Services.GetRequiredService<IDialogService>();
-        await provider.InvokeAsync(() => dialogs.ShowAsync<CreateApplicationDialog>("Create application",
-            new DialogParameters<CreateApplicationDialog> { { d => d.Actor, actor } }));
+        var provider = await OpenCreateDialogAsync(actor);
 
         provider.WaitForElement("input[data-testid=create-name], [data-testid=create-name] input").Change("Taken");
         provider.Find("form#create-application-form").Submit();
