@@ -32,10 +32,6 @@ public sealed partial class SubscriptionsPage
     private Dictionary<string, int>? _counts;
     private bool _busy;
 
-    // Rows changed here since the last load: shown in their new state until the list reloads, so a decided row
-    // does not vanish from under the admin's cursor.
-    private readonly Dictionary<Guid, SubscriptionDto> _changed = [];
-
     [Inject] private SubscriptionService Subscriptions { get; set; } = default!;
     [Inject] private ProductService Products { get; set; } = default!;
     [Inject] private CircuitClient Client { get; set; } = default!;
@@ -87,7 +83,6 @@ public sealed partial class SubscriptionsPage
         {
             return new TableData<SubscriptionDto> { Items = [], TotalItems = 0 };
         }
-        _changed.Clear();
         if (!result.IsSuccess)
         {
             Snackbar.Add(result.Error!.Detail, Severity.Error);
@@ -140,8 +135,6 @@ public sealed partial class SubscriptionsPage
         else await _table.ReloadServerData();
     }
 
-    private SubscriptionDto Current(SubscriptionDto s) => _changed.GetValueOrDefault(s.Id) ?? s;
-
     private async Task ApproveAsync(SubscriptionDto s)
     {
         if (_busy) return;
@@ -186,18 +179,15 @@ public sealed partial class SubscriptionsPage
         }
     }
 
-    /// <summary>Success changes the row in place; a failure says why, and a conflict or a vanished row reloads the list (someone else was first).</summary>
+    /// <summary>
+    /// Success or a conflict (someone else was first) or a vanished row reloads the counts and the page of rows, so the
+    /// list keeps matching its status filter: an approved row leaves the Waiting list as its count drops.
+    /// </summary>
     private async Task ShowAsync(Result<SubscriptionDto> result, string success)
     {
-        if (result.IsSuccess)
-        {
-            _changed[result.Value.Id] = result.Value;
-            Snackbar.Add(success, Severity.Success);
-            await LoadCountsAsync();
-            return;
-        }
-        Snackbar.Add(result.Error!.Detail, result.Error is ConflictError ? Severity.Warning : Severity.Error);
-        if (result.Error is ConflictError or NotFoundError)
+        if (result.IsSuccess) Snackbar.Add(success, Severity.Success);
+        else Snackbar.Add(result.Error!.Detail, result.Error is ConflictError ? Severity.Warning : Severity.Error);
+        if (result.IsSuccess || result.Error is ConflictError or NotFoundError)
         {
             await LoadCountsAsync();
             await ReloadAsync();
