@@ -202,7 +202,10 @@ public sealed class SubscriptionsPageTests : PortalBunitContext
         var dialog = cut.WaitForElement(".mud-dialog", Wait);
         Assert.Contains("\"Mobile iOS App\"", dialog.TextContent);
         Assert.Contains("\"Payments API\"", dialog.TextContent);
-        cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Unregister").Click();
+        // The shared confirmation: Cancel, and a red button naming the action.
+        var confirm = cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Unregister");
+        Assert.Contains("mud-button-filled-error", confirm.ClassName);
+        confirm.Click();
 
         cut.WaitForAssertion(() => Assert.Equal("UNSUBSCRIBED", StatusOf(RowOf(cut, _seed.MobilePayments))), Wait);
         Assert.Empty(ActionsOf(RowOf(cut, _seed.MobilePayments)));

@@ -5,6 +5,7 @@ using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
+using Portal.Web.Components;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Subscriptions;
@@ -163,10 +164,10 @@ public sealed partial class SubscriptionsPage
 
     private async Task UnregisterAsync(SubscriptionDto s)
     {
-        var confirmed = await Dialogs.ShowMessageBoxAsync("Unregister",
+        var confirmed = await ConfirmDialog.ShowAsync(Dialogs, "Unregister",
             $"Unregister \"{s.ApplicationName}\" ({s.AccountName}) from \"{s.ProductName}\"? Its keys can no longer call this product. It may apply again later.",
-            yesText: "Unregister", cancelText: "Cancel");
-        if (confirmed != true || _busy) return;
+            "Unregister");
+        if (!confirmed || _busy) return;
         _busy = true;
         try
         {
