@@ -249,4 +249,22 @@ public sealed class UsagePagesTests : PortalBunitContext
         Assert.Contains("11 calls", page.Find("[data-testid=dashboard-usage-chart]").TextContent);
         Assert.Contains(page.FindAll("[data-testid=dashboard-usage-chart] a"), a => a.GetAttribute("href") == "/usage");
     }
+
+    [Fact]
+    public async Task RequestLog_DateRange_EndsToday_AndOpensOnLastAndThisMonth()
+    {
+        var seed = await SeedAsync(withUsage: false);
+        SignInAs(seed.Admin);
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        var picker = page.FindComponent<MudBlazor.MudDateRangePicker>().Instance;
+        var today = Db.Clock.GetUtcNow().UtcDateTime.Date;
+        // Reading the parameters the page passed (MudBlazor has no GetState for these).
+#pragma warning disable MUD0012
+        Assert.Equal(today, picker.MaxDate);
+        // Two months show: the previous one on the left, this one on the right; no future month.
+        Assert.Equal(new DateTime(today.Year, today.Month, 1).AddMonths(-1), picker.PickerMonth);
+#pragma warning restore MUD0012
+    }
 }
