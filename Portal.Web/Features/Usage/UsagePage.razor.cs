@@ -61,23 +61,8 @@ public sealed partial class UsagePage
         var codes = _summary.Verifications.ByCode;
         _outcomeSeries = [new ChartSeries<double> { Name = "Verifications", Data = new ChartData<double>([.. codes.Select(c => (double)c.Count)]) }];
         _outcomeLabels = [.. codes.Select(c => c.Code)];
-        _outcomeOptions = new DonutChartOptions { ChartPalette = [.. codes.Select(c => Hex(OutcomeColor(c.Code)))] };
+        _outcomeOptions = new DonutChartOptions { ChartPalette = [.. codes.Select(c => OutcomeColors.Hex(c.Code))] };
     }
-
-    /// <summary>Valid green, throttled amber (the key is fine, the plan is spent), refused red.</summary>
-    private static Color OutcomeColor(string code) => code switch
-    {
-        "VALID" => Color.Success,
-        "RATE_LIMITED" or "QUOTA_EXCEEDED" => Color.Warning,
-        _ => Color.Error,
-    };
-
-    private static string Hex(Color color) => color switch
-    {
-        Color.Success => "#43a047",
-        Color.Warning => "#fb8c00",
-        _ => "#e53935",
-    };
 
     public static string Percent(double rate) => (rate * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
