@@ -295,4 +295,25 @@ public sealed class UsagePagesTests : PortalBunitContext
         Assert.Equal(seed.Now.UtcDateTime.Date.AddDays(-6).ToString("dd/MM"), labels[0]);
         Assert.Contains("the last day is still in progress", page.Find("[data-testid=usage-calls-chart]").GetAttribute("aria-label"));
     }
+
+    [Fact]
+    public async Task Overview_PeriodIsInTheAddress_ChosenAndOpenedWith()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("/usage?period=24h");
+
+        var page = RenderWithProviders<UsagePage>();
+
+        // Opened with 24 hours: the calls of the last hours only, and that period selected.
+        page.WaitForAssertion(() => Assert.Equal("10", Metrics(page)["calls"]), Wait);
+        Assert.Contains("24 hours", page.Find("[data-testid=usage-period] .mud-toggle-item-selected").TextContent);
+
+        page.FindAll("[data-testid=usage-period] button").Single(b => b.TextContent.Contains("7 days")).Click();
+
+        page.WaitForAssertion(() => Assert.Equal("11", Metrics(page)["calls"]), Wait);
+        Assert.EndsWith("/usage?period=7d", navigation.Uri);
+        Assert.Contains("in the last 7 days", page.Find("[data-metric=calls]").TextContent);
+    }
 }
