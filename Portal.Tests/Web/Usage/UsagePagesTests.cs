@@ -284,14 +284,14 @@ public sealed class UsagePagesTests : PortalBunitContext
         var all = new[] { "VALID", "NOT_FOUND", "REVOKED", "EXPIRED", "DISABLED", "NOT_SUBSCRIBED", "RATE_LIMITED", "QUOTA_EXCEEDED" };
         Assert.Equal(all.Length, all.Select(OutcomeColors.Hex).Distinct().Count());
 
-        // The 7-day chart ends on today, which is not over: its label says so, and so does the chart's description.
+        // The 7-day chart ends on today, which is not over: its label ("so far") says so, and so does the chart's description.
         // (bUnit draws no axis without a browser's layout: the labels are read from the chart's parameters.)
         var line = page.FindComponents<MudBlazor.MudChart<double>>().Single(c => c.Find("svg").ClassList.Contains("mud-chart-line"));
 #pragma warning disable MUD0012
         var labels = line.Instance.ChartLabels;
 #pragma warning restore MUD0012
         Assert.Equal(7, labels.Length);
-        Assert.Equal("today (so far)", labels[^1]);
+        Assert.Equal("so far", labels[^1]);
         Assert.Equal(seed.Now.UtcDateTime.Date.AddDays(-6).ToString("dd/MM"), labels[0]);
         Assert.Contains("the last day is still in progress", page.Find("[data-testid=usage-calls-chart]").GetAttribute("aria-label"));
     }
