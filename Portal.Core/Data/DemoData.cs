@@ -170,10 +170,43 @@ public sealed class DemoData(
         var now = clock.GetUtcNow();
         var random = new Random(11);
         var ids = apps.Select(a => a.Application.Id).ToList();
-        foreach (var app in await write.Applications.AsTracking().Where(a => ids.Contains(a.Id)).ToListAsync(ct))
+        var backdated = await write.Applications.AsTracking().Where(a => ids.Contains(a.Id)).ToListAsync(ct);
+        foreach (var app in backdated)
             app.CreatedAt = now.AddDays(-random.Next(10, 300)).AddSeconds(-random.Next(86_400));
+        await BackdateApplicationKeysAsync(write, backdated, now, ct);
         await write.SaveChangesAsync(ct);
     }
+
+    /// <summary>
+    /// An application's keys follow it in time: the first was issued with the application, a rotation's second key
+    /// within the last three weeks (so the usage overview's "keys issued" differs between 24 hours, 7 and 30 days), and
+    /// the first key, where revoked, a few hours after its successor. Otherwise every application key would carry the
+    /// seeding's own time, issued "today", older than nothing.
+    /// </summary>
+    private static async Task BackdateApplicationKeysAsync(PortalDbContext db, IReadOnlyList<Application> apps, DateTimeOffset now, CancellationToken ct)
+    {
+        var random = new Random(13);
+        var ids = apps.Select(a => a.Id).ToList();
+        var keys = (await db.ApiKeys.AsTracking().Where(k => k.ApplicationId != null && ids.Contains(k.ApplicationId.Value)).ToListAsync(ct))
+            .ToLookup(k => k.ApplicationId!.Value);
+        foreach (var app in apps)
+        {
+            // Issued in this order by the seeding, moments apart.
+            var own = keys[app.Id].OrderBy(k => k.CreatedAt).ToList();
+            if (own.Count == 0) continue;
+            own[0].CreatedAt = app.CreatedAt;
+            var previous = own[0];
+            foreach (var key in own.Skip(1))
+            {
+                var age = (now - app.CreatedAt).TotalHours;
+                key.CreatedAt = now.AddHours(-random.Next(1, (int)Math.Min(age, 21 * 24)));
+                if (previous.RevokedAt is not null) previous.RevokedAt = Min(key.CreatedAt.AddHours(random.Next(1, 48)), now);
+                previous = key;
+            }
+        }
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private static PlanRequest DemoPlan(string name, PlanType type, int? rateLimit, RateLimitWindow window, long? quota, QuotaPeriod period, string price,
         params (long? UpTo, string Price)[] tiers) => new()
@@ -544,7 +577,9 @@ public sealed class DemoData(
             {
                 var at = hour.AddSeconds(random.Next(3600));
                 if (at > now) continue;
+                // A key is used only once it exists.
                 var key = appKeys[random.Next(appKeys.Count)];
+                if (key.CreatedAt > at) continue;
                 var registrations = approved[key.ApplicationId!.Value].ToList();
                 var roll = random.NextDouble();
                 if (roll < 0.02)

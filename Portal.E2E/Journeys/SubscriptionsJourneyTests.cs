@@ -77,6 +77,8 @@ public sealed class SubscriptionsJourneyTests(PortalServer server, BrowserFixtur
         await Expect(subscriptions.Row(app, productName)).ToContainTextAsync(Plan);
         await subscriptions.ApproveAsync(app, productName);
         await Expect(admin.Page.Locator(".mud-snackbar")).ToContainTextAsync($"Approved {app} for {productName}");
+        await subscriptions.ShowStatusAsync("approved");
+        await subscriptions.ExpectStatusAsync(app, productName, "APPROVED");
 
         // The developer sees the approval, and Try it passes: the plan, and one call of two left this minute.
         await developer.Page.ReloadAsync();

@@ -50,16 +50,25 @@ public sealed class SubscriptionsPage(IPage page)
     public async Task ExpectStatusAsync(string application, string product, string status) =>
         await Expect(Status(Row(application, product))).ToHaveAttributeAsync("data-status", status);
 
-    /// <summary>Approve on the row; the row turns APPROVED in place and keeps only Unregister.</summary>
+    /// <summary>
+    /// Approve on the row; the list reloads: under Waiting the row leaves it, under All it turns APPROVED and keeps
+    /// only Unregister.
+    /// </summary>
     public async Task ApproveAsync(string application, string product)
     {
         var row = Row(application, product);
+        var waiting = await StatusChip("waiting").GetAttributeAsync("data-selected") == "true";
         await row.GetByTestId("subscription-approve").ClickAsync();
+        if (waiting)
+        {
+            await Expect(row).ToHaveCountAsync(0);
+            return;
+        }
         await Expect(Status(row)).ToHaveAttributeAsync("data-status", "APPROVED");
         await Expect(row.GetByTestId("subscription-approve")).ToHaveCountAsync(0);
     }
 
-    /// <summary>Reject on the row with an optional reason; the row turns REJECTED in place.</summary>
+    /// <summary>Reject on the row with an optional reason; the list reloads, showing the row REJECTED (call it under All).</summary>
     public async Task RejectAsync(string application, string product, string? reason)
     {
         var row = Row(application, product);
@@ -71,7 +80,7 @@ public sealed class SubscriptionsPage(IPage page)
         await Expect(Status(row)).ToHaveAttributeAsync("data-status", "REJECTED");
     }
 
-    /// <summary>Unregister on the row, confirmed in the message box that names the application and the product.</summary>
+    /// <summary>Unregister on the row, confirmed in the dialog that names the application and the product; call it under All, where the row stays, UNSUBSCRIBED.</summary>
     public async Task UnregisterAsync(string application, string product)
     {
         var row = Row(application, product);

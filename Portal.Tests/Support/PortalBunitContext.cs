@@ -30,7 +30,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Db = await TestDatabase.CreateAsync();
         // MudBlazor calls JS for popovers, focus and resize; none of that matters to markup assertions.
         JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices();
+        Services.AddMudServices(o => Portal.Web.Components.Layout.PortalSnackbars.Configure(o.SnackbarConfiguration));
         // The same instances the TestDatabase built, so a test can seed through Db and assert through the page.
         // MudBlazor picks up this TimeProvider too: its debounced inputs fire only when a test advances Db.Clock.
         Services.AddSingleton(Db.Get<TimeProvider>());

@@ -7,4 +7,17 @@ namespace Portal.Web.Infrastructure;
 public sealed class CircuitClient
 {
     public string? IpAddress { get; set; }
+
+    /// <summary>The theme the browser chose last (the <see cref="ThemeCookie"/> cookie), null when it never chose.</summary>
+    public bool? DarkMode { get; set; }
+
+    /// <summary>"dark" or "light", written by app.js when the theme is toggled and read when a page is first rendered.</summary>
+    public const string ThemeCookie = "portal-theme";
+
+    public static bool? DarkModeFrom(string? cookie) => cookie switch
+    {
+        "dark" => true,
+        "light" => false,
+        _ => null,
+    };
 }

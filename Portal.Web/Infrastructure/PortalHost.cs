@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
 using Portal.Core;
 using Portal.Core.Data;
+using Portal.Web.Components.Layout;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.ApiReference;
 using Portal.Web.Features.Applications;
@@ -63,7 +64,7 @@ public static class PortalHost
         });
         services.AddSingleton<ApiCatalog>();
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddMudServices();
+        services.AddMudServices(o => PortalSnackbars.Configure(o.SnackbarConfiguration));
         services.AddSignUpRateLimit();
         return builder;
     }

@@ -153,6 +153,45 @@ public sealed class ProductEditorDialogTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task Create_WithATakenSlug_SaysSoBesideTheButtons_AndScrollsTheSlugIntoView()
+    {
+        await ProductCatalog.ProductAsync(Db, "Payments API");
+        await OpenAsync(null);
+        Assert.Empty(_provider.FindAll("[data-testid=dialog-actions-error]"));
+        Field("product-name").Input("Another payments");
+        Field("product-slug").Change("payments-api");
+
+        Submit();
+
+        _provider.WaitForAssertion(() =>
+        {
+            var summary = _provider.Find(".mud-dialog-actions [data-testid=dialog-actions-error]");
+            Assert.Equal("alert", summary.GetAttribute("role"));
+            Assert.Contains("Not saved: Another product already uses the slug 'payments-api'", summary.TextContent);
+        }, Wait);
+        Assert.Contains(JSInterop.Invocations, i => i.Identifier == "portal.scrollToFirstError");
+
+        // Fixing the field takes the summary away with the field's message.
+        Field("product-slug").Change("payments-two");
+        _provider.WaitForAssertion(() => Assert.Empty(_provider.FindAll("[data-testid=dialog-actions-error]")), Wait);
+    }
+
+    [Fact]
+    public async Task Create_WithSeveralInvalidFields_CountsThemBesideTheButtons()
+    {
+        await OpenAsync(null);
+        Field("product-name").Input("Payments API");
+        Field("product-slug").Change("Not A Slug!");
+        Field("plan-rate-limit").Change("2000000");
+
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Contains("Not saved: Slug may hold lowercase letters, digits and single hyphens only. (and 1 more)",
+            _provider.Find("[data-testid=dialog-actions-error]").TextContent), Wait);
+        Assert.Contains(JSInterop.Invocations, i => i.Identifier == "portal.scrollToFirstError");
+    }
+
+    [Fact]
     public async Task Edit_ShowsTheProduct_AndSavesChanges()
     {
         var product = await ProductCatalog.ProductAsync(Db, "Payments API");

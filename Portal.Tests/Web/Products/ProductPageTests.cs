@@ -274,6 +274,8 @@ public sealed class ProductPageTests : PortalBunitContext
         cut.WaitForAssertion(() => Assert.Equal("NOT_SUBSCRIBED", cut.Find("[data-testid=try-code]").GetAttribute("data-code")), Wait);
         Assert.Contains("mud-chip-color-error", cut.Find("[data-testid=try-code]").ClassName);
         Assert.Equal("—", cut.Find("[data-testid=try-plan]").TextContent.Trim());
+        Assert.Equal("—", cut.Find("[data-testid=try-ratelimit]").TextContent.Trim());
+        Assert.Equal("—", cut.Find("[data-testid=try-quota]").TextContent.Trim());
     }
 
     [Fact]
@@ -308,6 +310,10 @@ public sealed class ProductPageTests : PortalBunitContext
         cut.Find("[data-testid=try-verify]").Click();
 
         cut.WaitForAssertion(() => Assert.Equal("NOT_FOUND", cut.Find("[data-testid=try-code]").GetAttribute("data-code")), Wait);
+        // No key, no plan: neither "No rate limit" nor "Unlimited", which would read as a generous answer.
+        Assert.Equal("—", cut.Find("[data-testid=try-plan]").TextContent.Trim());
+        Assert.Equal("—", cut.Find("[data-testid=try-ratelimit]").TextContent.Trim());
+        Assert.Equal("—", cut.Find("[data-testid=try-quota]").TextContent.Trim());
     }
 
     private IRenderedComponent<ContainerFragment> RenderProduct(string slug)

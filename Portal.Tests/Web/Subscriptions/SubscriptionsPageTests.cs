@@ -112,7 +112,7 @@ public sealed class SubscriptionsPageTests : PortalBunitContext
     }
 
     [Fact]
-    public async Task Approve_CallsTheService_AndTurnsTheRowApproved()
+    public async Task Approve_InTheWaitingList_ReloadsIt_SoTheApprovedRowLeavesAsItsCountDrops()
     {
         SignInAs(_admin);
         var cut = RenderWithProviders<SubscriptionsPage>();
@@ -122,12 +122,36 @@ public sealed class SubscriptionsPageTests : PortalBunitContext
 
         cut.WaitForAssertion(() =>
         {
-            var row = RowOf(cut, "Mobile iOS App");
-            Assert.Equal("APPROVED", StatusOf(row));
-            Assert.Equal(["subscription-unregister"], ActionsOf(row));
+            Assert.Equal(["Billing Sync"], Applications(cut));
             Assert.Contains("Approved Mobile iOS App for Payments API", cut.Find(".mud-snackbar").TextContent);
             Assert.Equal(["Waiting 1", "Approved 2", "Rejected 1", "Unsubscribed 1", "All 5"], StatusChips(cut));
         }, Wait);
+        Assert.Equal(SubscriptionStatus.Approved, (await Subscriptions.GetAsync(_admin, _seed.MobilePayments.Id)).Value.Status);
+
+        cut.Find("[data-testid=status-filter-approved]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("Mobile iOS App", Applications(cut)), Wait);
+        Assert.Equal(["subscription-unregister"], ActionsOf(RowOf(cut, "Mobile iOS App")));
+    }
+
+    [Fact]
+    public async Task Approve_InTheAllList_TurnsTheRowApproved_WithOnlyUnregisterLeft()
+    {
+        SignInAs(_admin);
+        var cut = RenderWithProviders<SubscriptionsPage>();
+        cut.WaitForAssertion(() => Assert.Equal(2, Rows(cut).Count), Wait);
+        cut.Find("[data-testid=status-filter-all]").Click();
+        cut.WaitForAssertion(() => Assert.Equal(5, Rows(cut).Count), Wait);
+
+        RowOf(cut, _seed.MobilePayments).QuerySelector("[data-testid=subscription-approve]")!.Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            var row = RowOf(cut, _seed.MobilePayments);
+            Assert.Equal("APPROVED", StatusOf(row));
+            Assert.Equal(["subscription-unregister"], ActionsOf(row));
+            Assert.Equal(["Waiting 1", "Approved 2", "Rejected 1", "Unsubscribed 1", "All 5"], StatusChips(cut));
+        }, Wait);
+        Assert.Equal(5, Rows(cut).Count);
         Assert.Equal(SubscriptionStatus.Approved, (await Subscriptions.GetAsync(_admin, _seed.MobilePayments.Id)).Value.Status);
     }
 
@@ -145,9 +169,16 @@ public sealed class SubscriptionsPageTests : PortalBunitContext
         cut.Find("[data-testid=reject-reason] textarea, textarea[data-testid=reject-reason]").Input("  Not for resale partners.  ");
         cut.Find("[data-testid=reject-confirm]").Click();
 
+        // The rejected row leaves the Waiting list and shows, with its reason, under Rejected.
         cut.WaitForAssertion(() =>
         {
             Assert.Empty(cut.FindAll(".mud-dialog"));
+            Assert.Equal(["Mobile iOS App"], Applications(cut));
+            Assert.Equal(["Waiting 1", "Approved 1", "Rejected 2", "Unsubscribed 1", "All 5"], StatusChips(cut));
+        }, Wait);
+        cut.Find("[data-testid=status-filter-rejected]").Click();
+        cut.WaitForAssertion(() =>
+        {
             var row = RowOf(cut, "Billing Sync");
             Assert.Equal("REJECTED", StatusOf(row));
             Assert.Empty(ActionsOf(row));
@@ -164,15 +195,21 @@ public sealed class SubscriptionsPageTests : PortalBunitContext
         SignInAs(_admin);
         var cut = RenderWithProviders<SubscriptionsPage>();
         cut.WaitForAssertion(() => Assert.Equal(2, Rows(cut).Count), Wait);
+        cut.Find("[data-testid=status-filter-all]").Click();
+        cut.WaitForAssertion(() => Assert.Equal(5, Rows(cut).Count), Wait);
 
-        RowOf(cut, "Mobile iOS App").QuerySelector("[data-testid=subscription-unregister]")!.Click();
+        RowOf(cut, _seed.MobilePayments).QuerySelector("[data-testid=subscription-unregister]")!.Click();
         var dialog = cut.WaitForElement(".mud-dialog", Wait);
         Assert.Contains("\"Mobile iOS App\"", dialog.TextContent);
         Assert.Contains("\"Payments API\"", dialog.TextContent);
-        cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Unregister").Click();
+        // The shared confirmation: Cancel, and a red button naming the action.
+        var confirm = cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Unregister");
+        Assert.Contains("mud-button-filled-error", confirm.ClassName);
+        confirm.Click();
 
-        cut.WaitForAssertion(() => Assert.Equal("UNSUBSCRIBED", StatusOf(RowOf(cut, "Mobile iOS App"))), Wait);
-        Assert.Empty(ActionsOf(RowOf(cut, "Mobile iOS App")));
+        cut.WaitForAssertion(() => Assert.Equal("UNSUBSCRIBED", StatusOf(RowOf(cut, _seed.MobilePayments))), Wait);
+        Assert.Empty(ActionsOf(RowOf(cut, _seed.MobilePayments)));
+        Assert.Equal(["Waiting 1", "Approved 1", "Rejected 1", "Unsubscribed 2", "All 5"], StatusChips(cut));
         Assert.Equal(SubscriptionStatus.Unsubscribed, (await Subscriptions.GetAsync(_admin, _seed.MobilePayments.Id)).Value.Status);
     }
 
@@ -242,6 +279,10 @@ public sealed class SubscriptionsPageTests : PortalBunitContext
 
     private static IElement RowOf(IRenderedComponent<ContainerFragment> cut, string application) =>
         Rows(cut).Single(r => r.QuerySelector("[data-testid=subscription-application] a")!.TextContent.Trim() == application);
+
+    /// <summary>One registration's row (an application may be listed once per product).</summary>
+    private static IElement RowOf(IRenderedComponent<ContainerFragment> cut, SubscriptionDto registration) =>
+        Rows(cut).Single(r => r.QuerySelector("[data-testid=subscription-application]")!.GetAttribute("data-id") == registration.Id.ToString());
 
     private static IElement RowWithStatus(IRenderedComponent<ContainerFragment> cut, string status) =>
         Rows(cut).Single(r => StatusOf(r) == status);

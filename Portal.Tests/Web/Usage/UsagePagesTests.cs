@@ -249,4 +249,71 @@ public sealed class UsagePagesTests : PortalBunitContext
         Assert.Contains("11 calls", page.Find("[data-testid=dashboard-usage-chart]").TextContent);
         Assert.Contains(page.FindAll("[data-testid=dashboard-usage-chart] a"), a => a.GetAttribute("href") == "/usage");
     }
+
+    [Fact]
+    public async Task RequestLog_DateRange_EndsToday_AndOpensOnLastAndThisMonth()
+    {
+        var seed = await SeedAsync(withUsage: false);
+        SignInAs(seed.Admin);
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        var picker = page.FindComponent<MudBlazor.MudDateRangePicker>().Instance;
+        var today = Db.Clock.GetUtcNow().UtcDateTime.Date;
+        // Reading the parameters the page passed (MudBlazor has no GetState for these).
+#pragma warning disable MUD0012
+        Assert.Equal(today, picker.MaxDate);
+        // Two months show: the previous one on the left, this one on the right; no future month.
+        Assert.Equal(new DateTime(today.Year, today.Month, 1).AddMonths(-1), picker.PickerMonth);
+#pragma warning restore MUD0012
+    }
+
+    [Fact]
+    public async Task Overview_OutcomesHaveAColourEach_AndTheChartMarksTodayAsSoFar()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+
+        var page = RenderWithProviders<UsagePage>();
+        page.WaitForAssertion(() => Assert.Equal("11", Metrics(page)["calls"]), Wait);
+
+        // Each code its own colour, and the legend chip the same colour as its slice.
+        var styles = page.FindAll("[data-testid=usage-outcome-code]").ToDictionary(c => c.TextContent.Trim(), c => c.GetAttribute("style")!);
+        Assert.Equal(styles.Count, styles.Values.Distinct().Count());
+        foreach (var (code, style) in styles) Assert.Contains(OutcomeColors.Hex(code), style);
+        var all = new[] { "VALID", "NOT_FOUND", "REVOKED", "EXPIRED", "DISABLED", "NOT_SUBSCRIBED", "RATE_LIMITED", "QUOTA_EXCEEDED" };
+        Assert.Equal(all.Length, all.Select(OutcomeColors.Hex).Distinct().Count());
+
+        // The 7-day chart ends on today, which is not over: its label ("so far") says so, and so does the chart's description.
+        // (bUnit draws no axis without a browser's layout: the labels are read from the chart's parameters.)
+        var line = page.FindComponents<MudBlazor.MudChart<double>>().Single(c => c.Find("svg").ClassList.Contains("mud-chart-line"));
+#pragma warning disable MUD0012
+        var labels = line.Instance.ChartLabels;
+#pragma warning restore MUD0012
+        Assert.Equal(7, labels.Length);
+        Assert.Equal("so far", labels[^1]);
+        Assert.Equal(seed.Now.UtcDateTime.Date.AddDays(-6).ToString("dd/MM"), labels[0]);
+        Assert.Contains("the last day is still in progress", page.Find("[data-testid=usage-calls-chart]").GetAttribute("aria-label"));
+    }
+
+    [Fact]
+    public async Task Overview_PeriodIsInTheAddress_ChosenAndOpenedWith()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("/usage?period=24h");
+
+        var page = RenderWithProviders<UsagePage>();
+
+        // Opened with 24 hours: the calls of the last hours only, and that period selected.
+        page.WaitForAssertion(() => Assert.Equal("10", Metrics(page)["calls"]), Wait);
+        Assert.Contains("24 hours", page.Find("[data-testid=usage-period] .mud-toggle-item-selected").TextContent);
+
+        page.FindAll("[data-testid=usage-period] button").Single(b => b.TextContent.Contains("7 days")).Click();
+
+        page.WaitForAssertion(() => Assert.Equal("11", Metrics(page)["calls"]), Wait);
+        Assert.EndsWith("/usage?period=7d", navigation.Uri);
+        Assert.Contains("in the last 7 days", page.Find("[data-metric=calls]").TextContent);
+    }
 }

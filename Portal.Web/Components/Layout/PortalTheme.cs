@@ -20,6 +20,11 @@ public static class PortalTheme
         PaletteDark = new PaletteDark
         {
             Primary = "#8c9eff",
+            // MudBlazor's dark Secondary is pink: captions and hints in Color.Secondary read like errors. A muted grey,
+            // as in the light palette.
+            Secondary = "#a3adbb",
+            SecondaryContrastText = "#1a1f3a",
+            TextSecondary = "rgba(255,255,255,0.66)",
             AppbarBackground = "#1a1f3a",
             Success = "#66bb6a",
             Warning = "#fdd835",

@@ -4,6 +4,7 @@ using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Applications;
+using Portal.Web.Components;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Applications;
@@ -99,10 +100,10 @@ public sealed partial class PortalAppsPage
 
     private async Task RemoveAsync(ApplicationDto app)
     {
-        var confirmed = await Dialogs.ShowMessageBoxAsync("Remove application",
+        var confirmed = await ConfirmDialog.ShowAsync(Dialogs, "Remove application",
             $"Remove \"{app.Name}\" of {app.AccountName}? All its keys are revoked and its product registrations end. This cannot be undone.",
-            yesText: "Remove", cancelText: "Cancel");
-        if (confirmed != true) return;
+            "Remove");
+        if (!confirmed) return;
         var result = await Applications.DeleteAsync(_actor!, app.Id);
         if (result.IsSuccess)
         {

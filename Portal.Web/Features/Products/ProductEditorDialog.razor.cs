@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.JSInterop;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Products;
@@ -21,9 +22,12 @@ public sealed partial class ProductEditorDialog
     private bool _saving;
     private string? _error;
     private string? _plansError;
+    private bool _submitted;
+    private bool _scrollToError;
 
     [Inject] private ProductService Products { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private IJSRuntime JS { get; set; } = default!;
 
     [CascadingParameter]
     private IMudDialogInstance Dialog { get; set; } = default!;
@@ -88,6 +92,42 @@ public sealed partial class ProductEditorDialog
         }
         _context = new EditContext(_form);
         _serverErrors = new ServerErrors(_context);
+        // The summary by the buttons follows the field messages: it goes once the last one is fixed.
+        _context.OnValidationStateChanged += (_, _) => StateHasChanged();
+    }
+
+    /// <summary>
+    /// After a failed save, what stopped it, shown beside the buttons: the product-wide error, or the first field
+    /// message and how many more there are (the fields themselves may be scrolled out of view above).
+    /// </summary>
+    private string? ActionsError
+    {
+        get
+        {
+            if (!_submitted) return null;
+            if (_error is not null) return _error;
+            var messages = _context.GetValidationMessages().Concat(_plansError is null ? [] : [_plansError]).Distinct().ToList();
+            return messages.Count switch
+            {
+                0 => null,
+                1 => $"Not saved: {messages[0]}",
+                _ => $"Not saved: {messages[0]} (and {messages.Count - 1} more)",
+            };
+        }
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (!_scrollToError) return;
+        _scrollToError = false;
+        await JS.InvokeVoidAsync("portal.scrollToFirstError", ".product-editor-dialog");
+    }
+
+    /// <summary>Marks the save as failed: the summary shows by the buttons and the first error scrolls into view.</summary>
+    private void Failed()
+    {
+        _scrollToError = true;
+        StateHasChanged();
     }
 
     private void AddPlan() => _form.Plans.Add(new PlanRequest { Type = PlanType.Subscription });
@@ -101,13 +141,18 @@ public sealed partial class ProductEditorDialog
     private async Task SaveAsync()
     {
         if (_saving) return;
+        _submitted = true;
         _error = null;
         _plansError = null;
         Normalize();
         // DataAnnotationsValidator checks the product's own fields; the plans and tiers are checked here, at their fields.
         var valid = _context.Validate();
         valid &= ValidatePlans();
-        if (!valid) return;
+        if (!valid)
+        {
+            Failed();
+            return;
+        }
         _saving = true;
         try
         {
@@ -122,13 +167,16 @@ public sealed partial class ProductEditorDialog
                     break;
                 case ValidationError invalid:
                     ShowServerErrors(invalid);
+                    Failed();
                     break;
                 case DuplicateProductSlug taken:
                     _serverErrors.Show(nameof(CreateProduct.Slug), taken.Detail);
+                    Failed();
                     break;
                 case var other:
                     // A removed plan still in use: a rule of the whole product, not one field.
                     _error = other.Detail;
+                    Failed();
                     break;
             }
         }

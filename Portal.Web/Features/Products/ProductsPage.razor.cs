@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Products;
+using Portal.Web.Components;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Products;
@@ -101,10 +102,10 @@ public sealed partial class ProductsPage
 
     private async Task DeleteAsync(ProductDto product)
     {
-        var confirmed = await Dialogs.ShowMessageBoxAsync("Delete product",
+        var confirmed = await ConfirmDialog.ShowAsync(Dialogs, "Delete product",
             $"Delete \"{product.Name}\" and its {PlanText.PlanCount(product.Plans.Count)}? Ended registrations go with it. This cannot be undone.",
-            yesText: "Delete", cancelText: "Cancel");
-        if (confirmed != true) return;
+            "Delete");
+        if (!confirmed) return;
         var result = await Products.DeleteAsync(_actor!, product.Id);
         if (!result.IsSuccess)
         {

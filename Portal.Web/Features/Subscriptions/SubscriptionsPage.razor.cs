@@ -5,6 +5,7 @@ using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
+using Portal.Web.Components;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Subscriptions;
@@ -31,10 +32,6 @@ public sealed partial class SubscriptionsPage
     private List<ProductDto> _products = [];
     private Dictionary<string, int>? _counts;
     private bool _busy;
-
-    // Rows changed here since the last load: shown in their new state until the list reloads, so a decided row
-    // does not vanish from under the admin's cursor.
-    private readonly Dictionary<Guid, SubscriptionDto> _changed = [];
 
     [Inject] private SubscriptionService Subscriptions { get; set; } = default!;
     [Inject] private ProductService Products { get; set; } = default!;
@@ -87,7 +84,6 @@ public sealed partial class SubscriptionsPage
         {
             return new TableData<SubscriptionDto> { Items = [], TotalItems = 0 };
         }
-        _changed.Clear();
         if (!result.IsSuccess)
         {
             Snackbar.Add(result.Error!.Detail, Severity.Error);
@@ -140,8 +136,6 @@ public sealed partial class SubscriptionsPage
         else await _table.ReloadServerData();
     }
 
-    private SubscriptionDto Current(SubscriptionDto s) => _changed.GetValueOrDefault(s.Id) ?? s;
-
     private async Task ApproveAsync(SubscriptionDto s)
     {
         if (_busy) return;
@@ -170,10 +164,10 @@ public sealed partial class SubscriptionsPage
 
     private async Task UnregisterAsync(SubscriptionDto s)
     {
-        var confirmed = await Dialogs.ShowMessageBoxAsync("Unregister",
+        var confirmed = await ConfirmDialog.ShowAsync(Dialogs, "Unregister",
             $"Unregister \"{s.ApplicationName}\" ({s.AccountName}) from \"{s.ProductName}\"? Its keys can no longer call this product. It may apply again later.",
-            yesText: "Unregister", cancelText: "Cancel");
-        if (confirmed != true || _busy) return;
+            "Unregister");
+        if (!confirmed || _busy) return;
         _busy = true;
         try
         {
@@ -186,18 +180,15 @@ public sealed partial class SubscriptionsPage
         }
     }
 
-    /// <summary>Success changes the row in place; a failure says why, and a conflict or a vanished row reloads the list (someone else was first).</summary>
+    /// <summary>
+    /// Success or a conflict (someone else was first) or a vanished row reloads the counts and the page of rows, so the
+    /// list keeps matching its status filter: an approved row leaves the Waiting list as its count drops.
+    /// </summary>
     private async Task ShowAsync(Result<SubscriptionDto> result, string success)
     {
-        if (result.IsSuccess)
-        {
-            _changed[result.Value.Id] = result.Value;
-            Snackbar.Add(success, Severity.Success);
-            await LoadCountsAsync();
-            return;
-        }
-        Snackbar.Add(result.Error!.Detail, result.Error is ConflictError ? Severity.Warning : Severity.Error);
-        if (result.Error is ConflictError or NotFoundError)
+        if (result.IsSuccess) Snackbar.Add(success, Severity.Success);
+        else Snackbar.Add(result.Error!.Detail, result.Error is ConflictError ? Severity.Warning : Severity.Error);
+        if (result.IsSuccess || result.Error is ConflictError or NotFoundError)
         {
             await LoadCountsAsync();
             await ReloadAsync();

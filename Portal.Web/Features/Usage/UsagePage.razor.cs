@@ -13,17 +13,19 @@ public sealed partial class UsagePage
     [Inject] private UsageService Usage { get; set; } = default!;
     [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     [CascadingParameter]
     private Task<AuthenticationState> AuthState { get; set; } = default!;
 
-    /// <summary>The period to open with (<c>24h</c>, <c>7d</c>, <c>30d</c>); 7 days when absent.</summary>
+    /// <summary>The period shown (<c>24h</c>, <c>7d</c>, <c>30d</c>); 7 days when absent. Choosing one puts it here, so a view can be bookmarked.</summary>
     [SupplyParameterFromQuery(Name = "period")] public string? Period { get; set; }
 
     private sealed record Card(string Name, string Title, string Value, string Text, string Icon, Color Color = Color.Primary);
 
     private Actor _actor = default!;
     private UsagePeriod _period = UsagePeriod.Week;
+    private bool _loaded;
     private UsageSummary? _summary;
     private string? _error;
     private List<ChartSeries<double>> _outcomeSeries = [];
@@ -34,16 +36,25 @@ public sealed partial class UsagePage
         ? "Every API call and key verification in this portal."
         : "Calls with your personal API keys and your applications' keys, and verifications of those keys.";
 
-    protected override async Task OnInitializedAsync()
+    protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
+
+    /// <summary>Loads on the first render and whenever the address names another period (back, forward, a link).</summary>
+    protected override async Task OnParametersSetAsync()
     {
-        _actor = (await AuthState).User.ToActor(Client.IpAddress);
-        _period = UsagePeriod.Parse(Period);
+        var wanted = UsagePeriod.Parse(Period);
+        if (_loaded && wanted == _period) return;
+        _period = wanted;
+        _loaded = true;
         await LoadAsync();
     }
 
     private async Task OnPeriodChangedAsync(string? key)
     {
-        _period = UsagePeriod.Parse(key);
+        var chosen = UsagePeriod.Parse(key);
+        if (chosen == _period) return;
+        _period = chosen;
+        // Into the address (replacing it: the back button leaves the overview rather than stepping through periods).
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameter("period", chosen.Key), replace: true);
         await LoadAsync();
     }
 
@@ -61,23 +72,8 @@ public sealed partial class UsagePage
         var codes = _summary.Verifications.ByCode;
         _outcomeSeries = [new ChartSeries<double> { Name = "Verifications", Data = new ChartData<double>([.. codes.Select(c => (double)c.Count)]) }];
         _outcomeLabels = [.. codes.Select(c => c.Code)];
-        _outcomeOptions = new DonutChartOptions { ChartPalette = [.. codes.Select(c => Hex(OutcomeColor(c.Code)))] };
+        _outcomeOptions = new DonutChartOptions { ChartPalette = [.. codes.Select(c => OutcomeColors.Hex(c.Code))] };
     }
-
-    /// <summary>Valid green, throttled amber (the key is fine, the plan is spent), refused red.</summary>
-    private static Color OutcomeColor(string code) => code switch
-    {
-        "VALID" => Color.Success,
-        "RATE_LIMITED" or "QUOTA_EXCEEDED" => Color.Warning,
-        _ => Color.Error,
-    };
-
-    private static string Hex(Color color) => color switch
-    {
-        Color.Success => "#43a047",
-        Color.Warning => "#fb8c00",
-        _ => "#e53935",
-    };
 
     public static string Percent(double rate) => (rate * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 

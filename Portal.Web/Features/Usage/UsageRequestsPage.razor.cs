@@ -27,6 +27,7 @@ public sealed partial class UsageRequestsPage
     [Inject] private ProductService Products { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private CircuitClient Client { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
 
     [CascadingParameter]
     private Task<AuthenticationState> AuthState { get; set; } = default!;

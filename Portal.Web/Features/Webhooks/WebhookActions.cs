@@ -1,6 +1,7 @@
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Webhooks;
+using Portal.Web.Components;
 
 namespace Portal.Web.Features.Webhooks;
 
@@ -37,8 +38,8 @@ public static class WebhookActions
     /// <summary>True when the endpoint was deleted.</summary>
     public static async Task<bool> DeleteAsync(WebhookService webhooks, IDialogService dialogs, ISnackbar snackbar, Actor actor, WebhookEndpointDto endpoint)
     {
-        if (await dialogs.ShowMessageBoxAsync("Delete webhook endpoint",
-                $"Delete the endpoint {endpoint.Url} and its delivery log? It receives nothing from now on.", yesText: "Delete", cancelText: "Cancel") != true)
+        if (!await ConfirmDialog.ShowAsync(dialogs, "Delete webhook endpoint",
+                $"Delete the endpoint {endpoint.Url} and its delivery log? It receives nothing from now on.", "Delete"))
             return false;
         var result = await webhooks.DeleteAsync(actor, endpoint.Id);
         Show(snackbar, result, "Endpoint deleted.");
