@@ -63,7 +63,8 @@ public sealed class MyApplicationsPage(IPage page)
     /// <summary>Reads the key the sign-up issued from the "Your first API key" dialog and closes it.</summary>
     public async Task<(string KeyId, string Key)> TakeFirstKeyAsync()
     {
-        await Expect(FirstKeyDialog).ToContainTextAsync("cannot be retrieved later");
+        // The dialog opens on the page's first interactive render: after sign-up's redirect the circuit has to start first.
+        await Expect(FirstKeyDialog).ToContainTextAsync("cannot be retrieved later", new() { Timeout = 30_000 });
         return await ReadKeyAndCloseAsync(FirstKeyDialog);
     }
 
