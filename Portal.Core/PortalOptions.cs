@@ -57,7 +57,7 @@ public sealed class SignUpOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Sign-up form posts one client address may make per window (<c>Portal:SignUp:PermitLimit</c>).</summary>
-    public int PermitLimit { get; set; } = 5;
+    public int PermitLimit { get; set; } = 30;
 
     /// <summary>The rate-limit window in minutes (<c>Portal:SignUp:WindowMinutes</c>).</summary>
     public int WindowMinutes { get; set; } = 10;
