@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.Webhooks;
 
 namespace Portal.Core.Features.Audit;
 
@@ -13,7 +14,10 @@ public sealed record AuditQuery : PageQuery
     [StringLength(256)]
     public string? Actor { get; init; }
 
-    /// <summary>An action name, or a prefix ending in '.' such as <c>user.</c>.</summary>
+    /// <summary>
+    /// An action name, a prefix ending in '.' such as <c>user.</c>, or a webhook event type such as <c>api_key.created</c>
+    /// (the actions that raise it).
+    /// </summary>
     [StringLength(64)]
     public string? Action { get; init; }
 
@@ -43,7 +47,10 @@ public sealed class AuditService(IDbContextFactory<PortalDbContext> dbFactory)
         if (!string.IsNullOrWhiteSpace(query.Action))
         {
             var action = query.Action.Trim();
-            entries = action.EndsWith('.') ? entries.Where(e => e.Action.StartsWith(action)) : entries.Where(e => e.Action == action);
+            var raising = WebhookEventTypes.AuditActionsOf(action);
+            entries = action.EndsWith('.') ? entries.Where(e => e.Action.StartsWith(action))
+                : raising.Count > 0 ? entries.Where(e => e.Action == action || raising.Contains(e.Action))
+                : entries.Where(e => e.Action == action);
         }
         if (!string.IsNullOrWhiteSpace(query.Search))
         {

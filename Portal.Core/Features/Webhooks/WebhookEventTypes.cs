@@ -61,6 +61,10 @@ public static class WebhookEventTypes
 
     public static bool IsKnown(string name) => Names.Contains(name);
 
+    /// <summary>The audit actions that raise the event <paramref name="name"/> (none for an unknown name or webhook.test).</summary>
+    public static IReadOnlyList<string> AuditActionsOf(string name) =>
+        [.. ByAuditAction.Where(pair => pair.Value == name).Select(pair => pair.Key)];
+
     /// <summary>The event an audited change raises, or null (sign-ins, password resets, webhook changes raise none).</summary>
     public static string? ForAuditAction(string action) => ByAuditAction.GetValueOrDefault(action);
 }

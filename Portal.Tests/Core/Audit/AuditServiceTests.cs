@@ -99,6 +99,18 @@ public sealed class AuditServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_ActionFilter_AWebhookEventTypeMatchesTheActionsThatRaiseIt()
+    {
+        var seeded = await SeedAsync(("a@audit.test", AuditActions.ApiKeyCreated), ("b@audit.test", AuditActions.ApplicationKeyCreated),
+            ("c@audit.test", AuditActions.ApiKeyRevoked), ("d@audit.test", AuditActions.UserCreated));
+
+        var result = (await Audit.ListAsync(await _db.RootAsync(), Ours(new AuditQuery { Action = "api_key.created" }))).Value;
+
+        Assert.Equal([seeded[1].Id, seeded[0].Id], result.Items.Select(e => e.Id));
+        Assert.Equal([seeded[3].Id], (await Audit.ListAsync(await _db.RootAsync(), Ours(new AuditQuery { Action = "user.created" }))).Value.Items.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task List_ActionFilter_ExactNameMatchesOnlyThatAction()
     {
         await SeedAsync(("a@audit.test", AuditActions.SignInSucceeded), ("a@audit.test", AuditActions.SignInFailed), ("a@audit.test", AuditActions.UserCreated));
