@@ -58,17 +58,20 @@ public static class IdentitySetup
     }
 
     /// <summary>
-    /// Identity's stamp check, made due at once for a cookie issued before a change of its user's stamp seen here: a
-    /// cookie without an issue time is always checked (and, when its stamp still matches, re-issued with a new one).
+    /// Identity's stamp check, made due at once for a cookie issued before a change of its user's stamp seen here (a
+    /// cookie without an issue time is always checked). A cookie that passes gets its issue time back, so the handler
+    /// re-issues it from now and the next request is not checked again.
     /// </summary>
-    private static Task ValidateCookieAsync(CookieValidatePrincipalContext context)
+    private static async Task ValidateCookieAsync(CookieValidatePrincipalContext context)
     {
         var services = context.HttpContext.RequestServices;
         var userIdClaim = services.GetRequiredService<IOptions<IdentityOptions>>().Value.ClaimsIdentity.UserIdClaimType;
-        if (Guid.TryParse(context.Principal?.FindFirstValue(userIdClaim), out var userId)
-            && services.GetRequiredService<SignInChanges>().ChangedSince(userId, context.Properties.IssuedUtc))
-            context.Properties.IssuedUtc = null;
-        return SecurityStampValidator.ValidatePrincipalAsync(context);
+        var issued = context.Properties.IssuedUtc;
+        var due = Guid.TryParse(context.Principal?.FindFirstValue(userIdClaim), out var userId)
+            && services.GetRequiredService<SignInChanges>().ChangedSince(userId, issued);
+        if (due) context.Properties.IssuedUtc = null;
+        await SecurityStampValidator.ValidatePrincipalAsync(context);
+        if (due && context.Principal is not null) context.Properties.IssuedUtc = issued;
     }
 }
 

@@ -79,7 +79,7 @@ public static class PortalHost
         // cost is a second, cheap authentication of the cookie outside /api and the cookie read again on /api.)
         // Usage recording wraps authorization, so a call refused for its scopes (403) is recorded against its key too.
         app.UseMiddleware<UsageRecordingMiddleware>();
-        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/api"), web => web.UseAuthentication());
+        app.UseWhen(http => !ApiProblems.IsApi(http), web => web.UseAuthentication());
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseAuthorization();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
@@ -89,7 +89,7 @@ public static class PortalHost
         // address (the status code stays 404); problem details for everything else (the API, other statuses, posts).
         // Re-execution sits on the app itself, not in a branch: only there does it route the re-executed request again.
         // The inner handler answers first; only a page's 404 is left body-less for the outer one to re-execute.
-        app.UseStatusCodePagesWithReExecute("/not-found");
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         var problemDetails = new StatusCodePagesOptions().HandleAsync;
         app.UseStatusCodePages(context => IsPageNotFound(context.HttpContext) ? Task.CompletedTask : problemDetails(context));
         app.UseRateLimiter();
@@ -100,7 +100,7 @@ public static class PortalHost
     }
 
     private static bool IsPageNotFound(HttpContext http) =>
-        http.Response.StatusCode == StatusCodes.Status404NotFound && !http.Request.Path.StartsWithSegments("/api")
+        http.Response.StatusCode == StatusCodes.Status404NotFound && !ApiProblems.IsApi(http)
         && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
 
     /// <summary>GET answers the status; HEAD (load balancers, uptime checks) the same status code without a body.</summary>

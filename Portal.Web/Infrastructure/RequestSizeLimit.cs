@@ -13,7 +13,7 @@ public static class RequestSizeLimit
     public static IApplicationBuilder UseApiBodyLimit(this IApplicationBuilder app, long maxBytes) =>
         app.Use(async (http, next) =>
         {
-            if (!http.Request.Path.StartsWithSegments("/api"))
+            if (!ApiProblems.IsApi(http))
             {
                 await next();
                 return;

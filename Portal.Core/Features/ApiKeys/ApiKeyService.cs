@@ -386,6 +386,8 @@ public sealed class ApiKeyService(
     /// </summary>
     public async Task<IReadOnlySet<Guid>> OwnersBeyondAsync(Actor actor, IEnumerable<ApiKeyDto> keys, CancellationToken ct = default)
     {
+        // Only those who may change others' keys are ever refused, and never one whose roles cover every role.
+        if (!actor.Can(Permission.ApiKeysManageAll) || actor.RolesCover(Roles.All)) return new HashSet<Guid>();
         var others = keys.Select(k => k.OwnerId).OfType<Guid>().Where(id => id != actor.UserId).Distinct().ToList();
         if (others.Count == 0) return new HashSet<Guid>();
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -31,5 +31,6 @@ public sealed class SignInChanges(TimeProvider clock)
     /// second: a change within the same second counts, so the cookie is rather checked once too often than not at all).
     /// </summary>
     public bool ChangedSince(Guid userId, DateTimeOffset? issuedUtc) =>
-        _changedAt.TryGetValue(userId, out var at) && (issuedUtc is null || at >= issuedUtc.Value.AddSeconds(-1));
+        _changedAt.TryGetValue(userId, out var at) && clock.GetUtcNow() - at <= CookieCheckInterval
+        && (issuedUtc is null || at >= issuedUtc.Value.AddSeconds(-1));
 }

@@ -37,6 +37,18 @@ public sealed class SignInChangesTests
     }
 
     [Fact]
+    public void AChangeOlderThanThePeriodicCheck_NoLongerMakesACookieDue_WithoutAnotherChange()
+    {
+        var changes = new SignInChanges(_clock);
+        var user = Guid.NewGuid();
+        var issued = _clock.GetUtcNow();
+        changes.Notify(user);
+        _clock.Advance(SignInChanges.CookieCheckInterval + TimeSpan.FromSeconds(1));
+
+        Assert.False(changes.ChangedSince(user, issued));
+    }
+
+    [Fact]
     public void Notify_TellsTheListeners()
     {
         var changes = new SignInChanges(_clock);

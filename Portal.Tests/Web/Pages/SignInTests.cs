@@ -286,6 +286,22 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     }
 
     [Fact]
+    public async Task ACookieCheckedBecauseOfAChange_ThatStillMatches_IsReissued_AndKeepsWorking()
+    {
+        var user = await NewUserAsync(Roles.Admin);
+        var browser = NewBrowser();
+        await SignInAsync(browser, user.Email, Password);
+        // A change seen within the cookie's second (its stamp still matches: nothing was changed in the store).
+        factory.Get<SignInChanges>().Notify(user.Id);
+
+        var checkedNow = await browser.Client.GetAsync("/subscriptions");
+
+        Assert.Equal(HttpStatusCode.OK, checkedNow.StatusCode);
+        Assert.Contains(checkedNow.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [], c => c.StartsWith("portal.auth="));
+        Assert.Equal(HttpStatusCode.OK, (await browser.Client.GetAsync("/subscriptions")).StatusCode);
+    }
+
+    [Fact]
     public async Task OwnRolesLowered_SignedInAgain_HasOnlyTheNewRoles()
     {
         var user = await NewUserAsync(Roles.Admin);
