@@ -54,7 +54,7 @@ public sealed class TestPostgres : IAsyncDisposable
             throw new InvalidOperationException(
                 $"The PostgreSQL tests need a server at {admin.Host}:{admin.Port} (user {admin.Username}) and could not connect: {e.Message}. " +
                 "On Debian: `apt-get install -y postgresql`, `pg_ctlcluster 15 main start`, " +
-                "`runuser -u postgres -- psql -c \"ALTER USER postgres PASSWORD 'portal-test'\"` (.ci/run does all three), " +
+                "`runuser -u postgres -- psql -c \"ALTER USER postgres PASSWORD 'portal-test'\"` (./test.sh does all three), " +
                 $"or set {ServerVariable} to another server's connection string (no database; each test class creates and drops its own).", e);
         }
         await using var command = new NpgsqlCommand(sql, connection);
