@@ -40,6 +40,7 @@ public sealed class CrashTests : IAsyncLifetime
         var (_, developer) = await _db.CreateUserAsync(Roles.Developer);
         var app = (await _db.Get<ApplicationService>().CreateAsync(developer, new CreateApplication { Name = "crash" })).Value;
         var plan = ProductServiceTests.Plan("Gold", PlanType.Subscription);
+        plan.RateLimit = null;
         plan.Quota = quota;
         plan.QuotaPeriod = QuotaPeriod.Month;
         var product = (await _db.Get<ProductService>().CreateAsync(root, new CreateProduct
