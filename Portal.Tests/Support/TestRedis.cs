@@ -44,6 +44,11 @@ public sealed class TestRedis : IAsyncDisposable
         await LaunchAsync();
     }
 
+    /// <summary>Kills it and leaves it down (an outage) until <see cref="StartAgainAsync"/>.</summary>
+    public void Stop() => Kill();
+
+    public Task StartAgainAsync() => LaunchAsync();
+
     private async Task LaunchAsync()
     {
         var start = new ProcessStartInfo("redis-server")

@@ -141,10 +141,27 @@ public sealed class QuotaCounterStore(IDbContextFactory<PortalDbContext> dbFacto
         if (error is not null) logger.LogWarning(error, "Could not save {Count} quota counters; retrying on the next flush", failed.Count);
     }
 
-    private void Evict()
+    /// <summary>
+    /// Lets go of every saved counter, so the next use reads the database total again: after Redis counted for a
+    /// while, what this store holds from an earlier Redis outage is behind.
+    /// </summary>
+    public async Task ForgetSavedAsync(CancellationToken ct = default)
+    {
+        await _flushing.WaitAsync(ct);
+        try
+        {
+            Evict(everyIdle: true);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private void Evict(bool everyIdle = false)
     {
         var now = clock.GetUtcNow();
-        var idleBefore = (now - IdleAfter).UtcTicks;
+        var idleBefore = everyIdle ? long.MaxValue : (now - IdleAfter).UtcTicks;
         foreach (var (key, lazy) in _counters)
         {
             if (!lazy.IsValueCreated || !lazy.Value.IsCompletedSuccessfully) continue;

@@ -19,6 +19,7 @@ namespace Portal.Core.Features.Verification;
 public sealed class RedisLimitStore(
     PortalRedis redis,
     Throttle fallback,
+    QuotaCounterStore fallbackQuotas,
     IDbContextFactory<PortalDbContext> dbFactory,
     ILogger<RedisLimitStore> logger) : ILimitStore
 {
@@ -62,6 +63,8 @@ public sealed class RedisLimitStore(
 
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private int _degraded;
+    /// <summary>Set when Redis answers again after an outage: the in-memory counters of the outage are let go once saved.</summary>
+    private int _recovered;
 
     /// <summary>Calls counted here and not yet in the database (for tests and diagnostics).</summary>
     public long PendingCalls => _pending.Values.Sum(b => Math.Max(0, Volatile.Read(ref b.Value)));
@@ -106,7 +109,10 @@ public sealed class RedisLimitStore(
                 return await fallback.TakeAsync(request, now);
             }
             if (Volatile.Read(ref _degraded) == 1 && Interlocked.Exchange(ref _degraded, 0) == 1)
+            {
                 logger.LogWarning("Redis answers again: rate limits and quotas are shared again");
+                Volatile.Write(ref _recovered, 1);
+            }
 
             if (values[0] < 0)
             {
@@ -170,6 +176,7 @@ public sealed class RedisLimitStore(
             _flushing.Release();
         }
         await fallback.FlushAsync(ct);
+        if (Interlocked.Exchange(ref _recovered, 0) == 1) await fallbackQuotas.ForgetSavedAsync(ct);
     }
 
     private static long TakeAll(StrongBox<long> box)

@@ -75,6 +75,31 @@ public sealed class TwoInstanceRedisTests(TwoInstancesWithRedis cluster) : IClas
     }
 
     [Fact]
+    public async Task RedisDown_VerificationGoesOn_CountingOnEachInstance()
+    {
+        var subscribed = await cluster.SubscribedAsync(quota: 3);
+        cluster.Redis!.Stop();
+        try
+        {
+            var answers = new List<VerifyResult>();
+            for (var i = 0; i < 5; i++) answers.Add(await cluster.VerifyAsync(cluster.A, subscribed));
+
+            // No error and no refusal of everything: instance A counts on its own, from the database's total.
+            Assert.Equal(3, answers.Count(a => a.Valid));
+            Assert.Equal(VerifyCode.QuotaExceeded, answers[^1].Code);
+        }
+        finally
+        {
+            await cluster.Redis.StartAgainAsync();
+            await TwoInstances.WithinAsync(TimeSpan.FromSeconds(20), () => Task.FromResult(
+                cluster.A.Get<Portal.Core.Features.Cluster.PortalRedis>().Connection.IsConnected
+                && cluster.B.Get<Portal.Core.Features.Cluster.PortalRedis>().Connection.IsConnected));
+        }
+        await cluster.A.Get<ILimitStore>().FlushAsync();
+        Assert.Equal(3, await UsedAsync(subscribed.SubscriptionId));
+    }
+
+    [Fact]
     public async Task KeyRevokedOnA_IsRefusedOnB_WithinASecond()
     {
         var subscribed = await cluster.SubscribedAsync();
