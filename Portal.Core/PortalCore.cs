@@ -7,6 +7,7 @@ using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.Cluster;
 using Portal.Core.Features.Organisation;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
@@ -55,8 +56,6 @@ public static class PortalCore
         services.AddSingleton<ProductService>();
         services.AddSingleton<SubscriptionService>();
         services.AddSingleton<VerificationCache>();
-        services.AddSingleton<QuotaCounterStore>();
-        services.AddSingleton<Throttle>();
         services.AddSingleton<VerificationService>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageWriter>();
@@ -70,6 +69,10 @@ public static class PortalCore
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();
+
+        // Several instances: where limits are counted and how cache changes reach the other instances (docs/scale-out.md).
+        services.AddPortalScaleOut(connectionString, provider);
+
         services.AddSingleton<IPasswordHasher<PortalUser>, PasswordHasher<PortalUser>>();
         return services;
     }

@@ -13,6 +13,16 @@ public sealed class PortalOptions
     public SignUpOptions SignUp { get; set; } = new();
     public VerificationOptions Verification { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
+    public RedisOptions Redis { get; set; } = new();
+}
+
+public sealed class RedisOptions
+{
+    /// <summary>
+    /// A StackExchange.Redis configuration string (<c>host:6379,password=…</c>). Set it when several instances run:
+    /// rate limits and quotas are then counted in Redis and cache changes announced through it (docs/scale-out.md).
+    /// </summary>
+    public string? ConnectionString { get; set; }
 }
 
 public sealed class WebhookOptions

@@ -41,6 +41,7 @@ public static class PortalHost
         services.AddPortalIdentity();
         services.AddHostedService<UsageWriterService>();
         services.AddHostedService<QuotaFlushingService>();
+        services.AddHostedService<CacheNoticeService>();
         services.AddWebhooks();
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         // The API's policies are decided without per-request services; any other policy by the framework's evaluator.

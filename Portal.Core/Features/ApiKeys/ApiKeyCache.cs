@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Portal.Core.Features.Cluster;
 
 namespace Portal.Core.Features.ApiKeys;
 
@@ -42,10 +43,27 @@ public sealed class ApiKeyCache(TimeProvider clock)
         _entries[entry.Hash] = entry;
     }
 
-    public void InvalidateKey(Guid keyId) => RemoveWhere(e => e.Identity.KeyId == keyId);
+    /// <summary>Raised for each change made on this instance, so <see cref="CacheNotices"/> tells the other instances.</summary>
+    public event Action<CacheNotice>? Changed;
+
+    public void InvalidateKey(Guid keyId)
+    {
+        DropKey(keyId);
+        Changed?.Invoke(new CacheNotice(CacheNoticeKind.Key, keyId));
+    }
 
     /// <summary>The owner was deactivated, deleted or had roles changed: every one of their keys is looked up again.</summary>
-    public void InvalidateOwner(Guid userId) => RemoveWhere(e => e.Identity.UserId == userId);
+    public void InvalidateOwner(Guid userId)
+    {
+        DropOwner(userId);
+        Changed?.Invoke(new CacheNotice(CacheNoticeKind.Owner, userId));
+    }
+
+    /// <summary>Another instance changed the key: dropped here, not announced again.</summary>
+    public void DropKey(Guid keyId) => RemoveWhere(e => e.Identity.KeyId == keyId);
+
+    /// <summary>Another instance changed the owner: dropped here, not announced again.</summary>
+    public void DropOwner(Guid userId) => RemoveWhere(e => e.Identity.UserId == userId);
 
     public void Clear()
     {

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
+using Portal.Core.Features.Cluster;
 
 namespace Portal.Core.Features.Users;
 
 /// <summary>
 /// Tells whoever keeps a user's session alive that the user's security stamp changed (roles, status, password,
 /// deletion): the Blazor circuits re-check at once, and a sign-in cookie issued before the change is checked against
-/// the stored stamp on its next request instead of at the end of the cookie check's interval. In-process only: other
-/// instances notice at their next periodic check; the stored stamp is what survives restarts.
+/// the stored stamp on its next request instead of at the end of the cookie check's interval. Other instances hear of
+/// the change through <see cref="CacheNotices"/> (when there are several); the stored stamp is what survives restarts.
 /// </summary>
 public sealed class SignInChanges(TimeProvider clock)
 {
@@ -17,7 +18,17 @@ public sealed class SignInChanges(TimeProvider clock)
 
     public event Action<Guid>? StampChanged;
 
+    /// <summary>Raised for each change made on this instance, so <see cref="CacheNotices"/> tells the other instances.</summary>
+    public event Action<CacheNotice>? Changed;
+
     public void Notify(Guid userId)
+    {
+        Record(userId);
+        Changed?.Invoke(new CacheNotice(CacheNoticeKind.SignIn, userId));
+    }
+
+    /// <summary>A change made on another instance: acted on here, not announced again.</summary>
+    public void Record(Guid userId)
     {
         var now = clock.GetUtcNow();
         foreach (var (user, at) in _changedAt)

@@ -8,9 +8,9 @@ namespace Portal.Core.Features.Verification;
 
 /// <summary>
 /// Quota counters per subscription and period, in memory: loaded from <c>QuotaCounters</c> on first use, counted
-/// under a lock against the limit (so concurrent calls never overshoot), written back behind by
-/// <see cref="FlushAsync"/> (a background loop, and once more on shutdown) as the absolute value. Exact for one
-/// instance; several instances would need the database to decide (see the README).
+/// under a lock against the limit (so concurrent calls never overshoot), added to the database behind by
+/// <see cref="FlushAsync"/> (a background loop every 100 ms, and once more on shutdown) and ahead of the answer near
+/// the end of a quota. Exact for one instance; several instances count in Redis (<see cref="RedisLimitStore"/>).
 /// </summary>
 public sealed class QuotaCounterStore(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock, ILogger<QuotaCounterStore> logger)
 {
@@ -32,6 +32,7 @@ public sealed class QuotaCounterStore(IDbContextFactory<PortalDbContext> dbFacto
         public DateTimeOffset PeriodStart { get; } = periodStart;
         public DateTimeOffset PeriodEnd { get; } = periodEnd;
         public long Used = used;
+        /// <summary>How much of <see cref="Used"/> is in the database or being written there.</summary>
         public long Persisted = used;
         public long LastUsedTicks;
         /// <summary>Set (under the lock) when the counter left the store: whoever still holds it fetches it again.</summary>
@@ -86,30 +87,26 @@ public sealed class QuotaCounterStore(IDbContextFactory<PortalDbContext> dbFacto
     private async Task<Counter> LoadAsync(Guid subscriptionId, DateTimeOffset periodStart, DateTimeOffset periodEnd)
     {
         // Shared by every caller waiting for this counter: one caller's cancellation must not fail the others.
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        var used = await db.QuotaCounters.AsNoTracking()
-            .Where(c => c.SubscriptionId == subscriptionId && c.PeriodStart == periodStart)
-            .Select(c => (long?)c.Used)
-            .FirstOrDefaultAsync(CancellationToken.None);
-        return new Counter(subscriptionId, periodStart, periodEnd, used ?? 0) { LastUsedTicks = clock.GetUtcNow().UtcTicks };
+        var used = await QuotaTotals.ReadAsync(dbFactory, subscriptionId, periodStart, CancellationToken.None);
+        return new Counter(subscriptionId, periodStart, periodEnd, used) { LastUsedTicks = clock.GetUtcNow().UtcTicks };
     }
 
     /// <summary>
-    /// Writes every counter that changed since it was last saved (the absolute value, so a write repeated after a
-    /// failure is harmless), then lets go of counters whose period is over or that sat idle, once they are saved.
+    /// Adds every counter's calls not yet saved to its database row, then lets go of counters whose period is over
+    /// or that sat idle, once they are saved.
     /// </summary>
     public async Task FlushAsync(CancellationToken ct = default)
     {
         await _flushing.WaitAsync(ct);
         try
         {
-            var dirty = new List<(Counter Counter, long Used)>();
+            var dirty = new List<Counter>();
             foreach (var lazy in _counters.Values)
             {
                 if (!lazy.IsValueCreated || !lazy.Value.IsCompletedSuccessfully) continue;
                 var counter = lazy.Value.Result;
                 lock (counter)
-                    if (!counter.Evicted && counter.Used != counter.Persisted) dirty.Add((counter, counter.Used));
+                    if (!counter.Evicted && counter.Used != counter.Persisted) dirty.Add(counter);
             }
             foreach (var chunk in dirty.Chunk(FlushChunk)) await SaveAsync(chunk, ct);
             Evict();
@@ -120,41 +117,51 @@ public sealed class QuotaCounterStore(IDbContextFactory<PortalDbContext> dbFacto
         }
     }
 
-    private async Task SaveAsync((Counter Counter, long Used)[] chunk, CancellationToken ct)
+    /// <summary>Saves one counter now (a call near the end of its quota is saved before it is answered).</summary>
+    internal Task SaveAsync(Counter counter, CancellationToken ct) => SaveAsync([counter], ct);
+
+    private async Task SaveAsync(Counter[] chunk, CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var ids = chunk.Select(c => c.Counter.SubscriptionId).Distinct().ToList();
-        var periods = chunk.Select(c => c.Counter.PeriodStart).Distinct().ToList();
-        // A subscription deleted with its application takes its counters with it; there is nothing to save for it.
-        var alive = (await db.Subscriptions.AsNoTracking().Where(s => ids.Contains(s.Id)).Select(s => s.Id).ToListAsync(ct)).ToHashSet();
-        var rows = (await db.QuotaCounters.Where(c => ids.Contains(c.SubscriptionId) && periods.Contains(c.PeriodStart)).ToListAsync(ct))
-            .ToDictionary(c => (c.SubscriptionId, c.PeriodStart));
-        foreach (var (counter, used) in chunk)
-        {
-            if (!alive.Contains(counter.SubscriptionId)) continue;
-            if (rows.TryGetValue((counter.SubscriptionId, counter.PeriodStart), out var row)) row.Used = used;
-            else db.QuotaCounters.Add(new QuotaCounter { SubscriptionId = counter.SubscriptionId, PeriodStart = counter.PeriodStart, Used = used });
-        }
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException e)
-        {
-            // Most likely a subscription deleted between the check and the save: the counters stay dirty and the
-            // next flush (which no longer sees that subscription) saves the rest.
-            logger.LogWarning(e, "Could not save {Count} quota counters; retrying on the next flush", chunk.Length);
-            return;
-        }
-        foreach (var (counter, used) in chunk)
+        // What each write adds is claimed under the lock first (Persisted moves ahead), so a flush and a write-through
+        // racing on one counter never add the same calls twice; a failed write gives its claim back.
+        var claims = new List<(Counter Counter, long Delta)>(chunk.Length);
+        foreach (var counter in chunk)
             lock (counter)
-                counter.Persisted = alive.Contains(counter.SubscriptionId) ? Math.Max(counter.Persisted, used) : counter.Used;
+            {
+                var delta = counter.Used - counter.Persisted;
+                if (delta == 0) continue;
+                counter.Persisted = counter.Used;
+                claims.Add((counter, delta));
+            }
+        if (claims.Count == 0) return;
+        var (failed, error) = await QuotaTotals.AddAsync(dbFactory, claims, c => (c.Counter.SubscriptionId, c.Counter.PeriodStart, c.Delta), ct);
+        foreach (var (counter, delta) in failed)
+            lock (counter) counter.Persisted -= delta;
+        if (error is OperationCanceledException) throw error;
+        if (error is not null) logger.LogWarning(error, "Could not save {Count} quota counters; retrying on the next flush", failed.Count);
     }
 
-    private void Evict()
+    /// <summary>
+    /// Lets go of every saved counter, so the next use reads the database total again: after Redis counted for a
+    /// while, what this store holds from an earlier Redis outage is behind.
+    /// </summary>
+    public async Task ForgetSavedAsync(CancellationToken ct = default)
+    {
+        await _flushing.WaitAsync(ct);
+        try
+        {
+            Evict(everyIdle: true);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private void Evict(bool everyIdle = false)
     {
         var now = clock.GetUtcNow();
-        var idleBefore = (now - IdleAfter).UtcTicks;
+        var idleBefore = everyIdle ? long.MaxValue : (now - IdleAfter).UtcTicks;
         foreach (var (key, lazy) in _counters)
         {
             if (!lazy.IsValueCreated || !lazy.Value.IsCompletedSuccessfully) continue;

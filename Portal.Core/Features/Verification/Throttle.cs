@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Portal.Core.Features.Products;
 
 namespace Portal.Core.Features.Verification;
@@ -7,9 +8,9 @@ namespace Portal.Core.Features.Verification;
 /// A plan's rate limit and quota for one subscription, decided together: a fixed window aligned to the clock (at
 /// limit L exactly L calls pass per second or minute), then the quota counter. Both are taken under the window's
 /// lock, so a call the quota refuses never holds a rate-limit token, not even for a moment, and a refused call
-/// consumes nothing. Exact on one instance.
+/// consumes nothing. Exact on one instance; several instances share their counts through <see cref="RedisLimitStore"/>.
 /// </summary>
-public sealed class Throttle(QuotaCounterStore quotas, TimeProvider clock)
+public sealed class Throttle(QuotaCounterStore quotas, TimeProvider clock, ILogger<Throttle> logger) : ILimitStore
 {
     /// <summary>How often windows that have ended are swept out of memory.</summary>
     public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(30);
@@ -29,21 +30,37 @@ public sealed class Throttle(QuotaCounterStore quotas, TimeProvider clock)
         public bool Evicted;
     }
 
-    internal readonly record struct Outcome(VerifyCode Code, LimitState Ratelimit, LimitState Quota);
-
     /// <summary>Takes one call from the subscription's rate limit and quota, or neither.</summary>
-    internal async ValueTask<Outcome> TakeAsync(SubscriptionEntry subscription, DateTimeOffset now)
+    public async ValueTask<LimitOutcome> TakeAsync(LimitRequest subscription, DateTimeOffset now)
     {
         while (true)
         {
-            var counter = await quotas.GetAsync(subscription.Id, subscription.QuotaPeriod, now);
-            var window = subscription.RateLimit is null ? null : _windows.GetOrAdd(subscription.Id, static _ => new Window());
-            if (TryTake(subscription, window, counter, now) is { } outcome) return outcome;
-            // An entry was swept out between fetching and locking it: fetch again.
+            var counter = await quotas.GetAsync(subscription.SubscriptionId, subscription.QuotaPeriod, now);
+            var window = subscription.RateLimit is null ? null : _windows.GetOrAdd(subscription.SubscriptionId, static _ => new Window());
+            if (TryTake(subscription, window, counter, now) is not { } outcome) continue; // swept out meanwhile: fetch again
+            if (outcome.Code == VerifyCode.Valid && subscription.Quota is { } quota && outcome.Quota.Remaining <= Limits.WriteThroughMargin(quota))
+                await WriteThroughAsync(counter);
+            return outcome;
         }
     }
 
-    private static Outcome? TryTake(SubscriptionEntry subscription, Window? window, QuotaCounterStore.Counter counter, DateTimeOffset now)
+    /// <summary>Near the end of a quota a crash must not grant its last calls again: they are saved before the answer.</summary>
+    private async Task WriteThroughAsync(QuotaCounterStore.Counter counter)
+    {
+        try
+        {
+            await quotas.SaveAsync(counter, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The call is counted in memory and the next flush saves it; refusing it now would not undo that.
+            logger.LogWarning(e, "Could not save a quota counter ahead of the answer; the next flush retries");
+        }
+    }
+
+    public Task FlushAsync(CancellationToken ct = default) => quotas.FlushAsync(ct);
+
+    private static LimitOutcome? TryTake(LimitRequest subscription, Window? window, QuotaCounterStore.Counter counter, DateTimeOffset now)
     {
         var nowTicks = now.UtcTicks;
         if (window is null)
@@ -52,7 +69,7 @@ public sealed class Throttle(QuotaCounterStore quotas, TimeProvider clock)
             {
                 if (counter.Evicted) return null;
                 var taken = counter.TryTake(subscription.Quota, nowTicks);
-                return new Outcome(taken ? VerifyCode.Valid : VerifyCode.QuotaExceeded, Unlimited, QuotaState(subscription, counter, now));
+                return new LimitOutcome(taken ? VerifyCode.Valid : VerifyCode.QuotaExceeded, Unlimited, QuotaState(subscription, counter, now));
             }
         }
 
@@ -73,15 +90,15 @@ public sealed class Throttle(QuotaCounterStore quotas, TimeProvider clock)
             {
                 LimitState quotaNow;
                 lock (counter) quotaNow = QuotaState(subscription, counter, now);
-                return new Outcome(VerifyCode.RateLimited, Limit(limit, 0, windowEnd, now), quotaNow);
+                return new LimitOutcome(VerifyCode.RateLimited, Limit(limit, 0, windowEnd, now), quotaNow);
             }
             lock (counter)
             {
                 if (counter.Evicted) return null;
                 if (!counter.TryTake(subscription.Quota, nowTicks))
-                    return new Outcome(VerifyCode.QuotaExceeded, Limit(limit, limit - window.Count, windowEnd, now), QuotaState(subscription, counter, now));
+                    return new LimitOutcome(VerifyCode.QuotaExceeded, Limit(limit, limit - window.Count, windowEnd, now), QuotaState(subscription, counter, now));
                 window.Count++;
-                return new Outcome(VerifyCode.Valid, Limit(limit, limit - window.Count, windowEnd, now), QuotaState(subscription, counter, now));
+                return new LimitOutcome(VerifyCode.Valid, Limit(limit, limit - window.Count, windowEnd, now), QuotaState(subscription, counter, now));
             }
         }
     }
@@ -104,18 +121,17 @@ public sealed class Throttle(QuotaCounterStore quotas, TimeProvider clock)
         }
     }
 
-    private static readonly LimitState Unlimited = new(null, null, null, null);
+    private static LimitState Unlimited => Limits.Unlimited;
 
-    private static long WindowLength(RateLimitWindow window) =>
-        window == RateLimitWindow.Minute ? TimeSpan.TicksPerMinute : TimeSpan.TicksPerSecond;
+    private static long WindowLength(RateLimitWindow window) => Limits.WindowLength(window);
 
-    private static LimitState QuotaState(SubscriptionEntry subscription, QuotaCounterStore.Counter counter, DateTimeOffset now) =>
+    private static LimitState QuotaState(LimitRequest subscription, QuotaCounterStore.Counter counter, DateTimeOffset now) =>
         subscription.Quota is { } quota
             ? Limit(quota, Math.Max(0, quota - counter.Used), counter.PeriodEnd, now)
             : Unlimited;
 
     private static LimitState Limit(long limit, long remaining, DateTimeOffset resetAt, DateTimeOffset now) =>
-        new(limit, remaining, SecondsUntil(resetAt, now), resetAt);
+        Limits.Limit(limit, remaining, resetAt, now);
 
     /// <summary>Whole seconds, rounded up: a client that waits this long finds the window or period over.</summary>
     public static long SecondsUntil(DateTimeOffset at, DateTimeOffset now) =>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Portal.Core.Features.Cluster;
 using Portal.Core.Features.Products;
 
 namespace Portal.Core.Features.Verification;
@@ -46,6 +47,16 @@ public sealed class VerificationCache
 
     /// <summary>Drops everything cached; called after any product, plan, subscription or account status change.</summary>
     public void Invalidate()
+    {
+        Drop();
+        Changed?.Invoke(new CacheNotice(CacheNoticeKind.Verification, Guid.Empty));
+    }
+
+    /// <summary>Raised for each change made on this instance, so <see cref="CacheNotices"/> tells the other instances.</summary>
+    public event Action<CacheNotice>? Changed;
+
+    /// <summary>Another instance changed something (or notices may have been missed): dropped here, not announced again.</summary>
+    public void Drop()
     {
         // The generation moves first: a lookup that stores after the clear below sees it and takes its entry back.
         Interlocked.Increment(ref _generation);
@@ -123,4 +134,6 @@ internal sealed record SubscriptionEntry(
     QuotaPeriod QuotaPeriod)
 {
     public VerifyPlan Plan { get; } = new(PlanId, PlanName, PlanType.ToString());
+
+    public LimitRequest Limits { get; } = new(Id, RateLimit, RateLimitWindow, Quota, QuotaPeriod);
 }

@@ -22,7 +22,7 @@ public sealed class VerificationService(
     IDbContextFactory<PortalDbContext> dbFactory,
     ApiKeyService apiKeys,
     VerificationCache cache,
-    Throttle throttle,
+    ILimitStore limits,
     UsageRecorder usage,
     IOptions<PortalOptions> options,
     TimeProvider clock)
@@ -120,7 +120,7 @@ public sealed class VerificationService(
         if (subscription is null) return Refusal(product.Published ? VerifyCode.NotSubscribed : VerifyCode.NotFound, key, product.Published ? product.Id : null);
 
         var now = clock.GetUtcNow();
-        var taken = await throttle.TakeAsync(subscription, now);
+        var taken = await limits.TakeAsync(subscription.Limits, now);
         var retryAfter = taken.Code switch
         {
             VerifyCode.RateLimited => taken.Ratelimit.Reset,
@@ -138,7 +138,7 @@ public sealed class VerificationService(
     /// What a gateway passes to its client: <c>Retry-After</c> when refused, and the <c>RateLimit-*</c> fields of the
     /// limit closest to running out (the one that refused, or for a valid call the one with fewer calls left).
     /// </summary>
-    private static IReadOnlyDictionary<string, string> Headers(Throttle.Outcome taken, long? retryAfter)
+    private static IReadOnlyDictionary<string, string> Headers(LimitOutcome taken, long? retryAfter)
     {
         var limit = taken.Code switch
         {

@@ -3,12 +3,13 @@ using Portal.Core.Features.Verification;
 namespace Portal.Web.Features.Verification;
 
 /// <summary>
-/// Saves quota counters every second (write-behind) and sweeps rate-limit windows that ended; on shutdown saves
+/// Adds counted quota use to the database every 100 ms (write-behind: a crash loses at most that much, and near the
+/// end of a quota nothing, see <see cref="Throttle"/>) and sweeps rate-limit windows that ended; on shutdown saves
 /// once more, so a restart loses no counted call.
 /// </summary>
-public sealed class QuotaFlushingService(QuotaCounterStore quotas, Throttle throttle, ILogger<QuotaFlushingService> logger) : BackgroundService
+public sealed class QuotaFlushingService(ILimitStore limits, ILogger<QuotaFlushingService> logger) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -19,8 +20,8 @@ public sealed class QuotaFlushingService(QuotaCounterStore quotas, Throttle thro
             {
                 try
                 {
-                    await quotas.FlushAsync(stoppingToken);
-                    throttle.Sweep();
+                    await limits.FlushAsync(stoppingToken);
+                    limits.Sweep();
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -37,6 +38,6 @@ public sealed class QuotaFlushingService(QuotaCounterStore quotas, Throttle thro
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await quotas.FlushAsync(CancellationToken.None);
+        await limits.FlushAsync(CancellationToken.None);
     }
 }

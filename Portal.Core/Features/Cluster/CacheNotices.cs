@@ -1,0 +1,149 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Users;
+using Portal.Core.Features.Verification;
+
+namespace Portal.Core.Features.Cluster;
+
+/// <summary>What another instance must drop: a key, an owner's keys, all of verification's cache, or a user's sign-ins.</summary>
+public enum CacheNoticeKind
+{
+    Key,
+    Owner,
+    Verification,
+    SignIn,
+}
+
+/// <summary>
+/// One change to announce. Only ids travel (never a secret, hash or name): the receiver drops what it holds and
+/// reads the truth from the database again.
+/// </summary>
+public readonly record struct CacheNotice(CacheNoticeKind Kind, Guid Id)
+{
+    public string Format(Guid origin) => $"{origin:N} {Kind} {Id:N}";
+
+    public static bool TryParse(string? text, out Guid origin, out CacheNotice notice)
+    {
+        (origin, notice) = (default, default);
+        var parts = text?.Split(' ');
+        if (parts is not { Length: 3 } || !Guid.TryParseExact(parts[0], "N", out origin)
+            || !Enum.TryParse<CacheNoticeKind>(parts[1], out var kind) || !Guid.TryParseExact(parts[2], "N", out var id)) return false;
+        notice = new CacheNotice(kind, id);
+        return true;
+    }
+}
+
+/// <summary>How notices travel between instances: Redis pub/sub or PostgreSQL LISTEN/NOTIFY.</summary>
+public interface INoticeTransport
+{
+    Task SendAsync(string message, CancellationToken ct);
+
+    /// <summary>
+    /// Delivers every message heard to <paramref name="heard"/> until cancelled, reconnecting as needed; calls
+    /// <paramref name="reconnected"/> after a reconnect, since messages may have been missed meanwhile.
+    /// </summary>
+    Task ListenAsync(Action<string> heard, Action reconnected, CancellationToken ct);
+}
+
+/// <summary>
+/// Tells every other instance what a change on this one made stale (a revoked key, an unsubscribed application, a
+/// demoted user), within a second: changes announce themselves through the caches' <c>Changed</c> events, travel
+/// through the transport, and are dropped on the other side. After a reconnect everything cached is dropped.
+/// </summary>
+public sealed class CacheNotices(
+    ApiKeyCache keys,
+    VerificationCache verification,
+    SignInChanges signIns,
+    INoticeTransport transport,
+    ILogger<CacheNotices> logger)
+{
+    private readonly Channel<CacheNotice> _outgoing = Channel.CreateUnbounded<CacheNotice>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>This instance, so it ignores its own messages.</summary>
+    public Guid InstanceId { get; } = Guid.NewGuid();
+
+    /// <summary>Notices heard from other instances (for tests and diagnostics).</summary>
+    public long Heard => Interlocked.Read(ref _heard);
+
+    private long _heard;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        keys.Changed += Enqueue;
+        verification.Changed += Enqueue;
+        signIns.Changed += Enqueue;
+        try
+        {
+            await Task.WhenAll(SendAsync(ct), transport.ListenAsync(OnHeard, DropAll, ct));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            keys.Changed -= Enqueue;
+            verification.Changed -= Enqueue;
+            signIns.Changed -= Enqueue;
+        }
+    }
+
+    private void Enqueue(CacheNotice notice) => _outgoing.Writer.TryWrite(notice);
+
+    private async Task SendAsync(CancellationToken ct)
+    {
+        await foreach (var notice in _outgoing.Reader.ReadAllAsync(ct))
+        {
+            var message = notice.Format(InstanceId);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await transport.SendAsync(message, ct);
+                    break;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The other instances' caches heal by their time to live (30 s keys, 5 min verification) if this never gets through.
+                    if (attempt == 3)
+                    {
+                        logger.LogError(e, "Could not announce a {Kind} change to the other instances", notice.Kind);
+                        break;
+                    }
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), ct);
+                }
+            }
+        }
+    }
+
+    private void OnHeard(string message)
+    {
+        if (!CacheNotice.TryParse(message, out var origin, out var notice))
+        {
+            logger.LogWarning("Ignored a cache notice that does not parse");
+            return;
+        }
+        if (origin == InstanceId) return;
+        Interlocked.Increment(ref _heard);
+        Apply(notice);
+    }
+
+    /// <summary>Drops here what the notice names.</summary>
+    public void Apply(CacheNotice notice)
+    {
+        switch (notice.Kind)
+        {
+            case CacheNoticeKind.Key: keys.DropKey(notice.Id); break;
+            case CacheNoticeKind.Owner: keys.DropOwner(notice.Id); break;
+            case CacheNoticeKind.Verification: verification.Drop(); break;
+            case CacheNoticeKind.SignIn: signIns.Record(notice.Id); break;
+        }
+    }
+
+    private void DropAll()
+    {
+        logger.LogInformation("Cache notices reconnected: dropping every cached key and verification entry");
+        keys.Clear();
+        verification.Drop();
+    }
+}
