@@ -39,6 +39,7 @@ public static class PortalHost
             services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         services.AddPortalCore(connectionString, provider);
         services.AddPortalIdentity();
+        services.AddPortalDataProtection(KeyRingPlan.From(options.DataProtection, provider, connectionString));
         services.AddHostedService<UsageWriterService>();
         services.AddHostedService<QuotaFlushingService>();
         services.AddWebhooks();
