@@ -36,6 +36,9 @@ public static class TextRules
         _ => false,
     };
 
+    /// <summary>Each forbidden character replaced by U+FFFD, for recording what someone typed where it cannot be refused.</summary>
+    public static string Visible(string value) => string.Concat(value.Select(c => IsForbidden(c) ? '\uFFFD' : c));
+
     /// <summary>The field's message: which character, and why it is refused.</summary>
     public static string Message(char c) =>
         c < '\u00A0'
