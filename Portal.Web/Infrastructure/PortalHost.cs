@@ -40,6 +40,7 @@ public static class PortalHost
         services.AddPortalCore(connectionString, provider);
         services.AddPortalIdentity();
         services.AddPortalDataProtection(KeyRingPlan.From(options.DataProtection, provider, connectionString));
+        services.AddPortalForwardedHeaders(options.ForwardedHeaders);
         services.AddHostedService<UsageWriterService>();
         services.AddHostedService<QuotaFlushingService>();
         services.AddWebhooks();
@@ -78,12 +79,13 @@ public static class PortalHost
         // there. WebApplication adds its own UseAuthentication unless the marker UseAuthentication sets is present;
         // the branch sets it on a copy of the properties, so it is set here too. (Should the name ever change, the
         // cost is a second, cheap authentication of the cookie outside /api and the cookie read again on /api.)
+        // Before anything reads the client's address or scheme (usage, audit, rate limits, cookies).
+        app.UseSecurityHeaders();
         // Usage recording wraps authorization, so a call refused for its scopes (403) is recorded against its key too.
         app.UseMiddleware<UsageRecordingMiddleware>();
         app.UseWhen(http => !ApiProblems.IsApi(http), web => web.UseAuthentication());
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseAuthorization();
-        if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseExceptionHandler();
         app.UseApiBodyLimit(MaxRequestBodyBytes);
         // A body-less error answer: the portal's own "not found" page, in its layout, for a browser's GET of an unknown
