@@ -73,14 +73,14 @@ public static class PortalHost
 
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
+        // Before anything reads the client's address or scheme (usage, audit, rate limits, cookies).
+        app.UseSecurityHeaders();
         // Authentication and authorization where WebApplication would put them (first, after routing), with one
         // difference: /api is authenticated by key only (every API endpoint's policy runs the key scheme and replaces
         // the user), so the cookie scheme, which the authentication middleware runs for every request, is not run
         // there. WebApplication adds its own UseAuthentication unless the marker UseAuthentication sets is present;
         // the branch sets it on a copy of the properties, so it is set here too. (Should the name ever change, the
         // cost is a second, cheap authentication of the cookie outside /api and the cookie read again on /api.)
-        // Before anything reads the client's address or scheme (usage, audit, rate limits, cookies).
-        app.UseSecurityHeaders();
         // Usage recording wraps authorization, so a call refused for its scopes (403) is recorded against its key too.
         app.UseMiddleware<UsageRecordingMiddleware>();
         app.UseWhen(http => !ApiProblems.IsApi(http), web => web.UseAuthentication());
@@ -98,6 +98,7 @@ public static class PortalHost
         app.UseRateLimiter();
         app.UseAntiforgery();
         app.MapStaticAssets();
+        app.UseOpenApiAccess();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
