@@ -14,6 +14,58 @@ public sealed class PortalOptions
     public VerificationOptions Verification { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
     public RedisOptions Redis { get; set; } = new();
+    public KeyRingOptions DataProtection { get; set; } = new();
+    public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
+    public ApiOptions Api { get; set; } = new();
+}
+
+/// <summary>
+/// Where the Data Protection key ring (it signs sign-in cookies and encrypts webhook secrets) is kept and how it is
+/// protected (<c>Portal:DataProtection:…</c>; docs/security.md). Whoever reads the ring can forge any user's cookie.
+/// </summary>
+public sealed class KeyRingOptions
+{
+    /// <summary>
+    /// A directory for the ring, readable by the service user only (0700, files 0600). Default on SQLite: next to the
+    /// database file (<c>portal.db</c> → <c>portal.db-keys</c>); on PostgreSQL the ring stays in the database unless this is set.
+    /// </summary>
+    public string? KeysDirectory { get; set; }
+
+    /// <summary>A PKCS#12 (.pfx) file whose certificate encrypts the ring's keys (<c>ProtectKeysWithCertificate</c>).</summary>
+    public string? CertificatePath { get; set; }
+
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>Instead of a file: the thumbprint of a certificate with its private key in the user's or the machine's My store.</summary>
+    public string? CertificateThumbprint { get; set; }
+
+    /// <summary>
+    /// PostgreSQL without a certificate or keys directory: keep the ring in clear in the database anyway. Off by
+    /// default; then such a start is refused, because a copy of the database would be enough to sign in as anyone.
+    /// </summary>
+    public bool AllowUnprotectedKeys { get; set; }
+}
+
+/// <summary>
+/// The proxies whose <c>X-Forwarded-For</c> / <c>X-Forwarded-Proto</c> are believed (<c>Portal:ForwardedHeaders:…</c>).
+/// Comma-separated; empty: forwarded headers are ignored and the connection's own address and scheme count.
+/// </summary>
+public sealed class ForwardedHeadersSettings
+{
+    /// <summary>Addresses such as <c>10.0.0.5, ::1</c>.</summary>
+    public string? KnownProxies { get; set; }
+
+    /// <summary>Networks in CIDR notation such as <c>10.0.0.0/8, fd00::/8</c>.</summary>
+    public string? KnownNetworks { get; set; }
+}
+
+public sealed class ApiOptions
+{
+    /// <summary>
+    /// <c>/openapi/v1.json</c> without signing in (<c>Portal:Api:PublicOpenApi</c>). When false it needs a signed-in
+    /// admin (or read-only) or an API key with the <c>read</c> scope.
+    /// </summary>
+    public bool PublicOpenApi { get; set; } = true;
 }
 
 public sealed class RedisOptions

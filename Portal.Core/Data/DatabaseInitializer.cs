@@ -7,7 +7,7 @@ using Portal.Core.Features.Users;
 
 namespace Portal.Core.Data;
 
-/// <summary>Start-up: migrations, WAL mode, the fixed roles, and on an empty database the first super-admin.</summary>
+/// <summary>Start-up: the SQLite files' permissions, migrations, WAL mode, the fixed roles, and on an empty database the first super-admin.</summary>
 public sealed class DatabaseInitializer(
     IDbContextFactory<PortalDbContext> dbFactory,
     UserService users,
@@ -21,8 +21,13 @@ public sealed class DatabaseInitializer(
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             if (db.Database.IsSqlite())
+            {
+                SqliteFiles.RestrictToOwner(db.Database.GetConnectionString());
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", ct);
+            }
             await db.Database.MigrateAsync(ct);
+            // The WAL and SHM files SQLite made just now, should the database file have been wider when they were made.
+            if (db.Database.IsSqlite()) SqliteFiles.RestrictToOwner(db.Database.GetConnectionString());
 
             var existing = await db.Roles.Select(r => r.Name).ToListAsync(ct);
             foreach (var role in Roles.All.Except(existing!))

@@ -7,7 +7,8 @@ namespace Portal.E2E.Pages;
 public sealed class LoginPage(IPage page)
 {
     public const string InvalidCredentials = "Invalid email or password.";
-    public const string LockedOut = "This account is locked after too many failed attempts";
+    /// <summary>A locked account answers what a wrong password or an unknown email does, so the answer tells no one it exists.</summary>
+    public const string LockedOut = InvalidCredentials;
     public const string Inactive = "This account is inactive";
 
     public ILocator Email => page.GetByLabel("Email", new() { Exact = true });

@@ -90,5 +90,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
             try { File.Delete(_databasePath + suffix); }
             catch (IOException) { }
         }
+        // The key ring kept next to the database file.
+        try { Directory.Delete(_databasePath + "-keys", recursive: true); }
+        catch (IOException) { }
     }
 }

@@ -26,6 +26,7 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
     private readonly DatabaseProvider _provider;
     private readonly SqliteConnection? _keepAlive;
     private readonly Action<IServiceCollection>? _configureServices;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
 
     public PortalApiFactory() : this(DatabaseProvider.Sqlite, TestDatabase.NewConnectionString())
     {
@@ -34,11 +35,15 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
     /// <summary>
     /// On PostgreSQL, <paramref name="connectionString"/> names a database the caller creates and drops (<see cref="TestPostgres"/>);
     /// on SQLite it may name a file (<see cref="SqliteFile"/>). <paramref name="configureServices"/> runs after the
-    /// factory's own test services, e.g. to add an interceptor to the database context.
+    /// factory's own test services, e.g. to add an interceptor to the database context. <paramref name="settings"/> are
+    /// configuration values (<c>Portal:Api:PublicOpenApi</c>) set after the factory's own. On PostgreSQL the key ring is
+    /// encrypted with <see cref="TestCertificate"/>, as production needs it to be (unless the settings say otherwise).
     /// </summary>
-    internal PortalApiFactory(DatabaseProvider provider, string connectionString, Action<IServiceCollection>? configureServices = null)
+    internal PortalApiFactory(DatabaseProvider provider, string connectionString, Action<IServiceCollection>? configureServices = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         (_provider, _connectionString, _configureServices) = (provider, connectionString, configureServices);
+        _settings = settings ?? new Dictionary<string, string?>();
         if (provider != DatabaseProvider.Sqlite) return;
         _keepAlive = new SqliteConnection(_connectionString);
         _keepAlive.Open();
@@ -51,6 +56,12 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Portal:Database:ConnectionString", _connectionString);
         builder.UseSetting("Portal:Bootstrap:AdminEmail", TestDatabase.AdminEmail);
         builder.UseSetting("Portal:Bootstrap:AdminPassword", TestDatabase.AdminPassword);
+        if (_provider != DatabaseProvider.Sqlite)
+        {
+            builder.UseSetting("Portal:DataProtection:CertificatePath", TestCertificate.Path);
+            builder.UseSetting("Portal:DataProtection:CertificatePassword", TestCertificate.Password);
+        }
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<ApiKeyAuthenticator>();

@@ -11,6 +11,8 @@ public sealed class SqliteFile : IAsyncDisposable, IDisposable
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"portal-test-{Guid.NewGuid():N}.db");
 
+    public string FilePath => _path;
+
     public string ConnectionString => $"Data Source={_path}";
 
     public void Dispose()
@@ -19,6 +21,8 @@ public sealed class SqliteFile : IAsyncDisposable, IDisposable
         SqliteConnection.ClearAllPools();
         foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
             if (File.Exists(file)) File.Delete(file);
+        // The key ring the web host keeps next to a database file (KeyRingPlan.DefaultDirectory).
+        if (Directory.Exists(_path + "-keys")) Directory.Delete(_path + "-keys", recursive: true);
     }
 
     public ValueTask DisposeAsync()

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.Users;
 
@@ -46,6 +47,7 @@ public static class IdentitySetup
             .AddSignInManager<PortalSignInManager>()
             .AddClaimsPrincipalFactory<PortalClaimsFactory>()
             .AddDefaultTokenProviders();
+        services.AddSingleton<UnknownAccountHash>();
 
         // Deactivation, role changes and password resets change the security stamp. A cookie is checked against the
         // stored stamp once a minute, and on its next request when this instance saw its user's stamp change since it
@@ -75,7 +77,10 @@ public static class IdentitySetup
     }
 }
 
-/// <summary>Inactive users are refused before their password is even checked.</summary>
+/// <summary>
+/// Inactive users are refused. Every password sign-in costs one password hash, whether the email is unknown, the account
+/// locked or inactive, or the password wrong, so the time of the answer does not tell which accounts exist.
+/// </summary>
 public sealed class PortalSignInManager(
     UserManager<PortalUser> userManager,
     IHttpContextAccessor contextAccessor,
@@ -83,11 +88,55 @@ public sealed class PortalSignInManager(
     IOptions<IdentityOptions> optionsAccessor,
     ILogger<SignInManager<PortalUser>> logger,
     IAuthenticationSchemeProvider schemes,
-    IUserConfirmation<PortalUser> confirmation)
+    IUserConfirmation<PortalUser> confirmation,
+    UnknownAccountHash unknownAccount)
     : SignInManager<PortalUser>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
+    /// <summary>
+    /// After a sign-in refused before its password counted (locked, inactive): whether the password was right anyway.
+    /// Only its holder learns from it that the account is inactive.
+    /// </summary>
+    public bool RefusedWithRightPassword { get; private set; }
+
     public override async Task<bool> CanSignInAsync(PortalUser user) =>
         user.Status == UserStatus.Active && await base.CanSignInAsync(user);
+
+    public override async Task<SignInResult> PasswordSignInAsync(string userName, string password, bool isPersistent, bool lockoutOnFailure)
+    {
+        // A name no account can have (a control character; PostgreSQL could not even compare a NUL) is not looked up.
+        var user = TextRules.FirstForbidden(userName) is null ? await UserManager.FindByNameAsync(userName) : null;
+        if (user is not null) return await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
+        unknownAccount.Verify(UserManager.PasswordHasher, password);
+        return SignInResult.Failed;
+    }
+
+    public override async Task<SignInResult> CheckPasswordSignInAsync(PortalUser user, string password, bool lockoutOnFailure)
+    {
+        RefusedWithRightPassword = false;
+        if (await PreSignInCheck(user) is { } refused)
+        {
+            // Identity answers these before hashing: hash anyway, as for every other attempt.
+            RefusedWithRightPassword = await UserManager.CheckPasswordAsync(user, password);
+            return refused;
+        }
+        return await base.CheckPasswordSignInAsync(user, password, lockoutOnFailure);
+    }
+}
+
+/// <summary>
+/// A password hash of no account, made once with the configured hasher (same algorithm, same iterations): verifying a
+/// password against it costs what checking a real account's password costs.
+/// </summary>
+public sealed class UnknownAccountHash
+{
+    private readonly PortalUser _nobody = new();
+    private string? _hash;
+
+    public void Verify(IPasswordHasher<PortalUser> hasher, string password)
+    {
+        _hash ??= hasher.HashPassword(_nobody, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)));
+        hasher.VerifyHashedPassword(_nobody, _hash, password ?? "");
+    }
 }
 
 public sealed class PortalClaimsFactory(UserManager<PortalUser> userManager, RoleManager<PortalRole> roleManager, IOptions<IdentityOptions> options)

@@ -39,6 +39,8 @@ public static class PortalHost
             services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         services.AddPortalCore(connectionString, provider);
         services.AddPortalIdentity();
+        services.AddPortalDataProtection(KeyRingPlan.From(options.DataProtection, provider, connectionString));
+        services.AddPortalForwardedHeaders(options.ForwardedHeaders);
         services.AddHostedService<UsageWriterService>();
         services.AddHostedService<QuotaFlushingService>();
         services.AddHostedService<CacheNoticeService>();
@@ -72,6 +74,8 @@ public static class PortalHost
 
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
+        // Before anything reads the client's address or scheme (usage, audit, rate limits, cookies).
+        app.UseSecurityHeaders();
         // Authentication and authorization where WebApplication would put them (first, after routing), with one
         // difference: /api is authenticated by key only (every API endpoint's policy runs the key scheme and replaces
         // the user), so the cookie scheme, which the authentication middleware runs for every request, is not run
@@ -83,7 +87,6 @@ public static class PortalHost
         app.UseWhen(http => !ApiProblems.IsApi(http), web => web.UseAuthentication());
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseAuthorization();
-        if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseExceptionHandler();
         app.UseApiBodyLimit(MaxRequestBodyBytes);
         // A body-less error answer: the portal's own "not found" page, in its layout, for a browser's GET of an unknown
@@ -96,6 +99,7 @@ public static class PortalHost
         app.UseRateLimiter();
         app.UseAntiforgery();
         app.MapStaticAssets();
+        app.UseOpenApiAccess();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }

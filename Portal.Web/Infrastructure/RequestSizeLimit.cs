@@ -21,6 +21,9 @@ public static class RequestSizeLimit
             if (http.Request.ContentLength > maxBytes)
             {
                 http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                // The body is never read, so the connection cannot carry another request after it: closed, and the
+                // client told so, rather than the next request on it being read from the middle of this body.
+                http.Response.Headers.Connection = "close";
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = http,

@@ -66,6 +66,7 @@ public sealed class CreateApiKey
     public string Name { get; set; } = "";
 
     [StringLength(500, ErrorMessage = "Description is at most 500 characters.")]
+    [MultiLineText]
     public string? Description { get; set; }
 
     [Required(ErrorMessage = "Choose at least one scope.")]

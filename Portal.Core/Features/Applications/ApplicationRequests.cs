@@ -58,6 +58,7 @@ public sealed class CreateApplication
     public string Name { get; set; } = "";
 
     [StringLength(1000, ErrorMessage = "Description is at most 1000 characters.")]
+    [MultiLineText]
     public string? Description { get; set; }
 
     /// <summary>Optional when the caller belongs to exactly one account.</summary>
@@ -71,6 +72,7 @@ public sealed class UpdateApplication
     public string? Name { get; set; }
 
     [StringLength(1000, ErrorMessage = "Description is at most 1000 characters.")]
+    [MultiLineText]
     public string? Description { get; set; }
 }
 

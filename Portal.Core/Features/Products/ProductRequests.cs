@@ -124,6 +124,7 @@ public sealed class CreateProduct
     public string? Title { get; set; }
 
     [StringLength(4000, ErrorMessage = "Description is at most 4000 characters.")]
+    [MultiLineText]
     public string? Description { get; set; }
 
     [StringLength(2000, ErrorMessage = "Upstream URL is at most 2000 characters.")]
@@ -163,6 +164,7 @@ public sealed class UpdateProduct
     public string? Title { get; set; }
 
     [StringLength(4000, ErrorMessage = "Description is at most 4000 characters.")]
+    [MultiLineText]
     public string? Description { get; set; }
 
     [StringLength(2000, ErrorMessage = "Upstream URL is at most 2000 characters.")]

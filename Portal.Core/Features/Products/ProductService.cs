@@ -49,7 +49,8 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
     {
         if (!actor.Can(Permission.ProductsRead)) return Errors.Forbidden;
         var key = (idOrSlug ?? "").Trim();
-        if (key.Length == 0) return Errors.NotFound;
+        // No slug holds a control character (and PostgreSQL could not even compare one): nothing to look for.
+        if (key.Length == 0 || TextRules.FirstForbidden(key) is not null) return Errors.NotFound;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var products = Visible(db, actor);
         if (Guid.TryParse(key, out var id)) products = products.Where(p => p.Id == id);

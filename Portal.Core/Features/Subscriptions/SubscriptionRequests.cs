@@ -52,5 +52,6 @@ public sealed class CreateSubscription
 public sealed class DecideSubscription
 {
     [StringLength(1000, ErrorMessage = "Reason is at most 1000 characters.")]
+    [MultiLineText]
     public string? Reason { get; set; }
 }

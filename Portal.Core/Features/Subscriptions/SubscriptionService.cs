@@ -45,6 +45,7 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
     public async Task<Result<IReadOnlyDictionary<SubscriptionStatus, int>>> CountByStatusAsync(Actor actor, SubscriptionQuery query, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.SubscriptionsRead)) return Errors.Forbidden;
+        if (RequestValidation.Validate(query) is { } invalid) return invalid;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var counts = await Filtered(db, actor, query).GroupBy(r => r.Sub.Status)
             .Select(g => new { Status = g.Key, Count = g.Count() })

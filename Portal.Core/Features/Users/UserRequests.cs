@@ -49,6 +49,7 @@ public sealed class CreateUser
 
     [Required(ErrorMessage = "Password is required.")]
     [StringLength(128)]
+    [AnyText]
     public string Password { get; set; } = "";
 
     [Required(ErrorMessage = "Choose at least one role.")]
@@ -72,6 +73,7 @@ public sealed class ResetPassword
 {
     [Required(ErrorMessage = "Password is required.")]
     [StringLength(128)]
+    [AnyText]
     public string Password { get; set; } = "";
 }
 

@@ -231,6 +231,8 @@ public sealed class UserService(
     public async Task RecordSignInAsync(string email, SignInOutcome outcome, string? ipAddress, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // What was typed may hold characters no email has (and PostgreSQL cannot store a NUL): recorded visibly replaced.
+        if (TextRules.FirstForbidden(email) is not null) email = TextRules.Visible(email);
         var normalizedEmail = normalizer.NormalizeEmail(email.Trim());
         var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalizedEmail, ct);
         var now = clock.GetUtcNow();

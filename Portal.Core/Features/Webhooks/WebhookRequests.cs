@@ -9,6 +9,7 @@ public sealed record CreateWebhook
     public string Url { get; set; } = "";
 
     [StringLength(WebhookRules.MaxDescriptionLength, ErrorMessage = "The description is at most 500 characters.")]
+    [MultiLineText]
     public string? Description { get; set; }
 
     [Required(ErrorMessage = "Choose at least one event type."), WebhookEventTypeList]
@@ -24,6 +25,7 @@ public sealed record UpdateWebhook
     public string? Url { get; init; }
 
     [StringLength(WebhookRules.MaxDescriptionLength, ErrorMessage = "The description is at most 500 characters.")]
+    [MultiLineText]
     public string? Description { get; init; }
 
     [WebhookEventTypeList]

@@ -176,9 +176,44 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
         var response = await SignInAsync(browser, user.Email, Password);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("locked", await response.Content.ReadAsStringAsync());
+        // Locked, it answers what an unknown email answers: "locked" would tell that the account exists.
+        Assert.Equal(Portal.Web.Features.Account.LoginPage.FailedMessage, AlertOf(await response.Content.ReadAsStringAsync()));
         Assert.True((await factory.Get<UserService>().GetAsync(Actor.System, user.Id)).Value.LockedOut);
     }
+
+    [Fact]
+    public async Task SignIn_UnknownEmail_WrongPassword_AndLockedAccount_AnswerTheSameText()
+    {
+        var user = await NewUserAsync();
+        var locked = await NewUserAsync();
+        for (var i = 0; i < 5; i++) await SignInAsync(NewBrowser(), locked.Email, "wrong-password");
+
+        var unknown = AlertOf(await (await SignInAsync(NewBrowser(), $"nobody-{Guid.NewGuid():N}@portal.test", Password)).Content.ReadAsStringAsync());
+        var wrong = AlertOf(await (await SignInAsync(NewBrowser(), user.Email, "wrong-password")).Content.ReadAsStringAsync());
+        var lockedOut = AlertOf(await (await SignInAsync(NewBrowser(), locked.Email, Password)).Content.ReadAsStringAsync());
+
+        Assert.Equal(Portal.Web.Features.Account.LoginPage.FailedMessage, unknown);
+        Assert.Equal(unknown, wrong);
+        Assert.Equal(unknown, lockedOut);
+    }
+
+    [Fact]
+    public async Task SignIn_AControlCharacterInTheEmail_IsRefused_NeverAServerError()
+    {
+        // A NUL the form reader refuses itself (400); PostgreSQL could not have compared it.
+        var nul = await SignInAsync(NewBrowser(), "ro\0ot@portal.test", Password);
+        Assert.Equal(HttpStatusCode.BadRequest, nul.StatusCode);
+
+        var response = await SignInAsync(NewBrowser(), "root\u202E@portal.test", Password);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Portal.Web.Features.Account.LoginPage.FailedMessage, AlertOf(await response.Content.ReadAsStringAsync()));
+    }
+
+    private static string AlertOf(string html) =>
+        System.Net.WebUtility.HtmlDecode(AlertText().Match(html).Groups[1].Value.Trim());
+
+    [GeneratedRegex("<div class=\"account-alert\" role=\"alert\">([^<]*)</div>")]
+    private static partial Regex AlertText();
 
     [Fact]
     public async Task SignIn_InactiveUser_IsRefused()

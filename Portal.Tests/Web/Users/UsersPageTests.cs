@@ -129,6 +129,30 @@ public sealed class UsersPageTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task Create_WithARightToLeftOverrideInTheName_ShowsTheErrorOnThatField()
+    {
+        SignInAs(await Db.RootAsync());
+        var cut = RenderUsers();
+
+        CreateButton(cut)!.Click();
+        cut.WaitForElement(".mud-dialog", Wait);
+        cut.Find("[data-testid=create-email] input, input[data-testid=create-email]").Change("spoof@portal.test");
+        cut.Find("[data-testid=create-display-name] input, input[data-testid=create-display-name]").Change("admin\u202Enimda");
+        cut.Find("[data-testid=create-password] input, input[data-testid=create-password]").Change("Passw0rd!Long");
+        var roles = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Roles");
+        await cut.InvokeAsync(() => roles.Instance.SelectedValuesChanged.InvokeAsync([Roles.Developer]));
+
+        cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Save").Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            var nameField = cut.FindAll(".mud-dialog .mud-input-control").Single(f => f.TextContent.Contains("Display name", StringComparison.Ordinal));
+            Assert.Contains("U+202E", nameField.TextContent);
+        }, Wait);
+        Assert.Equal(0, (await Db.Get<UserService>().ListAsync(await Db.RootAsync(), new UserQuery { Search = "spoof@" })).Value.Total);
+    }
+
+    [Fact]
     public async Task Create_WithValidInput_ClosesDialogAndShowsNewRow()
     {
         SignInAs(await Db.RootAsync());
