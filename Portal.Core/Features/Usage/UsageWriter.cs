@@ -150,38 +150,12 @@ public sealed class UsageWriter(
         else
             InsertEventsPostgres(db, batch);
 
-        // Aggregated as they stream by: grouping would copy every record of the batch into per-group arrays.
-        var hourly = batch.Where(r => r.KeyId is not null)
-            .AggregateBy(r => (KeyId: r.KeyId!.Value, Hour: HourOf(r.At)), (Count: 0L, Errors: 0L),
-                (sum, r) => (sum.Count + 1, sum.Errors + (r.Status >= 400 ? 1 : 0)))
-            .Select(g => (g.Key.KeyId, g.Key.Hour, g.Value.Count, g.Value.Errors))
-            .ToList();
-        var keyIds = hourly.Select(h => h.KeyId).Distinct().ToList();
-        var hours = hourly.Select(h => h.Hour).Distinct().ToList();
-        var existing = await db.UsageRollups.Where(r => keyIds.Contains(r.KeyId) && hours.Contains(r.HourStart)).ToListAsync(ct);
-        var byKey = existing.ToDictionary(r => (r.KeyId, r.HourStart));
-        foreach (var (keyId, hour, count, errors) in hourly)
-        {
-            if (byKey.TryGetValue((keyId, hour), out var rollup))
-            {
-                rollup.Count += count;
-                rollup.Errors += errors;
-                db.Entry(rollup).State = EntityState.Modified;
-            }
-            else
-            {
-                db.UsageRollups.Add(new UsageRollup { KeyId = keyId, HourStart = hour, Count = count, Errors = errors });
-            }
-        }
-        await db.SaveChangesAsync(ct);
-
-        foreach (var last in batch.Where(r => r.KeyId is not null)
-                     .AggregateBy(r => r.KeyId!.Value, DateTimeOffset.MinValue, (max, r) => r.At > max ? r.At : max)
-                     .Select(g => (KeyId: g.Key, At: g.Value)))
-        {
-            await db.ApiKeys.Where(k => k.Id == last.KeyId && (k.LastUsedAt == null || k.LastUsedAt < last.At))
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, last.At), ct);
-        }
+        // Folded as they stream by into one tally per hour, key, application, product and code, then added to every
+        // rollup with one upsert per table; each key's last use with one statement. Neither grows a statement per key.
+        await UsageRollupWriter.AddAsync(db, UsageTally.Of(batch), ct);
+        await UsageRollupWriter.TouchKeysAsync(db, [.. batch.Where(r => r.KeyId is not null)
+            .AggregateBy(r => r.KeyId!.Value, DateTimeOffset.MinValue, (max, r) => r.At > max ? r.At : max)
+            .Select(g => (g.Key, g.Value))], ct);
         await transaction.CommitAsync(ct);
     }
 
