@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -173,6 +174,53 @@ public abstract class UsageRollupTests(DatabaseProvider provider) : IAsyncLifeti
         static List<(Guid, long)> Top(IEnumerable<Guid> ids) =>
             [.. ids.GroupBy(id => id).Select(g => (g.Key, (long)g.Count()))
                 .OrderByDescending(t => t.Item2).ThenBy(t => t.Key.ToString(), StringComparer.OrdinalIgnoreCase).Take(5)];
+    }
+
+    [Fact]
+    public async Task Upgrade_BackfillsTheRollupsFromTheOldRollupsAndTheRetainedEvents()
+    {
+        var (_, developer) = await _db.CreateUserAsync(Roles.Developer);
+        var personal = (await _db.Get<Portal.Core.Features.ApiKeys.ApiKeyService>().CreateAsync(developer,
+            new Portal.Core.Features.ApiKeys.CreateApiKey { Name = "k", Scopes = [Scopes.Read] })).Value.Id;
+        var app = (await _db.Get<Portal.Core.Features.Applications.ApplicationService>().CreateAsync(developer,
+            new Portal.Core.Features.Applications.CreateApplication { Name = "A" })).Value;
+        var (appId, appKey, product) = (app.Application.Id, app.Key.Id, Guid.NewGuid());
+        var h1 = UsageWriter.HourOf(_db.Clock.GetUtcNow()).AddHours(-2);
+        var h2 = h1.AddDays(-1);
+
+        await using (var db = await _db.OpenAsync())
+        {
+            // Back to the schema before the rollup tables, with what such a database holds.
+            var migrations = db.Database.GetMigrations().ToList();
+            var before = migrations[migrations.FindIndex(m => m.EndsWith("_UsageRollupTables", StringComparison.Ordinal)) - 1];
+            await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync(before);
+            db.UsageRollups.AddRange(
+                new UsageRollup { KeyId = personal, HourStart = h1, Count = 5, Errors = 1 },
+                new UsageRollup { KeyId = appKey, HourStart = h1, Count = 7 },
+                new UsageRollup { KeyId = appKey, HourStart = h2, Count = 3, Errors = 2 });
+            db.UsageEvents.AddRange(
+                new UsageEvent { At = h1.AddMinutes(5), KeyId = appKey, ApplicationId = appId, ProductId = product, Outcome = "VALID", Method = "POST", Route = "/v" },
+                new UsageEvent { At = h1.AddMinutes(6), KeyId = appKey, ApplicationId = appId, ProductId = product, Outcome = "VALID", Method = "POST", Route = "/v" },
+                new UsageEvent { At = h1.AddMinutes(7), ProductId = product, Outcome = "NOT_FOUND", Method = "POST", Route = "/v" });
+            await db.SaveChangesAsync();
+            await db.Database.MigrateAsync();
+        }
+
+        await using var check = await _db.OpenAsync();
+        Assert.Equal([(h2, 3L, 2L, 0L), (h1, 12L, 1L, 5L)],
+            (await check.UsageHours.ToListAsync()).OrderBy(h => h.HourStart).Select(h => (h.HourStart, h.Calls, h.Errors, h.PersonalCalls)));
+        var day1 = UsageBuckets.Align(h1, TimeSpan.FromDays(1));
+        Assert.Equal(15, await check.UsageKeyDays.Where(d => d.KeyId == personal || d.KeyId == appKey).SumAsync(d => d.Calls));
+        Assert.Equal(7, (await check.UsageKeyDays.SingleAsync(d => d.KeyId == appKey && d.Day == day1)).Calls);
+        Assert.Equal([(UsageSpan.Hour, 10L), (UsageSpan.Day, 10L)],
+            (await check.UsageApplicationRollups.Where(r => r.ApplicationId == appId).ToListAsync())
+                .GroupBy(r => r.Span).OrderBy(g => g.Key).Select(g => (g.Key, g.Sum(r => r.Calls))));
+        Assert.Equal([("NOT_FOUND", 1L), ("VALID", 2L)],
+            (await check.UsageOutcomeHours.Where(o => o.HourStart == h1).ToListAsync()).OrderBy(o => o.Outcome, StringComparer.Ordinal).Select(o => (o.Outcome, o.Count)));
+        Assert.Equal([(UsageSpan.Hour, 3L), (UsageSpan.Day, 3L)],
+            (await check.UsageProductRollups.Where(p => p.ProductId == product).ToListAsync()).OrderBy(p => p.Span).Select(p => (p.Span, p.Calls)));
+        Assert.Equal([(Guid.Empty, 1L), (appKey, 2L)],
+            (await check.UsageVerificationHours.Where(v => v.ProductId == product).ToListAsync()).OrderBy(v => v.Count).Select(v => (v.KeyId, v.Count)));
     }
 
     /// <summary>Every rollup table holds exactly what the events say (of which <paramref name="events"/> were written as raw events).</summary>
