@@ -44,6 +44,7 @@ public sealed class UsageRecorder(ILogger<UsageRecorder>? logger = null)
     private int _queued;
     private long _dropped;
 
+    /// <summary>Usage events lost since start: not queued because the queue was full, or in a batch the database refused.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
     public int Queued => Volatile.Read(ref _queued);
@@ -69,6 +70,9 @@ public sealed class UsageRecorder(ILogger<UsageRecorder>? logger = null)
         _logger.LogWarning("The usage queue is full ({Capacity} events): usage events are being dropped, {Dropped} since start. " +
                            "The database does not keep up with the usage writer.", Capacity, dropped);
     }
+
+    /// <summary>Counts events taken from the queue that could not be written (a batch the database refused): lost too.</summary>
+    internal void CountLost(int count) => Interlocked.Add(ref _dropped, count);
 
     /// <summary>Completes when something is queued (true) or the token is cancelled.</summary>
     internal ValueTask<bool> WaitToReadAsync(CancellationToken ct) => _channel.Reader.WaitToReadAsync(ct);

@@ -10,7 +10,7 @@ using SQLitePCL;
 namespace Portal.Core.Features.Usage;
 
 /// <summary>
-/// Drains <see cref="UsageRecorder"/> in batches: raw events, hourly rollups per key and each key's last use,
+/// Drains <see cref="UsageRecorder"/> in batches: raw events, every rollup (<see cref="UsageRollupWriter"/>) and each key's last use,
 /// in one transaction per batch. The web host runs <see cref="RunAsync"/> in the background and calls
 /// <see cref="DrainAsync"/> on shutdown so nothing queued is lost.
 /// </summary>
@@ -131,6 +131,7 @@ public sealed class UsageWriter(
                     catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
                     {
                         logger.LogError(e, "Could not write {Count} usage events; they are dropped", batch.Count);
+                        recorder.CountLost(batch.Count);
                         break;
                     }
                 }
