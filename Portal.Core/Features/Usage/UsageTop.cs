@@ -62,7 +62,10 @@ internal static class UsageTop
     private static List<(Guid Id, long Calls)> Ordered(IEnumerable<(Guid Id, long Calls)> totals) =>
         [.. totals.OrderByDescending(t => t.Calls).ThenBy(t => t.Id.ToString(), StringComparer.OrdinalIgnoreCase)];
 
-    /// <summary>Each bucket's biggest <paramref name="k"/> rows, one statement for all buckets.</summary>
+    /// <summary>
+    /// Each bucket's biggest <paramref name="k"/> rows, one statement for all buckets: a summary covers at most 367 days
+    /// or 49 hours, within SQLite's 500 terms of a compound SELECT.
+    /// </summary>
     private static async Task<List<(int Bucket, Guid Id, long Count)>> BucketTopsAsync(
         PortalDbContext db, Source source, List<DateTimeOffset> buckets, int k, CancellationToken ct)
     {
