@@ -497,6 +497,7 @@ public sealed class DemoData(
         var ids = issued.Select(k => k.Key.Id).ToList();
         var keys = await db.ApiKeys.AsTracking().Where(k => ids.Contains(k.Id)).ToListAsync(ct);
         var thisHour = UsageWriter.HourOf(now);
+        var tallies = new List<UsageTally>();
         foreach (var (key, i) in keys.Select((k, i) => (k, i)))
         {
             key.CreatedAt = now.AddDays(-random.Next(31, 200));
@@ -512,13 +513,15 @@ public sealed class DemoData(
                 var load = hour.Hour is >= 8 and <= 18 ? busy : busy / 6;
                 var count = random.Next(0, load + 1);
                 if (count == 0) continue;
-                db.UsageRollups.Add(new UsageRollup { KeyId = key.Id, HourStart = hour, Count = count, Errors = random.Next(0, count / 20 + 1) });
+                tallies.Add(new UsageTally(hour, key.Id, null, null, null, count, random.Next(0, count / 20 + 1)));
                 lastUsed = hour.AddMinutes(random.Next(60));
             }
             key.LastUsedAt = lastUsed > now ? now : lastUsed;
             db.Entry(key).State = EntityState.Modified;
         }
         await db.SaveChangesAsync(ct);
+        // Into every rollup the writer keeps, as if these calls had been made.
+        await UsageRollupWriter.AddAsync(db, tallies, ct);
     }
 
     private static readonly string[] DemoRoutes =
@@ -530,7 +533,7 @@ public sealed class DemoData(
     /// <summary>
     /// What the Usage pages show: 30 days of key verifications by the demo applications' keys (valid for approved
     /// registrations, now and then rate-limited or over quota; not subscribed, revoked or unknown otherwise) as raw
-    /// events with their hourly rollups, and the last day of the personal keys' calls (already in the rollups) as raw
+    /// events with their rollups, and the last day of the personal keys' calls (already in the rollups) as raw
     /// events for the request log. Inserted directly in bulk, like the keys' usage.
     /// </summary>
     private async Task SeedUsageAsync(IReadOnlyList<Guid> userIds, CancellationToken ct)
@@ -554,15 +557,12 @@ public sealed class DemoData(
             .Select(p => p.Id).ToListAsync(ct);
         if (appKeys.Count == 0 || published.Count == 0) return;
 
-        var rollups = new Dictionary<(Guid KeyId, DateTimeOffset Hour), UsageRollup>();
+        var counted = new List<UsageRecord>();
         void Add(UsageEvent e, bool rollup)
         {
             db.UsageEvents.Add(e);
-            if (!rollup || e.KeyId is not { } keyId) return;
-            var hour = UsageWriter.HourOf(e.At);
-            if (!rollups.TryGetValue((keyId, hour), out var r)) rollups[(keyId, hour)] = r = new UsageRollup { KeyId = keyId, HourStart = hour };
-            r.Count++;
-            if (e.Status >= 400) r.Errors++;
+            if (rollup)
+                counted.Add(new UsageRecord(e.At, e.KeyId, e.OwnerUserId, e.Method, e.Route, e.Status, e.LatencyMs, e.ApplicationId, e.ProductId, e.PlanId, e.Outcome));
         }
         UsageEvent Verification(DateTimeOffset at, Guid? keyId, Guid? applicationId, Guid? productId, Guid? planId, VerifyCode code) => new()
         {
@@ -583,7 +583,7 @@ public sealed class DemoData(
                 var registrations = approved[key.ApplicationId!.Value].ToList();
                 var roll = random.NextDouble();
                 if (roll < 0.02)
-                    Add(Verification(at, null, null, published[random.Next(published.Count)], null, VerifyCode.NotFound), rollup: false);
+                    Add(Verification(at, null, null, published[random.Next(published.Count)], null, VerifyCode.NotFound), rollup: true);
                 else if (key.RevokedAt is not null && key.RevokedAt < at)
                     Add(Verification(at, key.Id, key.ApplicationId, published[random.Next(published.Count)], null, VerifyCode.Revoked), rollup: true);
                 else if (registrations.Count == 0 || roll < 0.08)
@@ -597,7 +597,6 @@ public sealed class DemoData(
                 if (key.LastUsedAt is null || key.LastUsedAt < at) key.LastUsedAt = at;
             }
         }
-        db.UsageRollups.AddRange(rollups.Values);
         foreach (var key in appKeys) db.Entry(key).State = EntityState.Modified;
 
         // The personal keys' last day, call by call, as their hourly rollups already count it.
@@ -617,5 +616,6 @@ public sealed class DemoData(
                 }, rollup: false);
             }
         await db.SaveChangesAsync(ct);
+        await UsageRollupWriter.AddAsync(db, UsageTally.Of(counted), ct);
     }
 }

@@ -35,6 +35,12 @@ public class PortalDbContext : IdentityDbContext<PortalUser, PortalRole, Guid>, 
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
     public DbSet<UsageRollup> UsageRollups => Set<UsageRollup>();
+    public DbSet<UsageHour> UsageHours => Set<UsageHour>();
+    public DbSet<UsageOutcomeHour> UsageOutcomeHours => Set<UsageOutcomeHour>();
+    public DbSet<UsageKeyDay> UsageKeyDays => Set<UsageKeyDay>();
+    public DbSet<UsageApplicationRollup> UsageApplicationRollups => Set<UsageApplicationRollup>();
+    public DbSet<UsageProductRollup> UsageProductRollups => Set<UsageProductRollup>();
+    public DbSet<UsageVerificationHour> UsageVerificationHours => Set<UsageVerificationHour>();
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<AccountMember> AccountMembers => Set<AccountMember>();
     public DbSet<Application> Applications => Set<Application>();

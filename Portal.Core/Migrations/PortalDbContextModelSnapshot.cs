@@ -546,6 +546,30 @@ namespace Portal.Core.Migrations
                     b.ToTable("Subscriptions", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageApplicationRollup", b =>
+                {
+                    b.Property<Guid>("ApplicationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Span")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ApplicationId", "Span", "Start");
+
+                    b.HasIndex("Span", "Start", "Calls");
+
+                    b.ToTable("UsageApplicationRollups", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Core.Features.Usage.UsageEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -608,6 +632,84 @@ namespace Portal.Core.Migrations
                     b.ToTable("UsageEvents", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageHour", b =>
+                {
+                    b.Property<long>("HourStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PersonalCalls")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("HourStart");
+
+                    b.ToTable("UsageHours", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageKeyDay", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("KeyId", "Day");
+
+                    b.HasIndex("Day", "Calls");
+
+                    b.ToTable("UsageKeyDays", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageOutcomeHour", b =>
+                {
+                    b.Property<long>("HourStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("HourStart", "Outcome");
+
+                    b.ToTable("UsageOutcomeHours", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageProductRollup", b =>
+                {
+                    b.Property<Guid>("ProductId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Span")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProductId", "Span", "Start");
+
+                    b.HasIndex("Span", "Start", "Calls");
+
+                    b.ToTable("UsageProductRollups", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Core.Features.Usage.UsageRollup", b =>
                 {
                     b.Property<Guid>("KeyId")
@@ -624,9 +726,32 @@ namespace Portal.Core.Migrations
 
                     b.HasKey("KeyId", "HourStart");
 
-                    b.HasIndex("HourStart");
+                    b.HasIndex(new[] { "HourStart", "Count" }, "IX_UsageRollups_HourStart_Count");
 
                     b.ToTable("UsageRollups", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageVerificationHour", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("HourStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProductId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("KeyId", "HourStart", "ProductId", "Outcome");
+
+                    b.ToTable("UsageVerificationHours", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Core.Features.Users.PortalRole", b =>

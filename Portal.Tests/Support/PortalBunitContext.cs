@@ -25,6 +25,9 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
 
     protected TestDatabase Db { get; private set; } = default!;
 
+    /// <summary>The state pages persist at the end of a prerender (<see cref="BunitPersistentComponentState.TriggerOnPersisting"/>).</summary>
+    protected BunitPersistentComponentState PersistentState { get; private set; } = default!;
+
     public virtual async ValueTask InitializeAsync()
     {
         Db = await TestDatabase.CreateAsync();
@@ -46,9 +49,12 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<Portal.Core.Features.ApiKeys.ApiKeyService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Webhooks.WebhookService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Usage.UsageService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Usage.UsageRecorder>());
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         Services.AddSingleton<Portal.Web.Features.Applications.FirstKeyHandoff>();
         _auth = AddAuthorization();
+        // What the prerender hands to the interactive render (PersistentComponentState), as the host has it.
+        PersistentState = AddBunitPersistentComponentState();
         AddPageServices();
         // Pages read RendererInfo to tell prerendering from the live circuit. Last: it builds the
         // renderer, after which bUnit accepts no more services.

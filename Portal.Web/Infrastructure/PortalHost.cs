@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
 using Portal.Core;
 using Portal.Core.Data;
+using Portal.Core.Features.Usage;
 using Portal.Web.Components.Layout;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.ApiReference;
@@ -111,9 +112,9 @@ public static class PortalHost
     /// <summary>GET answers the status; HEAD (load balancers, uptime checks) the same status code without a body.</summary>
     public static void MapHealthEndpoint(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (DatabaseHealth health, CancellationToken ct) =>
+        app.MapGet("/healthz", async (DatabaseHealth health, UsageRecorder usage, CancellationToken ct) =>
                 await health.IsHealthyAsync(ct)
-                    ? Results.Ok(new HealthStatus("Healthy"))
+                    ? Results.Ok(new HealthStatus("Healthy", usage.Dropped))
                     : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy"))
             .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous()
             .Produces<HealthStatus>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -124,5 +125,8 @@ public static class PortalHost
     }
 }
 
-/// <summary>The answer of <c>GET /healthz</c>.</summary>
-public sealed record HealthStatus(string Status);
+/// <summary>
+/// The answer of <c>GET /healthz</c>; <paramref name="UsageEventsDropped"/>: usage events this instance could not queue
+/// since it started (0 unless the database fell far behind; see <see cref="UsageRecorder"/>).
+/// </summary>
+public sealed record HealthStatus(string Status, long UsageEventsDropped);

@@ -90,9 +90,12 @@ public sealed class ApiKeyService(
             Revoked = g.Count(k => k.RevokedAt != null),
             Expired = g.Count(k => k.RevokedAt == null && k.ExpiresAt != null && k.ExpiresAt <= now),
         }).FirstOrDefaultAsync(ct);
-        var callsToday = await db.UsageRollups
-            .Where(r => r.HourStart >= startOfDay && keys.Any(k => k.Id == r.KeyId))
-            .SumAsync(r => (long?)r.Count, ct) ?? 0;
+        // Everyone's personal keys: the portal's hourly count of them (a row per hour), not a row per key and hour.
+        var callsToday = actor.Can(Permission.ApiKeysReadAll)
+            ? await db.UsageHours.Where(h => h.HourStart >= startOfDay).SumAsync(h => (long?)h.PersonalCalls, ct) ?? 0
+            : await db.UsageRollups
+                .Where(r => r.HourStart >= startOfDay && keys.Any(k => k.Id == r.KeyId))
+                .SumAsync(r => (long?)r.Count, ct) ?? 0;
         if (counts is null) return new ApiKeyMetrics(0, 0, 0, 0, callsToday);
         return new ApiKeyMetrics(counts.Total, counts.Total - counts.Revoked - counts.Expired, counts.Expired, counts.Revoked, callsToday);
     }

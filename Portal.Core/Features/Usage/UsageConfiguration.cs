@@ -29,6 +29,69 @@ internal sealed class UsageRollupConfiguration : IEntityTypeConfiguration<UsageR
         rollup.ToTable("UsageRollups");
         // No foreign key to the key: history and environment metrics survive a deleted key.
         rollup.HasKey(r => new { r.KeyId, r.HourStart });
-        rollup.HasIndex(r => r.HourStart);
+        // Top keys of an hourly window: each hour's biggest keys read from the index's end (UsageTop).
+        rollup.HasIndex(r => new { r.HourStart, r.Count }, "IX_UsageRollups_HourStart_Count");
+    }
+}
+
+// The rollups below have no foreign keys either: history outlives keys, applications and products. Each is keyed by
+// what its figures group by (the id first, so a developer's few ids are read through it) and, where a top list reads
+// it, indexed by (bucket, count) so that a bucket's biggest rows are read without sorting the bucket.
+internal sealed class UsageHourConfiguration : IEntityTypeConfiguration<UsageHour>
+{
+    public void Configure(EntityTypeBuilder<UsageHour> hour)
+    {
+        hour.ToTable("UsageHours");
+        hour.HasKey(h => h.HourStart);
+    }
+}
+
+internal sealed class UsageOutcomeHourConfiguration : IEntityTypeConfiguration<UsageOutcomeHour>
+{
+    public void Configure(EntityTypeBuilder<UsageOutcomeHour> outcome)
+    {
+        outcome.ToTable("UsageOutcomeHours");
+        outcome.HasKey(o => new { o.HourStart, o.Outcome });
+        outcome.Property(o => o.Outcome).HasMaxLength(32);
+    }
+}
+
+internal sealed class UsageKeyDayConfiguration : IEntityTypeConfiguration<UsageKeyDay>
+{
+    public void Configure(EntityTypeBuilder<UsageKeyDay> day)
+    {
+        day.ToTable("UsageKeyDays");
+        day.HasKey(d => new { d.KeyId, d.Day });
+        day.HasIndex(d => new { d.Day, d.Calls });
+    }
+}
+
+internal sealed class UsageApplicationRollupConfiguration : IEntityTypeConfiguration<UsageApplicationRollup>
+{
+    public void Configure(EntityTypeBuilder<UsageApplicationRollup> rollup)
+    {
+        rollup.ToTable("UsageApplicationRollups");
+        rollup.HasKey(r => new { r.ApplicationId, r.Span, r.Start });
+        rollup.HasIndex(r => new { r.Span, r.Start, r.Calls });
+    }
+}
+
+internal sealed class UsageProductRollupConfiguration : IEntityTypeConfiguration<UsageProductRollup>
+{
+    public void Configure(EntityTypeBuilder<UsageProductRollup> rollup)
+    {
+        rollup.ToTable("UsageProductRollups");
+        rollup.HasKey(r => new { r.ProductId, r.Span, r.Start });
+        rollup.HasIndex(r => new { r.Span, r.Start, r.Calls });
+    }
+}
+
+internal sealed class UsageVerificationHourConfiguration : IEntityTypeConfiguration<UsageVerificationHour>
+{
+    public void Configure(EntityTypeBuilder<UsageVerificationHour> verification)
+    {
+        verification.ToTable("UsageVerificationHours");
+        verification.HasKey(v => new { v.KeyId, v.HourStart, v.ProductId, v.Outcome });
+        verification.Property(v => v.Outcome).HasMaxLength(32);
     }
 }

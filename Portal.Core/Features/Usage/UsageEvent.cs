@@ -30,3 +30,72 @@ public sealed class UsageRollup
     /// <summary>Calls answered with a status of 400 or more.</summary>
     public long Errors { get; set; }
 }
+
+/// <summary>
+/// What a rollup row covers: an hour or a UTC day. Tables with both answer hourly windows (up to 48 hours) and daily
+/// ones from the rows of their own width.
+/// </summary>
+public enum UsageSpan
+{
+    Hour = 1,
+    Day = 24,
+}
+
+/// <summary>Calls and errors of every key per hour, portal-wide: the overview's totals and series, "calls today".</summary>
+public sealed class UsageHour
+{
+    public DateTimeOffset HourStart { get; set; }
+    public long Calls { get; set; }
+    public long Errors { get; set; }
+    /// <summary>Of <see cref="Calls"/>, those made with personal keys (the API Keys page's "calls today").</summary>
+    public long PersonalCalls { get; set; }
+}
+
+/// <summary>Key verifications per hour and answer code, portal-wide.</summary>
+public sealed class UsageOutcomeHour
+{
+    public DateTimeOffset HourStart { get; set; }
+    public string Outcome { get; set; } = "";
+    public long Count { get; set; }
+}
+
+/// <summary>Calls per key per UTC day: top keys over days, read per day through an index on (Day, Calls).</summary>
+public sealed class UsageKeyDay
+{
+    public Guid KeyId { get; set; }
+    public DateTimeOffset Day { get; set; }
+    public long Calls { get; set; }
+    public long Errors { get; set; }
+}
+
+/// <summary>Calls made with an application's keys per hour and per day.</summary>
+public sealed class UsageApplicationRollup
+{
+    public Guid ApplicationId { get; set; }
+    public UsageSpan Span { get; set; }
+    public DateTimeOffset Start { get; set; }
+    public long Calls { get; set; }
+    public long Errors { get; set; }
+}
+
+/// <summary>Verifications asked about a product per hour and per day.</summary>
+public sealed class UsageProductRollup
+{
+    public Guid ProductId { get; set; }
+    public UsageSpan Span { get; set; }
+    public DateTimeOffset Start { get; set; }
+    public long Calls { get; set; }
+}
+
+/// <summary>
+/// Verifications per key, hour, product and code: what a developer's overview reads for their own keys (their codes and
+/// products). No NULL inside the unique key: <see cref="Guid.Empty"/> stands for "no key" and "no product".
+/// </summary>
+public sealed class UsageVerificationHour
+{
+    public Guid KeyId { get; set; }
+    public DateTimeOffset HourStart { get; set; }
+    public Guid ProductId { get; set; }
+    public string Outcome { get; set; } = "";
+    public long Count { get; set; }
+}

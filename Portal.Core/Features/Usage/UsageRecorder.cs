@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Portal.Core.Features.Usage;
 
@@ -13,16 +15,25 @@ public readonly record struct UsageRecord(
 
 /// <summary>
 /// The bounded queue between requests and <see cref="UsageWriter"/>. Recording never waits and takes no lock: when
-/// the queue is full (the database has fallen far behind) the event is dropped and counted rather than slowing callers.
+/// the queue is full (the database has fallen far behind) the event is dropped rather than slowing callers, and never
+/// silently: it is counted (<see cref="Dropped"/>, on <c>/healthz</c> and the Usage page) and logged as a warning, at
+/// most once per <see cref="WarningInterval"/>.
 /// </summary>
 /// <remarks>
 /// An unbounded single-reader channel is a lock-free queue for its writers; a bounded channel takes a lock on every
 /// write and read, and on two busy cores a request thread preempted while holding it stalls every other request
 /// that records usage. The bound is kept here with a counter instead.
 /// </remarks>
-public sealed class UsageRecorder
+public sealed class UsageRecorder(ILogger<UsageRecorder>? logger = null)
 {
     public const int Capacity = 100_000;
+
+    public static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ILogger _logger = logger ?? NullLogger<UsageRecorder>.Instance;
+
+    /// <summary>When the last drop warning was logged (<see cref="Environment.TickCount64"/>); far in the past at first.</summary>
+    private long _warnedAt = long.MinValue / 2;
 
     private readonly Channel<UsageRecord> _channel = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions
     {
@@ -33,6 +44,7 @@ public sealed class UsageRecorder
     private int _queued;
     private long _dropped;
 
+    /// <summary>Usage events lost since start: not queued because the queue was full, or in a batch the database refused.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
     public int Queued => Volatile.Read(ref _queued);
@@ -42,11 +54,25 @@ public sealed class UsageRecorder
         if (Interlocked.Increment(ref _queued) > Capacity)
         {
             Interlocked.Decrement(ref _queued);
-            Interlocked.Increment(ref _dropped);
+            var dropped = Interlocked.Increment(ref _dropped);
+            WarnOfDrops(dropped);
             return;
         }
         _channel.Writer.TryWrite(record);
     }
+
+    private void WarnOfDrops(long dropped)
+    {
+        var now = Environment.TickCount64;
+        var warnedAt = Volatile.Read(ref _warnedAt);
+        // One caller per interval wins the exchange and logs; the others only count.
+        if (now - warnedAt < (long)WarningInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _warnedAt, now, warnedAt) != warnedAt) return;
+        _logger.LogWarning("The usage queue is full ({Capacity} events): usage events are being dropped, {Dropped} since start. " +
+                           "The database does not keep up with the usage writer.", Capacity, dropped);
+    }
+
+    /// <summary>Counts events taken from the queue that could not be written (a batch the database refused): lost too.</summary>
+    internal void CountLost(int count) => Interlocked.Add(ref _dropped, count);
 
     /// <summary>Completes when something is queued (true) or the token is cancelled.</summary>
     internal ValueTask<bool> WaitToReadAsync(CancellationToken ct) => _channel.Reader.WaitToReadAsync(ct);

@@ -9,10 +9,9 @@ namespace Portal.Core.Features.Usage;
 
 /// <summary>
 /// The Usage feature: the overview of a window (calls, errors, verifications, keys, series and top lists) and the
-/// request log. Everything is counted by the database: calls and errors from the hourly rollups, verifications and
-/// products from the raw events (kept for the retention period) through a partial index on verification events.
-/// Those with <see cref="Permission.UsageReadAll"/> see everything; others the usage of their own personal keys and of
-/// their accounts' applications.
+/// request log. Every figure of the overview comes from rollups that stay small (<see cref="UsageRollupWriter"/>):
+/// those with <see cref="Permission.UsageReadAll"/> read the portal-wide ones (per hour; per hour and code; top lists by
+/// <see cref="UsageTop"/>), others the rows of their own personal keys and of their accounts' applications and keys.
 /// </summary>
 public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
 {
@@ -37,46 +36,80 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     {
         var window = WindowOf(actor, query);
         if (!window.IsSuccess) return window.Error!;
-        var (now, from, to, _) = window.Value;
+        var (now, from, to, step) = window.Value;
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var keys = VisibleKeys(db, actor);
-        var rollups = VisibleRollups(db, actor, keys).Where(r => r.HourStart >= from && r.HourStart < to);
-        var events = VisibleEvents(db, actor).Where(e => e.At >= from && e.At < to);
-        var calls = await SeriesOfAsync(rollups, window.Value, ct);
-
-        var codes = await events.Where(e => e.Outcome != null)
-            .GroupBy(e => e.Outcome!)
-            .Select(g => new OutcomeCount(g.Key, g.LongCount()))
-            .ToListAsync(ct);
+        var scope = await ScopeOfAsync(db, actor, ct);
+        var calls = await CallsOfAsync(db, scope, window.Value, ct);
+        var codes = await OutcomesAsync(db, scope, from, to, ct);
         codes = [.. codes.OrderByDescending(c => c.Count).ThenBy(c => c.Code, StringComparer.Ordinal)];
         var valid = codes.Where(c => c.Code == Valid).Sum(c => c.Count);
         var verified = codes.Sum(c => c.Count);
 
+        var keys = VisibleKeys(db, actor);
         var issued = await keys.CountAsync(k => k.CreatedAt >= from && k.CreatedAt < to, ct);
         var active = await keys.CountAsync(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
 
+        var span = step == TimeSpan.FromHours(1) ? UsageSpan.Hour : UsageSpan.Day;
         return new UsageSummary(from, to, calls.Interval, calls.Calls, calls.Errors, calls.ErrorRate,
             new VerificationTotals(verified, valid, verified - valid, codes),
             new KeyTotals(issued, active),
             calls.Series,
-            await TopApplicationsAsync(db, rollups, ct),
-            await TopProductsAsync(db, events, ct),
-            await TopKeysAsync(db, rollups, ct));
+            await TopApplicationsAsync(db, scope, span, window.Value, ct),
+            await TopProductsAsync(db, scope, span, window.Value, ct),
+            await TopKeysAsync(db, scope, span, window.Value, ct));
     }
 
     /// <summary>
     /// Only the calls and errors of a window, per bucket, as in <see cref="SummaryAsync"/> (same window, permission and
-    /// scope): one grouped read of the hourly rollups, for charts that show nothing else (the dashboard's).
+    /// scope): for charts that show nothing else (the dashboard's).
     /// </summary>
     public async Task<Result<UsageCalls>> CallsAsync(Actor actor, UsageSummaryQuery query, CancellationToken ct = default)
     {
         var window = WindowOf(actor, query);
         if (!window.IsSuccess) return window.Error!;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rollups = VisibleRollups(db, actor, VisibleKeys(db, actor)).Where(r => r.HourStart >= window.Value.From && r.HourStart < window.Value.To);
-        return await SeriesOfAsync(rollups, window.Value, ct);
+        return await CallsOfAsync(db, await ScopeOfAsync(db, actor, ct), window.Value, ct);
     }
+
+    /// <summary>
+    /// Whose usage a summary counts: null for everything (the portal-wide rollups), else the ids of the keys and
+    /// applications the actor sees (their own personal keys, their accounts' applications and those applications'
+    /// keys), few enough to read their rows through the rollups' keys, which lead with the id.
+    /// </summary>
+    private sealed record Scope(List<Guid> KeyIds, List<Guid> ApplicationIds);
+
+    private static async Task<Scope?> ScopeOfAsync(PortalDbContext db, Actor actor, CancellationToken ct)
+    {
+        if (actor.Can(Permission.UsageReadAll)) return null;
+        return new Scope(await VisibleKeys(db, actor).Select(k => k.Id).ToListAsync(ct), await OwnApplicationIds(db, actor).ToListAsync(ct));
+    }
+
+    /// <summary>The window's calls and errors per hour: the portal's hourly totals, or the scope's keys' hourly rows.</summary>
+    private static async Task<UsageCalls> CallsOfAsync(PortalDbContext db, Scope? scope, Window window, CancellationToken ct)
+    {
+        var (_, from, to, _) = window;
+        // At most one row per hour of the window (8,784 for a year), folded into days in SeriesOf.
+        var perHour = scope is null
+            ? await db.UsageHours.AsNoTracking().Where(h => h.HourStart >= from && h.HourStart < to)
+                .Select(h => new HourCalls(h.HourStart, h.Calls, h.Errors)).ToListAsync(ct)
+            : await db.UsageRollups.AsNoTracking()
+                .Where(r => scope.KeyIds.Contains(r.KeyId) && r.HourStart >= from && r.HourStart < to)
+                .GroupBy(r => r.HourStart)
+                .Select(g => new HourCalls(g.Key, g.Sum(r => r.Count), g.Sum(r => r.Errors))).ToListAsync(ct);
+        return SeriesOf(perHour, window);
+    }
+
+    private sealed record HourCalls(DateTimeOffset Hour, long Calls, long Errors);
+
+    /// <summary>Verifications per answer code: the portal's hourly counts per code, or the scope's keys' verifications.</summary>
+    private static async Task<List<OutcomeCount>> OutcomesAsync(PortalDbContext db, Scope? scope, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
+        scope is null
+            ? await db.UsageOutcomeHours.AsNoTracking().Where(o => o.HourStart >= from && o.HourStart < to)
+                .GroupBy(o => o.Outcome).Select(g => new OutcomeCount(g.Key, g.Sum(o => o.Count))).ToListAsync(ct)
+            : await db.UsageVerificationHours.AsNoTracking()
+                .Where(v => scope.KeyIds.Contains(v.KeyId) && v.HourStart >= from && v.HourStart < to)
+                .GroupBy(v => v.Outcome).Select(g => new OutcomeCount(g.Key, g.Sum(v => v.Count))).ToListAsync(ct);
 
     /// <summary>A summary's window widened to whole buckets of <see cref="Step"/>; <see cref="Now"/> as the clock read it.</summary>
     private readonly record struct Window(DateTimeOffset Now, DateTimeOffset From, DateTimeOffset To, TimeSpan Step);
@@ -96,14 +129,10 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         return new Window(now, UsageBuckets.Align(since, step), UsageBuckets.Align(until.AddTicks(-1), step) + step, step);
     }
 
-    /// <summary>The window's zero-filled series from the rollups already limited to it, and its totals.</summary>
-    private static async Task<UsageCalls> SeriesOfAsync(IQueryable<UsageRollup> rollups, Window window, CancellationToken ct)
+    /// <summary>The window's zero-filled series from its hourly counts, and its totals.</summary>
+    private static UsageCalls SeriesOf(List<HourCalls> perHour, Window window)
     {
         var (_, from, to, step) = window;
-        // At most one row per hour of the window (8,784 for a year), folded into days here.
-        var perHour = await rollups.GroupBy(r => r.HourStart)
-            .Select(g => new { Hour = g.Key, Calls = g.Sum(r => r.Count), Errors = g.Sum(r => r.Errors) })
-            .ToListAsync(ct);
         var byBucket = perHour.GroupBy(h => UsageBuckets.Align(h.Hour, step)).ToDictionary(g => g.Key, g => (Calls: g.Sum(h => h.Calls), Errors: g.Sum(h => h.Errors)));
         var series = new List<UsageSeriesPoint>();
         for (var start = from; start < to; start += step)
@@ -175,13 +204,6 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         return keys.Where(k => k.OwnerUserId == actor.UserId || (k.ApplicationId != null && apps.Contains(k.ApplicationId.Value)));
     }
 
-    /// <summary>All rollups for those who see everything (also of deleted keys); otherwise those of the visible keys.</summary>
-    private static IQueryable<UsageRollup> VisibleRollups(PortalDbContext db, Actor actor, IQueryable<ApiKey> keys)
-    {
-        var rollups = db.UsageRollups.AsNoTracking();
-        return actor.Can(Permission.UsageReadAll) ? rollups : rollups.Where(r => keys.Any(k => k.Id == r.KeyId));
-    }
-
     /// <summary>Events are the caller's by the personal key's owner kept on them, or by the application they were for.</summary>
     private static IQueryable<UsageEvent> VisibleEvents(PortalDbContext db, Actor actor)
     {
@@ -194,15 +216,33 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     private static IQueryable<Guid> OwnApplicationIds(PortalDbContext db, Actor actor) =>
         db.Applications.Where(a => ApplicationService.MemberAccountIds(db, actor).Contains(a.AccountId)).Select(a => a.Id);
 
-    /// <summary>Calls made with application keys (their own API calls and the verifications of them), per application.</summary>
-    private static async Task<IReadOnlyList<UsageTopItem>> TopApplicationsAsync(PortalDbContext db, IQueryable<UsageRollup> rollups, CancellationToken ct)
+    /// <summary>
+    /// The <see cref="TopCount"/> biggest of a rollup over the window: portal-wide by <see cref="UsageTop"/>; for a
+    /// scope, a grouped read of its own ids' rows (<paramref name="scoped"/>).
+    /// </summary>
+    private static async Task<List<(Guid Id, long Calls)>> TopOfAsync(
+        PortalDbContext db, Scope? scope, UsageTop.Source source, Window window, Func<Scope, IQueryable<IdCalls>> scoped, CancellationToken ct)
     {
-        var top = await (from r in rollups
-                         join k in db.ApiKeys on r.KeyId equals k.Id
-                         where k.ApplicationId != null
-                         group r by k.ApplicationId!.Value into g
-                         select new { Id = g.Key, Calls = g.Sum(r => r.Count) })
+        if (scope is null) return await UsageTop.TopAsync(db, source, window.From, window.To, window.Step, TopCount, ct);
+        var top = await scoped(scope).GroupBy(r => r.Id).Select(g => new { Id = g.Key, Calls = g.Sum(r => r.Calls) })
             .OrderByDescending(x => x.Calls).ThenBy(x => x.Id).Take(TopCount).ToListAsync(ct);
+        return [.. top.Select(t => (t.Id, t.Calls))];
+    }
+
+    /// <summary>A row of a scoped top list (member-initialised: EF groups by its members).</summary>
+    private sealed class IdCalls
+    {
+        public Guid Id { get; init; }
+        public long Calls { get; init; }
+    }
+
+    /// <summary>Calls made with application keys (their own API calls and the verifications of them), per application.</summary>
+    private static async Task<IReadOnlyList<UsageTopItem>> TopApplicationsAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
+    {
+        var (_, from, to, _) = window;
+        var top = await TopOfAsync(db, scope, UsageTop.Applications(span), window, s => db.UsageApplicationRollups.AsNoTracking()
+            .Where(r => s.ApplicationIds.Contains(r.ApplicationId) && r.Span == span && r.Start >= from && r.Start < to)
+            .Select(r => new IdCalls { Id = r.ApplicationId, Calls = r.Calls }), ct);
         var ids = top.Select(t => t.Id).ToList();
         var apps = await (from a in db.Applications
                           join acc in db.Accounts on a.AccountId equals acc.Id
@@ -214,12 +254,12 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     }
 
     /// <summary>Verifications asked about each product.</summary>
-    private static async Task<IReadOnlyList<UsageTopItem>> TopProductsAsync(PortalDbContext db, IQueryable<UsageEvent> events, CancellationToken ct)
+    private static async Task<IReadOnlyList<UsageTopItem>> TopProductsAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
     {
-        var top = await events.Where(e => e.Outcome != null && e.ProductId != null)
-            .GroupBy(e => e.ProductId!.Value)
-            .Select(g => new { Id = g.Key, Calls = g.LongCount() })
-            .OrderByDescending(x => x.Calls).ThenBy(x => x.Id).Take(TopCount).ToListAsync(ct);
+        var (_, from, to, _) = window;
+        var top = await TopOfAsync(db, scope, UsageTop.Products(span), window, s => db.UsageVerificationHours.AsNoTracking()
+            .Where(v => s.KeyIds.Contains(v.KeyId) && v.ProductId != Guid.Empty && v.HourStart >= from && v.HourStart < to)
+            .Select(v => new IdCalls { Id = v.ProductId, Calls = v.Count }), ct);
         var ids = top.Select(t => t.Id).ToList();
         var products = await db.Products.Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => (p.Name, p.Slug), ct);
         return [.. top.Select(t => products.TryGetValue(t.Id, out var p)
@@ -227,11 +267,16 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
             : new UsageTopItem(t.Id, "(deleted product)", null, t.Calls))];
     }
 
-    private static async Task<IReadOnlyList<UsageTopItem>> TopKeysAsync(PortalDbContext db, IQueryable<UsageRollup> rollups, CancellationToken ct)
+    private static async Task<IReadOnlyList<UsageTopItem>> TopKeysAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
     {
-        var top = await rollups.GroupBy(r => r.KeyId)
-            .Select(g => new { Id = g.Key, Calls = g.Sum(r => r.Count) })
-            .OrderByDescending(x => x.Calls).ThenBy(x => x.Id).Take(TopCount).ToListAsync(ct);
+        var (_, from, to, _) = window;
+        var top = span == UsageSpan.Hour
+            ? await TopOfAsync(db, scope, UsageTop.KeyHours, window, s => db.UsageRollups.AsNoTracking()
+                .Where(r => s.KeyIds.Contains(r.KeyId) && r.HourStart >= from && r.HourStart < to)
+                .Select(r => new IdCalls { Id = r.KeyId, Calls = r.Count }), ct)
+            : await TopOfAsync(db, scope, UsageTop.KeyDays, window, s => db.UsageKeyDays.AsNoTracking()
+                .Where(d => s.KeyIds.Contains(d.KeyId) && d.Day >= from && d.Day < to)
+                .Select(d => new IdCalls { Id = d.KeyId, Calls = d.Calls }), ct);
         var ids = top.Select(t => t.Id).ToList();
         var keys = await KeyNamesAsync(db, ids, ct);
         return [.. top.Select(t => keys.TryGetValue(t.Id, out var k)

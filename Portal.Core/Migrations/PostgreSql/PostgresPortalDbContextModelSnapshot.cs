@@ -557,6 +557,30 @@ namespace Portal.Core.Migrations.PostgreSql
                     b.ToTable("Subscriptions", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageApplicationRollup", b =>
+                {
+                    b.Property<Guid>("ApplicationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Span")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("Start")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ApplicationId", "Span", "Start");
+
+                    b.HasIndex("Span", "Start", "Calls");
+
+                    b.ToTable("UsageApplicationRollups", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Core.Features.Usage.UsageEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -621,6 +645,84 @@ namespace Portal.Core.Migrations.PostgreSql
                     b.ToTable("UsageEvents", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageHour", b =>
+                {
+                    b.Property<DateTimeOffset>("HourStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("PersonalCalls")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("HourStart");
+
+                    b.ToTable("UsageHours", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageKeyDay", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("Day")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("KeyId", "Day");
+
+                    b.HasIndex("Day", "Calls");
+
+                    b.ToTable("UsageKeyDays", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageOutcomeHour", b =>
+                {
+                    b.Property<DateTimeOffset>("HourStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("HourStart", "Outcome");
+
+                    b.ToTable("UsageOutcomeHours", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageProductRollup", b =>
+                {
+                    b.Property<Guid>("ProductId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Span")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("Start")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProductId", "Span", "Start");
+
+                    b.HasIndex("Span", "Start", "Calls");
+
+                    b.ToTable("UsageProductRollups", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Core.Features.Usage.UsageRollup", b =>
                 {
                     b.Property<Guid>("KeyId")
@@ -637,9 +739,32 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasKey("KeyId", "HourStart");
 
-                    b.HasIndex("HourStart");
+                    b.HasIndex(new[] { "HourStart", "Count" }, "IX_UsageRollups_HourStart_Count");
 
                     b.ToTable("UsageRollups", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageVerificationHour", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("HourStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("ProductId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("KeyId", "HourStart", "ProductId", "Outcome");
+
+                    b.ToTable("UsageVerificationHours", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Core.Features.Users.PortalRole", b =>

@@ -101,11 +101,11 @@ public sealed class HomePageTests : PortalBunitContext
         await using (var db = await Db.OpenAsync())
         {
             // A personal key's and an application key's calls this hour, and yesterday's, which do not count.
-            db.UsageRollups.AddRange(
-                new Portal.Core.Features.Usage.UsageRollup { KeyId = personal.Id, HourStart = today, Count = 3 },
-                new Portal.Core.Features.Usage.UsageRollup { KeyId = Guid.NewGuid(), HourStart = today, Count = 4 },
-                new Portal.Core.Features.Usage.UsageRollup { KeyId = personal.Id, HourStart = today.AddDays(-1), Count = 50 });
-            await db.SaveChangesAsync();
+            // Into every rollup, as the usage writer adds them (the dashboard reads the portal-wide hourly ones).
+            await Portal.Core.Features.Usage.UsageRollupWriter.AddAsync(db, [
+                new(today, personal.Id, null, null, null, 3, 0),
+                new(today, Guid.NewGuid(), Guid.NewGuid(), null, null, 4, 0),
+                new(today.AddDays(-1), personal.Id, null, null, null, 50, 0)]);
         }
 
         var page = RenderWithProviders<HomePage>();

@@ -8,9 +8,11 @@ using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Usage;
 
-public sealed partial class UsagePage
+public sealed partial class UsagePage : IDisposable
 {
     [Inject] private UsageService Usage { get; set; } = default!;
+    [Inject] private UsageRecorder Recorder { get; set; } = default!;
+    [Inject] private PersistentComponentState ApplicationState { get; set; } = default!;
     [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
@@ -36,7 +38,29 @@ public sealed partial class UsagePage
         ? "Every API call and key verification in this portal."
         : "Calls with your personal API keys and your applications' keys, and verifications of those keys.";
 
-    protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
+    /// <summary>The summary the prerender loaded, handed to the interactive render so it does not count it again.</summary>
+    public const string PersistedSummaryKey = "usage-summary";
+
+    /// <summary>What the prerender hands over: the summary and the period it is of.</summary>
+    public sealed record PersistedSummary(string Period, UsageSummary Summary);
+
+    private PersistingComponentStateSubscription _persisting;
+
+    /// <summary>Usage events this instance dropped since it started (its queue was full): the overview misses them.</summary>
+    private long _dropped;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _actor = (await AuthState).User.ToActor(Client.IpAddress);
+        _dropped = Recorder.Dropped;
+        _persisting = ApplicationState.RegisterOnPersisting(() =>
+        {
+            if (_summary is not null) ApplicationState.PersistAsJson(PersistedSummaryKey, new PersistedSummary(_period.Key, _summary));
+            return Task.CompletedTask;
+        });
+    }
+
+    public void Dispose() => _persisting.Dispose();
 
     /// <summary>Loads on the first render and whenever the address names another period (back, forward, a link).</summary>
     protected override async Task OnParametersSetAsync()
@@ -61,14 +85,26 @@ public sealed partial class UsagePage
     private async Task LoadAsync()
     {
         _summary = null;
+        // Once per visit: the interactive render takes what the prerender loaded for the same period (once; a later
+        // period, or the same one chosen again, loads afresh).
+        if (ApplicationState.TryTakeFromJson<PersistedSummary>(PersistedSummaryKey, out var persisted) && persisted?.Period == _period.Key)
+        {
+            Show(persisted.Summary);
+            return;
+        }
         var result = await Usage.SummaryAsync(_actor, _period.QueryAt(Clock.GetUtcNow()));
         if (!result.IsSuccess)
         {
             _error = result.Error!.Detail;
             return;
         }
+        Show(result.Value);
+    }
+
+    private void Show(UsageSummary summary)
+    {
         _error = null;
-        _summary = result.Value;
+        _summary = summary;
         var codes = _summary.Verifications.ByCode;
         _outcomeSeries = [new ChartSeries<double> { Name = "Verifications", Data = new ChartData<double>([.. codes.Select(c => (double)c.Count)]) }];
         _outcomeLabels = [.. codes.Select(c => c.Code)];
