@@ -592,15 +592,22 @@ namespace Portal.Core.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("At");
+                    b.HasIndex("At", "Id");
 
-                    b.HasIndex("ApplicationId", "At")
+                    b.HasIndex("ApplicationId", "At", "Id")
                         .HasFilter("\"ApplicationId\" IS NOT NULL");
 
-                    b.HasIndex("KeyId", "At");
+                    b.HasIndex("KeyId", "At", "Id");
 
-                    b.HasIndex("ProductId", "At")
+                    b.HasIndex("OwnerUserId", "At", "Id")
+                        .HasFilter("\"OwnerUserId\" IS NOT NULL");
+
+                    b.HasIndex("ProductId", "At", "Id")
                         .HasFilter("\"ProductId\" IS NOT NULL");
+
+                    b.HasIndex("Route", "At", "Id");
+
+                    b.HasIndex("Status", "At", "Id");
 
                     b.HasIndex(new[] { "At", "Outcome", "ProductId" }, "IX_UsageEvents_Verifications")
                         .HasFilter("\"Outcome\" IS NOT NULL");
