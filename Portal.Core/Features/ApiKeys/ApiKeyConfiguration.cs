@@ -23,8 +23,18 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         key.HasIndex(k => k.PreviousHash);
         // Null owners (application keys) are distinct in a unique index, so this binds personal keys only.
         key.HasIndex(k => new { k.OwnerUserId, k.Name }).IsUnique();
-        key.HasIndex(k => k.ApplicationId);
+        // An application's keys; partial, so that the personal keys' list (ApplicationId IS NULL) is never planned
+        // through it but through its own indexes below.
+        key.HasIndex(k => k.ApplicationId).HasFilter("\"ApplicationId\" IS NOT NULL");
         key.HasIndex(k => k.CreatedAt);
+        // The API Keys list (personal keys of everyone, a million keys): each offered sort reads its own partial index
+        // in order, both directions, ties by Id; the metric cards count from the last one alone.
+        const string personal = "\"ApplicationId\" IS NULL AND \"OwnerUserId\" IS NOT NULL";
+        key.HasIndex(k => new { k.CreatedAt, k.Id }, "IX_ApiKeys_Personal_CreatedAt").HasFilter(personal);
+        key.HasIndex(k => new { k.Name, k.Id }, "IX_ApiKeys_Personal_Name").HasFilter(personal);
+        key.HasIndex(k => new { k.LastUsedAt, k.Id }, "IX_ApiKeys_Personal_LastUsedAt").HasFilter(personal);
+        // With the filter's columns, so that SQLite counts from the index alone.
+        key.HasIndex(k => new { k.RevokedAt, k.ExpiresAt, k.ApplicationId, k.OwnerUserId }, "IX_ApiKeys_Personal_State").HasFilter(personal);
         // Deleting a user deletes their keys: a key must never outlive its owner.
         key.HasOne<PortalUser>().WithMany().HasForeignKey(k => k.OwnerUserId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -51,13 +51,14 @@ public sealed class ApiKeyService(
         keys = (query.Sort ?? "-createdAt") switch
         {
             "name" => keys.OrderBy(k => k.Name).ThenBy(k => k.Id),
-            "-name" => keys.OrderByDescending(k => k.Name).ThenBy(k => k.Id),
+            // Ties follow the direction: one index serves both (IX_ApiKeys_Personal_*).
+            "-name" => keys.OrderByDescending(k => k.Name).ThenByDescending(k => k.Id),
             "createdAt" => keys.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id),
             "lastUsed" or "lastUsedAt" => keys.OrderBy(k => k.LastUsedAt).ThenBy(k => k.Id),
-            "-lastUsed" or "-lastUsedAt" => keys.OrderByDescending(k => k.LastUsedAt).ThenBy(k => k.Id),
+            "-lastUsed" or "-lastUsedAt" => keys.OrderByDescending(k => k.LastUsedAt).ThenByDescending(k => k.Id),
             "expiresAt" => keys.OrderBy(k => k.ExpiresAt == null).ThenBy(k => k.ExpiresAt).ThenBy(k => k.Id),
             "-expiresAt" => keys.OrderByDescending(k => k.ExpiresAt == null).ThenByDescending(k => k.ExpiresAt).ThenBy(k => k.Id),
-            _ => keys.OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id),
+            _ => keys.OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id),
         };
 
         var page = await keys.ToPageAsync(query, ct);
@@ -84,20 +85,18 @@ public sealed class ApiKeyService(
         var startOfDay = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
         var keys = Visible(db, actor);
 
-        var counts = await keys.GroupBy(_ => 1).Select(g => new
-        {
-            Total = g.Count(),
-            Revoked = g.Count(k => k.RevokedAt != null),
-            Expired = g.Count(k => k.RevokedAt == null && k.ExpiresAt != null && k.ExpiresAt <= now),
-        }).FirstOrDefaultAsync(ct);
+        // Three counts, each a range of the personal keys' state index (IX_ApiKeys_Personal_State), read from the index
+        // alone: one grouped pass would visit every key's row.
+        var revoked = await keys.CountAsync(k => k.RevokedAt != null, ct);
+        var total = revoked + await keys.CountAsync(k => k.RevokedAt == null, ct);
+        var expired = await keys.CountAsync(k => k.RevokedAt == null && k.ExpiresAt != null && k.ExpiresAt <= now, ct);
         // Everyone's personal keys: the portal's hourly count of them (a row per hour), not a row per key and hour.
         var callsToday = actor.Can(Permission.ApiKeysReadAll)
             ? await db.UsageHours.Where(h => h.HourStart >= startOfDay).SumAsync(h => (long?)h.PersonalCalls, ct) ?? 0
             : await db.UsageRollups
                 .Where(r => r.HourStart >= startOfDay && keys.Any(k => k.Id == r.KeyId))
                 .SumAsync(r => (long?)r.Count, ct) ?? 0;
-        if (counts is null) return new ApiKeyMetrics(0, 0, 0, 0, callsToday);
-        return new ApiKeyMetrics(counts.Total, counts.Total - counts.Revoked - counts.Expired, counts.Expired, counts.Revoked, callsToday);
+        return new ApiKeyMetrics(total, total - revoked - expired, expired, revoked, callsToday);
     }
 
     public async Task<Result<ApiKeyIssued>> CreateAsync(Actor actor, CreateApiKey request, CancellationToken ct = default)

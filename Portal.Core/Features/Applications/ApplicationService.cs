@@ -29,11 +29,12 @@ public sealed class ApplicationService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
 
-        var rows = from a in Visible(db, actor)
+        var apps = Visible(db, actor);
+        if (query.AccountId is { } accountId) apps = apps.Where(a => a.AccountId == accountId);
+        if (query.Mine) apps = apps.Where(a => MemberAccountIds(db, actor).Contains(a.AccountId));
+        var rows = from a in apps
                    join acc in db.Accounts on a.AccountId equals acc.Id
                    select new Row { App = a, AccountName = acc.Name };
-        if (query.AccountId is { } accountId) rows = rows.Where(r => r.App.AccountId == accountId);
-        if (query.Mine) rows = rows.Where(r => MemberAccountIds(db, actor).Contains(r.App.AccountId));
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var text = query.Search.Trim();
@@ -47,14 +48,15 @@ public sealed class ApplicationService(
         }
         rows = (query.Sort ?? "name") switch
         {
-            "-name" => rows.OrderByDescending(r => r.App.Name).ThenBy(r => r.App.Id),
+            "-name" => rows.OrderByDescending(r => r.App.Name).ThenByDescending(r => r.App.Id),
             "account" => rows.OrderBy(r => r.AccountName).ThenBy(r => r.App.Name),
             "-account" => rows.OrderByDescending(r => r.AccountName).ThenBy(r => r.App.Name),
             "createdAt" => rows.OrderBy(r => r.App.CreatedAt).ThenBy(r => r.App.Id),
-            "-createdAt" => rows.OrderByDescending(r => r.App.CreatedAt).ThenBy(r => r.App.Id),
+            "-createdAt" => rows.OrderByDescending(r => r.App.CreatedAt).ThenByDescending(r => r.App.Id),
             _ => rows.OrderBy(r => r.App.Name).ThenBy(r => r.App.Id),
         };
-        var page = await rows.ToPageAsync(query, ct);
+        // Every application has its account (a required key): without a search the total needs no join.
+        var page = string.IsNullOrWhiteSpace(query.Search) ? await rows.ToPageAsync(query, apps, ct) : await rows.ToPageAsync(query, ct);
         var counts = await ActiveKeyCountsAsync(db, page.Items.Select(r => r.App.Id).ToList(), now, ct);
         return new PagedResult<ApplicationDto>(
             page.Items.Select(r => ToDto(r.App, r.AccountName, counts.GetValueOrDefault(r.App.Id))).ToList(), page.Page, page.PageSize, page.Total);

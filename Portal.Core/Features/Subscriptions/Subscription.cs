@@ -70,6 +70,8 @@ internal sealed class SubscriptionConfiguration : IEntityTypeConfiguration<Subsc
         subscription.HasIndex(s => new { s.ProductId, s.Status });
         subscription.HasIndex(s => new { s.Status, s.CreatedAt });
         subscription.HasIndex(s => new { s.AccountId, s.CreatedAt });
+        // "All", newest first: page 1 of 200,000 registrations read in this index's order.
+        subscription.HasIndex(s => new { s.CreatedAt, s.Id });
         // Removing an application ends its registrations first (ApplicationService.DeleteAsync); the rows stay as history.
         subscription.HasOne<Application>().WithMany().HasForeignKey(s => s.ApplicationId).OnDelete(DeleteBehavior.SetNull);
         subscription.HasOne<Account>().WithMany().HasForeignKey(s => s.AccountId).OnDelete(DeleteBehavior.Restrict);

@@ -21,7 +21,12 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(ct);
 
         var rows = Filtered(db, actor, query);
-        if (query.Status is { } status) rows = rows.Where(r => r.Sub.Status == status);
+        var countable = Unsearched(db, actor, query);
+        if (query.Status is { } status)
+        {
+            rows = rows.Where(r => r.Sub.Status == status);
+            countable = countable?.Where(s => s.Status == status);
+        }
         rows = (query.Sort ?? "-createdAt") switch
         {
             "createdAt" => rows.OrderBy(r => r.Sub.CreatedAt).ThenBy(r => r.Sub.Id),
@@ -34,7 +39,7 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
             "-account" => rows.OrderByDescending(r => r.AccountName).ThenByDescending(r => r.Sub.CreatedAt),
             _ => rows.OrderByDescending(r => r.Sub.CreatedAt).ThenByDescending(r => r.Sub.Id),
         };
-        var page = await rows.ToPageAsync(query, ct);
+        var page = countable is null ? await rows.ToPageAsync(query, ct) : await rows.ToPageAsync(query, countable, ct);
         return new PagedResult<SubscriptionDto>(page.Items.Select(ToDto).ToList(), page.Page, page.PageSize, page.Total);
     }
 
@@ -47,20 +52,34 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         if (!actor.Can(Permission.SubscriptionsRead)) return Errors.Forbidden;
         if (RequestValidation.Validate(query) is { } invalid) return invalid;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var counts = await Filtered(db, actor, query).GroupBy(r => r.Sub.Status)
-            .Select(g => new { Status = g.Key, Count = g.Count() })
-            .ToDictionaryAsync(x => x.Status, x => x.Count, ct);
+        var counts = Unsearched(db, actor, query) is { } subscriptions
+            ? await subscriptions.GroupBy(s => s.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Status, x => x.Count, ct)
+            : await Filtered(db, actor, query).GroupBy(r => r.Sub.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Status, x => x.Count, ct);
         return Enum.GetValues<SubscriptionStatus>().ToDictionary(status => status, status => counts.GetValueOrDefault(status));
+    }
+
+    /// <summary>
+    /// Without a search, the registrations <see cref="Filtered"/> holds, as the one table: what its counts read (every
+    /// registration has its account, product and plan, required keys, so the joins change no count). Null with a
+    /// search, which matches the joined names.
+    /// </summary>
+    private static IQueryable<Subscription>? Unsearched(PortalDbContext db, Actor actor, SubscriptionQuery query) =>
+        string.IsNullOrWhiteSpace(query.Search) ? Narrowed(db, actor, query) : null;
+
+    private static IQueryable<Subscription> Narrowed(PortalDbContext db, Actor actor, SubscriptionQuery query)
+    {
+        var subscriptions = Scoped(db, actor);
+        if (query.ApplicationId is { } applicationId) subscriptions = subscriptions.Where(s => s.ApplicationId == applicationId);
+        if (query.ProductId is { } productId) subscriptions = subscriptions.Where(s => s.ProductId == productId);
+        if (query.AccountId is { } accountId) subscriptions = subscriptions.Where(s => s.AccountId == accountId);
+        if (query.Mine) subscriptions = subscriptions.Where(s => ApplicationService.MemberAccountIds(db, actor).Contains(s.AccountId));
+        return subscriptions;
     }
 
     /// <summary>The rows the actor may see, narrowed by every filter of <paramref name="query"/> but its status.</summary>
     private static IQueryable<Row> Filtered(PortalDbContext db, Actor actor, SubscriptionQuery query)
     {
-        var rows = Rows(db, actor);
-        if (query.ApplicationId is { } applicationId) rows = rows.Where(r => r.Sub.ApplicationId == applicationId);
-        if (query.ProductId is { } productId) rows = rows.Where(r => r.Sub.ProductId == productId);
-        if (query.AccountId is { } accountId) rows = rows.Where(r => r.AccountId == accountId);
-        if (query.Mine) rows = rows.Where(r => ApplicationService.MemberAccountIds(db, actor).Contains(r.AccountId));
+        var rows = Rows(db, Narrowed(db, actor, query));
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var term = query.Search.Trim().ToLower();
@@ -285,13 +304,20 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
     /// see every one; an application key its application's; everyone else their accounts' (as <see cref="ApplicationService"/>
     /// shows them their accounts' applications), including those of applications since removed.
     /// </summary>
-    private static IQueryable<Row> Rows(PortalDbContext db, Actor actor)
+    private static IQueryable<Subscription> Scoped(PortalDbContext db, Actor actor)
     {
         var subscriptions = db.Subscriptions.AsNoTracking();
         if (!actor.Can(Permission.SubscriptionsReadAll) && !actor.Can(Permission.SubscriptionsManage))
             subscriptions = actor.ApplicationId is { } own
                 ? subscriptions.Where(s => s.ApplicationId == own)
                 : subscriptions.Where(s => ApplicationService.MemberAccountIds(db, actor).Contains(s.AccountId));
+        return subscriptions;
+    }
+
+    private static IQueryable<Row> Rows(PortalDbContext db, Actor actor) => Rows(db, Scoped(db, actor));
+
+    private static IQueryable<Row> Rows(PortalDbContext db, IQueryable<Subscription> subscriptions)
+    {
         return from s in subscriptions
                join a in db.Applications on s.ApplicationId equals a.Id into live
                from a in live.DefaultIfEmpty()

@@ -58,9 +58,17 @@ public sealed record UsageSeriesPoint(DateTimeOffset Start, long Calls, long Err
 /// <summary>One row of a top-5 list: what (application, product or key), its name, a line of detail and its calls.</summary>
 public sealed record UsageTopItem(Guid Id, string Name, string? Detail, long Calls);
 
-/// <summary>The request log: newest first, every filter optional.</summary>
+/// <summary>
+/// The request log: newest first, every filter optional. Paged by <see cref="Cursor"/> (the previous answer's
+/// <see cref="UsageRequestPage.NextCursor"/>), or by <see cref="PageQuery.Page"/> for the first
+/// <see cref="UsageService.MaxOffsetRows"/> rows.
+/// </summary>
 public sealed record UsageRequestQuery : PageQuery
 {
+    /// <summary>Where the page starts: an opaque value from <see cref="UsageRequestPage.NextCursor"/>; it wins over 'page'.</summary>
+    [StringLength(100)]
+    public string? Cursor { get; init; }
+
     public Guid? KeyId { get; init; }
     public Guid? ApplicationId { get; init; }
     public Guid? ProductId { get; init; }
@@ -72,6 +80,20 @@ public sealed record UsageRequestQuery : PageQuery
     public DateTimeOffset? From { get; init; }
     public DateTimeOffset? To { get; init; }
 }
+
+/// <summary>
+/// A page of the request log: the list shape of every list (<c>items, page, pageSize, total</c>) where
+/// <see cref="Total"/> is exact up to <see cref="UsageService.RequestTotalBound"/>; beyond it, it is the bound and
+/// <see cref="TotalIsLowerBound"/> is set ("10,000+"). <see cref="NextCursor"/> fetches the page after this one (null on
+/// the last page).
+/// </summary>
+public sealed record UsageRequestPage(
+    IReadOnlyList<UsageRequestDto> Items,
+    int Page,
+    int PageSize,
+    int Total,
+    bool TotalIsLowerBound,
+    string? NextCursor);
 
 public sealed record UsageRequestDto(
     long Id,

@@ -146,7 +146,17 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
             totalCalls == 0 ? 0 : Math.Round((double)totalErrors / totalCalls, 4), series);
     }
 
-    public async Task<Result<PagedResult<UsageRequestDto>>> ListRequestsAsync(Actor actor, UsageRequestQuery query, CancellationToken ct = default)
+    /// <summary>The request log's total is exact up to this many rows; past it, it is this and says "at least".</summary>
+    public const int RequestTotalBound = 10_000;
+
+    /// <summary>Pages by number (offset) reach this many rows; deeper pages follow the cursor.</summary>
+    public const int MaxOffsetRows = 10_000;
+
+    /// <summary>
+    /// The request log, newest first: keyset paging by <see cref="UsageRequestQuery.Cursor"/> (or page numbers for the
+    /// first <see cref="MaxOffsetRows"/> rows), a total bounded at <see cref="RequestTotalBound"/>; see <see cref="RequestLog"/>.
+    /// </summary>
+    public async Task<Result<UsageRequestPage>> ListRequestsAsync(Actor actor, UsageRequestQuery query, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
         if (RequestValidation.Validate(query) is { } invalid) return invalid;
@@ -155,24 +165,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         if (!StatusFilter.TryParse(query.Status, out var status))
             return ValidationError.For("status", "Status is a code (404), a class (2xx, 3xx, 4xx, 5xx) or 'error'.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-
-        var events = VisibleEvents(db, actor);
-        if (query.KeyId is { } keyId) events = events.Where(e => e.KeyId == keyId);
-        if (query.ApplicationId is { } applicationId) events = events.Where(e => e.ApplicationId == applicationId);
-        if (query.ProductId is { } productId) events = events.Where(e => e.ProductId == productId);
-        if (query.From is { } from) events = events.Where(e => e.At >= from);
-        if (query.To is { } to) events = events.Where(e => e.At < to);
-        if (status is { } s) events = events.Where(e => e.Status >= s.Min && e.Status <= s.Max);
-        if (!string.IsNullOrWhiteSpace(query.Search))
-        {
-            // Case-insensitive on every database, as the other searches: both sides lower-cased.
-            var term = query.Search.Trim().ToLower();
-            events = events.Where(e => e.Route.ToLower().Contains(term));
-        }
-
-        var page = await events.OrderByDescending(e => e.At).ThenByDescending(e => e.Id).ToPageAsync(query, ct);
-        var names = await NamesAsync(db, page.Items, ct);
-        return new PagedResult<UsageRequestDto>([.. page.Items.Select(names.ToDto)], page.Page, page.PageSize, page.Total);
+        return await RequestLog.ListAsync(db, actor, query, status, ct);
     }
 
     /// <summary>A validation error naming each of 'from' and 'to' given outside <see cref="EarliestTime"/>..<see cref="LatestTime"/>.</summary>
@@ -299,7 +292,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     }
 
     /// <summary>The names of a page's keys, applications and products: three small lookups by id.</summary>
-    private static async Task<Names> NamesAsync(PortalDbContext db, IReadOnlyList<UsageEvent> events, CancellationToken ct)
+    internal static async Task<Names> NamesAsync(PortalDbContext db, IReadOnlyList<UsageEvent> events, CancellationToken ct)
     {
         var keyIds = events.Where(e => e.KeyId != null).Select(e => e.KeyId!.Value).Distinct().ToList();
         var appIds = events.Where(e => e.ApplicationId != null).Select(e => e.ApplicationId!.Value).Distinct().ToList();
@@ -310,7 +303,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         return new Names(keys.ToDictionary(k => k.Key, k => k.Value.Name), apps, products);
     }
 
-    private sealed record Names(Dictionary<Guid, string> Keys, Dictionary<Guid, string> Applications, Dictionary<Guid, string> Products)
+    internal sealed record Names(Dictionary<Guid, string> Keys, Dictionary<Guid, string> Applications, Dictionary<Guid, string> Products)
     {
         public UsageRequestDto ToDto(UsageEvent e) => new(
             e.Id, e.At, e.KeyId, Name(Keys, e.KeyId), e.ApplicationId, Name(Applications, e.ApplicationId),

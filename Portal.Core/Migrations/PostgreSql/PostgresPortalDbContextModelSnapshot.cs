@@ -253,7 +253,8 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ApplicationId");
+                    b.HasIndex("ApplicationId")
+                        .HasFilter("\"ApplicationId\" IS NOT NULL");
 
                     b.HasIndex("CreatedAt");
 
@@ -264,6 +265,18 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasIndex("OwnerUserId", "Name")
                         .IsUnique();
+
+                    b.HasIndex(new[] { "CreatedAt", "Id" }, "IX_ApiKeys_Personal_CreatedAt")
+                        .HasFilter("\"ApplicationId\" IS NULL AND \"OwnerUserId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "LastUsedAt", "Id" }, "IX_ApiKeys_Personal_LastUsedAt")
+                        .HasFilter("\"ApplicationId\" IS NULL AND \"OwnerUserId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "Name", "Id" }, "IX_ApiKeys_Personal_Name")
+                        .HasFilter("\"ApplicationId\" IS NULL AND \"OwnerUserId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "RevokedAt", "ExpiresAt", "ApplicationId", "OwnerUserId" }, "IX_ApiKeys_Personal_State")
+                        .HasFilter("\"ApplicationId\" IS NULL AND \"OwnerUserId\" IS NOT NULL");
 
                     b.ToTable("ApiKeys", (string)null);
                 });
@@ -296,13 +309,15 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
-
                     b.HasIndex("ReferenceId")
                         .IsUnique();
 
                     b.HasIndex("AccountId", "Name")
                         .IsUnique();
+
+                    b.HasIndex("CreatedAt", "Id");
+
+                    b.HasIndex("Name", "Id");
 
                     b.ToTable("Applications", (string)null);
                 });
@@ -550,6 +565,8 @@ namespace Portal.Core.Migrations.PostgreSql
                         .HasDatabaseName("IX_Subscriptions_Open")
                         .HasFilter("\"Status\" IN ('Waiting', 'Approved')");
 
+                    b.HasIndex("CreatedAt", "Id");
+
                     b.HasIndex("ProductId", "Status");
 
                     b.HasIndex("Status", "CreatedAt");
@@ -629,15 +646,22 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("At");
+                    b.HasIndex("At", "Id");
 
-                    b.HasIndex("ApplicationId", "At")
+                    b.HasIndex("ApplicationId", "At", "Id")
                         .HasFilter("\"ApplicationId\" IS NOT NULL");
 
-                    b.HasIndex("KeyId", "At");
+                    b.HasIndex("KeyId", "At", "Id");
 
-                    b.HasIndex("ProductId", "At")
+                    b.HasIndex("OwnerUserId", "At", "Id")
+                        .HasFilter("\"OwnerUserId\" IS NOT NULL");
+
+                    b.HasIndex("ProductId", "At", "Id")
                         .HasFilter("\"ProductId\" IS NOT NULL");
+
+                    b.HasIndex("Route", "At", "Id");
+
+                    b.HasIndex("Status", "At", "Id");
 
                     b.HasIndex(new[] { "At", "Outcome", "ProductId" }, "IX_UsageEvents_Verifications")
                         .HasFilter("\"Outcome\" IS NOT NULL");

@@ -108,6 +108,29 @@ public sealed class UsageApiTests(PortalApiFactory factory) : IClassFixture<Port
     }
 
     [Fact]
+    public async Task Requests_FollowNextCursor_PageAfterPage_ToTheLast_WhichHasNone()
+    {
+        var (seed, until) = await SeedAsync();
+        var client = Client(seed.DeveloperD);
+        var all = await JsonAsync(await client.GetAsync($"{Path}/requests?to={Iso(until)}"));
+        Assert.False(all.GetProperty("totalIsLowerBound").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, all.GetProperty("nextCursor").ValueKind);
+
+        var ids = new List<long>();
+        var body = await JsonAsync(await client.GetAsync($"{Path}/requests?to={Iso(until)}&pageSize=2"));
+        for (var page = 1; ; page++)
+        {
+            Assert.Equal(page, body.GetProperty("page").GetInt32());
+            Assert.Equal(5, body.GetProperty("total").GetInt32());
+            ids.AddRange(body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetInt64()));
+            if (body.GetProperty("nextCursor").GetString() is not { } next) break;
+            body = await JsonAsync(await client.GetAsync($"{Path}/requests?to={Iso(until)}&pageSize=2&cursor={Uri.EscapeDataString(next)}"));
+        }
+        Assert.Equal(all.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetInt64()), ids);
+        Assert.Equal(3, ids.Count / 2 + ids.Count % 2);
+    }
+
+    [Fact]
     public async Task Requests_AsAdmin_FilterByApplicationProductKeyAndStatus()
     {
         var (seed, until) = await SeedAsync();
@@ -143,6 +166,9 @@ public sealed class UsageApiTests(PortalApiFactory factory) : IClassFixture<Port
     [InlineData("requests?applicationId=1", "applicationId")]
     [InlineData("requests?from=soon", "from")]
     [InlineData("requests?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "to")]
+    [InlineData("requests?cursor=not-a-cursor", "cursor")]
+    [InlineData("requests?cursor=cjEuMS4y", "cursor")]
+    [InlineData("requests?page=51&pageSize=200", "page")]
     public async Task ABadQueryValue_Is400ProblemNamingTheField(string pathAndQuery, string field)
     {
         var (client, _) = await factory.ClientAsAsync(Roles.ReadOnly, Scopes.Read);

@@ -226,6 +226,50 @@ public sealed class UsagePagesTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task RequestLog_PastTheBound_Shows10000Plus_AndPagesNextAndPrevious()
+    {
+        var seed = await SeedAsync(withUsage: false);
+        await using (var db = await Db.OpenAsync())
+        {
+            db.UsageEvents.AddRange(Enumerable.Range(0, Portal.Core.Features.Usage.UsageService.RequestTotalBound + 1).Select(i => new Portal.Core.Features.Usage.UsageEvent
+            {
+                At = seed.Now.AddSeconds(-i), KeyId = seed.AdminKey, OwnerUserId = seed.Admin.UserId, Method = "GET", Route = $"/api/v1/me/{i}", Status = 200,
+            }));
+            await db.SaveChangesAsync();
+        }
+        SignInAs(seed.Admin);
+        var page = RenderWithProviders<UsageRequestsPage>();
+        string Range() => page.Find("[data-testid=usage-requests-range]").TextContent.Trim();
+        string FirstRoute() => page.FindAll("tr.usage-request-row")[0].TextContent;
+
+        page.WaitForAssertion(() => Assert.Equal("1–25 of 10,000+", Range()), Wait);
+        Assert.Contains("/api/v1/me/0", FirstRoute());
+        Assert.True(page.Find("[data-testid=usage-requests-previous]").HasAttribute("disabled"));
+
+        page.Find("[data-testid=usage-requests-next]").Click();
+        page.WaitForAssertion(() => Assert.Equal("26–50 of 10,000+", Range()), Wait);
+        Assert.Contains("/api/v1/me/25", FirstRoute());
+        Assert.Equal(25, page.FindAll("tr.usage-request-row").Count);
+
+        page.Find("[data-testid=usage-requests-previous]").Click();
+        page.WaitForAssertion(() => Assert.Equal("1–25 of 10,000+", Range()), Wait);
+        Assert.Contains("/api/v1/me/0", FirstRoute());
+    }
+
+    [Fact]
+    public async Task RequestLog_OpenedWithAKey_NamesItInTheKeyFilter()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/usage/requests?keyId={seed.AdminKey}");
+
+        var page = RenderWithProviders<UsageRequestsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal("1–4 of 4", page.Find("[data-testid=usage-requests-range]").TextContent.Trim()), Wait);
+        Assert.StartsWith("admin reporting", page.Find("[data-testid=usage-filter-key] input, input[data-testid=usage-filter-key]").GetAttribute("value"));
+    }
+
+    [Fact]
     public async Task RequestLog_WithNothingMatching_SaysSo()
     {
         var seed = await SeedAsync();

@@ -21,10 +21,12 @@ public static class UsageEndpoints
                 "'to' must be after 'from'. Verifications and products come from raw events, kept for the retention period. " + Whose)
             .Produces<UsageSummary>();
         usage.MapGet("/requests", Requests).RequirePermission(Permission.UsageRead)
-            .WithName("ListUsageRequests").WithSummary("Request log, newest first: ?keyId=&applicationId=&productId=&status=&from=&to=&search=")
-            .WithDescription("Paged (pageSize at most 200). 'status' is a code (404), a class (2xx, 4xx, 5xx) or 'error' (400 and above); " +
-                "'from' is inclusive, 'to' exclusive; 'search' matches part of the route. " + Whose)
-            .Produces<PagedResult<UsageRequestDto>>();
+            .WithName("ListUsageRequests").WithSummary("Request log, newest first: ?keyId=&applicationId=&productId=&status=&from=&to=&search=&cursor=")
+            .WithDescription("Paged (pageSize at most 200) by cursor: pass the answer's 'nextCursor' as 'cursor' for the next page " +
+                "(null on the last page); 'page' numbers reach the first 10,000 rows. 'total' is exact up to 10,000; beyond, it is " +
+                "10000 and 'totalIsLowerBound' is true. 'status' is a code (404), a class (2xx, 4xx, 5xx) or 'error' (400 and above); " +
+                "'from' is inclusive, 'to' exclusive; 'search' matches part of the route, ignoring case. " + Whose)
+            .Produces<UsageRequestPage>();
         usage.MapGet("/requests/{id:long}", Request).RequirePermission(Permission.UsageRead)
             .WithName("GetUsageRequest").WithSummary("One request of the log; 404 also when it is not the caller's")
             .Produces<UsageRequestDto>();
@@ -37,11 +39,11 @@ public static class UsageEndpoints
 
     private static async Task<IResult> Requests(UsageService usage, HttpContext http, CancellationToken ct,
         int page = 1, int pageSize = 50, Guid? keyId = null, Guid? applicationId = null, Guid? productId = null,
-        string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? search = null) =>
+        string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? search = null, string? cursor = null) =>
         (await usage.ListRequestsAsync(http.ToActor(), new UsageRequestQuery
         {
             Page = page, PageSize = pageSize, KeyId = keyId, ApplicationId = applicationId, ProductId = productId,
-            Status = status, From = from, To = to, Search = search,
+            Status = status, From = from, To = to, Search = search, Cursor = cursor,
         }, ct)).ToHttpResult();
 
     private static async Task<IResult> Request(long id, UsageService usage, HttpContext http, CancellationToken ct) =>

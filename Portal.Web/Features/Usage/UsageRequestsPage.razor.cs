@@ -43,22 +43,33 @@ public sealed partial class UsageRequestsPage
     [SupplyParameterFromQuery(Name = "from")] public string? FromParameter { get; set; }
     [SupplyParameterFromQuery(Name = "to")] public string? ToParameter { get; set; }
 
+    private static readonly int[] PageSizes = [10, 25, 50, 100, 200];
+
+    /// <summary>A choice of the key and application filters: searched on the server, a page at a time.</summary>
+    public sealed record FilterOption(Guid Id, string Name);
+
+    private const int OptionsShown = 20;
+
     private MudTable<UsageRequestDto>? _table;
+    private int _pageSize = 25;
+    // The cursor of each page visited since the filters last changed (null: the first page); previous pages are
+    // read again from their own cursor, so rows that arrive meanwhile do not shift them.
+    private readonly List<string?> _cursors = [null];
+    private int _pageIndex;
+    private UsageRequestPage? _last;
     private Actor? _actor;
     private DateRange? _range;
     private string? _error;
     private string? _linkError;
     private string? _search;
-    private Guid? _keyId;
-    private Guid? _applicationId;
+    private FilterOption? _key;
+    private FilterOption? _application;
     private Guid? _productId;
     private DateTimeOffset? _from;
     private DateTimeOffset? _to;
-    private IReadOnlyList<(Guid Id, string Name)> _keys = [];
-    private IReadOnlyList<(Guid Id, string Name)> _applications = [];
     private IReadOnlyList<(Guid Id, string Name)> _products = [];
 
-    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || !string.IsNullOrWhiteSpace(_search) || _keyId is not null || _applicationId is not null || _productId is not null
+    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || !string.IsNullOrWhiteSpace(_search) || _key is not null || _application is not null || _productId is not null
         || _from is not null || _to is not null;
 
     /// <summary>The exact times when a link's window does not fall on whole days (the overview's 24 hours).</summary>
@@ -71,11 +82,11 @@ public sealed partial class UsageRequestsPage
         _search = SearchParameter;
         ReadLinkFilters();
         var actor = await ActorAsync();
-        // The choices for the filters: what the caller may see, by name, at most one page of each.
-        if (await Keys.ListAsync(actor, new ApiKeyQuery { PageSize = PageQuery.MaxPageSize, Sort = "name" }) is { IsSuccess: true } keys)
-            _keys = [.. keys.Value.Items.Select(k => (k.Id, actor.Can(Permission.UsageReadAll) && k.OwnerEmail is not null ? $"{k.Name} ({k.OwnerEmail})" : k.Name))];
-        if (await Applications.ListAsync(actor, new ApplicationQuery { PageSize = PageQuery.MaxPageSize, Sort = "name" }) is { IsSuccess: true } apps)
-            _applications = [.. apps.Value.Items.Select(a => (a.Id, a.Name))];
+        // A link's key and application by name; the other choices are searched as one types.
+        if (_linkKeyId is { } keyId)
+            _key = new FilterOption(keyId, await Keys.GetAsync(actor, keyId) is { IsSuccess: true } key ? KeyName(actor, key.Value) : Short(keyId));
+        if (_linkApplicationId is { } applicationId)
+            _application = new FilterOption(applicationId, await Applications.GetAsync(actor, applicationId) is { IsSuccess: true } app ? app.Value.Name : Short(applicationId));
         if (await Products.ListAsync(actor, new ProductQuery { PageSize = PageQuery.MaxPageSize }) is { IsSuccess: true } products)
             _products = [.. products.Value.Items.Select(p => (p.Id, p.Name))];
     }
@@ -84,8 +95,8 @@ public sealed partial class UsageRequestsPage
     private void ReadLinkFilters()
     {
         var values = new QueryValues();
-        _keyId = values.Id("keyId", KeyIdParameter);
-        _applicationId = values.Id("applicationId", ApplicationIdParameter);
+        _linkKeyId = values.Id("keyId", KeyIdParameter);
+        _linkApplicationId = values.Id("applicationId", ApplicationIdParameter);
         _productId = values.Id("productId", ProductIdParameter);
         _from = values.Time("from", FromParameter);
         _to = values.Time("to", ToParameter);
@@ -96,18 +107,48 @@ public sealed partial class UsageRequestsPage
             : null;
     }
 
+    private Guid? _linkKeyId;
+    private Guid? _linkApplicationId;
+
+    private static string Short(Guid id) => id.ToString()[..8] + "…";
+
+    private static string KeyName(Actor actor, ApiKeyDto key) =>
+        actor.Can(Permission.UsageReadAll) && key.OwnerEmail is not null ? $"{key.Name} ({key.OwnerEmail})" : key.Name;
+
+    private async Task<IEnumerable<FilterOption>> SearchKeysAsync(string? text, CancellationToken ct)
+    {
+        var actor = await ActorAsync();
+        var found = await Keys.ListAsync(actor, new ApiKeyQuery { PageSize = OptionsShown, Sort = "name", Search = Term(text) }, ct);
+        return found.IsSuccess ? found.Value.Items.Select(k => new FilterOption(k.Id, KeyName(actor, k))) : [];
+    }
+
+    private async Task<IEnumerable<FilterOption>> SearchApplicationsAsync(string? text, CancellationToken ct)
+    {
+        var found = await Applications.ListAsync(await ActorAsync(), new ApplicationQuery { PageSize = OptionsShown, Sort = "name", Search = Term(text) }, ct);
+        return found.IsSuccess ? found.Value.Items.Select(a => new FilterOption(a.Id, a.Name)) : [];
+    }
+
+    private static string? Term(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
+    /// <summary>"26–50 of 10,000+": the rows shown and the bounded total.</summary>
+    private string RowsText => _last is not { } last ? "" : last.Items.Count == 0 ? $"0 of {Total(last)}"
+        : $"{(_pageIndex * _pageSize + 1).ToString("N0", CultureInfo.InvariantCulture)}–{(_pageIndex * _pageSize + last.Items.Count).ToString("N0", CultureInfo.InvariantCulture)} of {Total(last)}";
+
+    private static string Total(UsageRequestPage page) =>
+        page.Total.ToString("N0", CultureInfo.InvariantCulture) + (page.TotalIsLowerBound ? "+" : "");
+
     private async Task<Actor> ActorAsync() => _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
 
     private async Task<TableData<UsageRequestDto>> LoadAsync(TableState state, CancellationToken ct)
     {
         var query = new UsageRequestQuery
         {
-            Page = state.Page + 1,
-            PageSize = state.PageSize,
+            Cursor = _cursors[_pageIndex],
+            PageSize = _pageSize,
             Status = string.IsNullOrEmpty(StatusFilter) ? null : StatusFilter,
             Search = string.IsNullOrWhiteSpace(_search) ? null : _search.Trim(),
-            KeyId = _keyId,
-            ApplicationId = _applicationId,
+            KeyId = _key?.Id,
+            ApplicationId = _application?.Id,
             ProductId = _productId,
             From = _from,
             To = _to,
@@ -115,8 +156,9 @@ public sealed partial class UsageRequestsPage
         var result = await Usage.ListRequestsAsync(await ActorAsync(), query, ct);
         ShowError(result.IsSuccess ? null
             : result.Error is ValidationError v ? string.Join(" ", v.Errors.Values.SelectMany(m => m)) : result.Error!.Detail);
+        _last = result.IsSuccess ? result.Value : null;
         return result.IsSuccess
-            ? new TableData<UsageRequestDto> { Items = result.Value.Items, TotalItems = result.Value.Total }
+            ? new TableData<UsageRequestDto> { Items = result.Value.Items, TotalItems = result.Value.Items.Count }
             : new TableData<UsageRequestDto> { Items = [], TotalItems = 0 };
     }
 
@@ -141,19 +183,37 @@ public sealed partial class UsageRequestsPage
     }
 
     private static string Label(IReadOnlyList<(Guid Id, string Name)> options, Guid? id, string all) =>
-        id is not { } value ? all : options.FirstOrDefault(o => o.Id == value).Name ?? value.ToString()[..8] + "…";
+        id is not { } value ? all : options.FirstOrDefault(o => o.Id == value).Name ?? Short(value);
 
-    // New filters start again at the first page; NavigateTo reloads by itself when the page changes.
+    // New filters start again at the first page.
     private async Task ReloadAsync()
     {
-        if (_table is null) return;
-        if (_table.CurrentPage > 0) _table.NavigateTo(Page.First);
-        else await _table.ReloadServerData();
+        _cursors.RemoveRange(1, _cursors.Count - 1);
+        _pageIndex = 0;
+        if (_table is not null) await _table.ReloadServerData();
     }
 
+    private async Task NextAsync()
+    {
+        if (_last?.NextCursor is not { } next || _table is null) return;
+        _cursors.RemoveRange(_pageIndex + 1, _cursors.Count - _pageIndex - 1);
+        _cursors.Add(next);
+        _pageIndex++;
+        await _table.ReloadServerData();
+    }
+
+    private async Task PreviousAsync()
+    {
+        if (_pageIndex == 0 || _table is null) return;
+        _pageIndex--;
+        await _table.ReloadServerData();
+    }
+
+    private Task OnPageSizeChangedAsync(int size) => SetAsync(() => _pageSize = size);
+
     private Task OnStatusChangedAsync(string? value) => SetAsync(() => StatusFilter = value ?? AllStatuses);
-    private Task OnKeyChangedAsync(Guid? value) => SetAsync(() => _keyId = value);
-    private Task OnApplicationChangedAsync(Guid? value) => SetAsync(() => _applicationId = value);
+    private Task OnKeyChangedAsync(FilterOption? value) => SetAsync(() => _key = value);
+    private Task OnApplicationChangedAsync(FilterOption? value) => SetAsync(() => _application = value);
     private Task OnProductChangedAsync(Guid? value) => SetAsync(() => _productId = value);
     // Dates are picked as UTC calendar days; 'to' covers the whole of its day ('to' is exclusive).
     private Task OnRangeChangedAsync(DateRange? range) => SetAsync(() =>
@@ -167,7 +227,7 @@ public sealed partial class UsageRequestsPage
     {
         StatusFilter = AllStatuses;
         _search = null;
-        (_keyId, _applicationId, _productId, _range, _from, _to, _linkError) = (null, null, null, null, null, null, null);
+        (_key, _application, _productId, _range, _from, _to, _linkError) = (null, null, null, null, null, null, null);
     });
 
     private async Task SetAsync(Action change)

@@ -1,0 +1,93 @@
+using System.Text.RegularExpressions;
+using Portal.Core.Common;
+using Portal.Core.Data;
+using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Applications;
+using Portal.Core.Features.Subscriptions;
+using Portal.Tests.Support;
+
+namespace Portal.Tests.Core.Data;
+
+/// <summary>
+/// The big lists (a million keys, 200,000 applications and registrations) read page 1 of each offered sort in index
+/// order and count from one table: SQLite's plan for each query of the table has no scan of the table itself and no
+/// sort. Portal never runs ANALYZE, so these plans are the plans at any size.
+/// </summary>
+public sealed partial class ListPlanTests : IAsyncLifetime
+{
+    private readonly QueryPlans _plans = new();
+    private TestDatabase _db = null!;
+    private UsageSeed _seed = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync(_plans.Register, DatabaseProvider.Sqlite);
+        _seed = await UsageSeed.CreateAsync(_db.Services, await _db.RootAsync(), async _ => (await _db.CreateUserAsync(Roles.Developer)).Actor);
+    }
+
+    public async ValueTask DisposeAsync() => await _db.DisposeAsync();
+
+    [GeneratedRegex(@"^SCAN (\w+)$")]
+    private static partial Regex BareScan();
+
+    /// <summary>Every query of <paramref name="table"/> since the last clear: no bare scan of it, no temporary sort.</summary>
+    private async Task AssertIndexedAsync(string table, string alias)
+    {
+        var plans = await _plans.PlansAsync(_db.ConnectionString, table);
+        _plans.Clear();
+        Assert.NotEmpty(plans);
+        Assert.All(plans, p =>
+        {
+            Assert.DoesNotContain(p.Plan, line => line.Contains("TEMP B-TREE", StringComparison.Ordinal));
+            Assert.DoesNotContain(p.Plan, line => BareScan().Match(line) is { Success: true } m && m.Groups[1].Value == alias);
+        });
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("createdAt")]
+    [InlineData("name")]
+    [InlineData("-name")]
+    [InlineData("lastUsed")]
+    [InlineData("-lastUsed")]
+    public async Task ApiKeys_Page1_OfEverySort_IsReadInIndexOrder(string? sort)
+    {
+        _plans.Clear();
+        Assert.True((await _db.Get<ApiKeyService>().ListAsync(_seed.Admin, new ApiKeyQuery { Sort = sort })).IsSuccess);
+        await AssertIndexedAsync("ApiKeys", "a");
+    }
+
+    [Fact]
+    public async Task ApiKeys_MetricCards_CountFromAnIndex()
+    {
+        _plans.Clear();
+        Assert.True((await _db.Get<ApiKeyService>().MetricsAsync(_seed.Admin)).IsSuccess);
+        var plans = (await _plans.PlansAsync(_db.ConnectionString, "ApiKeys")).Where(p => p.Sql.Contains("COUNT(*)", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, plans.Count);
+        Assert.All(plans, p => Assert.Contains(p.Plan, line => line.Contains("USING COVERING INDEX IX_ApiKeys_Personal_", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("-name")]
+    [InlineData("createdAt")]
+    [InlineData("-createdAt")]
+    public async Task Applications_Page1_OfEachSortByItsOwnColumn_IsReadInIndexOrder(string? sort)
+    {
+        _plans.Clear();
+        Assert.True((await _db.Get<ApplicationService>().ListAsync(_seed.Admin, new ApplicationQuery { Sort = sort })).IsSuccess);
+        await AssertIndexedAsync("Applications", "a");
+    }
+
+    [Fact]
+    public async Task Subscriptions_All_Page1AndItsCounts_AreReadInIndexOrder_CountedWithoutJoins()
+    {
+        _plans.Clear();
+        Assert.True((await _db.Get<SubscriptionService>().ListAsync(_seed.Admin, new SubscriptionQuery())).IsSuccess);
+        Assert.True((await _db.Get<SubscriptionService>().CountByStatusAsync(_seed.Admin, new SubscriptionQuery())).IsSuccess);
+        var plans = await _plans.PlansAsync(_db.ConnectionString, "Subscriptions");
+        Assert.Contains(plans, p => p.Sql.Contains("COUNT(*)", StringComparison.Ordinal) && !p.Sql.Contains("JOIN", StringComparison.Ordinal));
+        Assert.DoesNotContain(plans, p => p.Sql.Contains("COUNT(*)", StringComparison.Ordinal) && p.Sql.Contains("JOIN", StringComparison.Ordinal));
+        await AssertIndexedAsync("Subscriptions", "s");
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Median server time of 5 warm calls (after one untimed) per endpoint, against a database loaded by load.sh:
+#   bench/scale/time.sh sqlite   /tmp/scale.db
+#   bench/scale/time.sh postgres 'Host=…;Database=…;…'   (the key from ./scale-postgres.key)
+# Starts the published app (bench/scale/.app) on a free loopback port. Server time = curl's time to first byte less
+# its time to send the request (connect and transfer excluded). Prints one line per endpoint: milliseconds, path.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+engine=${1:?sqlite or postgres}
+target=${2:?database file or connection string}
+case $engine in
+sqlite) export Portal__Database__Provider=Sqlite Portal__Database__ConnectionString="Data Source=$target"; key=$(cat "$target.key") ;;
+postgres) export Portal__Database__Provider=PostgreSQL Portal__Database__ConnectionString="$target"; key=$(cat ./scale-postgres.key) ;;
+*) echo "engine: sqlite or postgres" >&2; exit 1 ;;
+esac
+export Logging__LogLevel__Default=Warning
+port=5299
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+base="http://127.0.0.1:$port"
+(cd "$here/.app" && exec dotnet Portal.Web.dll --urls "$base") >/tmp/scale-app-$port.log 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null' EXIT
+for _ in $(seq 120); do curl -fs "$base/healthz" >/dev/null 2>&1 && break; sleep 1; done
+
+# The loader's deterministic ids: user 1's first key, application 1, product 1.
+id() { printf '%08X-0000-4000-8000-%012X' "$1" "$2"; }
+key1=$(id 7 1) app1=$(id 3 1) product1=$(id 5 1)
+
+call() { curl -s -o /dev/null -H "Authorization: Bearer $key" -w '%{time_starttransfer} %{time_pretransfer}\n' "$base$1"; }
+median() {
+    call "$1" >/dev/null
+    for _ in 1 2 3 4 5; do call "$1"; done | awk '{ printf "%.1f\n", ($1 - $2) * 1000 }' | sort -n | sed -n 3p
+}
+time_path() { printf '%8s ms  %s\n' "$(median "$1")" "$1"; }
+# The request log's next page: the cursor of the first page with the same filters.
+time_next() {
+    local cursor
+    cursor=$(curl -s -H "Authorization: Bearer $key" "$base$1" | jq -r '.nextCursor // empty')
+    [[ -z "$cursor" ]] && { printf '%8s     %s (one page only)\n' "-" "$1 next"; return; }
+    local sep='?'; [[ "$1" == *\?* ]] && sep='&'
+    time_path "$1${sep}cursor=$cursor"
+}
+
+from7=$(date -u -d '7 days ago' +%FT%TZ) to1=$(date -u -d '1 day ago' +%FT%TZ)
+for p in "/healthz" \
+    "/api/v1/usage/summary?from=$(date -u -d '24 hours ago' +%FT%H:00:00Z)" "/api/v1/usage/summary" "/api/v1/usage/summary?from=$(date -u -d '30 days ago' +%FT00:00:00Z)" \
+    "/api/v1/users" "/api/v1/users?search=user4242" "/api/v1/users?role=read-only" \
+    "/api/v1/api-keys" "/api/v1/api-keys?sort=name" "/api/v1/api-keys?sort=-lastUsed" "/api/v1/api-keys?search=key%204242" "/api/v1/api-keys?status=revoked" "/api/v1/api-keys/metrics" \
+    "/api/v1/applications" "/api/v1/applications?sort=-createdAt" "/api/v1/applications?search=App%204242" \
+    "/api/v1/accounts" "/api/v1/accounts?search=Account%204242" \
+    "/api/v1/subscriptions" "/api/v1/subscriptions?status=WAITING" "/api/v1/subscriptions?sort=product" "/api/v1/subscriptions?search=App%204242" \
+    "/api/v1/audit"; do
+    time_path "$p"
+done
+for f in "" "status=404" "status=5xx" "status=error" "keyId=$key1" "applicationId=$app1" "productId=$product1" \
+    "from=$from7" "to=$to1" "search=applications" "search=verify&status=4xx"; do
+    p="/api/v1/usage/requests${f:+?$f}"
+    time_path "$p"
+    time_next "$p"
+done
