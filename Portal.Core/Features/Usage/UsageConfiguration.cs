@@ -11,6 +11,8 @@ internal sealed class UsageEventConfiguration : IEntityTypeConfiguration<UsageEv
         usage.Property(e => e.Method).HasMaxLength(16);
         usage.Property(e => e.Route).HasMaxLength(256);
         usage.Property(e => e.Outcome).HasMaxLength(32);
+        usage.Property(e => e.Source).HasConversion<string>().HasMaxLength(16).HasDefaultValue(UsageSource.Api).HasSentinel((UsageSource)(-1));
+        usage.Property(e => e.Path).HasMaxLength(Gateway.GatewayRules.MaxLoggedPathLength);
         usage.HasIndex(e => e.At);
         usage.HasIndex(e => new { e.KeyId, e.At });
         // Partial indexes: only the rows that have the column pay for them, ordinary calls (no product, most with no

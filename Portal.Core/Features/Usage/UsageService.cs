@@ -131,6 +131,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         if (query.KeyId is { } keyId) events = events.Where(e => e.KeyId == keyId);
         if (query.ApplicationId is { } applicationId) events = events.Where(e => e.ApplicationId == applicationId);
         if (query.ProductId is { } productId) events = events.Where(e => e.ProductId == productId);
+        if (Enum.TryParse<UsageSource>(query.Source, ignoreCase: true, out var source)) events = events.Where(e => e.Source == source);
         if (query.From is { } from) events = events.Where(e => e.At >= from);
         if (query.To is { } to) events = events.Where(e => e.At < to);
         if (status is { } s) events = events.Where(e => e.Status >= s.Min && e.Status <= s.Max);
@@ -138,7 +139,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         {
             // Case-insensitive on every database, as the other searches: both sides lower-cased.
             var term = query.Search.Trim().ToLower();
-            events = events.Where(e => e.Route.ToLower().Contains(term));
+            events = events.Where(e => e.Route.ToLower().Contains(term) || (e.Path != null && e.Path.ToLower().Contains(term)));
         }
 
         var page = await events.OrderByDescending(e => e.At).ThenByDescending(e => e.Id).ToPageAsync(query, ct);
@@ -213,7 +214,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
             : new UsageTopItem(t.Id, "(removed application)", null, t.Calls))];
     }
 
-    /// <summary>Verifications asked about each product.</summary>
+    /// <summary>Verifications asked about each product, and calls through the gateway to it (each of which is verified).</summary>
     private static async Task<IReadOnlyList<UsageTopItem>> TopProductsAsync(PortalDbContext db, IQueryable<UsageEvent> events, CancellationToken ct)
     {
         var top = await events.Where(e => e.Outcome != null && e.ProductId != null)
@@ -269,7 +270,8 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     {
         public UsageRequestDto ToDto(UsageEvent e) => new(
             e.Id, e.At, e.KeyId, Name(Keys, e.KeyId), e.ApplicationId, Name(Applications, e.ApplicationId),
-            e.ProductId, Name(Products, e.ProductId), e.Method, e.Route, e.Status, e.LatencyMs, e.Outcome);
+            e.ProductId, Name(Products, e.ProductId), e.Method, e.Route, e.Status, e.LatencyMs, e.Outcome,
+            e.Source, e.AccountId, e.Path, e.RequestBytes, e.ResponseBytes, e.UpstreamLatencyMs);
 
         private static string? Name(Dictionary<Guid, string> names, Guid? id) => id is { } v ? names.GetValueOrDefault(v) : null;
     }
