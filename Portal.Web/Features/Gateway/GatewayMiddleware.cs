@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -291,16 +292,21 @@ public sealed class GatewayMiddleware
         if (clear) http.Response.Clear();
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/problem+json";
-        var writer = new Utf8JsonWriter(http.Response.BodyWriter);
-        writer.WriteStartObject();
-        writer.WriteString("type", $"https://httpstatuses.io/{status}");
-        writer.WriteString("title", title);
-        writer.WriteNumber("status", status);
-        writer.WriteString("detail", detail);
-        writer.WriteString("code", code);
-        writer.WriteString("instance", http.Request.Path.Value);
-        writer.WriteEndObject();
-        await writer.FlushAsync(http.RequestAborted);
+        var body = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(body))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", $"https://httpstatuses.io/{status}");
+            writer.WriteString("title", title);
+            writer.WriteNumber("status", status);
+            writer.WriteString("detail", detail);
+            writer.WriteString("code", code);
+            writer.WriteString("instance", http.Request.Path.Value);
+            writer.WriteEndObject();
+        }
+        http.Response.ContentLength = body.WrittenCount;
+        // Through the body stream, which may be the gateway's counting stream over the real one.
+        await http.Response.Body.WriteAsync(body.WrittenMemory, http.RequestAborted);
     }
 
     private void Record(HttpContext http, Call call) =>
