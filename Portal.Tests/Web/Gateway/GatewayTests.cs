@@ -388,3 +388,59 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PatchAsJsonAsync($"/api/v1/products/{s.ProductId}", new { upstreamTimeoutSeconds = 0 })).StatusCode);
     }
 }
+
+/// <summary>Plans applied exactly to real traffic, counted where it arrives: at the upstream.</summary>
+public sealed class GatewayExactnessTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    private int SeenWith(string marker) => fixture.Upstream.Requests.Count(r => r.PathAndQuery.Contains(marker, StringComparison.Ordinal));
+
+    [Fact]
+    public async Task Quota_With200ConcurrentCallers_LetsExactlyQReachTheUpstream()
+    {
+        const int quota = 57;
+        var s = await fixture.SubscribedAsync(quota: quota);
+        var marker = Guid.NewGuid().ToString("N");
+        using var client = fixture.Client(c => c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", s.Key));
+        using var start = new ManualResetEventSlim();
+        var calls = Enumerable.Range(0, 200).Select(_ => Task.Run(async () =>
+        {
+            start.Wait();
+            return (await client.GetAsync($"/gateway/{s.Slug}/{marker}")).StatusCode;
+        })).ToList();
+        start.Set();
+        var statuses = await Task.WhenAll(calls);
+
+        Assert.Equal(quota, statuses.Count(c => c == HttpStatusCode.OK));
+        Assert.Equal(200 - quota, statuses.Count(c => c == HttpStatusCode.TooManyRequests));
+        Assert.Equal(quota, SeenWith(marker));
+    }
+
+    [Theory]
+    [InlineData(RateLimitWindow.Second, 7)]
+    [InlineData(RateLimitWindow.Minute, 11)]
+    public async Task RateLimit_LetsExactlyLReachTheUpstreamPerWindow(RateLimitWindow window, int limit)
+    {
+        var s = await fixture.SubscribedAsync(rateLimit: limit, window: window);
+        using var client = fixture.Client(c => c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", s.Key));
+        var length = window == RateLimitWindow.Second ? TimeSpan.FromSeconds(1) : TimeSpan.FromMinutes(1);
+        List<HttpStatusCode> statuses = [];
+        var marker = "";
+        // A burst that straddles two windows proves nothing: it is sent again (a busy machine may need a second try).
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            // Start just after a window begins (windows are aligned to the clock), so the burst falls in one window.
+            var now = DateTimeOffset.UtcNow;
+            var next = new DateTimeOffset(now.UtcTicks - now.UtcTicks % length.Ticks, TimeSpan.Zero) + length;
+            if (window == RateLimitWindow.Second || (next - now) < TimeSpan.FromSeconds(20)) await Task.Delay(next - now + TimeSpan.FromMilliseconds(10));
+            var windowIndex = DateTimeOffset.UtcNow.UtcTicks / length.Ticks;
+            marker = Guid.NewGuid().ToString("N");
+            var calls = Enumerable.Range(0, limit * 4).Select(_ => client.GetAsync($"/gateway/{s.Slug}/{marker}")).ToList();
+            statuses = [.. (await Task.WhenAll(calls)).Select(r => r.StatusCode)];
+            if (windowIndex == DateTimeOffset.UtcNow.UtcTicks / length.Ticks) break;
+        }
+
+        Assert.Equal(limit, statuses.Count(c => c == HttpStatusCode.OK));
+        Assert.Equal(limit * 3, statuses.Count(c => c == HttpStatusCode.TooManyRequests));
+        Assert.Equal(limit, SeenWith(marker));
+    }
+}
