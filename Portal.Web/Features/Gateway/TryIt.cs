@@ -45,7 +45,7 @@ public sealed record TryItAnswer(int Status, string? RateLimitPolicy, string? Ra
 /// any caller's. The target is always this portal's gateway: the base address is the server's own, the product and
 /// path are appended after it, and a path that tries to climb out (<c>..</c>) is refused.
 /// </summary>
-public sealed class GatewayCaller(IServer server, IOptions<PortalOptions> options, TryItTickets tickets) : IDisposable
+public sealed class GatewayCaller(IServiceProvider services, IOptions<PortalOptions> options, TryItTickets tickets) : IDisposable
 {
     public const int MaxBodyShown = 4096;
 
@@ -57,7 +57,8 @@ public sealed class GatewayCaller(IServer server, IOptions<PortalOptions> option
     /// <summary>The server's own loopback address, or null when it listens nowhere (tests on an in-memory server).</summary>
     public Uri? OwnAddress()
     {
-        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        // Read when asked: the addresses are known once the server has started (and a component test has no server).
+        var addresses = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         foreach (var address in addresses.OrderBy(a => a.StartsWith("https", StringComparison.OrdinalIgnoreCase) ? 1 : 0))
         {
             if (!Uri.TryCreate(address.Replace("://+", "://localhost").Replace("://*", "://localhost").Replace("://[::]", "://localhost").Replace("://0.0.0.0", "://localhost"), UriKind.Absolute, out var uri)) continue;
