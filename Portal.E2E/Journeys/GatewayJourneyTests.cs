@@ -97,7 +97,8 @@ public sealed class GatewayJourneyTests(PortalServer server, BrowserFixture brow
         Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
         Assert.True(second.Headers.Contains("Retry-After"));
 
-        // The request log, Gateway source: the call that passed and the one refused.
+        // The request log, Gateway source: the call that passed and the one refused (once the usage writer has written them).
+        await server.Get<Portal.Core.Features.Usage.UsageWriter>().DrainAsync();
         await developer.Page.GotoAsync($"{server.BaseUrl}/usage/requests?source=gateway");
         var log = new UsageRequestsPage(developer.Page);
         await log.ExpectVisibleAsync();
