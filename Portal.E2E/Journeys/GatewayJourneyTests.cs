@@ -106,6 +106,12 @@ public sealed class GatewayJourneyTests(PortalServer server, BrowserFixture brow
         await Expect(log.Rows.Filter(new() { HasText = $"/gateway/{slug}/forecast" })).ToHaveCountAsync(upstream.Count + (second.StatusCode == HttpStatusCode.TooManyRequests ? 1 : 0));
         await developer.Page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts.ScreenshotDirectory, "gateway-request-log-1280.png"), FullPage = true });
 
+        // The page's own request goes through the gateway too (loopback, a ticket for the chosen key): still over the limit.
+        await developer.Page.GoBackAsync();
+        await product.ExpectVisibleAsync(productName);
+        Assert.Equal("429", await panel.SendAsync());
+        await Expect(panel.RateLimit).ToContainTextAsync("\"rate\";r=0");
+
         developer.AssertNoConsoleErrors("the developer's side of the gateway journey");
         admin.AssertNoConsoleErrors("the admin's side of the gateway journey");
     }
