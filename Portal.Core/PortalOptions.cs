@@ -17,6 +17,7 @@ public sealed class PortalOptions
     public KeyRingOptions DataProtection { get; set; } = new();
     public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
     public ApiOptions Api { get; set; } = new();
+    public GatewayOptions Gateway { get; set; } = new();
 }
 
 /// <summary>
@@ -75,6 +76,33 @@ public sealed class RedisOptions
     /// rate limits and quotas are then counted in Redis and cache changes announced through it (docs/scale-out.md).
     /// </summary>
     public string? ConnectionString { get; set; }
+}
+
+public sealed class GatewayOptions
+{
+    /// <summary>The gateway serves its products' traffic (<c>Portal:Gateway:Enabled</c>).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Where the gateway answers: <c>{PathPrefix}/{product-slug}/…</c> (<c>Portal:Gateway:PathPrefix</c>).</summary>
+    public string PathPrefix { get; set; } = "/gateway";
+
+    /// <summary>
+    /// Optional dedicated listener(s), <c>;</c>-separated (<c>Portal:Gateway:Urls</c>, e.g. <c>http://0.0.0.0:8081</c>): the
+    /// gateway answers there too, and nothing else is served there, so the data plane can be exposed without the portal.
+    /// </summary>
+    public string? Urls { get; set; }
+
+    /// <summary>
+    /// Upstreams at link-local, cloud-metadata, multicast or unspecified addresses (<c>Portal:Gateway:AllowLinkLocalUpstreams</c>).
+    /// Off by default; loopback and private networks are always allowed.
+    /// </summary>
+    public bool AllowLinkLocalUpstreams { get; set; }
+
+    /// <summary>
+    /// Benchmarks only (<c>Portal:Gateway:BareRouteUpstream</c>): <c>{PathPrefix}-bare/{**path}</c> forwards to this URL
+    /// through the same forwarder with no key, plan or usage, the baseline the gateway's cost is measured against.
+    /// </summary>
+    public string? BareRouteUpstream { get; set; }
 }
 
 public sealed class WebhookOptions

@@ -406,6 +406,11 @@ namespace Portal.Core.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("MaxRequestBodyBytes")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(10485760L);
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -428,6 +433,19 @@ namespace Portal.Core.Migrations
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpstreamCredentialHeader")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpstreamCredentialProtected")
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("UpstreamTimeoutSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(30);
 
                     b.Property<string>("UpstreamUrl")
                         .HasMaxLength(2000)
@@ -593,6 +611,9 @@ namespace Portal.Core.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("AccountId")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("ApplicationId")
                         .HasColumnType("TEXT");
 
@@ -617,18 +638,38 @@ namespace Portal.Core.Migrations
                     b.Property<Guid?>("OwnerUserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Path")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("PlanId")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("ProductId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("RequestBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ResponseBytes")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Route")
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("Api");
+
                     b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("UpstreamLatencyMs")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");

@@ -50,6 +50,10 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<Portal.Core.Features.Webhooks.WebhookService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Usage.UsageService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Usage.UsageRecorder>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Gateway.GatewayRoutes>());
+        Services.AddSingleton(Db.Get<Microsoft.Extensions.Options.IOptions<Portal.Core.PortalOptions>>());
+        Services.AddSingleton(new Portal.Web.Features.Gateway.TryItTickets(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()));
+        Services.AddSingleton<Portal.Web.Features.Gateway.GatewayCaller>();
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         Services.AddSingleton<Portal.Web.Features.Applications.FirstKeyHandoff>();
         _auth = AddAuthorization();

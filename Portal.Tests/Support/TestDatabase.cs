@@ -77,6 +77,8 @@ public sealed class TestDatabase : IAsyncDisposable
         // As the web host encrypts webhook secrets, with a key ring that lives as long as the test.
         services.AddSingleton<Portal.Core.Features.Webhooks.IWebhookSecretProtector>(
             new Portal.Web.Features.Webhooks.DataProtectionWebhookSecrets(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()));
+        services.AddSingleton<Portal.Core.Features.Gateway.IUpstreamCredentialProtector>(
+            new Portal.Web.Features.Gateway.DataProtectionUpstreamCredentials(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()));
         services.AddOptions<Microsoft.AspNetCore.Identity.IdentityOptions>().Configure(o => o.Password.RequiredLength = 8);
         services.Configure<PortalOptions>(o =>
         {

@@ -10,6 +10,7 @@ using Portal.Web.Components.Layout;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.ApiReference;
 using Portal.Web.Features.Applications;
+using Portal.Web.Features.Gateway;
 using Portal.Web.Features.Usage;
 using Portal.Web.Features.Verification;
 using Portal.Web.Features.Webhooks;
@@ -46,6 +47,8 @@ public static class PortalHost
         services.AddHostedService<QuotaFlushingService>();
         services.AddHostedService<CacheNoticeService>();
         services.AddWebhooks();
+        services.AddGateway();
+        builder.AddGatewayListener(options.Gateway);
         services.AddAuthorizationBuilder().AddPermissionPolicies();
         // The API's policies are decided without per-request services; any other policy by the framework's evaluator.
         services.AddTransient<PolicyEvaluator>();
@@ -84,6 +87,7 @@ public static class PortalHost
         // the branch sets it on a copy of the properties, so it is set here too. (Should the name ever change, the
         // cost is a second, cheap authentication of the cookie outside /api and the cookie read again on /api.)
         // Usage recording wraps authorization, so a call refused for its scopes (403) is recorded against its key too.
+        app.UseGateway();
         app.UseMiddleware<UsageRecordingMiddleware>();
         app.UseWhen(http => !ApiProblems.IsApi(http), web => web.UseAuthentication());
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;

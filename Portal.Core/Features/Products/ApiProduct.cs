@@ -14,6 +14,14 @@ public sealed class ApiProduct
     public string? Title { get; set; }
     public string? Description { get; set; }
     public string? UpstreamUrl { get; set; }
+    /// <summary>How long the gateway waits for the upstream (idle time between reads, the answer's headers included) before a 504.</summary>
+    public int UpstreamTimeoutSeconds { get; set; } = Gateway.GatewayRules.DefaultTimeoutSeconds;
+    /// <summary>The largest request body the gateway passes on; a larger one is answered 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = Gateway.GatewayRules.DefaultMaxRequestBodyBytes;
+    /// <summary>The header the gateway adds for the upstream (e.g. <c>Authorization</c>), with <see cref="UpstreamCredentialProtected"/> as its value.</summary>
+    public string? UpstreamCredentialHeader { get; set; }
+    /// <summary>The upstream credential's value, encrypted by <see cref="Gateway.IUpstreamCredentialProtector"/>; never shown.</summary>
+    public string? UpstreamCredentialProtected { get; set; }
     public bool Published { get; set; }
     /// <summary>When set (the default) a subscription waits for an admin; otherwise it is approved at once.</summary>
     public bool RequiresApproval { get; set; } = true;
@@ -81,6 +89,10 @@ internal sealed class ApiProductConfiguration : IEntityTypeConfiguration<ApiProd
         product.Property(p => p.Title).HasMaxLength(300);
         product.Property(p => p.Description).HasMaxLength(4000);
         product.Property(p => p.UpstreamUrl).HasMaxLength(2000);
+        product.Property(p => p.UpstreamTimeoutSeconds).HasDefaultValue(Gateway.GatewayRules.DefaultTimeoutSeconds);
+        product.Property(p => p.MaxRequestBodyBytes).HasDefaultValue(Gateway.GatewayRules.DefaultMaxRequestBodyBytes);
+        product.Property(p => p.UpstreamCredentialHeader).HasMaxLength(Gateway.GatewayRules.MaxCredentialHeaderLength);
+        product.Property(p => p.UpstreamCredentialProtected).HasMaxLength(8000);
         product.HasIndex(p => p.Slug).IsUnique();
         product.HasIndex(p => p.Name);
         product.HasMany(p => p.Plans).WithOne().HasForeignKey(p => p.ProductId).OnDelete(DeleteBehavior.Cascade);

@@ -29,7 +29,11 @@ public sealed record ProductDto(
     DateTimeOffset UpdatedAt,
     IReadOnlyList<PlanDto> Plans,
     /// <summary>WAITING and APPROVED subscriptions (admins see the number; for developers it is 0).</summary>
-    int OpenSubscriptions)
+    int OpenSubscriptions,
+    int UpstreamTimeoutSeconds = Gateway.GatewayRules.DefaultTimeoutSeconds,
+    long MaxRequestBodyBytes = Gateway.GatewayRules.DefaultMaxRequestBodyBytes,
+    /// <summary>The upstream credential's header name and whether a value is set; never the value. Null for those who may not see the upstream.</summary>
+    UpstreamCredentialDto? UpstreamCredential = null)
 {
     /// <summary>PRODUCT.md's "visibility": <c>public</c> (published, in the catalog) or <c>draft</c>.</summary>
     public string Visibility => ProductVisibility.Of(Published);
@@ -60,6 +64,21 @@ public static class ProductVisibility
         "private" or "draft" => false,
         _ => null,
     };
+}
+
+/// <summary>What the API and the editor show of an upstream credential: the header, and that a value is set (the value never).</summary>
+public sealed record UpstreamCredentialDto(string? Header, bool ValueSet);
+
+/// <summary>Sets or replaces a product's upstream credential: the header the gateway adds and its (write-only) value.</summary>
+public sealed class UpstreamCredentialRequest
+{
+    [Required(ErrorMessage = "The upstream credential's header name is required.")]
+    [StringLength(Gateway.GatewayRules.MaxCredentialHeaderLength, ErrorMessage = "A header name is at most 100 characters.")]
+    public string Header { get; set; } = "";
+
+    [Required(ErrorMessage = "The upstream credential's value is required.")]
+    [StringLength(Gateway.GatewayRules.MaxCredentialValueLength, ErrorMessage = "The value is at most 2000 characters.")]
+    public string Value { get; set; } = "";
 }
 
 public sealed record ProductQuery : PageQuery
@@ -144,6 +163,20 @@ public sealed class CreateProduct
 
     public bool RequiresApproval { get; set; } = true;
 
+    /// <summary>Seconds the gateway waits for the upstream before answering 504 (default 30).</summary>
+    [Range(Gateway.GatewayRules.MinTimeoutSeconds, Gateway.GatewayRules.MaxTimeoutSeconds, ErrorMessage = "The upstream timeout is 1 to 600 seconds.")]
+    public int? UpstreamTimeoutSeconds { get; set; }
+
+    /// <summary>The largest request body the gateway passes on, in bytes (default 10 MiB).</summary>
+    [Range(Gateway.GatewayRules.MinRequestBodyBytes, Gateway.GatewayRules.MaxRequestBodyBytes, ErrorMessage = "The body limit is 1 KiB to 1 GiB (in bytes).")]
+    public long? MaxRequestBodyBytes { get; set; }
+
+    /// <summary>Sets or replaces the upstream credential (write-only: never returned).</summary>
+    public UpstreamCredentialRequest? UpstreamCredential { get; set; }
+
+    /// <summary>True: removes the upstream credential.</summary>
+    public bool? ClearUpstreamCredential { get; set; }
+
     public List<PlanRequest> Plans { get; set; } = [];
 }
 
@@ -183,6 +216,20 @@ public sealed class UpdateProduct
     internal bool PublishedContradictsVisibility => ProductVisibility.Contradicts(_published, Visibility);
 
     public bool? RequiresApproval { get; set; }
+
+    /// <summary>Seconds the gateway waits for the upstream before answering 504 (default 30).</summary>
+    [Range(Gateway.GatewayRules.MinTimeoutSeconds, Gateway.GatewayRules.MaxTimeoutSeconds, ErrorMessage = "The upstream timeout is 1 to 600 seconds.")]
+    public int? UpstreamTimeoutSeconds { get; set; }
+
+    /// <summary>The largest request body the gateway passes on, in bytes (default 10 MiB).</summary>
+    [Range(Gateway.GatewayRules.MinRequestBodyBytes, Gateway.GatewayRules.MaxRequestBodyBytes, ErrorMessage = "The body limit is 1 KiB to 1 GiB (in bytes).")]
+    public long? MaxRequestBodyBytes { get; set; }
+
+    /// <summary>Sets or replaces the upstream credential (write-only: never returned).</summary>
+    public UpstreamCredentialRequest? UpstreamCredential { get; set; }
+
+    /// <summary>True: removes the upstream credential.</summary>
+    public bool? ClearUpstreamCredential { get; set; }
 
     public List<PlanRequest>? Plans { get; set; }
 }

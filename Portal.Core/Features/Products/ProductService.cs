@@ -3,7 +3,9 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Microsoft.Extensions.Options;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Verification;
 
@@ -13,7 +15,13 @@ namespace Portal.Core.Features.Products;
 /// API products and their plans. Everyone with <see cref="Permission.ProductsRead"/> sees published products (the
 /// catalog); <see cref="Permission.ProductsReadAll"/> also sees drafts; <see cref="Permission.ProductsManage"/> changes them.
 /// </summary>
-public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory, VerificationCache verificationCache, TimeProvider clock)
+public sealed class ProductService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    VerificationCache verificationCache,
+    GatewayRoutes gatewayRoutes,
+    IUpstreamCredentialProtector credentials,
+    IOptions<PortalOptions> options,
+    TimeProvider clock)
 {
     public async Task<Result<PagedResult<ProductDto>>> ListAsync(Actor actor, ProductQuery query, CancellationToken ct = default)
     {
@@ -77,6 +85,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
         if (!errors.ContainsKey("name") && !errors.ContainsKey("slug") && slug.Length == 0)
             errors["slug"] = ["No slug can be made from this name: enter one (lowercase letters, digits and hyphens)."];
         CheckUpstreamUrl(request.UpstreamUrl, errors);
+        CheckCredential(request.UpstreamCredential, errors);
         if (request.Published && plans.Count == 0) errors["published"] = [NoPlanToPublish];
         if (errors.Count > 0) return new ValidationError(errors);
 
@@ -92,9 +101,16 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
             UpstreamUrl = Blank(request.UpstreamUrl),
             Published = request.Published,
             RequiresApproval = request.RequiresApproval,
+            UpstreamTimeoutSeconds = request.UpstreamTimeoutSeconds ?? GatewayRules.DefaultTimeoutSeconds,
+            MaxRequestBodyBytes = request.MaxRequestBodyBytes ?? GatewayRules.DefaultMaxRequestBodyBytes,
             CreatedAt = now,
             UpdatedAt = now,
         };
+        if (request.UpstreamCredential is { } credential && request.ClearUpstreamCredential != true)
+        {
+            product.UpstreamCredentialHeader = credential.Header.Trim();
+            product.UpstreamCredentialProtected = credentials.Protect(credential.Value);
+        }
         foreach (var (plan, i) in plans.Select((p, i) => (p, i)))
         {
             var entity = new Plan { ProductId = product.Id };
@@ -115,6 +131,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
             throw;
         }
         verificationCache.Invalidate();
+        gatewayRoutes.Reload();
         return ToDto(actor, product, product.Plans, 0);
     }
 
@@ -129,6 +146,9 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
         if (request.PublishedContradictsVisibility) errors.TryAdd("visibility", [ProductVisibility.Contradiction]);
         if (request.Plans is { } requested) CheckPlans(requested, errors);
         CheckUpstreamUrl(request.UpstreamUrl, errors);
+        CheckCredential(request.UpstreamCredential, errors);
+        if (request.UpstreamCredential is not null && request.ClearUpstreamCredential == true)
+            errors.TryAdd("clearUpstreamCredential", ["Send either a new upstream credential or clearUpstreamCredential, not both."]);
         if (request.Name is { } newName && newName.Trim().Length == 0) errors.TryAdd("name", ["Name must be 1 to 200 characters."]);
         if (errors.Count > 0) return new ValidationError(errors);
 
@@ -162,6 +182,29 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
         {
             changes.Add($"upstream URL → {Blank(upstream) ?? "none"}");
             product.UpstreamUrl = Blank(upstream);
+        }
+        if (request.UpstreamTimeoutSeconds is { } timeout && timeout != product.UpstreamTimeoutSeconds)
+        {
+            changes.Add($"upstream timeout {product.UpstreamTimeoutSeconds} s → {timeout} s");
+            product.UpstreamTimeoutSeconds = timeout;
+        }
+        if (request.MaxRequestBodyBytes is { } bodyLimit && bodyLimit != product.MaxRequestBodyBytes)
+        {
+            changes.Add($"body limit {product.MaxRequestBodyBytes:N0} → {bodyLimit:N0} bytes");
+            product.MaxRequestBodyBytes = bodyLimit;
+        }
+        if (request.UpstreamCredential is { } credential)
+        {
+            // The audit names the header, never the value.
+            changes.Add($"upstream credential {(product.UpstreamCredentialProtected is null ? "set" : "replaced")} ({credential.Header.Trim()})");
+            product.UpstreamCredentialHeader = credential.Header.Trim();
+            product.UpstreamCredentialProtected = credentials.Protect(credential.Value);
+        }
+        else if (request.ClearUpstreamCredential == true && product.UpstreamCredentialHeader is not null)
+        {
+            changes.Add("upstream credential cleared");
+            product.UpstreamCredentialHeader = null;
+            product.UpstreamCredentialProtected = null;
         }
         if (request.RequiresApproval is { } approval && approval != product.RequiresApproval)
         {
@@ -244,6 +287,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
                 throw;
             }
             verificationCache.Invalidate();
+            gatewayRoutes.Reload();
         }
         var open = actor.Can(Permission.SubscriptionsReadAll) ? await OpenOf(db, id).CountAsync(ct) : 0;
         return ToDto(actor, product, product.Plans, open);
@@ -281,6 +325,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
             throw;
         }
         verificationCache.Invalidate();
+        gatewayRoutes.Reload();
         return Unit.Value;
     }
 
@@ -401,11 +446,27 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
         return true;
     }
 
-    private static void CheckUpstreamUrl(string? url, Dictionary<string, string[]> errors)
+    private void CheckUpstreamUrl(string? url, Dictionary<string, string[]> errors)
     {
         if (string.IsNullOrWhiteSpace(url) || errors.ContainsKey("upstreamUrl")) return;
         if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             errors["upstreamUrl"] = ["The upstream URL must be an absolute http or https address."];
+        else if (!string.IsNullOrEmpty(uri.UserInfo))
+            errors["upstreamUrl"] = ["The upstream URL may not hold a user name or password: set an upstream credential instead."];
+        // A literal address is judged now; a name is judged by the gateway each time it connects.
+        else if (!options.Value.Gateway.AllowLinkLocalUpstreams && System.Net.IPAddress.TryParse(uri.IdnHost, out var address) && GatewayRules.IsRefusedAddress(address))
+            errors["upstreamUrl"] = [GatewayRules.RefusedAddressMessage];
+    }
+
+    private static void CheckCredential(UpstreamCredentialRequest? credential, Dictionary<string, string[]> errors)
+    {
+        if (credential is null) return;
+        foreach (var (field, messages) in RequestValidation.Validate(credential)?.Errors ?? new Dictionary<string, string[]>())
+            errors[$"upstreamCredential.{field}"] = messages;
+        if (!errors.ContainsKey("upstreamCredential.header") && !GatewayRules.IsAcceptableCredentialHeader(credential.Header.Trim()))
+            errors["upstreamCredential.header"] = ["A header name is letters, digits and -_. only, and not one the gateway sets itself (X-Api-Key, Cookie, X-Portal-*, X-Forwarded-*, Host)."];
+        if (!errors.ContainsKey("upstreamCredential.value") && credential.Value.Any(c => c is '\r' or '\n' or '\0'))
+            errors["upstreamCredential.value"] = ["The value may not hold line breaks."];
     }
 
     /// <summary>Other plan types keep no tiers: a form that switched away from Tiered may still send them.</summary>
@@ -430,5 +491,7 @@ public sealed class ProductService(IDbContextFactory<PortalDbContext> dbFactory,
     /// <summary>The upstream address is internal: only those who manage or see every product (drafts too) get it.</summary>
     private static ProductDto ToDto(Actor actor, ApiProduct p, IEnumerable<Plan> plans, int open) => new(
         p.Id, p.Name, p.Slug, p.Title, p.Description, actor.Can(Permission.ProductsReadAll) ? p.UpstreamUrl : null, p.Published, p.RequiresApproval, p.CreatedAt, p.UpdatedAt,
-        plans.OrderBy(x => x.Order).ThenBy(x => x.Name).Select(ToPlanDto).ToList(), open);
+        plans.OrderBy(x => x.Order).ThenBy(x => x.Name).Select(ToPlanDto).ToList(), open,
+        p.UpstreamTimeoutSeconds, p.MaxRequestBodyBytes,
+        actor.Can(Permission.ProductsReadAll) ? new UpstreamCredentialDto(p.UpstreamCredentialHeader, p.UpstreamCredentialProtected is not null) : null);
 }

@@ -74,6 +74,7 @@ internal static class RequestLog
         if (query.KeyId is { } keyId) events = events.Where(e => e.KeyId == keyId);
         if (query.ApplicationId is { } applicationId) events = events.Where(e => e.ApplicationId == applicationId);
         if (query.ProductId is { } productId) events = events.Where(e => e.ProductId == productId);
+        if (Enum.TryParse<UsageSource>(query.Source, ignoreCase: true, out var source)) events = events.Where(e => e.Source == source);
         if (query.From is { } from) events = events.Where(e => e.At >= from);
         if (query.To is { } to) events = events.Where(e => e.At < to);
         return events;

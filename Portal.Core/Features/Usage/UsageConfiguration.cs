@@ -11,12 +11,15 @@ internal sealed class UsageEventConfiguration : IEntityTypeConfiguration<UsageEv
         usage.Property(e => e.Method).HasMaxLength(16);
         usage.Property(e => e.Route).HasMaxLength(256);
         usage.Property(e => e.Outcome).HasMaxLength(32);
+        usage.Property(e => e.Source).HasConversion<string>().HasMaxLength(16).HasDefaultValue(UsageSource.Api).HasSentinel((UsageSource)(-1));
+        usage.Property(e => e.Path).HasMaxLength(Gateway.GatewayRules.MaxLoggedPathLength);
         // The request log reads every filter newest first by (At, Id) (RequestLog): each index is led by what it
         // filters and ends in (At, Id), so a page is one range scan on both engines (SQLite would append the rowid
         // by itself, PostgreSQL would not).
         usage.HasIndex(e => new { e.At, e.Id });
         usage.HasIndex(e => new { e.KeyId, e.At, e.Id });
         usage.HasIndex(e => new { e.Status, e.At, e.Id });
+        usage.HasIndex(e => new { e.Source, e.At, e.Id });
         // Route templates: a skip scan of this index lists the few distinct routes a search matches among.
         usage.HasIndex(e => new { e.Route, e.At, e.Id });
         // Partial indexes: only the rows that have the column pay for them, ordinary calls (no product, most with no

@@ -1,5 +1,13 @@
 namespace Portal.Core.Features.Usage;
 
+/// <summary>What made a usage event: a call of the portal's API, a key verification, or a call through the gateway.</summary>
+public enum UsageSource
+{
+    Api,
+    Verification,
+    Gateway,
+}
+
 /// <summary>One authenticated API call. Raw events are kept for the retention period; rollups stay.</summary>
 public sealed class UsageEvent
 {
@@ -19,6 +27,17 @@ public sealed class UsageEvent
     public Guid? PlanId { get; set; }
     /// <summary>For a key verification: its code (<c>VALID</c>, <c>RATE_LIMITED</c>, …); null for an ordinary API call.</summary>
     public string? Outcome { get; set; }
+    public UsageSource Source { get; set; }
+    /// <summary>For a gateway call: the account of the calling application.</summary>
+    public Guid? AccountId { get; set; }
+    /// <summary>For a gateway call: the path as called, with the query's names only (never its values).</summary>
+    public string? Path { get; set; }
+    /// <summary>For a gateway call: the request body's bytes as read from the caller.</summary>
+    public long? RequestBytes { get; set; }
+    /// <summary>For a gateway call: the response body's bytes as sent to the caller.</summary>
+    public long? ResponseBytes { get; set; }
+    /// <summary>For a gateway call: from sending to the upstream until its answer's headers arrived; null when it never answered.</summary>
+    public int? UpstreamLatencyMs { get; set; }
 }
 
 /// <summary>Calls per key per hour: what charts and "calls today" read, cheap to aggregate.</summary>

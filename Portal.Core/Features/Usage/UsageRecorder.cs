@@ -7,11 +7,13 @@ namespace Portal.Core.Features.Usage;
 /// <summary>
 /// What the request path hands over: cheap to make, no database. <paramref name="ApplicationId"/> is set for calls with
 /// an application key; <paramref name="ProductId"/>, <paramref name="PlanId"/> and <paramref name="Outcome"/> (the
-/// code, <c>VALID</c>, <c>RATE_LIMITED</c>, …) for key verifications.
+/// code, <c>VALID</c>, <c>RATE_LIMITED</c>, …) for key verifications and gateway calls; the rest for gateway calls.
 /// </summary>
 public readonly record struct UsageRecord(
     DateTimeOffset At, Guid? KeyId, Guid? OwnerUserId, string Method, string Route, int Status, int LatencyMs,
-    Guid? ApplicationId = null, Guid? ProductId = null, Guid? PlanId = null, string? Outcome = null);
+    Guid? ApplicationId = null, Guid? ProductId = null, Guid? PlanId = null, string? Outcome = null,
+    UsageSource Source = UsageSource.Api, Guid? AccountId = null, string? Path = null,
+    long? RequestBytes = null, long? ResponseBytes = null, int? UpstreamLatencyMs = null);
 
 /// <summary>
 /// The bounded queue between requests and <see cref="UsageWriter"/>. Recording never waits and takes no lock: when

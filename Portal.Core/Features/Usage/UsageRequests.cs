@@ -73,6 +73,10 @@ public sealed record UsageRequestQuery : PageQuery
     public Guid? ApplicationId { get; init; }
     public Guid? ProductId { get; init; }
 
+    /// <summary><c>api</c>, <c>verification</c> or <c>gateway</c> (any case); empty: all.</summary>
+    [RegularExpression("^(?i:api|verification|gateway)$", ErrorMessage = "Source is 'api', 'verification' or 'gateway'.")]
+    public string? Source { get; init; }
+
     /// <summary>An exact code (<c>404</c>), a class (<c>2xx</c>, <c>3xx</c>, <c>4xx</c>, <c>5xx</c>) or <c>error</c> (400 and above).</summary>
     [StringLength(8)]
     public string? Status { get; init; }
@@ -108,4 +112,10 @@ public sealed record UsageRequestDto(
     string Route,
     int Status,
     int LatencyMs,
-    string? Outcome);
+    string? Outcome,
+    UsageSource Source = UsageSource.Api,
+    Guid? AccountId = null,
+    string? Path = null,
+    long? RequestBytes = null,
+    long? ResponseBytes = null,
+    int? UpstreamLatencyMs = null);

@@ -246,7 +246,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
             : new UsageTopItem(t.Id, "(removed application)", null, t.Calls))];
     }
 
-    /// <summary>Verifications asked about each product.</summary>
+    /// <summary>Verifications asked about each product, and calls through the gateway to it (each of which is verified).</summary>
     private static async Task<IReadOnlyList<UsageTopItem>> TopProductsAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
     {
         var (_, from, to, _) = window;
@@ -307,7 +307,8 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     {
         public UsageRequestDto ToDto(UsageEvent e) => new(
             e.Id, e.At, e.KeyId, Name(Keys, e.KeyId), e.ApplicationId, Name(Applications, e.ApplicationId),
-            e.ProductId, Name(Products, e.ProductId), e.Method, e.Route, e.Status, e.LatencyMs, e.Outcome);
+            e.ProductId, Name(Products, e.ProductId), e.Method, e.Route, e.Status, e.LatencyMs, e.Outcome,
+            e.Source, e.AccountId, e.Path, e.RequestBytes, e.ResponseBytes, e.UpstreamLatencyMs);
 
         private static string? Name(Dictionary<Guid, string> names, Guid? id) => id is { } v ? names.GetValueOrDefault(v) : null;
     }

@@ -172,8 +172,9 @@ public sealed class UsageWriter(
         var connection = (Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection();
         var handle = connection.Handle!;
         Check(raw.sqlite3_prepare_v2(handle,
-            "INSERT INTO UsageEvents (At, KeyId, OwnerUserId, ApplicationId, Method, Route, Status, LatencyMs, ProductId, PlanId, Outcome) " +
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", out var statement), handle);
+            "INSERT INTO UsageEvents (At, KeyId, OwnerUserId, ApplicationId, Method, Route, Status, LatencyMs, ProductId, PlanId, Outcome, " +
+            "Source, AccountId, Path, RequestBytes, ResponseBytes, UpstreamLatencyMs) " +
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", out var statement), handle);
         using (statement)
         {
             // A batch comes from few keys, owners and routes: each text is encoded once, not once per row.
@@ -193,6 +194,12 @@ public sealed class UsageWriter(
                 BindGuid(statement, 9, r.ProductId, ids);
                 BindGuid(statement, 10, r.PlanId, ids);
                 BindText(statement, 11, r.Outcome, texts);
+                BindText(statement, 12, SourceText(r.Source), texts);
+                BindGuid(statement, 13, r.AccountId, ids);
+                BindText(statement, 14, r.Path, texts);
+                BindLong(statement, 15, r.RequestBytes);
+                BindLong(statement, 16, r.ResponseBytes);
+                BindLong(statement, 17, r.UpstreamLatencyMs);
                 var rc = raw.sqlite3_step(statement);
                 raw.sqlite3_reset(statement);
                 if (rc != raw.SQLITE_DONE) Check(rc, handle);
@@ -211,6 +218,12 @@ public sealed class UsageWriter(
         {
             if (id is not { } g) raw.sqlite3_bind_null(statement, index);
             else raw.sqlite3_bind_text(statement, index, Utf8(g, ids, static g => g.ToString().ToUpperInvariant()));
+        }
+
+        static void BindLong(sqlite3_stmt statement, int index, long? value)
+        {
+            if (value is { } v) raw.sqlite3_bind_int64(statement, index, v);
+            else raw.sqlite3_bind_null(statement, index);
         }
 
         static void BindText(sqlite3_stmt statement, int index, string? text, Dictionary<string, byte[]> texts)
@@ -240,7 +253,8 @@ public sealed class UsageWriter(
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         using var import = connection.BeginBinaryImport(
             "COPY \"UsageEvents\" (\"At\", \"KeyId\", \"OwnerUserId\", \"ApplicationId\", \"Method\", \"Route\", \"Status\", \"LatencyMs\", " +
-            "\"ProductId\", \"PlanId\", \"Outcome\") FROM STDIN (FORMAT BINARY)");
+            "\"ProductId\", \"PlanId\", \"Outcome\", \"Source\", \"AccountId\", \"Path\", \"RequestBytes\", \"ResponseBytes\", \"UpstreamLatencyMs\") " +
+            "FROM STDIN (FORMAT BINARY)");
         foreach (var r in batch)
         {
             import.StartRow();
@@ -256,8 +270,22 @@ public sealed class UsageWriter(
             WriteUuid(import, r.PlanId);
             if (r.Outcome is null) import.WriteNull();
             else import.Write(r.Outcome, NpgsqlDbType.Varchar);
+            import.Write(SourceText(r.Source), NpgsqlDbType.Varchar);
+            WriteUuid(import, r.AccountId);
+            if (r.Path is null) import.WriteNull();
+            else import.Write(r.Path, NpgsqlDbType.Varchar);
+            WriteLong(import, r.RequestBytes);
+            WriteLong(import, r.ResponseBytes);
+            if (r.UpstreamLatencyMs is { } upstream) import.Write(upstream, NpgsqlDbType.Integer);
+            else import.WriteNull();
         }
         import.Complete();
+
+        static void WriteLong(NpgsqlBinaryImporter import, long? value)
+        {
+            if (value is { } v) import.Write(v, NpgsqlDbType.Bigint);
+            else import.WriteNull();
+        }
 
         static void WriteUuid(NpgsqlBinaryImporter import, Guid? id)
         {
@@ -265,6 +293,14 @@ public sealed class UsageWriter(
             else import.WriteNull();
         }
     }
+
+    /// <summary>The source as its column holds it (EF's string conversion of the enum), without formatting per row.</summary>
+    private static string SourceText(UsageSource source) => source switch
+    {
+        UsageSource.Verification => nameof(UsageSource.Verification),
+        UsageSource.Gateway => nameof(UsageSource.Gateway),
+        _ => nameof(UsageSource.Api),
+    };
 
     /// <summary>Deletes raw events older than the retention period; rollups are kept for history and metrics.</summary>
     public async Task<int> PurgeAsync(CancellationToken ct = default)

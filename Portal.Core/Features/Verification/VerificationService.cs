@@ -47,18 +47,67 @@ public sealed class VerificationService(
         if (!LooksValid(request) && RequestValidation.Validate(request) is { } invalid) return invalid;
         var started = Stopwatch.GetTimestamp();
 
-        var check = await apiKeys.AuthenticateAsync(request.Key.Trim(), ct);
-        var key = check.Code switch
-        {
-            KeyCheckCode.Valid => new KeyState(null, check.Identity!.KeyId, check.Identity.ApplicationId,
-                check.Identity.UserId == Guid.Empty ? null : check.Identity.UserId),
-            // A key found but refused keeps its ids (read anyway, no extra lookup), so its owner sees the refusal.
-            KeyCheckCode.Revoked => KeyState.Refused(VerifyCode.Revoked, check.Refused),
-            KeyCheckCode.Expired => KeyState.Refused(VerifyCode.Expired, check.Refused),
-            KeyCheckCode.Disabled => KeyState.Refused(VerifyCode.Disabled, check.Refused),
-            _ => KeyState.Refused(VerifyCode.NotFound),
-        };
+        var key = KeyStateOf(await apiKeys.AuthenticateAsync(request.Key.Trim(), ct));
         return await CheckAsync(key, request.Product.Trim(), ApiRoute, started, ct);
+    }
+
+    private static KeyState KeyStateOf(KeyCheck check) => check.Code switch
+    {
+        KeyCheckCode.Valid => new KeyState(null, check.Identity!.KeyId, check.Identity.ApplicationId,
+            check.Identity.UserId == Guid.Empty ? null : check.Identity.UserId),
+        // A key found but refused keeps its ids (read anyway, no extra lookup), so its owner sees the refusal.
+        KeyCheckCode.Revoked => KeyState.Refused(VerifyCode.Revoked, check.Refused),
+        KeyCheckCode.Expired => KeyState.Refused(VerifyCode.Expired, check.Refused),
+        KeyCheckCode.Disabled => KeyState.Refused(VerifyCode.Disabled, check.Refused),
+        _ => KeyState.Refused(VerifyCode.NotFound),
+    };
+
+    /// <summary>
+    /// The gateway's check of one call: decided as <see cref="VerifyAsync"/> decides (the same code, so the same rules),
+    /// with what the upstream is told about the caller. Records no usage: the gateway records the call once answered.
+    /// </summary>
+    /// <param name="key">The presented key.</param>
+    /// <param name="presentedKeyId">For HTTP Basic: the user name, which must be the key's own id (else NOT_FOUND, nothing counted).</param>
+    /// <param name="product">The product's slug.</param>
+    public async ValueTask<GatewayVerdict> CheckGatewayCallAsync(string key, Guid? presentedKeyId, string product, CancellationToken ct = default)
+    {
+        var state = key.Length is > 0 and <= 512 ? KeyStateOf(await apiKeys.AuthenticateAsync(key.Trim(), ct)) : KeyState.Refused(VerifyCode.NotFound);
+        if (presentedKeyId is { } claimed && (state.KeyId != claimed || state.ApplicationId is null)) state = KeyState.Refused(VerifyCode.NotFound);
+        return await GatewayVerdictOf(state, product, ct);
+    }
+
+    /// <summary>
+    /// The gateway's check for the catalog's "Try it", which has no key to present, only the id of a key its user
+    /// chose (and was allowed to, when the request was made): the key's state is read by id, the rest as for any call.
+    /// </summary>
+    public async ValueTask<GatewayVerdict> CheckGatewayCallByKeyIdAsync(Guid keyId, string product, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var found = await db.ApiKeys.AsNoTracking().Where(k => k.Id == keyId && k.ApplicationId != null)
+            .Select(k => new { k.Id, k.ApplicationId, k.RevokedAt, k.ExpiresAt }).FirstOrDefaultAsync(ct);
+        var now = clock.GetUtcNow();
+        var state = found is null ? KeyState.Refused(VerifyCode.NotFound)
+            : found.RevokedAt is not null ? KeyState.Refused(VerifyCode.Revoked) with { KeyId = found.Id, ApplicationId = found.ApplicationId }
+            : found.ExpiresAt <= now ? KeyState.Refused(VerifyCode.Expired) with { KeyId = found.Id, ApplicationId = found.ApplicationId }
+            : new KeyState(null, found.Id, found.ApplicationId, null);
+        return await GatewayVerdictOf(state, product, ct);
+    }
+
+    private async ValueTask<GatewayVerdict> GatewayVerdictOf(KeyState state, string product, CancellationToken ct)
+    {
+        var result = await DecideAsync(state, product, ct);
+        Guid? accountId = null;
+        SubscriptionEntry? subscription = null;
+        if (result.ApplicationId is { } applicationId)
+        {
+            // Both read from the cache DecideAsync just filled.
+            accountId = (await FindApplicationAsync(applicationId, ct))?.AccountId;
+            if (result.SubscriptionId is not null && result.ProductId is { } productId) subscription = await FindSubscriptionAsync(applicationId, productId, ct);
+        }
+        return new GatewayVerdict(result, accountId, state.OwnerUserId, state.Refusal is not null,
+            subscription?.RateLimit is null ? null : subscription.RateLimitWindow == Products.RateLimitWindow.Minute ? 60 : 1,
+            subscription?.Quota is null ? null : (long)(QuotaCounterStore.PeriodEnd(subscription.QuotaPeriod, QuotaCounterStore.PeriodStart(subscription.QuotaPeriod, clock.GetUtcNow()))
+                - QuotaCounterStore.PeriodStart(subscription.QuotaPeriod, clock.GetUtcNow())).TotalSeconds);
     }
 
     /// <summary>The catalog's "Try it": verifies one of the actor's own application keys, chosen by key id.</summary>
@@ -97,7 +146,7 @@ public sealed class VerificationService(
         var result = await DecideAsync(key, product, ct);
         usage.Record(new UsageRecord(clock.GetUtcNow(), result.KeyId, key.OwnerUserId, "POST", route, 200,
             (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            result.ApplicationId, result.ProductId, result.Plan?.Id, CodeText(result.Code)));
+            result.ApplicationId, result.ProductId, result.Plan?.Id, CodeText(result.Code), UsageSource.Verification));
         return result;
     }
 

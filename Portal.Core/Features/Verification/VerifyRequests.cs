@@ -55,3 +55,19 @@ public sealed record VerifyResult(
     LimitState? Quota,
     long? RetryAfter,
     IReadOnlyDictionary<string, string> Headers);
+
+/// <summary>
+/// The gateway's answer for one call: <see cref="Result"/> as verification decides it, and what the gateway passes on.
+/// </summary>
+/// <param name="AccountId">The calling application's account.</param>
+/// <param name="OwnerUserId">A personal key's owner (personal keys subscribe to nothing, but their refusals are theirs to see).</param>
+/// <param name="KeyRefused">The key itself failed (unknown, revoked, expired, disabled), before any product was looked at.</param>
+/// <param name="RateLimitWindowSeconds">The plan's rate-limit window (null: no rate limit).</param>
+/// <param name="QuotaPeriodSeconds">The length of the plan's current quota period (null: no quota).</param>
+public sealed record GatewayVerdict(
+    VerifyResult Result,
+    Guid? AccountId,
+    Guid? OwnerUserId,
+    bool KeyRefused,
+    int? RateLimitWindowSeconds,
+    long? QuotaPeriodSeconds);

@@ -20,6 +20,11 @@ public sealed partial class ProductEditorDialog
     private EditContext _context = default!;
     private ServerErrors _serverErrors = default!;
     private bool _saving;
+    private double? _bodyLimitMiB;
+    private string? _credentialHeader;
+    private string? _credentialValue;
+    private bool _replaceCredential;
+    private bool _clearCredential;
     private string? _error;
     private string? _plansError;
     private bool _submitted;
@@ -71,6 +76,8 @@ public sealed partial class ProductEditorDialog
             _form.Title = p.Title;
             _form.Description = p.Description;
             _form.UpstreamUrl = p.UpstreamUrl;
+            _form.UpstreamTimeoutSeconds = p.UpstreamTimeoutSeconds;
+            _bodyLimitMiB = Math.Round(p.MaxRequestBodyBytes / (1024.0 * 1024), 3);
             _form.Published = p.Published;
             _form.RequiresApproval = p.RequiresApproval;
             _form.Plans = [.. p.Plans.Select(plan => new PlanRequest
@@ -193,6 +200,12 @@ public sealed partial class ProductEditorDialog
         _form.Title = NullIfBlank(_form.Title);
         _form.Description = NullIfBlank(_form.Description);
         _form.UpstreamUrl = NullIfBlank(_form.UpstreamUrl);
+        _form.MaxRequestBodyBytes = _bodyLimitMiB is { } mib ? (long)Math.Round(mib * 1024 * 1024) : null;
+        // A header and a value set or replace the credential; the value is never read back into the form.
+        _form.UpstreamCredential = NullIfBlank(_credentialValue) is { } value
+            ? new UpstreamCredentialRequest { Header = NullIfBlank(_credentialHeader) ?? "Authorization", Value = value }
+            : null;
+        _form.ClearUpstreamCredential = _clearCredential ? true : null;
         foreach (var plan in _form.Plans)
         {
             plan.PriceText = NullIfBlank(plan.PriceText);
@@ -237,6 +250,10 @@ public sealed partial class ProductEditorDialog
         UpstreamUrl = _form.UpstreamUrl ?? "",
         Published = _form.Published,
         RequiresApproval = _form.RequiresApproval,
+        UpstreamTimeoutSeconds = _form.UpstreamTimeoutSeconds,
+        MaxRequestBodyBytes = _form.MaxRequestBodyBytes,
+        UpstreamCredential = _form.UpstreamCredential,
+        ClearUpstreamCredential = _form.ClearUpstreamCredential,
         Plans = _form.Plans,
     };
 
@@ -276,7 +293,7 @@ public sealed partial class ProductEditorDialog
     private static readonly string[] TextFields =
     [
         nameof(CreateProduct.Name), nameof(CreateProduct.Slug), nameof(CreateProduct.Title),
-        nameof(CreateProduct.Description), nameof(CreateProduct.UpstreamUrl),
+        nameof(CreateProduct.Description), nameof(CreateProduct.UpstreamUrl), nameof(CreateProduct.UpstreamTimeoutSeconds),
     ];
 
     private static readonly string[] PlanFields =

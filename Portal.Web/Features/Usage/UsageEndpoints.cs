@@ -39,11 +39,11 @@ public static class UsageEndpoints
 
     private static async Task<IResult> Requests(UsageService usage, HttpContext http, CancellationToken ct,
         int page = 1, int pageSize = 50, Guid? keyId = null, Guid? applicationId = null, Guid? productId = null,
-        string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? search = null, string? cursor = null) =>
+        string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? search = null, string? cursor = null, string? source = null) =>
         (await usage.ListRequestsAsync(http.ToActor(), new UsageRequestQuery
         {
             Page = page, PageSize = pageSize, KeyId = keyId, ApplicationId = applicationId, ProductId = productId,
-            Status = status, From = from, To = to, Search = search, Cursor = cursor,
+            Status = status, From = from, To = to, Search = search, Cursor = cursor, Source = source,
         }, ct)).ToHttpResult();
 
     private static async Task<IResult> Request(long id, UsageService usage, HttpContext http, CancellationToken ct) =>

@@ -35,6 +35,7 @@ public sealed partial class UsageRequestsPage
     // Filters open from links (the overview's top lists: /usage/requests?applicationId=…); changed here afterwards.
     // Ids are bound as text and read here: a malformed one in a hand-edited URL is left out with a message, not a 500.
     [SupplyParameterFromQuery(Name = "status")] public string? StatusFilter { get; set; }
+    [SupplyParameterFromQuery(Name = "source")] public string? SourceFilter { get; set; }
     [SupplyParameterFromQuery(Name = "search")] public string? SearchParameter { get; set; }
     [SupplyParameterFromQuery(Name = "keyId")] public string? KeyIdParameter { get; set; }
     [SupplyParameterFromQuery(Name = "applicationId")] public string? ApplicationIdParameter { get; set; }
@@ -69,7 +70,7 @@ public sealed partial class UsageRequestsPage
     private DateTimeOffset? _to;
     private IReadOnlyList<(Guid Id, string Name)> _products = [];
 
-    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || !string.IsNullOrWhiteSpace(_search) || _key is not null || _application is not null || _productId is not null
+    private bool HasFilters => !string.IsNullOrEmpty(StatusFilter) || !string.IsNullOrEmpty(SourceFilter) || !string.IsNullOrWhiteSpace(_search) || _key is not null || _application is not null || _productId is not null
         || _from is not null || _to is not null;
 
     /// <summary>The exact times when a link's window does not fall on whole days (the overview's 24 hours).</summary>
@@ -79,6 +80,7 @@ public sealed partial class UsageRequestsPage
     protected override async Task OnInitializedAsync()
     {
         StatusFilter ??= AllStatuses;
+        SourceFilter = SourceFilter?.Trim().ToLowerInvariant() is "api" or "verification" or "gateway" ? SourceFilter.Trim().ToLowerInvariant() : "";
         _search = SearchParameter;
         ReadLinkFilters();
         var actor = await ActorAsync();
@@ -146,6 +148,7 @@ public sealed partial class UsageRequestsPage
             Cursor = _cursors[_pageIndex],
             PageSize = _pageSize,
             Status = string.IsNullOrEmpty(StatusFilter) ? null : StatusFilter,
+            Source = string.IsNullOrEmpty(SourceFilter) ? null : SourceFilter,
             Search = string.IsNullOrWhiteSpace(_search) ? null : _search.Trim(),
             KeyId = _key?.Id,
             ApplicationId = _application?.Id,
@@ -212,6 +215,7 @@ public sealed partial class UsageRequestsPage
     private Task OnPageSizeChangedAsync(int size) => SetAsync(() => _pageSize = size);
 
     private Task OnStatusChangedAsync(string? value) => SetAsync(() => StatusFilter = value ?? AllStatuses);
+    private Task OnSourceChangedAsync(string? value) => SetAsync(() => SourceFilter = string.IsNullOrEmpty(value) ? "" : value);
     private Task OnKeyChangedAsync(FilterOption? value) => SetAsync(() => _key = value);
     private Task OnApplicationChangedAsync(FilterOption? value) => SetAsync(() => _application = value);
     private Task OnProductChangedAsync(Guid? value) => SetAsync(() => _productId = value);
@@ -226,6 +230,7 @@ public sealed partial class UsageRequestsPage
     private Task ClearFiltersAsync() => SetAsync(() =>
     {
         StatusFilter = AllStatuses;
+        SourceFilter = "";
         _search = null;
         (_key, _application, _productId, _range, _from, _to, _linkError) = (null, null, null, null, null, null, null);
     });
