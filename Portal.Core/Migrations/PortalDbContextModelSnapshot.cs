@@ -689,6 +689,8 @@ namespace Portal.Core.Migrations
 
                     b.HasIndex("Route", "At", "Id");
 
+                    b.HasIndex("Source", "At", "Id");
+
                     b.HasIndex("Status", "At", "Id");
 
                     b.HasIndex(new[] { "At", "Outcome", "ProductId" }, "IX_UsageEvents_Verifications")

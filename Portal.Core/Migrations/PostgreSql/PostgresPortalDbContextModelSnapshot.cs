@@ -702,6 +702,8 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasIndex("Route", "At", "Id");
 
+                    b.HasIndex("Source", "At", "Id");
+
                     b.HasIndex("Status", "At", "Id");
 
                     b.HasIndex(new[] { "At", "Outcome", "ProductId" }, "IX_UsageEvents_Verifications")
