@@ -1,18 +1,20 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Users;
 using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Cluster;
 
-/// <summary>What another instance must drop: a key, an owner's keys, all of verification's cache, or a user's sign-ins.</summary>
+/// <summary>What another instance must drop: a key, an owner's keys, all of verification's cache, a user's sign-ins, or the gateway's routes.</summary>
 public enum CacheNoticeKind
 {
     Key,
     Owner,
     Verification,
     SignIn,
+    Gateway,
 }
 
 /// <summary>
@@ -55,6 +57,7 @@ public sealed class CacheNotices(
     ApiKeyCache keys,
     VerificationCache verification,
     SignInChanges signIns,
+    GatewayRoutes gatewayRoutes,
     INoticeTransport transport,
     ILogger<CacheNotices> logger)
 {
@@ -73,6 +76,7 @@ public sealed class CacheNotices(
         keys.Changed += Enqueue;
         verification.Changed += Enqueue;
         signIns.Changed += Enqueue;
+        gatewayRoutes.Changed += Enqueue;
         try
         {
             await Task.WhenAll(SendAsync(ct), transport.ListenAsync(OnHeard, DropAll, ct));
@@ -85,6 +89,7 @@ public sealed class CacheNotices(
             keys.Changed -= Enqueue;
             verification.Changed -= Enqueue;
             signIns.Changed -= Enqueue;
+            gatewayRoutes.Changed -= Enqueue;
         }
     }
 
@@ -137,6 +142,7 @@ public sealed class CacheNotices(
             case CacheNoticeKind.Owner: keys.DropOwner(notice.Id); break;
             case CacheNoticeKind.Verification: verification.Drop(); break;
             case CacheNoticeKind.SignIn: signIns.Record(notice.Id); break;
+            case CacheNoticeKind.Gateway: gatewayRoutes.Drop(); break;
         }
     }
 
@@ -145,5 +151,6 @@ public sealed class CacheNotices(
         logger.LogInformation("Cache notices reconnected: dropping every cached key and verification entry");
         keys.Clear();
         verification.Drop();
+        gatewayRoutes.Drop();
     }
 }

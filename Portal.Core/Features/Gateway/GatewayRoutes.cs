@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Data;
+using Portal.Core.Features.Cluster;
 
 namespace Portal.Core.Features.Gateway;
 
@@ -35,8 +36,21 @@ public sealed class GatewayRoutes(
     private long _version;
     private readonly SemaphoreSlim _loading = new(1, 1);
 
-    /// <summary>Forgets the routes: the next call reads them again. Cheap; safe from any thread.</summary>
+    /// <summary>
+    /// Forgets the routes after a product change made here: the next call reads them again, and the other instances
+    /// are told (<see cref="Changed"/>). Cheap; safe from any thread.
+    /// </summary>
     public void Reload()
+    {
+        Drop();
+        Changed?.Invoke(new CacheNotice(CacheNoticeKind.Gateway, Guid.Empty));
+    }
+
+    /// <summary>Raised for each change made on this instance, so <see cref="CacheNotices"/> tells the other instances.</summary>
+    public event Action<CacheNotice>? Changed;
+
+    /// <summary>Forgets the routes because another instance changed a product.</summary>
+    public void Drop()
     {
         Interlocked.Increment(ref _version);
         Volatile.Write(ref _table, null);

@@ -3,6 +3,8 @@ using Npgsql;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Gateway;
+using Portal.Core.Features.Products;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Users;
@@ -136,6 +138,9 @@ public sealed class TwoInstanceRedisTests(TwoInstancesWithRedis cluster) : IClas
     public async Task AdminDemotedOnA_LosesAdminOnB_WithinASecond() => await DemotionTests.DemotedOnA_SeenOnB(cluster);
 
     [Fact]
+    public async Task ProductUpstreamEditedOnA_IsForwardedToOnB_WithinASecond() => await GatewayRouteTests.EditedOnA_SeenOnB(cluster);
+
+    [Fact]
     public async Task Webhooks_WithTwoInstances_AreDeliveredOnce()
     {
         await using var receiver = new WebhookReceiver();
@@ -202,6 +207,28 @@ public sealed class TwoInstanceListenNotifyTests(TwoInstancesWithoutRedis cluste
 
     [Fact]
     public async Task AdminDemotedOnA_LosesAdminOnB_WithinASecond() => await DemotionTests.DemotedOnA_SeenOnB(cluster);
+
+    [Fact]
+    public async Task ProductUpstreamEditedOnA_IsForwardedToOnB_WithinASecond() => await GatewayRouteTests.EditedOnA_SeenOnB(cluster);
+}
+
+internal static class GatewayRouteTests
+{
+    /// <summary>B's gateway has the product's route in memory; an edit of its upstream on A reaches it within a second.</summary>
+    public static async Task EditedOnA_SeenOnB(TwoInstances cluster)
+    {
+        var subscribed = await cluster.SubscribedAsync();
+        var product = (await cluster.A.Get<ProductService>().GetAsync(cluster.Root, subscribed.Product)).Value;
+        Assert.Null(await cluster.B.Get<GatewayRoutes>().FindAsync(subscribed.Product)); // no upstream yet: B's table holds no route
+        Assert.True((await cluster.A.Get<ProductService>().UpdateAsync(cluster.Root, product.Id, new UpdateProduct { UpstreamUrl = "http://127.0.0.1:9/v1" })).IsSuccess);
+        await TwoInstances.WithinAsync(TimeSpan.FromSeconds(1), async () =>
+            (await cluster.B.Get<GatewayRoutes>().FindAsync(subscribed.Product))?.Upstream.ToString().Contains(":9/v1") == true);
+
+        Assert.True((await cluster.A.Get<ProductService>().UpdateAsync(cluster.Root, product.Id, new UpdateProduct { UpstreamUrl = "http://127.0.0.1:9/v2" })).IsSuccess);
+
+        await TwoInstances.WithinAsync(TimeSpan.FromSeconds(1), async () =>
+            (await cluster.B.Get<GatewayRoutes>().FindAsync(subscribed.Product))?.Upstream.ToString().Contains(":9/v2") == true);
+    }
 }
 
 internal static class DemotionTests
