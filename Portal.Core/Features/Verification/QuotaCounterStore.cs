@@ -117,8 +117,23 @@ public sealed class QuotaCounterStore(IDbContextFactory<PortalDbContext> dbFacto
         }
     }
 
-    /// <summary>Saves one counter now (a call near the end of its quota is saved before it is answered).</summary>
-    internal Task SaveAsync(Counter counter, CancellationToken ct) => SaveAsync([counter], ct);
+    /// <summary>
+    /// Saves one counter now (a call near the end of its quota is saved before it is answered). It waits for a flush
+    /// under way: that flush may have claimed this counter's latest calls, and the answer must not go out before
+    /// they are in the database.
+    /// </summary>
+    internal async Task SaveAsync(Counter counter, CancellationToken ct)
+    {
+        await _flushing.WaitAsync(ct);
+        try
+        {
+            await SaveAsync([counter], ct);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
 
     private async Task SaveAsync(Counter[] chunk, CancellationToken ct)
     {
