@@ -134,11 +134,32 @@ public sealed class RedisLimitStore(
     /// (read first: a flush in between counts its calls twice, never zero times). Other instances' unsaved calls
     /// (at most one flush interval's worth) are what a Redis loss can cost.
     /// </summary>
+    /// <remarks>
+    /// Concurrent first calls for one period share one read: a burst on a subscription whose total is not in Redis
+    /// would otherwise take one database connection per call.
+    /// </remarks>
     private async Task<long> SeedAsync(Guid subscriptionId, DateTimeOffset periodStart)
+    {
+        var key = (subscriptionId, periodStart);
+        var read = _seeding.GetOrAdd(key, k => new Lazy<Task<long>>(() => ReadSeedAsync(k.SubscriptionId, k.PeriodStart)));
+        try
+        {
+            return await read.Value;
+        }
+        finally
+        {
+            _seeding.TryRemove(new KeyValuePair<(Guid, DateTimeOffset), Lazy<Task<long>>>(key, read));
+        }
+    }
+
+    private async Task<long> ReadSeedAsync(Guid subscriptionId, DateTimeOffset periodStart)
     {
         var unsaved = _pending.TryGetValue((subscriptionId, periodStart), out var box) ? Math.Max(0, Volatile.Read(ref box.Value)) : 0;
         return unsaved + await QuotaTotals.ReadAsync(dbFactory, subscriptionId, periodStart, CancellationToken.None);
     }
+
+    /// <summary>Seeds being read, per subscription and period (<see cref="SeedAsync"/>).</summary>
+    private readonly ConcurrentDictionary<(Guid SubscriptionId, DateTimeOffset PeriodStart), Lazy<Task<long>>> _seeding = new();
 
     private void AddPending(Guid subscriptionId, DateTimeOffset periodStart)
     {

@@ -70,11 +70,21 @@ public sealed class GatewayFixture : IAsyncLifetime
     }
 
     /// <summary>The usage events of a product, once the writer has written what is queued.</summary>
-    public async Task<List<UsageEvent>> UsageOfAsync(Guid productId)
+    /// <summary>
+    /// The product's usage events, once at least <paramref name="atLeast"/> are written (for up to 10 s): a call is
+    /// recorded when the server has finished its answer, which can be just after the client read the last byte.
+    /// </summary>
+    public async Task<List<UsageEvent>> UsageOfAsync(Guid productId, int atLeast = 0)
     {
-        await Portal.Get<UsageWriter>().DrainAsync();
-        await using var db = await Portal.Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
-        return await db.UsageEvents.AsNoTracking().Where(e => e.ProductId == productId).OrderBy(e => e.Id).ToListAsync();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            await Portal.Get<UsageWriter>().DrainAsync();
+            await using var db = await Portal.Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+            var events = await db.UsageEvents.AsNoTracking().Where(e => e.ProductId == productId).OrderBy(e => e.Id).ToListAsync();
+            if (events.Count >= atLeast || waited.Elapsed > TimeSpan.FromSeconds(10)) return events;
+            await Task.Delay(50);
+        }
     }
 
     public async ValueTask DisposeAsync()
