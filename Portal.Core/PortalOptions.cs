@@ -14,6 +14,20 @@ public sealed class PortalOptions
     public VerificationOptions Verification { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
     public RedisOptions Redis { get; set; } = new();
+    public Features.Email.EmailOptions Email { get; set; } = new();
+    public PasswordResetOptions PasswordReset { get; set; } = new();
+}
+
+public sealed class PasswordResetOptions
+{
+    /// <summary>Forgot-password posts one client address may make per window (<c>Portal:PasswordReset:PermitLimit</c>).</summary>
+    public int PermitLimit { get; set; } = 10;
+
+    /// <summary>Reset emails one address may be sent per window (<c>Portal:PasswordReset:PerEmailLimit</c>); more are silently not sent.</summary>
+    public int PerEmailLimit { get; set; } = 3;
+
+    /// <summary>The window of both limits, in minutes (<c>Portal:PasswordReset:WindowMinutes</c>).</summary>
+    public int WindowMinutes { get; set; } = 15;
 }
 
 public sealed class RedisOptions
