@@ -67,7 +67,9 @@ public sealed class PasswordResetJourneyTests(PortalServer server, BrowserFixtur
         await profile.ChangePasswordAsync("wrong-current", NewPassword);
         await Expect(profile.PasswordAlert).ToContainTextAsync("The current password is not correct.");
 
+        await layout.WaitForInteractiveAsync();
         await profile.ChangePasswordAsync(OldPassword, NewPassword);
+        await Expect(Page).ToHaveURLAsync(new Regex("password=changed"));
         await Expect(profile.PasswordAlert).ToContainTextAsync("Password changed");
         await layout.ExpectSignedInAsAsync("Careful Cal");
         await Screenshot(Page, "profile-1280x800");
@@ -86,7 +88,10 @@ public sealed class PasswordResetJourneyTests(PortalServer server, BrowserFixtur
         await Screenshot(phone.Page, "forgot-password-390x844");
 
         var user = await server.CreateUserAsync(Roles.Developer, OldPassword, displayName: "Phone Pat");
-        await new LoginPage(phone.Page).SignInAsync(user.Email, OldPassword, "Phone Pat");
+        var phoneLogin = new LoginPage(phone.Page);
+        await phoneLogin.GotoAsync();
+        await phoneLogin.SubmitAsync(user.Email, OldPassword);
+        await Expect(phone.Page).Not.ToHaveURLAsync(new Regex("/account/login"));
         await new ProfilePage(phone.Page).GotoAsync();
         await new LayoutPage(phone.Page).WaitForInteractiveAsync();
         await Screenshot(phone.Page, "profile-390x844");

@@ -56,10 +56,19 @@ public sealed class ProfilePage(IPage page)
 
     public async Task ChangePasswordAsync(string current, string next)
     {
-        await CurrentPassword.FillAsync(current);
-        await NewPassword.FillAsync(next);
-        await ConfirmPassword.FillAsync(next);
-        await ChangePasswordButton.ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"password="));
+        // The circuit starting re-renders the prerendered form and empties it: fill until the values stay.
+        for (var attempt = 0; attempt < 6; attempt++)
+        {
+            await CurrentPassword.FillAsync(current);
+            await NewPassword.FillAsync(next);
+            await ConfirmPassword.FillAsync(next);
+            await page.WaitForTimeoutAsync(500);
+            if (await CurrentPassword.InputValueAsync() == current && await ConfirmPassword.InputValueAsync() == next) break;
+        }
+        // A real post that answers with a redirect back here: wait for the new page, not the address it came from.
+        var before = page.Url;
+        await page.RunAndWaitForResponseAsync(() => ChangePasswordButton.ClickAsync(), r => r.Url.Contains("/account/profile/password"));
+        await page.WaitForURLAsync(url => url != before && url.Contains("password="));
+        await page.WaitForLoadStateAsync(LoadState.Load);
     }
 }
