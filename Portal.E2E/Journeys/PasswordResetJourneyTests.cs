@@ -58,19 +58,21 @@ public sealed class PasswordResetJourneyTests(PortalServer server, BrowserFixtur
         var user = await server.CreateUserAsync(Roles.Developer, OldPassword, displayName: "Careful Cal");
         var layout = await new LoginPage(Page).SignInAsync(user.Email, OldPassword, "Careful Cal");
         await layout.OpenUserMenuAsync("Careful Cal");
-        await Page.GetByRole(AriaRole.Menuitem, new() { Name = "Profile" }).Or(Page.GetByRole(AriaRole.Link, new() { Name = "Profile" })).First.ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Menuitem, new() { Name = "Profile" }).Or(Page.GetByRole(AriaRole.Link, new() { Name = "Profile" })).First).ToBeVisibleAsync();
         var profile = new ProfilePage(Page);
-        await Expect(profile.Heading).ToBeVisibleAsync();
+        await profile.GotoAsync();
         await Expect(profile.RecentSignIns).ToBeVisibleAsync();
         await layout.WaitForInteractiveAsync();
 
-        await profile.ChangePasswordAsync("wrong-current", NewPassword);
-        await Expect(profile.PasswordAlert).ToContainTextAsync("The current password is not correct.");
+        await profile.ChangePasswordLink.ClickAsync();
+        await Expect(Page).ToHaveURLAsync(new Regex("/account/change-password"));
+        var change = new ChangePasswordPage(Page);
+        await change.SubmitAsync("wrong-current", NewPassword);
+        await Expect(change.FieldErrors.First).ToContainTextAsync("The current password is not correct.");
 
-        await layout.WaitForInteractiveAsync();
-        await profile.ChangePasswordAsync(OldPassword, NewPassword);
-        await Expect(Page).ToHaveURLAsync(new Regex("password=changed"));
-        await Expect(profile.PasswordAlert).ToContainTextAsync("Password changed");
+        await change.SubmitAsync(OldPassword, NewPassword);
+        await Expect(Page).ToHaveURLAsync(new Regex("passwordChange=changed"));
+        await Expect(profile.PasswordChangedNotice).ToContainTextAsync("Password changed");
         await layout.ExpectSignedInAsAsync("Careful Cal");
         await Screenshot(Page, "profile-1280x800");
 

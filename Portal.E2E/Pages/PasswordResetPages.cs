@@ -36,39 +36,37 @@ public sealed class ResetPasswordPage(IPage page)
     }
 }
 
-/// <summary>/account/profile: details, the change-password form (a real post) and recent sign-ins.</summary>
+/// <summary>/account/profile: details, a link to change the password, "sign out of every other session", recent sign-ins.</summary>
 public sealed class ProfilePage(IPage page)
 {
     public ILocator Heading => page.GetByRole(AriaRole.Heading, new() { Name = "Profile", Level = 1 });
-    public ILocator CurrentPassword => page.GetByLabel("Current password", new() { Exact = true });
-    public ILocator NewPassword => page.GetByLabel("New password", new() { Exact = true });
-    public ILocator ConfirmPassword => page.GetByLabel("Confirm new password", new() { Exact = true });
-    public ILocator ChangePasswordButton => page.GetByRole(AriaRole.Button, new() { Name = "Change password" });
+    public ILocator ChangePasswordLink => page.GetByRole(AriaRole.Link, new() { Name = "Change password" });
     public ILocator SignOutOthersButton => page.GetByRole(AriaRole.Button, new() { Name = "Sign out of every other session" });
     public ILocator RecentSignIns => page.Locator(".profile-signins");
-    public ILocator PasswordAlert => page.Locator("#password .mud-alert");
+    public ILocator PasswordChangedNotice => page.Locator("#password .mud-alert");
 
     public async Task GotoAsync()
     {
         await page.GotoAsync("/account/profile");
         await Expect(Heading).ToBeVisibleAsync();
     }
+}
 
-    public async Task ChangePasswordAsync(string current, string next)
+/// <summary>/account/change-password: a static form (current, new, confirm); field errors under each field.</summary>
+public sealed class ChangePasswordPage(IPage page)
+{
+    public ILocator CurrentPassword => page.GetByLabel("Current password", new() { Exact = true });
+    public ILocator NewPassword => page.GetByLabel("New password", new() { Exact = true });
+    public ILocator ConfirmPassword => page.GetByLabel("Confirm new password", new() { Exact = true });
+    public ILocator SubmitButton => page.GetByRole(AriaRole.Button, new() { Name = "Change password" });
+    public ILocator FieldErrors => page.Locator(".account-field-error, .validation-message");
+
+    public async Task SubmitAsync(string current, string next)
     {
-        // The circuit starting re-renders the prerendered form and empties it: fill until the values stay.
-        for (var attempt = 0; attempt < 6; attempt++)
-        {
-            await CurrentPassword.FillAsync(current);
-            await NewPassword.FillAsync(next);
-            await ConfirmPassword.FillAsync(next);
-            await page.WaitForTimeoutAsync(500);
-            if (await CurrentPassword.InputValueAsync() == current && await ConfirmPassword.InputValueAsync() == next) break;
-        }
-        // A real post that answers with a redirect back here: wait for the new page, not the address it came from.
-        var before = page.Url;
-        await page.RunAndWaitForResponseAsync(() => ChangePasswordButton.ClickAsync(), r => r.Url.Contains("/account/profile/password"));
-        await page.WaitForURLAsync(url => url != before && url.Contains("password="));
+        await CurrentPassword.FillAsync(current);
+        await NewPassword.FillAsync(next);
+        await ConfirmPassword.FillAsync(next);
+        await SubmitButton.ClickAsync();
         await page.WaitForLoadStateAsync(LoadState.Load);
     }
 }

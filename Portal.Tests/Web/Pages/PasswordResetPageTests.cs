@@ -195,23 +195,23 @@ public sealed partial class PasswordResetPageTests : IClassFixture<PortalApiFact
         await SignInAsync(here, user.Email, Password);
         await SignInAsync(elsewhere, user.Email, Password);
 
-        var wrong = await PostFormAsync(here, "/account/profile", "", new()
+        var wrong = await PostFormAsync(here, "/account/change-password", "change-password", new()
         {
-            ["currentPassword"] = "not-it",
-            ["newPassword"] = "Ch4nged-pass!",
-            ["confirmPassword"] = "Ch4nged-pass!",
-        }, "/account/profile/password");
-        Assert.Equal(HttpStatusCode.Redirect, wrong.StatusCode);
-        Assert.Contains("password=wrong-current", wrong.Headers.Location!.OriginalString);
-        Assert.Contains("The current password is not correct.", await here.GetStringAsync(wrong.Headers.Location!.OriginalString));
+            ["Input.CurrentPassword"] = "not-it",
+            ["Input.NewPassword"] = "Ch4nged-pass!",
+            ["Input.ConfirmPassword"] = "Ch4nged-pass!",
+        });
+        Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
+        Assert.Contains("The current password is not correct.", await wrong.Content.ReadAsStringAsync());
 
-        var changed = await PostFormAsync(here, "/account/profile", "", new()
+        var changed = await PostFormAsync(here, "/account/change-password", "change-password", new()
         {
-            ["currentPassword"] = Password,
-            ["newPassword"] = "Ch4nged-pass!",
-            ["confirmPassword"] = "Ch4nged-pass!",
-        }, "/account/profile/password");
-        Assert.Contains("password=changed", changed.Headers.Location!.OriginalString);
+            ["Input.CurrentPassword"] = Password,
+            ["Input.NewPassword"] = "Ch4nged-pass!",
+            ["Input.ConfirmPassword"] = "Ch4nged-pass!",
+        });
+        Assert.Equal(HttpStatusCode.Redirect, changed.StatusCode);
+        Assert.Contains("passwordChange=changed", changed.Headers.Location!.OriginalString);
 
         Assert.Equal(HttpStatusCode.OK, (await here.GetAsync("/account/profile")).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await elsewhere.GetAsync("/account/profile")).StatusCode);

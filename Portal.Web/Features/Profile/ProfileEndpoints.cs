@@ -23,24 +23,14 @@ public static class ProfileEndpoints
             .WithName("UpdateMyProfile").WithSummary("{displayName?}; an application key gets 403")
             .Produces<ProfileDto>();
 
-        // The profile page's two forms that end sessions: real posts (antiforgery checked), because the browser that
-        // asked gets a new cookie on the answer and stays signed in while every other session ends.
-        app.MapPost(ProfilePaths.ChangePassword, async ([FromForm] string? currentPassword, [FromForm] string? newPassword,
-                [FromForm] string? confirmPassword, HttpContext http, ProfileService service, SignInManager<PortalUser> signIn, CancellationToken ct) =>
-            {
-                var request = new ChangePassword { CurrentPassword = currentPassword ?? "", NewPassword = newPassword ?? "", ConfirmPassword = confirmPassword ?? "" };
-                var result = await service.ChangePasswordAsync(http.ToActor(), request, ct);
-                if (!result.IsSuccess) return TypedResults.LocalRedirect($"{ProfilePaths.Page}?password={ProfilePaths.ErrorCode(result.Error!)}#password");
-                await KeepThisSessionAsync(http, signIn);
-                return TypedResults.LocalRedirect($"{ProfilePaths.Page}?password=changed#password");
-            })
-            .RequireAuthorization().ExcludeFromDescription();
+        // "Sign out of every other session" is a real post (antiforgery checked): the browser that asked gets a new
+        // cookie on the answer and stays signed in while every other session ends.
         app.MapPost(ProfilePaths.EndOtherSessions, async (HttpContext http, ProfileService service, SignInManager<PortalUser> signIn, CancellationToken ct) =>
             {
                 var result = await service.SignOutOtherSessionsAsync(http.ToActor(), ct);
                 if (!result.IsSuccess) return TypedResults.LocalRedirect(ProfilePaths.Page);
                 await KeepThisSessionAsync(http, signIn);
-                return TypedResults.LocalRedirect($"{ProfilePaths.Page}?sessions=ended#sessions");
+                return TypedResults.LocalRedirect($"{ProfilePaths.Page}?sessions=ended");
             })
             .RequireAuthorization().ExcludeFromDescription();
     }
@@ -56,15 +46,6 @@ public static class ProfileEndpoints
 public static class ProfilePaths
 {
     public const string Page = "/account/profile";
-    public const string ChangePassword = "/account/profile/password";
+    public const string ChangePassword = "/account/change-password";
     public const string EndOtherSessions = "/account/profile/sessions";
-
-    /// <summary>What went wrong, as a word for the page's address: the page turns it back into a message.</summary>
-    public static string ErrorCode(Error error) => error switch
-    {
-        ValidationError v when v.Errors.ContainsKey("currentPassword") => "wrong-current",
-        ValidationError v when v.Errors.ContainsKey("confirmPassword") => "mismatch",
-        ValidationError v when v.Errors.ContainsKey("newPassword") => "policy",
-        _ => "failed",
-    };
 }
