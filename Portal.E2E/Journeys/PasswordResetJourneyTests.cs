@@ -76,6 +76,9 @@ public sealed class PasswordResetJourneyTests(PortalServer server, BrowserFixtur
         await layout.ExpectSignedInAsAsync("Careful Cal");
         await Screenshot(Page, "profile-1280x800");
 
+        // Away from the profile, whose "Sign out of every other session" button would also match "Sign out".
+        await Page.GotoAsync("/");
+        await layout.ExpectSignedInAsAsync("Careful Cal");
         await layout.SignOutAsync("Careful Cal");
         await new LoginPage(Page).SignInAsync(user.Email, NewPassword, "Careful Cal");
     }
