@@ -8,6 +8,7 @@ using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Cluster;
+using Portal.Core.Features.Email;
 using Portal.Core.Features.Organisation;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
@@ -67,6 +68,9 @@ public static class PortalCore
             .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookDispatcher.CreateHandler(sp.GetRequiredService<IOptions<PortalOptions>>().Value.Webhooks));
         services.AddSingleton<UsageService>();
+        services.AddPortalEmail(connectionString, provider);
+        services.AddSingleton<Features.Profile.ProfileService>();
+        services.AddSingleton<Features.Profile.PasswordResetService>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();

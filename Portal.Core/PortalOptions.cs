@@ -18,6 +18,8 @@ public sealed class PortalOptions
     public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
     public ApiOptions Api { get; set; } = new();
     public GatewayOptions Gateway { get; set; } = new();
+    public Features.Email.EmailOptions Email { get; set; } = new();
+    public PasswordResetOptions PasswordReset { get; set; } = new();
 }
 
 /// <summary>
@@ -67,6 +69,18 @@ public sealed class ApiOptions
     /// admin (or read-only) or an API key with the <c>read</c> scope.
     /// </summary>
     public bool PublicOpenApi { get; set; } = true;
+}
+
+public sealed class PasswordResetOptions
+{
+    /// <summary>Forgot-password posts one client address may make per window (<c>Portal:PasswordReset:PermitLimit</c>).</summary>
+    public int PermitLimit { get; set; } = 10;
+
+    /// <summary>Reset emails one address may be sent per window (<c>Portal:PasswordReset:PerEmailLimit</c>); more are silently not sent.</summary>
+    public int PerEmailLimit { get; set; } = 3;
+
+    /// <summary>The window of both limits, in minutes (<c>Portal:PasswordReset:WindowMinutes</c>).</summary>
+    public int WindowMinutes { get; set; } = 15;
 }
 
 public sealed class RedisOptions

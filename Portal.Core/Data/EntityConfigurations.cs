@@ -48,3 +48,17 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         audit.HasIndex(a => new { a.Action, a.At });
     }
 }
+
+internal sealed class EmailOutboxConfiguration : IEntityTypeConfiguration<Features.Email.EmailOutboxMessage>
+{
+    public void Configure(EntityTypeBuilder<Features.Email.EmailOutboxMessage> m)
+    {
+        m.ToTable("EmailOutbox");
+        m.Property(x => x.To).HasMaxLength(256).IsRequired();
+        m.Property(x => x.Subject).HasMaxLength(300).IsRequired();
+        m.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+        m.Property(x => x.LastError).HasMaxLength(500);
+        m.HasIndex(x => new { x.Status, x.NextAttemptAt });
+        m.HasIndex(x => x.CreatedAt);
+    }
+}

@@ -25,6 +25,9 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>Where the portal writes its email (.eml files): a folder of this server's own.</summary>
+    public string MailDirectory { get; } = Path.Combine(Path.GetTempPath(), $"portal-e2e-mail-{Guid.NewGuid():N}");
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         // Development serves the static web assets (MudBlazor's CSS and JS) straight from the build output.
@@ -36,6 +39,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Journeys point webhooks at a receiver on this machine's loopback.
         builder.UseSetting("Portal:Webhooks:AllowPrivateTargets", "true");
+        builder.UseSetting("Portal:Email:PickupDirectory", MailDirectory);
+        builder.UseSetting("Portal:Email:PollSeconds", "1");
     }
 
     public ValueTask InitializeAsync()
@@ -92,6 +97,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>, IAsyncLifetim
         }
         // The key ring kept next to the database file.
         try { Directory.Delete(_databasePath + "-keys", recursive: true); }
+        catch (IOException) { }
+        try { if (Directory.Exists(MailDirectory)) Directory.Delete(MailDirectory, recursive: true); }
         catch (IOException) { }
     }
 }

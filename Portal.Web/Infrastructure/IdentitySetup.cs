@@ -173,7 +173,18 @@ internal sealed class RevalidatingIdentityStateProvider : RevalidatingServerAuth
 
     protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(1);
 
-    private void OnStampChanged(Guid userId) => _ = RevalidateNowAsync(userId);
+    private bool _keepThisSession;
+
+    /// <summary>
+    /// For a static page that changes its own user's stamp and re-issues the cookie in the same request (the password
+    /// change): the change must not sign out the very render that is handing out the new cookie.
+    /// </summary>
+    internal void KeepThisSession() => _keepThisSession = true;
+
+    private void OnStampChanged(Guid userId)
+    {
+        if (!_keepThisSession) _ = RevalidateNowAsync(userId);
+    }
 
     private async Task RevalidateNowAsync(Guid userId)
     {

@@ -73,6 +73,7 @@ public static class PortalHost
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices(o => PortalSnackbars.Configure(o.SnackbarConfiguration));
         services.AddSignUpRateLimit();
+        services.AddSelfService();
         return builder;
     }
 

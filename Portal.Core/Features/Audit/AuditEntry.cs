@@ -68,6 +68,11 @@ public static class AuditActions
     public const string WebhookSecretRevealed = "webhook.secret-revealed";
     public const string WebhookTestSent = "webhook.test-sent";
     public const string WebhookDeliveryRetried = "webhook.delivery-retried";
+    public const string ProfileUpdated = "user.profile-updated";
+    public const string PasswordChanged = "user.password-changed";
+    public const string SessionsEnded = "user.sessions-ended";
+    public const string PasswordResetRequested = "auth.password-reset-requested";
+    public const string PasswordResetByEmail = "auth.password-reset";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -79,5 +84,6 @@ public static class AuditActions
         ProductCreated, ProductUpdated, ProductDeleted,
         SubscriptionCreated, SubscriptionApproved, SubscriptionRejected, SubscriptionUnsubscribed,
         WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated, WebhookSecretRevealed, WebhookTestSent, WebhookDeliveryRetried,
+        ProfileUpdated, PasswordChanged, SessionsEnded, PasswordResetRequested, PasswordResetByEmail,
     ];
 }

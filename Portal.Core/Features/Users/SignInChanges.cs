@@ -45,3 +45,9 @@ public sealed class SignInChanges(TimeProvider clock)
         _changedAt.TryGetValue(userId, out var at) && clock.GetUtcNow() - at <= CookieCheckInterval
         && (issuedUtc is null || at >= issuedUtc.Value.AddSeconds(-1));
 }
+
+/// <summary>The client a sign-in comes from, as the host sees it; the audit entry keeps its user agent.</summary>
+public interface ISignInClient
+{
+    string? UserAgent { get; }
+}

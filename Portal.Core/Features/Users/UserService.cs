@@ -15,7 +15,8 @@ public sealed class UserService(
     PasswordPolicy passwordPolicy,
     TimeProvider clock,
     ApiKeyCache keyCache,
-    SignInChanges signIns)
+    SignInChanges signIns,
+    ISignInClient? signInClient = null)
 {
     public async Task<Result<PagedResult<UserDto>>> ListAsync(Actor actor, UserQuery query, CancellationToken ct = default)
     {
@@ -245,7 +246,9 @@ public sealed class UserService(
             _ => AuditActions.SignInFailed,
         };
         var actor = new Actor(user?.Id ?? Guid.Empty, Truncate(email.Trim(), 256), [], IpAddress: ipAddress);
-        db.Audit.Add(AuditEntry.For(actor, action, now, "user", user?.Id.ToString(), Truncate(email.Trim(), 256)));
+        // The browser of a successful sign-in, for the user's own list of recent sign-ins (never a password or a cookie).
+        var details = outcome == SignInOutcome.Succeeded ? Profile.SignInDetails.For(signInClient?.UserAgent) : null;
+        db.Audit.Add(AuditEntry.For(actor, action, now, "user", user?.Id.ToString(), Truncate(email.Trim(), 256), details));
         await db.SaveChangesAsync(ct);
     }
 

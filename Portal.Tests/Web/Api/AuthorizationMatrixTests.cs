@@ -25,6 +25,8 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
     public static readonly IReadOnlyDictionary<string, (string[] Roles, string Scope)> Matrix = new Dictionary<string, (string[], string)>
     {
         ["GET /api/v1/me"] = ([SA, A, RO, D], AnyScope),
+        ["GET /api/v1/me/profile"] = ([SA, A, RO, D], AnyScope),
+        ["PATCH /api/v1/me/profile"] = ([SA, A, RO, D], AnyScope),
         ["GET /api/v1/users"] = ([SA, A, RO], Scopes.Read),
         ["GET /api/v1/users/{id:guid}"] = ([SA, A, RO], Scopes.Read),
         ["POST /api/v1/users"] = ([SA], Scopes.Admin),
