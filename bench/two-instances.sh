@@ -42,6 +42,11 @@ pids+=($!)
 export Portal__Database__Provider=PostgreSQL
 export Portal__Database__ConnectionString="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Password=$PGPASSWORD;Database=$database"
 export Portal__Redis__ConnectionString="127.0.0.1:$redis_port"
+# On PostgreSQL the key ring must be protected (docs/security.md): a throwaway certificate shared by both instances.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ring.key" -out "$work/ring.crt" -days 2 -subj /CN=portal-bench 2>/dev/null
+openssl pkcs12 -export -out "$work/ring.pfx" -inkey "$work/ring.key" -in "$work/ring.crt" -passout pass:bench
+export Portal__DataProtection__CertificatePath="$work/ring.pfx"
+export Portal__DataProtection__CertificatePassword=bench
 export Portal__Bootstrap__AdminEmail="bench@localhost"
 export Portal__Bootstrap__AdminPassword="Bench#Pass123"
 export Logging__LogLevel__Default=Warning
