@@ -20,7 +20,7 @@ namespace Portal.Web.Infrastructure;
 /// the permission is a refusal (403); challenges and refusals are still answered by the scheme's handler. What it saves
 /// is per call: the framework resolves an authentication service, a handler provider and a new scheme handler, an
 /// authorization service with its handler enumeration and contexts, and merges the principal into a new one; on two
-/// cores that was a measurable part of an authenticated call's cost (README, "Benchmark").
+/// cores that was a measurable part of an authenticated call's cost (docs/benchmarks.md).
 /// </remarks>
 public sealed class ApiKeyPolicyEvaluator(IApiKeyAuthenticator authenticator, ILogger<ApiKeyPolicyEvaluator> logger) : IPolicyEvaluator
 {

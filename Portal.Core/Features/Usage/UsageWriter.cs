@@ -208,7 +208,7 @@ public sealed class UsageWriter(
                 // /me's p99 5.9 → 5.3 ms, verification's 6.5 → 5.7 ms. The pauses add ~5 ms per 1,000 rows, which keeps the
                 // writer's ceiling well above the ~35,000 calls/s two cores serve. In between, every few dozen rows
                 // (~60 µs of work), it yields: a request thread ready on this core runs now, not after the next
-                // pause; with nothing waiting the yield returns at once (README, "Benchmark", for the numbers).
+                // pause; with nothing waiting the yield returns at once (docs/benchmarks.md for the numbers).
                 if (++written % RowsBetweenPauses == 0) Thread.Sleep(1);
                 else if (written % RowsBetweenYields == 0) Thread.Yield();
             }
