@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.Net.Http.Headers;
 
 namespace Portal.Web.Infrastructure;
 
@@ -54,9 +53,8 @@ public static class Csv
             var response = http.Response;
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = ContentType;
-            var disposition = new ContentDispositionHeaderValue("attachment");
-            disposition.SetHttpFileName(fileName);
-            response.Headers.ContentDisposition = disposition.ToString();
+            // The names are ASCII letters, digits and dashes (FileName): quoted as they are, nothing to encode.
+            response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
             response.Headers.CacheControl = "no-store";
             var ct = http.RequestAborted;
             await using var writer = new StreamWriter(response.Body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 16 * 1024, leaveOpen: true);

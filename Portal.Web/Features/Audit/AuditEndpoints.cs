@@ -14,7 +14,7 @@ public static class AuditEndpoints
             .RequirePermission(Permission.AuditRead)
             .WithName("ListAudit").WithSummary("Audit entries, newest first; ?actor=&action=&from=&to=; ?format=csv for every matching entry")
             .WithDescription(UsageEndpoints.CsvNote)
-            .Produces<PagedResult<AuditEntryDto>>().Produces(StatusCodes.Status200OK, contentType: "text/csv");
+            .Produces<PagedResult<AuditEntryDto>>();
 
     internal static async Task<IResult> List(AuditService audit, HttpContext http, TimeProvider clock, CancellationToken ct,
         int page = 1, int pageSize = 50, string? actor = null, string? action = null,

@@ -40,6 +40,9 @@ public static class ExportEndpoints
     public static string Link(string path, IEnumerable<KeyValuePair<string, string?>> query) =>
         Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(path, query.Where(q => !string.IsNullOrEmpty(q.Value)));
 
+    /// <summary>A time as a query value (UTC, ISO 8601), or none.</summary>
+    public static string? Time(DateTimeOffset? at) => at is { } t ? Csv.Time(t) : null;
+
     public static IResult RequestLogFile(IAsyncEnumerable<UsageRequestDto> rows, DateTimeOffset now) =>
         Csv.File(rows, RequestLogColumns, Csv.FileName("request-log", now));
 

@@ -31,7 +31,7 @@ public static class UsageEndpoints
                 "(null on the last page); 'page' numbers reach the first 10,000 rows. 'total' is exact up to 10,000; beyond, it is " +
                 "10000 and 'totalIsLowerBound' is true. 'status' is a code (404), a class (2xx, 4xx, 5xx) or 'error' (400 and above); " +
                 "'from' is inclusive, 'to' exclusive; 'search' matches part of the route, ignoring case. " + CsvNote + " " + Whose)
-            .Produces<UsageRequestPage>().Produces(StatusCodes.Status200OK, contentType: "text/csv");
+            .Produces<UsageRequestPage>();
         usage.MapGet("/requests/{id:long}", Request).RequirePermission(Permission.UsageRead)
             .WithName("GetUsageRequest").WithSummary("One request of the log; 404 also when it is not the caller's")
             .Produces<UsageRequestDto>();

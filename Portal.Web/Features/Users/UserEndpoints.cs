@@ -21,7 +21,7 @@ public static class UserEndpoints
         users.MapGet("/", List).RequirePermission(Permission.UsersRead)
             .WithName("ListUsers").WithSummary("Users, paged; ?search=&role=&status=&sort=; ?format=csv for every matching user")
             .WithDescription(Usage.UsageEndpoints.CsvNote)
-            .Produces<PagedResult<UserDto>>().Produces(StatusCodes.Status200OK, contentType: "text/csv");
+            .Produces<PagedResult<UserDto>>();
         users.MapGet("/{id:guid}", Get).RequirePermission(Permission.UsersRead).WithName("GetUser").WithSummary("One user with roles, status and last login")
             .Produces<UserDto>();
         users.MapPost("/", Create).RequirePermission(Permission.UsersCreate).WithName("CreateUser").WithSummary("Super-admin only; 409 when the email is taken")
