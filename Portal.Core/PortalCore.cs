@@ -71,6 +71,8 @@ public static class PortalCore
         services.AddPortalEmail(connectionString, provider);
         services.AddSingleton<Features.Profile.ProfileService>();
         services.AddSingleton<Features.Profile.PasswordResetService>();
+        services.AddSingleton<Features.Notifications.Notifier>();
+        services.AddSingleton<Features.Notifications.KeyExpiryNotices>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();

@@ -20,6 +20,7 @@ public sealed class PortalOptions
     public GatewayOptions Gateway { get; set; } = new();
     public Features.Email.EmailOptions Email { get; set; } = new();
     public PasswordResetOptions PasswordReset { get; set; } = new();
+    public Features.Notifications.NotificationOptions Notifications { get; set; } = new();
 }
 
 /// <summary>

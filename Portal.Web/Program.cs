@@ -5,6 +5,7 @@ using Portal.Web.Features.Accounts;
 using Portal.Web.Features.ApiKeys;
 using Portal.Web.Features.Applications;
 using Portal.Web.Features.Audit;
+using Portal.Web.Features.Exports;
 using Portal.Web.Features.Organisation;
 using Portal.Web.Features.Products;
 using Portal.Web.Features.Profile;
@@ -38,6 +39,7 @@ app.MapSubscriptionEndpoints();
 app.MapVerificationEndpoints();
 app.MapWebhookEndpoints();
 app.MapUsageEndpoints();
+app.MapExportEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 

@@ -52,3 +52,12 @@ public readonly record struct Unit
 {
     public static readonly Unit Value = default;
 }
+
+/// <summary>
+/// Rows read from the database as they are enumerated, for an export: a class (a <see cref="Result{T}"/> cannot hold an
+/// interface by conversion), enumerable once.
+/// </summary>
+public sealed class RowStream<T>(IAsyncEnumerable<T> rows) : IAsyncEnumerable<T>
+{
+    public IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default) => rows.GetAsyncEnumerator(cancellationToken);
+}

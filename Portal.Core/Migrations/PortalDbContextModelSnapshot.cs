@@ -255,6 +255,9 @@ namespace Portal.Core.Migrations
                     b.HasIndex("OwnerUserId", "Name")
                         .IsUnique();
 
+                    b.HasIndex(new[] { "ExpiresAt", "Id" }, "IX_ApiKeys_Expiring")
+                        .HasFilter("\"ExpiresAt\" IS NOT NULL AND \"RevokedAt\" IS NULL");
+
                     b.HasIndex(new[] { "CreatedAt", "Id" }, "IX_ApiKeys_Personal_CreatedAt")
                         .HasFilter("\"ApplicationId\" IS NULL AND \"OwnerUserId\" IS NOT NULL");
 
@@ -416,6 +419,43 @@ namespace Portal.Core.Migrations
                     b.HasIndex("Status", "NextAttemptAt");
 
                     b.ToTable("EmailOutbox", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Notifications.ApiKeyNotice", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("KeyId", "Kind");
+
+                    b.ToTable("ApiKeyNotices", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Notifications.NotificationPreference", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId", "Kind");
+
+                    b.ToTable("NotificationPreferences", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Core.Features.Organisation.OrganisationProfile", b =>
@@ -1239,6 +1279,24 @@ namespace Portal.Core.Migrations
                         .WithMany()
                         .HasForeignKey("AccountId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Notifications.ApiKeyNotice", b =>
+                {
+                    b.HasOne("Portal.Core.Features.ApiKeys.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("KeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Notifications.NotificationPreference", b =>
+                {
+                    b.HasOne("Portal.Core.Features.Users.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

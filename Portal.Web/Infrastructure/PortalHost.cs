@@ -15,6 +15,8 @@ using Portal.Web.Features.Usage;
 using Portal.Web.Features.Verification;
 using Portal.Web.Features.Webhooks;
 
+using Portal.Web.Features.Profile;
+
 namespace Portal.Web.Infrastructure;
 
 /// <summary>Service registration and the middleware pipeline, kept out of Program.cs so it stays a list of features.</summary>
@@ -74,6 +76,7 @@ public static class PortalHost
         services.AddMudServices(o => PortalSnackbars.Configure(o.SnackbarConfiguration));
         services.AddSignUpRateLimit();
         services.AddSelfService();
+        services.AddNotifications();
         return builder;
     }
 

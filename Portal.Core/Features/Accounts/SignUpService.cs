@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Features.Applications;
+using Portal.Core.Features.Notifications;
 using Portal.Core.Features.Users;
 
 namespace Portal.Core.Features.Accounts;
@@ -16,7 +17,7 @@ public sealed record SignedUp(UserDto User, ApplicationCreated FirstApplication)
 /// conflict that does not say the email exists (the page shows the same text for any refusal). Rate limiting
 /// belongs to the page that calls this.
 /// </summary>
-public sealed class SignUpService(UserService users, ApplicationService applications, IOptions<PortalOptions> options)
+public sealed class SignUpService(UserService users, ApplicationService applications, Notifier notifier, IOptions<PortalOptions> options)
 {
     public const string FirstApplicationName = "My first application";
 
@@ -36,6 +37,7 @@ public sealed class SignUpService(UserService users, ApplicationService applicat
         var app = await applications.CreateAsync(newcomer,
             new CreateApplication { Name = FirstApplicationName, Description = "Created when you signed up." }, ct);
         if (!app.IsSuccess) return app.Error!;
+        await notifier.WelcomeAsync(user.Id, user.DisplayName, ct);
         return new SignedUp(user, app.Value);
     }
 

@@ -45,6 +45,10 @@ public static class AuditActions
     public const string ApiKeyRevoked = "api-key.revoked";
     public const string ApiKeyRegenerated = "api-key.regenerated";
     public const string ApiKeyDeleted = "api-key.deleted";
+    /// <summary>The system noticed a key expiring within the notice window (written once per key by the expiry sweep).</summary>
+    public const string ApiKeyExpiring = "api-key.expiring";
+    /// <summary>The system noticed a key past its expiry (written once per key by the expiry sweep).</summary>
+    public const string ApiKeyExpired = "api-key.expired";
     public const string AccountCreated = "account.created";
     public const string AccountMemberAdded = "account.member-added";
     public const string AccountMemberRemoved = "account.member-removed";
@@ -78,7 +82,7 @@ public static class AuditActions
     [
         SignInSucceeded, SignInFailed, SignInLockedOut, SignedOut, UserCreated, UserUpdated,
         UserPasswordReset, UserDeleted, OrganisationUpdated,
-        ApiKeyCreated, ApiKeyRevoked, ApiKeyRegenerated, ApiKeyDeleted,
+        ApiKeyCreated, ApiKeyRevoked, ApiKeyRegenerated, ApiKeyDeleted, ApiKeyExpiring, ApiKeyExpired,
         AccountCreated, AccountMemberAdded, AccountMemberRemoved, AccountStatusChanged,
         ApplicationCreated, ApplicationUpdated, ApplicationDeleted, ApplicationKeyCreated, ApplicationKeyRevoked,
         ProductCreated, ProductUpdated, ProductDeleted,

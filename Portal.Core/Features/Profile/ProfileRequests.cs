@@ -1,10 +1,12 @@
 using System.ComponentModel.DataAnnotations;
 using Portal.Core.Common;
+using Portal.Core.Features.Notifications;
 
 namespace Portal.Core.Features.Profile;
 
 /// <summary>The signed-in user's own profile (<c>GET /api/v1/me/profile</c>).</summary>
-public sealed record ProfileDto(Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt);
+public sealed record ProfileDto(Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt,
+    NotificationChoices Notifications);
 
 /// <summary>Partial update (<c>PATCH /api/v1/me/profile</c>): a null field is left as it is.</summary>
 public sealed class UpdateProfile
@@ -12,6 +14,9 @@ public sealed class UpdateProfile
     [StringLength(200, MinimumLength = 1, ErrorMessage = "Display name must be 1 to 200 characters.")]
     [RegularExpression(@".*\S.*", ErrorMessage = "Display name must be 1 to 200 characters.")]
     public string? DisplayName { get; set; }
+
+    /// <summary>Which notification emails to get; a null field is left as it is.</summary>
+    public UpdateNotificationChoices? Notifications { get; set; }
 }
 
 public sealed class ChangePassword

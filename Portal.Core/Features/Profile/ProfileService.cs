@@ -4,6 +4,7 @@ using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.Notifications;
 using Portal.Core.Features.Users;
 
 namespace Portal.Core.Features.Profile;
@@ -25,7 +26,7 @@ public sealed class ProfileService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == actor.UserId, ct);
         if (user is null) return Errors.NotFound;
-        return ToDto(user, await UserRoles.OfAsync(db, user.Id, ct));
+        return ToDto(user, await UserRoles.OfAsync(db, user.Id, ct), await NotificationPreferences.OfAsync(db, user.Id, ct));
     }
 
     public async Task<Result<ProfileDto>> UpdateAsync(Actor actor, UpdateProfile request, CancellationToken ct = default)
@@ -44,7 +45,14 @@ public sealed class ProfileService(
             // Keys carry their owner's display name (GET /me answers from it).
             keyCache.InvalidateOwner(user.Id);
         }
-        return ToDto(user, await UserRoles.OfAsync(db, user.Id, ct));
+        if (request.Notifications is { } choices
+            && await NotificationPreferences.ApplyAsync(db, user.Id, choices, ct) is { Count: > 0 } changed)
+        {
+            db.Audit.Add(AuditEntry.For(actor, AuditActions.ProfileUpdated, clock.GetUtcNow(), "user", user.Id.ToString(), user.Email,
+                $"notifications: {string.Join(", ", changed)}"));
+            await db.SaveChangesAsync(ct);
+        }
+        return ToDto(user, await UserRoles.OfAsync(db, user.Id, ct), await NotificationPreferences.OfAsync(db, user.Id, ct));
     }
 
     /// <summary>
@@ -101,8 +109,8 @@ public sealed class ProfileService(
 
     private static bool IsUser(Actor actor) => actor.ApplicationId is null && actor.UserId != Guid.Empty && actor.Can(Permission.Self);
 
-    private static ProfileDto ToDto(PortalUser u, IReadOnlyList<string> roles) =>
-        new(u.Id, u.Email ?? "", u.DisplayName, roles, u.CreatedAt, u.LastLoginAt);
+    private static ProfileDto ToDto(PortalUser u, IReadOnlyList<string> roles, NotificationChoices notifications) =>
+        new(u.Id, u.Email ?? "", u.DisplayName, roles, u.CreatedAt, u.LastLoginAt, notifications);
 }
 
 /// <summary>The user agent a sign-in's audit entry keeps in its details (<c>browser: …</c>), cut to a sane length.</summary>

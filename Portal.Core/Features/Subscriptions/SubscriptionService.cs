@@ -3,6 +3,7 @@ using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.Notifications;
 using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Subscriptions;
@@ -11,7 +12,7 @@ namespace Portal.Core.Features.Subscriptions;
 /// Registrations of applications to products. Developers subscribe and unsubscribe their accounts' applications and
 /// see their registrations (another account's answers not-found); admins see all and approve, reject or unregister.
 /// </summary>
-public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFactory, VerificationCache verificationCache, TimeProvider clock)
+public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFactory, VerificationCache verificationCache, TimeProvider clock, Notifier notifier)
 {
     public async Task<Result<PagedResult<SubscriptionDto>>> ListAsync(Actor actor, SubscriptionQuery query, CancellationToken ct = default)
     {
@@ -221,15 +222,30 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         };
         db.Audit.Add(Audited(actor, action, now, id, row.ApplicationName, row.ProductName, row.PlanName, from, to,
             reason is null ? null : $"reason: {Truncate(reason, 500)}"));
+        var mailed = to is SubscriptionStatus.Approved or SubscriptionStatus.Rejected && await NotifyDecisionAsync(db, row, to, reason, now, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         verificationCache.Invalidate();
+        if (mailed) notifier.Wake();
 
         sub.Status = to;
         if (to == SubscriptionStatus.Unsubscribed) (sub.EndedAt, sub.EndedBy) = (now, by);
         else (sub.DecidedAt, sub.DecidedBy) = (now, by);
         if (to == SubscriptionStatus.Rejected) sub.Reason = reason;
         return ToDto(row);
+    }
+
+    /// <summary>The decision by email to the application's account members who want it, in the decision's own save.</summary>
+    private async Task<bool> NotifyDecisionAsync(PortalDbContext db, Row row, SubscriptionStatus to, string? reason, DateTimeOffset now, CancellationToken ct)
+    {
+        var approved = to == SubscriptionStatus.Approved;
+        var account = row.AccountName;
+        var link = row.Sub.ApplicationId is { } appId ? notifier.Link($"/applications/{appId}") : null;
+        var template = approved
+            ? NotificationEmails.SubscriptionApproved(row.ApplicationName, row.ProductName, row.PlanName, account, link)
+            : NotificationEmails.SubscriptionRejected(row.ApplicationName, row.ProductName, row.PlanName, account, reason, link);
+        var kind = approved ? NotificationKind.SubscriptionApproved : NotificationKind.SubscriptionRejected;
+        return await notifier.AddAsync(db, Notifier.AccountMembers(db, row.AccountId, kind), template, null, now, ct) > 0;
     }
 
     /// <summary>

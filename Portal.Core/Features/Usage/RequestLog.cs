@@ -65,6 +65,35 @@ internal static class RequestLog
         return new UsageRequestPage([.. items.Select(names.ToDto)], pageNumber, take, total, lowerBound, next);
     }
 
+    /// <summary>Rows per read of an export: one range scan per branch, then the names of that batch's keys, applications and products.</summary>
+    internal const int ExportBatch = 1_000;
+
+    /// <summary>
+    /// Every row of the log that the list would page through with the same filters, in the same order, read a batch at
+    /// a time by keyset (the list's own cursor), so an export of millions of rows holds one batch in memory.
+    /// </summary>
+    public static async IAsyncEnumerable<UsageRequestDto> StreamAsync(IDbContextFactory<PortalDbContext> dbFactory, Actor actor, UsageRequestQuery query,
+        StatusFilter? status, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var branches = await BranchesAsync(db, actor, query, status, ct);
+        if (branches.Count == 0) yield break;
+        RequestCursor? after = null;
+        while (true)
+        {
+            var rows = new List<UsageEvent>();
+            foreach (var branch in branches)
+                rows.AddRange(await After(branch, after).OrderByDescending(e => e.At).ThenByDescending(e => e.Id).Take(ExportBatch).ToListAsync(ct));
+            var batch = rows.DistinctBy(e => e.Id).OrderByDescending(e => e.At).ThenByDescending(e => e.Id).Take(ExportBatch).ToList();
+            if (batch.Count == 0) yield break;
+            var names = await UsageService.NamesAsync(db, batch, ct);
+            foreach (var e in batch) yield return names.ToDto(e);
+            // Fewer than a batch: every branch has given all it had past the cursor.
+            if (batch.Count < ExportBatch) yield break;
+            after = new RequestCursor(batch[^1].At.UtcTicks, batch[^1].Id, 2);
+        }
+    }
+
     /// <summary>
     /// The filters every branch shares: equality and time ranges, each the lead or the tail of an index. A new filter
     /// (a source, say) goes here, with an index led by its column and ending in (At, Id).

@@ -168,6 +168,24 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         return await RequestLog.ListAsync(db, actor, query, status, ct);
     }
 
+    /// <summary>
+    /// Every row <see cref="ListRequestsAsync"/> would page through with the same filters (paging and cursor ignored), in
+    /// the same order, streamed from the database in keyset batches as the caller reads it (a CSV export).
+    /// </summary>
+    public Task<Result<RowStream<UsageRequestDto>>> ExportRequestsAsync(Actor actor, UsageRequestQuery query, CancellationToken ct = default) =>
+        Task.FromResult(ExportRequests(actor, query with { Page = 1, Cursor = null }));
+
+    private Result<RowStream<UsageRequestDto>> ExportRequests(Actor actor, UsageRequestQuery query)
+    {
+        if (!actor.Can(Permission.UsageRead)) return Errors.Forbidden;
+        if (RequestValidation.Validate(query) is { } invalid) return invalid;
+        if (TimesOutOfRange(query.From, query.To) is { } outOfRange) return outOfRange;
+        if (query.From >= query.To) return ValidationError.For("to", "'to' must be after 'from'.");
+        if (!StatusFilter.TryParse(query.Status, out var status))
+            return ValidationError.For("status", "Status is a code (404), a class (2xx, 3xx, 4xx, 5xx) or 'error'.");
+        return new RowStream<UsageRequestDto>(RequestLog.StreamAsync(dbFactory, actor, query, status));
+    }
+
     /// <summary>A validation error naming each of 'from' and 'to' given outside <see cref="EarliestTime"/>..<see cref="LatestTime"/>.</summary>
     private static ValidationError? TimesOutOfRange(DateTimeOffset? from, DateTimeOffset? to)
     {

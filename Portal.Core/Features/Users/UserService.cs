@@ -20,10 +20,63 @@ public sealed class UserService(
 {
     public async Task<Result<PagedResult<UserDto>>> ListAsync(Actor actor, UserQuery query, CancellationToken ct = default)
     {
+        if (Refusal(actor, query) is { } refused) return refused;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var page = await Filtered(db, query).ToPageAsync(query, ct);
+        var roles = await UserRoles.OfAsync(db, page.Items.Select(u => u.Id).ToList(), ct);
+        var now = clock.GetUtcNow();
+        return new PagedResult<UserDto>(
+            page.Items.Select(u => ToDto(u, roles.GetValueOrDefault(u.Id, []), now)).ToList(),
+            page.Page, page.PageSize, page.Total);
+    }
+
+    /// <summary>Users per roles lookup while an export streams.</summary>
+    private const int ExportRolesBatch = 500;
+
+    /// <summary>
+    /// Every user the list would page through with the same filters, in the same order, read by one query as the caller
+    /// reads the stream (a CSV export); roles are looked up a batch of users at a time.
+    /// </summary>
+    public Task<Result<RowStream<UserDto>>> ExportAsync(Actor actor, UserQuery query, CancellationToken ct = default)
+    {
+        _ = ct;
+        query = query with { Page = 1 };
+        Result<RowStream<UserDto>> result = Refusal(actor, query) is { } refused ? refused : new RowStream<UserDto>(StreamAsync(query));
+        return Task.FromResult(result);
+    }
+
+    private async IAsyncEnumerable<UserDto> StreamAsync(UserQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Roles come through a second context: PostgreSQL runs one command at a time per connection, and the first is reading.
+        await using var rolesDb = await dbFactory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+        var batch = new List<PortalUser>(ExportRolesBatch);
+        await foreach (var user in Filtered(db, query).AsAsyncEnumerable().WithCancellation(ct))
+        {
+            batch.Add(user);
+            if (batch.Count < ExportRolesBatch) continue;
+            var roles = await UserRoles.OfAsync(rolesDb, batch.Select(u => u.Id).ToList(), ct);
+            foreach (var u in batch) yield return ToDto(u, roles.GetValueOrDefault(u.Id, []), now);
+            batch.Clear();
+        }
+        if (batch.Count == 0) yield break;
+        var last = await UserRoles.OfAsync(rolesDb, batch.Select(u => u.Id).ToList(), ct);
+        foreach (var u in batch) yield return ToDto(u, last.GetValueOrDefault(u.Id, []), now);
+    }
+
+    private static Error? Refusal(Actor actor, UserQuery query)
+    {
         if (!actor.Can(Permission.UsersRead)) return Errors.Forbidden;
         if (RequestValidation.Validate(query) is { } invalid) return invalid;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!string.IsNullOrWhiteSpace(query.Role) && NameLists.FirstUnknown([query.Role.Trim()], Roles.All, "role", "Roles") is { } unknown)
+            return ValidationError.For("role", unknown);
+        return null;
+    }
 
+    /// <summary>The users matching the filters in the list's order (ties by email, then id: a page and an export agree).</summary>
+    private static IQueryable<PortalUser> Filtered(PortalDbContext db, UserQuery query)
+    {
         var users = db.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
@@ -33,31 +86,23 @@ public sealed class UserService(
         if (!string.IsNullOrWhiteSpace(query.Role))
         {
             var role = query.Role.Trim();
-            if (NameLists.FirstUnknown([role], Roles.All, "role", "Roles") is { } unknown) return ValidationError.For("role", unknown);
             users = users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == role)));
         }
         if (query.Status is { } status) users = users.Where(u => u.Status == status);
 
-        users = (query.Sort ?? "email") switch
+        return (query.Sort ?? "email") switch
         {
-            "-email" => users.OrderByDescending(u => u.NormalizedEmail),
-            "displayName" => users.OrderBy(u => u.DisplayName).ThenBy(u => u.NormalizedEmail),
-            "-displayName" => users.OrderByDescending(u => u.DisplayName).ThenBy(u => u.NormalizedEmail),
-            "status" => users.OrderBy(u => u.Status).ThenBy(u => u.NormalizedEmail),
-            "-status" => users.OrderByDescending(u => u.Status).ThenBy(u => u.NormalizedEmail),
-            "lastLogin" or "lastLoginAt" => users.OrderBy(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail),
-            "-lastLogin" or "-lastLoginAt" => users.OrderByDescending(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail),
-            "createdAt" => users.OrderBy(u => u.CreatedAt),
-            "-createdAt" => users.OrderByDescending(u => u.CreatedAt),
-            _ => users.OrderBy(u => u.NormalizedEmail),
+            "-email" => users.OrderByDescending(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            "displayName" => users.OrderBy(u => u.DisplayName).ThenBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            "-displayName" => users.OrderByDescending(u => u.DisplayName).ThenBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            "status" => users.OrderBy(u => u.Status).ThenBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            "-status" => users.OrderByDescending(u => u.Status).ThenBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            "lastLogin" or "lastLoginAt" => users.OrderBy(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            "-lastLogin" or "-lastLoginAt" => users.OrderByDescending(u => u.LastLoginAt).ThenBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            "createdAt" => users.OrderBy(u => u.CreatedAt).ThenBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            "-createdAt" => users.OrderByDescending(u => u.CreatedAt).ThenBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            _ => users.OrderBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
         };
-
-        var page = await users.ToPageAsync(query, ct);
-        var roles = await UserRoles.OfAsync(db, page.Items.Select(u => u.Id).ToList(), ct);
-        var now = clock.GetUtcNow();
-        return new PagedResult<UserDto>(
-            page.Items.Select(u => ToDto(u, roles.GetValueOrDefault(u.Id, []), now)).ToList(),
-            page.Page, page.PageSize, page.Total);
     }
 
     public async Task<Result<UserDto>> GetAsync(Actor actor, Guid id, CancellationToken ct = default)

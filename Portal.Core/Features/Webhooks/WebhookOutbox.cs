@@ -96,6 +96,12 @@ public sealed class WebhookOutbox(WebhookSignal signal) : SaveChangesInterceptor
             case AuditActions.ApiKeyCreated or AuditActions.ApiKeyRevoked or AuditActions.ApiKeyRegenerated or AuditActions.ApiKeyDeleted:
                 data["keyId"] = audit.TargetId;
                 break;
+            case AuditActions.ApiKeyExpiring or AuditActions.ApiKeyExpired:
+                // The expiry sweep's entries are about the key; their details carry the expiry and the application.
+                data["keyId"] = audit.TargetId;
+                foreach (var (name, value) in Notifications.KeyNoticeDetails.Parse(audit.Details))
+                    data[name] = value;
+                break;
         }
         return data.ToJsonString();
     }

@@ -266,6 +266,9 @@ namespace Portal.Core.Migrations.PostgreSql
                     b.HasIndex("OwnerUserId", "Name")
                         .IsUnique();
 
+                    b.HasIndex(new[] { "ExpiresAt", "Id" }, "IX_ApiKeys_Expiring")
+                        .HasFilter("\"ExpiresAt\" IS NOT NULL AND \"RevokedAt\" IS NULL");
+
                     b.HasIndex(new[] { "CreatedAt", "Id" }, "IX_ApiKeys_Personal_CreatedAt")
                         .HasFilter("\"ApplicationId\" IS NULL AND \"OwnerUserId\" IS NOT NULL");
 
@@ -427,6 +430,43 @@ namespace Portal.Core.Migrations.PostgreSql
                     b.HasIndex("Status", "NextAttemptAt");
 
                     b.ToTable("EmailOutbox", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Notifications.ApiKeyNotice", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("KeyId", "Kind");
+
+                    b.ToTable("ApiKeyNotices", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Notifications.NotificationPreference", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("UserId", "Kind");
+
+                    b.ToTable("NotificationPreferences", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Core.Features.Organisation.OrganisationProfile", b =>
@@ -1252,6 +1292,24 @@ namespace Portal.Core.Migrations.PostgreSql
                         .WithMany()
                         .HasForeignKey("AccountId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Notifications.ApiKeyNotice", b =>
+                {
+                    b.HasOne("Portal.Core.Features.ApiKeys.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("KeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Notifications.NotificationPreference", b =>
+                {
+                    b.HasOne("Portal.Core.Features.Users.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

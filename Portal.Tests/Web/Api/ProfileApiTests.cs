@@ -37,6 +37,24 @@ public sealed class ProfileApiTests(PortalApiFactory factory) : IClassFixture<Po
         Assert.Equal("Grace Hopper", (await JsonAsync(await client.GetAsync("/api/v1/me"))).GetProperty("displayName").GetString());
     }
 
+    [Fact]
+    public async Task Patch_Notifications_ChangesOnlyTheNamedChoices()
+    {
+        var (client, _, _) = await factory.ClientWithKeyAsync(Roles.Developer, Scopes.Read);
+        var before = (await JsonAsync(await client.GetAsync("/api/v1/me/profile"))).GetProperty("notifications");
+        Assert.True(before.GetProperty("subscriptionApproved").GetBoolean());
+        Assert.True(before.GetProperty("apiKeyExpiring").GetBoolean());
+
+        var response = await client.PatchAsJsonAsync("/api/v1/me/profile", new { notifications = new { apiKeyExpiring = false } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var after = (await JsonAsync(await client.GetAsync("/api/v1/me/profile"))).GetProperty("notifications");
+        Assert.False(after.GetProperty("apiKeyExpiring").GetBoolean());
+        Assert.True(after.GetProperty("subscriptionApproved").GetBoolean());
+        Assert.True(after.GetProperty("subscriptionRejected").GetBoolean());
+        Assert.True(after.GetProperty("apiKeyExpired").GetBoolean());
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("   ")]

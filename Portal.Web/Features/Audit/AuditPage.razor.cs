@@ -28,6 +28,15 @@ public sealed partial class AuditPage
 
     private bool HasFilters => !string.IsNullOrWhiteSpace(_actorFilter) || _actionFilter != AllActions || _range?.Start is not null || _range?.End is not null;
 
+    /// <summary>The Export button's link: the filters on screen, as the list's query values.</summary>
+    private string ExportHref => Exports.ExportEndpoints.Link(Exports.ExportEndpoints.AuditLog,
+    [
+        new("actor", string.IsNullOrWhiteSpace(_actorFilter) ? null : _actorFilter.Trim()),
+        new("action", _actionFilter == AllActions ? null : _actionFilter),
+        new("from", Exports.ExportEndpoints.Time(_range?.Start is { } start ? new DateTimeOffset(start.Date, TimeSpan.Zero) : null)),
+        new("to", Exports.ExportEndpoints.Time(_range?.End is { } end ? new DateTimeOffset(end.Date, TimeSpan.Zero).AddDays(1).AddTicks(-1) : null)),
+    ]);
+
     private async Task<TableData<AuditEntryDto>> LoadAsync(TableState state, CancellationToken ct)
     {
         _actor ??= (await AuthState).User.ToActor(Client.IpAddress);

@@ -1,5 +1,6 @@
 using Portal.Core.Common;
 using Portal.Core.Features.Usage;
+using Portal.Web.Features.Exports;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Usage;
@@ -9,6 +10,10 @@ public static class UsageEndpoints
     private const string Whose =
         "Keys with the read scope of super-admins, admins and read-only users see everyone's usage; a developer's key sees " +
         "the usage of the developer's own personal keys and of their accounts' applications.";
+
+    internal const string CsvNote =
+        "With ?format=csv or 'Accept: text/csv': every matching row (paging and cursor ignored) as an RFC 4180 CSV file " +
+        "with a header row and UTC times, streamed as it is read.";
 
     public static void MapUsageEndpoints(this IEndpointRouteBuilder app)
     {
@@ -21,11 +26,11 @@ public static class UsageEndpoints
                 "'to' must be after 'from'. Verifications and products come from raw events, kept for the retention period. " + Whose)
             .Produces<UsageSummary>();
         usage.MapGet("/requests", Requests).RequirePermission(Permission.UsageRead)
-            .WithName("ListUsageRequests").WithSummary("Request log, newest first: ?keyId=&applicationId=&productId=&status=&from=&to=&search=&cursor=")
+            .WithName("ListUsageRequests").WithSummary("Request log, newest first: ?keyId=&applicationId=&productId=&status=&from=&to=&search=&cursor=; ?format=csv for every matching row")
             .WithDescription("Paged (pageSize at most 200) by cursor: pass the answer's 'nextCursor' as 'cursor' for the next page " +
                 "(null on the last page); 'page' numbers reach the first 10,000 rows. 'total' is exact up to 10,000; beyond, it is " +
                 "10000 and 'totalIsLowerBound' is true. 'status' is a code (404), a class (2xx, 4xx, 5xx) or 'error' (400 and above); " +
-                "'from' is inclusive, 'to' exclusive; 'search' matches part of the route, ignoring case. " + Whose)
+                "'from' is inclusive, 'to' exclusive; 'search' matches part of the route, ignoring case. " + CsvNote + " " + Whose)
             .Produces<UsageRequestPage>();
         usage.MapGet("/requests/{id:long}", Request).RequirePermission(Permission.UsageRead)
             .WithName("GetUsageRequest").WithSummary("One request of the log; 404 also when it is not the caller's")
@@ -37,14 +42,20 @@ public static class UsageEndpoints
         DateTimeOffset? from = null, DateTimeOffset? to = null) =>
         (await usage.SummaryAsync(http.ToActor(), new UsageSummaryQuery { From = from, To = to }, ct)).ToHttpResult();
 
-    private static async Task<IResult> Requests(UsageService usage, HttpContext http, CancellationToken ct,
+    internal static async Task<IResult> Requests(UsageService usage, HttpContext http, TimeProvider clock, CancellationToken ct,
         int page = 1, int pageSize = 50, Guid? keyId = null, Guid? applicationId = null, Guid? productId = null,
-        string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? search = null, string? cursor = null, string? source = null) =>
-        (await usage.ListRequestsAsync(http.ToActor(), new UsageRequestQuery
+        string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? search = null, string? cursor = null, string? source = null,
+        string? format = null)
+    {
+        var query = new UsageRequestQuery
         {
             Page = page, PageSize = pageSize, KeyId = keyId, ApplicationId = applicationId, ProductId = productId,
             Status = status, From = from, To = to, Search = search, Cursor = cursor, Source = source,
-        }, ct)).ToHttpResult();
+        };
+        return ExportEndpoints.WantsCsv(http, format)
+            ? (await usage.ExportRequestsAsync(http.ToActor(), query, ct)).ToHttpResult(rows => ExportEndpoints.RequestLogFile(rows, clock.GetUtcNow()))
+            : (await usage.ListRequestsAsync(http.ToActor(), query, ct)).ToHttpResult();
+    }
 
     private static async Task<IResult> Request(long id, UsageService usage, HttpContext http, CancellationToken ct) =>
         (await usage.GetRequestAsync(http.ToActor(), id, ct)).ToHttpResult();

@@ -139,6 +139,19 @@ public sealed partial class UsageRequestsPage
     private static string Total(UsageRequestPage page) =>
         page.Total.ToString("N0", CultureInfo.InvariantCulture) + (page.TotalIsLowerBound ? "+" : "");
 
+    /// <summary>The Export button's link: the filters on screen, as the list's query values.</summary>
+    private string ExportHref => Exports.ExportEndpoints.Link(Exports.ExportEndpoints.RequestLog,
+    [
+        new("status", string.IsNullOrEmpty(StatusFilter) ? null : StatusFilter),
+        new("source", string.IsNullOrEmpty(SourceFilter) ? null : SourceFilter),
+        new("search", string.IsNullOrWhiteSpace(_search) ? null : _search.Trim()),
+        new("keyId", _key?.Id.ToString()),
+        new("applicationId", _application?.Id.ToString()),
+        new("productId", _productId?.ToString()),
+        new("from", Exports.ExportEndpoints.Time(_from)),
+        new("to", Exports.ExportEndpoints.Time(_to)),
+    ]);
+
     private async Task<Actor> ActorAsync() => _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
 
     private async Task<TableData<UsageRequestDto>> LoadAsync(TableState state, CancellationToken ct)

@@ -1,5 +1,6 @@
 using Portal.Core.Common;
 using Portal.Core.Features.Users;
+using Portal.Web.Features.Exports;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Users;
@@ -18,7 +19,8 @@ public static class UserEndpoints
     {
         var users = app.MapApiGroup("/users", "Users");
         users.MapGet("/", List).RequirePermission(Permission.UsersRead)
-            .WithName("ListUsers").WithSummary("Users, paged; ?search=&role=&status=&sort=")
+            .WithName("ListUsers").WithSummary("Users, paged; ?search=&role=&status=&sort=; ?format=csv for every matching user")
+            .WithDescription(Usage.UsageEndpoints.CsvNote)
             .Produces<PagedResult<UserDto>>();
         users.MapGet("/{id:guid}", Get).RequirePermission(Permission.UsersRead).WithName("GetUser").WithSummary("One user with roles, status and last login")
             .Produces<UserDto>();
@@ -34,8 +36,8 @@ public static class UserEndpoints
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    private static async Task<IResult> List(UserService users, HttpContext http, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? search = null, string? sort = null, string? role = null, string? status = null)
+    internal static async Task<IResult> List(UserService users, HttpContext http, TimeProvider clock, CancellationToken ct,
+        int page = 1, int pageSize = 50, string? search = null, string? sort = null, string? role = null, string? status = null, string? format = null)
     {
         UserStatus? parsedStatus = null;
         if (!string.IsNullOrWhiteSpace(status))
@@ -45,7 +47,9 @@ public static class UserEndpoints
             parsedStatus = s;
         }
         var query = new UserQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, Role = role, Status = parsedStatus };
-        return (await users.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+        return ExportEndpoints.WantsCsv(http, format)
+            ? (await users.ExportAsync(http.ToActor(), query, ct)).ToHttpResult(rows => ExportEndpoints.UsersFile(rows, clock.GetUtcNow()))
+            : (await users.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
     }
 
     private static async Task<IResult> Get(Guid id, UserService users, HttpContext http, CancellationToken ct) =>

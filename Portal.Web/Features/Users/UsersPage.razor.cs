@@ -42,6 +42,17 @@ public sealed partial class UsersPage
 
     protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
 
+    private string? _sort;
+
+    /// <summary>The Export button's link: the filters on screen (and the grid's last sort), as the list's query values.</summary>
+    private string ExportHref => Exports.ExportEndpoints.Link(Exports.ExportEndpoints.Users,
+    [
+        new("search", string.IsNullOrWhiteSpace(_search) ? null : _search.Trim()),
+        new("role", _role == AllRoles ? null : _role),
+        new("status", _status?.ToString()),
+        new("sort", _sort),
+    ]);
+
     private async Task<GridData<UserDto>> LoadAsync(GridState<UserDto> state, CancellationToken ct)
     {
         var sort = state.SortDefinitions.FirstOrDefault();
@@ -54,6 +65,7 @@ public sealed partial class UsersPage
             Role = _role == AllRoles ? null : _role,
             Status = _status,
         };
+        _sort = query.Sort;
         Result<PagedResult<UserDto>> result;
         try
         {

@@ -1,0 +1,18 @@
+using Portal.Core.Features.Notifications;
+
+namespace Portal.Web.Features.Profile;
+
+public static class NotificationSetup
+{
+    /// <summary>The key expiry sweep, in the background of every instance (each notice goes out once whichever runs it).</summary>
+    public static IServiceCollection AddNotifications(this IServiceCollection services)
+    {
+        services.AddHostedService<KeyExpiryNoticeService>();
+        return services;
+    }
+}
+
+public sealed class KeyExpiryNoticeService(KeyExpiryNotices notices) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => notices.RunAsync(stoppingToken);
+}
