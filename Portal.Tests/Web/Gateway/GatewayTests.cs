@@ -389,6 +389,34 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
     }
 
     [Fact]
+    public async Task CreatingUnpublishingAndDeletingAProduct_TakeEffectOnTheNextCall()
+    {
+        var stranger = await fixture.SubscribedAsync();
+        using var client = WithBearer(stranger.Key);
+        using var admin = await ApiClientAsync(Roles.Admin);
+        var name = $"Routed {Guid.NewGuid():N}"[..20];
+        var created = await admin.PostAsJsonAsync("/api/v1/products", new
+        {
+            name, upstreamUrl = Upstream.BaseUrl, published = true, plans = new object[] { new { name = "Free", type = "Free" } },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var product = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var (id, slug) = (product.GetProperty("id").GetString(), product.GetProperty("slug").GetString());
+
+        // Routed at once: a caller without a subscription learns it exists and is told to subscribe.
+        Assert.Equal("NOT_SUBSCRIBED", (await ProblemOf(await client.GetAsync($"/gateway/{slug}/x"))).GetProperty("code").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync($"/api/v1/products/{id}", new { published = false })).StatusCode);
+        var unpublished = await client.GetAsync($"/gateway/{slug}/x");
+        Assert.Equal(HttpStatusCode.NotFound, unpublished.StatusCode); // a draft is not revealed to those it does not serve
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/products/{id}")).StatusCode);
+        var deleted = await client.GetAsync($"/gateway/{slug}/x");
+        Assert.Equal(HttpStatusCode.NotFound, deleted.StatusCode);
+        Assert.Contains("No product", (await ProblemOf(deleted)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task CallerHeaders_PosingAsTheGateways_AreRemoved_AndXForwardedForIsAppendedTo()
     {
         var s = await fixture.SubscribedAsync();
