@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Portal.Tests.Support;
 
@@ -57,6 +58,23 @@ public sealed class PortalProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <c>kill -TERM</c>, as a service manager or container runtime stops the portal: the host runs its shutdown (the
+    /// usage writer drains, quota totals flush) and exits. Fails when the process has not exited within <paramref name="within"/>.
+    /// </summary>
+    public async Task StopGracefullyAsync(TimeSpan within)
+    {
+        if (_process.HasExited) return;
+        if (Kill(_process.Id, SigTerm) != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+        using var timeout = new CancellationTokenSource(within);
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     /// <summary><c>kill -9</c>: the process ends at once, without flushing anything.</summary>
     public void KillHard()
     {
@@ -77,7 +95,8 @@ public sealed class PortalProcess : IAsyncDisposable
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"Build Portal.Web first: {dll} is missing");
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free right now (for a listener the test configures itself).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

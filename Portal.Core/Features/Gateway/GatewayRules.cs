@@ -30,19 +30,38 @@ public static class GatewayRules
 
     /// <summary>
     /// Refused as an upstream's address unless <c>Portal:Gateway:AllowLinkLocalUpstreams</c>: link-local (cloud metadata
-    /// at 169.254.169.254, fe80::/10), unspecified, multicast and reserved addresses, also when an IPv6 address carries
-    /// such an IPv4 address. Loopback and private networks are allowed: a product's backend usually lives on one, and
+    /// at 169.254.169.254, fe80::/10), the cloud metadata addresses outside it, unspecified, multicast and reserved
+    /// addresses, also when an IPv6 address carries such an IPv4 address (mapped, compatible or NAT64). Loopback and private networks are allowed: a product's backend usually lives on one, and
     /// only product managers set upstreams (unlike webhooks, whose rule also refuses private networks).
     /// </summary>
     public static bool IsRefusedAddress(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        else if (EmbeddedIPv4(address) is { } embedded) address = embedded;
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
             var b = address.GetAddressBytes();
-            return b[0] == 0 || (b[0] == 169 && b[1] == 254) || b[0] >= 224;
+            return b[0] == 0 || (b[0] == 169 && b[1] == 254) || b[0] >= 224 || address.Equals(AlibabaMetadata);
         }
-        return address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal || address.IsIPv6Multicast;
+        return address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal || address.IsIPv6Multicast || address.Equals(AwsMetadataV6);
+    }
+
+    // Cloud metadata services outside link-local space: AWS's IPv6 endpoint (in the private fd00::/8, which is otherwise
+    // allowed) and Alibaba Cloud's (in the carrier-grade NAT range).
+    private static readonly IPAddress AwsMetadataV6 = IPAddress.Parse("fd00:ec2::254");
+    private static readonly IPAddress AlibabaMetadata = IPAddress.Parse("100.100.100.200");
+
+    /// <summary>
+    /// The IPv4 address inside a NAT64 address (64:ff9b::/96, which a DNS64 resolver hands out for an IPv4-only name) or
+    /// an IPv4-compatible one (::a.b.c.d, deprecated but still routed by some stacks); null for any other address.
+    /// </summary>
+    private static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return null;
+        var b = address.GetAddressBytes();
+        var nat64 = b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0;
+        var compatible = b.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 && (b[12] | b[13]) != 0;
+        return nat64 || compatible ? new IPAddress(b.AsSpan(12, 4)) : null;
     }
 
     public const string RefusedAddressMessage =
@@ -72,5 +91,6 @@ public static class GatewayRules
         // Authorization is the usual place for a backend's credential; the other reserved names are the gateway's.
         && (string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase) || !ReservedHeaders.Contains(name, StringComparer.OrdinalIgnoreCase))
         && !name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase)
+        && !name.StartsWith("X-Portal-", StringComparison.OrdinalIgnoreCase)
         && !string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase);
 }

@@ -15,7 +15,7 @@ namespace Portal.Tests.Web.Cluster;
 
 /// <summary>
 /// One Portal process on a SQLite file, killed with <c>kill -9</c> right after its last answers and started again:
-/// the quota it granted is still used.
+/// the quota it granted is still used, and the usage events of its answers (with every rollup) are in the database.
 /// </summary>
 public sealed class CrashTests : IAsyncLifetime
 {
@@ -34,7 +34,7 @@ public sealed class CrashTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _db.DisposeAsync();
 
-    private async Task<(string Key, string Product, Guid SubscriptionId)> SubscribedAsync(long quota)
+    private async Task<(string Key, string Product, Guid SubscriptionId)> SubscribedAsync(long quota, string? upstream = null)
     {
         var root = await _db.RootAsync();
         var (_, developer) = await _db.CreateUserAsync(Roles.Developer);
@@ -45,7 +45,7 @@ public sealed class CrashTests : IAsyncLifetime
         plan.QuotaPeriod = QuotaPeriod.Month;
         var product = (await _db.Get<ProductService>().CreateAsync(root, new CreateProduct
         {
-            Name = $"Payments {Guid.NewGuid():N}"[..20], Published = true, RequiresApproval = true, Plans = [plan],
+            Name = $"Payments {Guid.NewGuid():N}"[..20], Published = true, RequiresApproval = true, Plans = [plan], UpstreamUrl = upstream,
         })).Value;
         var subscriptions = _db.Get<SubscriptionService>();
         var waiting = (await subscriptions.CreateAsync(developer, new CreateSubscription
@@ -128,5 +128,94 @@ public sealed class CrashTests : IAsyncLifetime
         }
 
         Assert.Equal(answered, await UsedAsync(subscriptionId));
+    }
+
+    /// <summary>Verifications through the API and calls through the gateway, alternating, for <paramref name="duration"/>; how many of each were answered.</summary>
+    private async Task<(int Verified, int Forwarded)> CallAsync(PortalProcess portal, string key, string product, TimeSpan duration)
+    {
+        using var http = Client(portal);
+        using var gateway = new HttpClient { BaseAddress = portal.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        gateway.DefaultRequestHeaders.Add("X-Api-Key", key);
+        var (verified, forwarded) = (0, 0);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            Assert.Equal("VALID", await VerifyAsync(http, key, product));
+            verified++;
+            using var answer = await gateway.GetAsync($"gateway/{product}/orders?page=2");
+            Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+            await answer.Content.ReadAsStringAsync();
+            forwarded++;
+        }
+        return (verified, forwarded);
+    }
+
+    /// <summary>What the database holds of the usage: raw events by source, and each rollup's total.</summary>
+    private async Task<Dictionary<string, long>> UsageTotalsAsync()
+    {
+        await using var db = await _db.OpenAsync();
+        return new Dictionary<string, long>
+        {
+            ["events Verification"] = await db.UsageEvents.CountAsync(e => e.Source == Portal.Core.Features.Usage.UsageSource.Verification),
+            ["events Gateway"] = await db.UsageEvents.CountAsync(e => e.Source == Portal.Core.Features.Usage.UsageSource.Gateway),
+            ["UsageRollups"] = await db.UsageRollups.SumAsync(r => r.Count),
+            ["UsageHours"] = await db.UsageHours.SumAsync(h => h.Calls),
+            ["UsageOutcomeHours"] = await db.UsageOutcomeHours.SumAsync(o => o.Count),
+            ["UsageKeyDays"] = await db.UsageKeyDays.SumAsync(d => d.Calls),
+            ["UsageApplicationRollups hour"] = await db.UsageApplicationRollups.Where(r => r.Span == Portal.Core.Features.Usage.UsageSpan.Hour).SumAsync(r => r.Calls),
+            ["UsageApplicationRollups day"] = await db.UsageApplicationRollups.Where(r => r.Span == Portal.Core.Features.Usage.UsageSpan.Day).SumAsync(r => r.Calls),
+            ["UsageProductRollups hour"] = await db.UsageProductRollups.Where(r => r.Span == Portal.Core.Features.Usage.UsageSpan.Hour).SumAsync(r => r.Calls),
+            ["UsageProductRollups day"] = await db.UsageProductRollups.Where(r => r.Span == Portal.Core.Features.Usage.UsageSpan.Day).SumAsync(r => r.Calls),
+            ["UsageVerificationHours"] = await db.UsageVerificationHours.SumAsync(v => v.Count),
+        };
+    }
+
+    private static Dictionary<string, long> Expected(int verified, int forwarded)
+    {
+        var all = verified + forwarded;
+        return new Dictionary<string, long>
+        {
+            ["events Verification"] = verified, ["events Gateway"] = forwarded,
+            ["UsageRollups"] = all, ["UsageHours"] = all, ["UsageOutcomeHours"] = all, ["UsageKeyDays"] = all,
+            ["UsageApplicationRollups hour"] = all, ["UsageApplicationRollups day"] = all,
+            ["UsageProductRollups hour"] = all, ["UsageProductRollups day"] = all, ["UsageVerificationHours"] = all,
+        };
+    }
+
+    [Fact]
+    public async Task KillNine_UsageEventsAndRollups_HoldEveryCallAnsweredBeforeTheLastMoments()
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        var (key, product, _) = await SubscribedAsync(quota: 1_000_000, upstream: upstream.BaseUrl);
+        (int Verified, int Forwarded) answered;
+        await using (var portal = await StartAsync())
+        {
+            answered = await CallAsync(portal, key, product, TimeSpan.FromSeconds(1.5));
+            // A kill may lose at most the last 100 ms of usage (the writer gathers events for 50 ms, then writes them);
+            // 300 ms leave room for a busy machine's late thread and the batch's own write, and stay far below the
+            // second a slower writer would need. Everything answered before this pause must be in the database.
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            portal.KillHard();
+        }
+
+        Assert.True(answered.Verified > 0 && answered.Forwarded > 0);
+        Assert.Equal(Expected(answered.Verified, answered.Forwarded), await UsageTotalsAsync());
+    }
+
+    [Fact]
+    public async Task GracefulStop_RightAfterTheLastAnswers_LosesNoUsageEventAndNoQuotaUse()
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        var (key, product, subscriptionId) = await SubscribedAsync(quota: 1_000_000, upstream: upstream.BaseUrl);
+        (int Verified, int Forwarded) answered;
+        await using (var portal = await StartAsync())
+        {
+            answered = await CallAsync(portal, key, product, TimeSpan.FromSeconds(1));
+            // No pause: the stop itself writes what is queued.
+            await portal.StopGracefullyAsync(TimeSpan.FromSeconds(60));
+        }
+
+        Assert.Equal(Expected(answered.Verified, answered.Forwarded), await UsageTotalsAsync());
+        Assert.Equal(answered.Verified + answered.Forwarded, await UsedAsync(subscriptionId));
     }
 }

@@ -16,9 +16,17 @@ using Portal.Tests.Support;
 namespace Portal.Tests.Web.Gateway;
 
 /// <summary>The portal on real Kestrel (a loopback port) and a real upstream Kestrel server beside it.</summary>
-public sealed class GatewayFixture : IAsyncLifetime
+public class GatewayFixture : IAsyncLifetime
 {
-    public PortalApiFactory Portal { get; } = new();
+    public GatewayFixture() : this(null)
+    {
+    }
+
+    /// <param name="settings">Configuration values for the portal (<c>Portal:Gateway:PathPrefix</c>), as the environment would give them.</param>
+    protected GatewayFixture(IReadOnlyDictionary<string, string?>? settings) =>
+        Portal = new PortalApiFactory(DatabaseProvider.Sqlite, TestDatabase.NewConnectionString(), settings: settings);
+
+    public PortalApiFactory Portal { get; }
     public UpstreamServer Upstream { get; private set; } = null!;
     public Uri PortalAddress { get; private set; } = null!;
 
@@ -69,7 +77,6 @@ public sealed class GatewayFixture : IAsyncLifetime
         return new Subscribed(created.Key.Key, created.Key.Id, created.Application.Id, created.Application.AccountId, subscription.Id, slug, product.Id, plan.Name);
     }
 
-    /// <summary>The usage events of a product, once the writer has written what is queued.</summary>
     /// <summary>
     /// The product's usage events, once at least <paramref name="atLeast"/> are written (for up to 10 s): a call is
     /// recorded when the server has finished its answer, which can be just after the client read the last byte.

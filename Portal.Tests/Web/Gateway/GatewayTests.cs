@@ -387,6 +387,95 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await client.PostAsync($"/gateway/{s.Slug}/x", new ByteArrayContent(new byte[4096]))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PatchAsJsonAsync($"/api/v1/products/{s.ProductId}", new { upstreamTimeoutSeconds = 0 })).StatusCode);
     }
+
+    [Fact]
+    public async Task CreatingUnpublishingAndDeletingAProduct_TakeEffectOnTheNextCall()
+    {
+        var stranger = await fixture.SubscribedAsync();
+        using var client = WithBearer(stranger.Key);
+        using var admin = await ApiClientAsync(Roles.Admin);
+        var name = $"Routed {Guid.NewGuid():N}"[..20];
+        var created = await admin.PostAsJsonAsync("/api/v1/products", new
+        {
+            name, upstreamUrl = Upstream.BaseUrl, published = true, plans = new object[] { new { name = "Free", type = "Free" } },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var product = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var (id, slug) = (product.GetProperty("id").GetString(), product.GetProperty("slug").GetString());
+
+        // Routed at once: a caller without a subscription learns it exists and is told to subscribe.
+        Assert.Equal("NOT_SUBSCRIBED", (await ProblemOf(await client.GetAsync($"/gateway/{slug}/x"))).GetProperty("code").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync($"/api/v1/products/{id}", new { published = false })).StatusCode);
+        var unpublished = await client.GetAsync($"/gateway/{slug}/x");
+        Assert.Equal(HttpStatusCode.NotFound, unpublished.StatusCode); // a draft is not revealed to those it does not serve
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/products/{id}")).StatusCode);
+        var deleted = await client.GetAsync($"/gateway/{slug}/x");
+        Assert.Equal(HttpStatusCode.NotFound, deleted.StatusCode);
+        Assert.Contains("No product", (await ProblemOf(deleted)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task CallerHeaders_PosingAsTheGateways_AreRemoved_AndXForwardedForIsAppendedTo()
+    {
+        var s = await fixture.SubscribedAsync();
+        var marker = Guid.NewGuid().ToString("N");
+        using var client = WithBearer(s.Key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/gateway/{s.Slug}/{marker}");
+        request.Headers.Add("X-Portal-User-Id", "forged");
+        request.Headers.Add("X-Portal-Account-Id", Guid.NewGuid().ToString());
+        request.Headers.Add(Portal.Web.Features.Gateway.GatewayMiddleware.TryItHeader, "not-a-ticket");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.9");
+        request.Headers.Add("X-Forwarded-Host", "evil.example");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("Forwarded", "for=198.51.100.1");
+        request.Headers.Add("X-Request-Id", "kept");
+
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+
+        var seen = Upstream.Requests.Single(r => r.PathAndQuery.Contains(marker, StringComparison.Ordinal));
+        Assert.DoesNotContain(seen.Headers.Keys, h => h.Equals("X-Portal-User-Id", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(seen.Headers.Keys, h => h.Equals(Portal.Web.Features.Gateway.GatewayMiddleware.TryItHeader, StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(seen.Headers.Keys, h => h.Equals("Forwarded", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(s.AccountId.ToString(), seen.Headers["X-Portal-Account-Id"]);
+        Assert.Equal("203.0.113.9, 127.0.0.1", seen.Headers["X-Forwarded-For"]);
+        Assert.Equal(fixture.PortalAddress.Authority, seen.Headers["X-Forwarded-Host"]);
+        Assert.Equal("http", seen.Headers["X-Forwarded-Proto"]);
+        Assert.Equal("kept", seen.Headers["X-Request-Id"]);
+    }
+
+    [Fact]
+    public async Task RefusedCalls_OfEveryKind_NeverCountAgainstTheQuota()
+    {
+        var s = await fixture.SubscribedAsync(rateLimit: 1, window: RateLimitWindow.Minute, quota: 10, maxBody: 1024);
+        using var client = WithBearer(s.Key);
+        // All within one minute's window, so no refused call is let through by a new window.
+        if (DateTime.UtcNow.Second >= 50) await Task.Delay(TimeSpan.FromSeconds(61 - DateTime.UtcNow.Second));
+        var first = await client.GetAsync($"/gateway/{s.Slug}/x");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains("\"quota\";r=9;", first.Headers.GetValues("RateLimit").Single());
+        var before = Upstream.Count;
+
+        // Over the rate limit, over the body limit by its declared length, a wrong Basic user name, no key at all.
+        for (var i = 0; i < 3; i++)
+        {
+            var limited = await client.GetAsync($"/gateway/{s.Slug}/x");
+            Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+            // The refused call's own answer shows the quota as the valid call left it.
+            Assert.Contains("\"quota\";r=9;", limited.Headers.GetValues("RateLimit").Single());
+        }
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await client.PostAsync($"/gateway/{s.Slug}/x", new ByteArrayContent(new byte[4096]))).StatusCode);
+        using var wrongId = fixture.Client(c => c.DefaultRequestHeaders.Authorization =
+            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Guid.NewGuid()}:{s.Key}"))));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrongId.GetAsync($"/gateway/{s.Slug}/x")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await fixture.Client().GetAsync($"/gateway/{s.Slug}/x")).StatusCode);
+
+        Assert.Equal(before, Upstream.Count);
+        await fixture.Portal.Get<ILimitStore>().FlushAsync();
+        await using var db = await fixture.Portal.Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        Assert.Equal(1, await db.QuotaCounters.Where(q => q.SubscriptionId == s.SubscriptionId).SumAsync(q => q.Used));
+    }
 }
 
 /// <summary>Plans applied exactly to real traffic, counted where it arrives: at the upstream.</summary>

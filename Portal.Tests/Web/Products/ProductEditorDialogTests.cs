@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Products;
 using Portal.Tests.Support;
 using Portal.Web.Features.Products;
@@ -211,6 +212,80 @@ public sealed class ProductEditorDialogTests : PortalBunitContext
         Assert.Equal(["Free", "Volume"], saved.Plans.Select(p => p.Name));
         Assert.Equal(product.Plans[0].Id, saved.Plans[0].Id);
         Assert.Equal(2, saved.Plans[1].Tiers.Count);
+    }
+
+    [Fact]
+    public async Task Edit_GatewayFields_SaveTimeoutBodyLimitAndACredentialNeverShown_ThenReplaceAndClearIt()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Payments API", upstream: "http://10.0.0.5:8080/v1");
+        await OpenAsync(product);
+        Assert.Equal("30", Field("product-timeout").GetAttribute("value"));
+        Assert.Equal("10", Field("product-body-limit").GetAttribute("value"));
+        Assert.Empty(_provider.FindAll("[data-testid=product-credential-set]"));
+        Assert.Equal("password", Field("product-credential-value").GetAttribute("type"));
+
+        Field("product-timeout").Change("5");
+        Field("product-body-limit").Change("2");
+        Field("product-credential-header").Change("X-Backend-Token");
+        Field("product-credential-value").Change("s3cret-backend");
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Empty(_provider.FindAll(".mud-dialog")), Wait);
+        var saved = (await Db.Get<ProductService>().GetAsync(_admin, product.Id.ToString())).Value;
+        Assert.Equal(5, saved.UpstreamTimeoutSeconds);
+        Assert.Equal(2L * 1024 * 1024, saved.MaxRequestBodyBytes);
+        Assert.Equal(new UpstreamCredentialDto("X-Backend-Token", true), saved.UpstreamCredential);
+        Assert.Equal("s3cret-backend", (await Db.Get<GatewayRoutes>().FindAsync(saved.Slug))!.CredentialValue);
+
+        // Opened again: the credential is named, its value is neither shown nor in the page.
+        await OpenAsync(saved);
+        Assert.Contains("X-Backend-Token", _provider.Find("[data-testid=product-credential-set]").TextContent);
+        Assert.DoesNotContain("s3cret-backend", _provider.Markup);
+        Assert.Empty(Fields("product-credential-value"));
+        Assert.Equal("5", Field("product-timeout").GetAttribute("value"));
+        Assert.Equal("2", Field("product-body-limit").GetAttribute("value"));
+
+        // Replace: a new header and value.
+        _provider.Find("[data-testid=product-credential-replace]").Click();
+        _provider.WaitForAssertion(() => Assert.NotEmpty(Fields("product-credential-value")), Wait);
+        Assert.Equal("", Field("product-credential-value").GetAttribute("value") ?? "");
+        Field("product-credential-header").Change("Authorization");
+        Field("product-credential-value").Change("Bearer next-secret");
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Empty(_provider.FindAll(".mud-dialog")), Wait);
+        saved = (await Db.Get<ProductService>().GetAsync(_admin, product.Id.ToString())).Value;
+        Assert.Equal(new UpstreamCredentialDto("Authorization", true), saved.UpstreamCredential);
+        Assert.Equal("Bearer next-secret", (await Db.Get<GatewayRoutes>().FindAsync(saved.Slug))!.CredentialValue);
+
+        // Clear: said before saving, gone after.
+        await OpenAsync(saved);
+        _provider.Find("[data-testid=product-credential-clear]").Click();
+        _provider.WaitForElement("[data-testid=product-credential-cleared]", Wait);
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Empty(_provider.FindAll(".mud-dialog")), Wait);
+        saved = (await Db.Get<ProductService>().GetAsync(_admin, product.Id.ToString())).Value;
+        Assert.False(saved.UpstreamCredential is { ValueSet: true });
+        Assert.Null((await Db.Get<GatewayRoutes>().FindAsync(saved.Slug))!.CredentialValue);
+    }
+
+    [Fact]
+    public async Task Edit_GatewayFields_OutOfRange_AreRefusedAtTheFields_AndNothingIsSaved()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Payments API", upstream: "http://10.0.0.5:8080/v1");
+        await OpenAsync(product);
+
+        Field("product-upstream").Change("http://169.254.169.254/latest");
+        Field("product-credential-header").Change("X-Portal-Plan");
+        Field("product-credential-value").Change("x");
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Contains("link-local", _provider.Markup), Wait);
+        Assert.Contains("not one the gateway sets itself", _provider.Markup);
+        var saved = (await Db.Get<ProductService>().GetAsync(_admin, product.Id.ToString())).Value;
+        Assert.Equal("http://10.0.0.5:8080/v1", saved.UpstreamUrl);
+        Assert.False(saved.UpstreamCredential is { ValueSet: true });
     }
 
     private async Task OpenAsync(ProductDto? product)

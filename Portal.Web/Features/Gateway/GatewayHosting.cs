@@ -90,15 +90,38 @@ public static class GatewayHosting
     public static void AddGatewayListener(this WebApplicationBuilder builder, GatewayOptions options)
     {
         if (!options.Enabled || string.IsNullOrWhiteSpace(options.Urls)) return;
-        var portal = builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"];
-        var all = (string.IsNullOrWhiteSpace(portal) ? "http://localhost:5000" : portal) + ";" + options.Urls;
-        builder.WebHost.UseUrls(all.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.UseUrls([.. PortalUrls(builder.Configuration), .. Split(options.Urls)]);
     }
 
-    /// <summary>First in the pipeline: the gateway's requests meet none of the portal's cookies, antiforgery or error pages.</summary>
+    /// <summary>
+    /// The portal's own addresses as Kestrel would choose them without the gateway's listener: <c>urls</c>
+    /// (<c>ASPNETCORE_URLS</c>, <c>--urls</c>), else <c>http_ports</c> / <c>https_ports</c> (<c>ASPNETCORE_HTTP_PORTS</c>, set
+    /// by the .NET container images) on every address, else <c>http://localhost:5000</c>.
+    /// </summary>
+    internal static IEnumerable<string> PortalUrls(IConfiguration configuration)
+    {
+        var urls = Split(configuration["urls"] ?? configuration["ASPNETCORE_URLS"]);
+        if (urls.Length > 0) return urls;
+        var ports = Split(configuration["http_ports"] ?? configuration["ASPNETCORE_HTTP_PORTS"]).Select(p => $"http://*:{p}")
+            .Concat(Split(configuration["https_ports"] ?? configuration["ASPNETCORE_HTTPS_PORTS"]).Select(p => $"https://*:{p}")).ToArray();
+        return ports.Length > 0 ? ports : ["http://localhost:5000"];
+    }
+
+    private static string[] Split(string? list) => (list ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>
+    /// First in the pipeline: the gateway's requests meet none of the portal's cookies, antiforgery or error pages.
+    /// Turned off, the prefix still answers for itself: <c>404 NOT_FOUND</c> saying so, for any method, rather than
+    /// whatever the pages' routing makes of the path (a 405 for a POST).
+    /// </summary>
     public static IApplicationBuilder UseGateway(this IApplicationBuilder app)
     {
         var options = app.ApplicationServices.GetRequiredService<IOptions<PortalOptions>>().Value.Gateway;
-        return options.Enabled ? app.UseMiddleware<GatewayMiddleware>() : app;
+        if (options.Enabled) return app.UseMiddleware<GatewayMiddleware>();
+        var prefix = GatewayMiddleware.PrefixOf(options);
+        return app.Use((http, next) => http.Request.Path.StartsWithSegments(prefix)
+            ? GatewayMiddleware.Problem(http, StatusCodes.Status404NotFound, "NOT_FOUND", "Not found",
+                "This portal carries no API traffic: its gateway is turned off. Ask the portal's administrators for the product's own address.")
+            : next(http));
     }
 }

@@ -29,6 +29,11 @@ public sealed class GatewayMiddleware
     /// <summary>The header a "Try it" request carries instead of a key (see <see cref="TryItTickets"/>).</summary>
     public const string TryItHeader = "X-Portal-Try-It";
 
+    private static readonly string NotFoundCode = VerificationService.CodeText(VerifyCode.NotFound);
+
+    /// <summary>The outcome of a call refused for its declared body length, before any verification.</summary>
+    public const string BodyTooLargeCode = "BODY_TOO_LARGE";
+
     private readonly RequestDelegate _next;
     private readonly GatewayRoutes _routes;
     private readonly VerificationService _verification;
@@ -102,6 +107,9 @@ public sealed class GatewayMiddleware
     {
         var ct = http.RequestAborted;
         var route = slug.Length == 0 ? null : await _routes.FindAsync(slug, ct);
+        // Every gateway row carries the code it was answered with, so the overview's outcome figures and top products
+        // count refusals made before (or without) a verdict too; a verdict below replaces it with its own code.
+        call.Outcome = NotFoundCode;
         if (route is null)
         {
             await Problem(http, StatusCodes.Status404NotFound, "NOT_FOUND", "No such product",
@@ -112,6 +120,7 @@ public sealed class GatewayMiddleware
         // Before the verdict, so a body that is too large by its declared length costs no quota.
         if (http.Request.ContentLength > route.MaxRequestBodyBytes)
         {
+            call.Outcome = BodyTooLargeCode;
             await BodyTooLarge(http, route, null);
             return;
         }
@@ -248,7 +257,7 @@ public sealed class GatewayMiddleware
         if (verdict is not null) SetLimitHeaders(http.Response, verdict);
         // The rest of the body is not read: the connection closes after this answer.
         http.Response.Headers.Connection = "close";
-        return Problem(http, StatusCodes.Status413PayloadTooLarge, "BODY_TOO_LARGE", "Request body too large",
+        return Problem(http, StatusCodes.Status413PayloadTooLarge, BodyTooLargeCode, "Request body too large",
             $"This product accepts request bodies of up to {route.MaxRequestBodyBytes:N0} bytes. Send a smaller body.", clear: false);
     }
 

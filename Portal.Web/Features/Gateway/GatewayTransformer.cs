@@ -19,6 +19,8 @@ public sealed class GatewayTransformer(GatewayRoute route, string path, GatewayV
     /// <summary>From sending until the answer's headers arrived; null when no answer came.</summary>
     public int? UpstreamLatencyMs { get; private set; }
 
+    private const string PortalHeaderPrefix = "X-Portal-";
+
     private static readonly string[] Removed =
         [.. GatewayRules.ReservedHeaders, GatewayMiddleware.TryItHeader, "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded"];
 
@@ -28,6 +30,12 @@ public sealed class GatewayTransformer(GatewayRoute route, string path, GatewayV
         proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, path, http.Request.QueryString);
         var headers = proxyRequest.Headers;
         foreach (var name in Removed) headers.Remove(name);
+        // Any X-Portal-* the caller sent, not only the names the gateway sets today: the upstream trusts that family as
+        // the gateway's own word about the caller.
+        List<string>? posing = null;
+        foreach (var sent in headers)
+            if (sent.Key.StartsWith(PortalHeaderPrefix, StringComparison.OrdinalIgnoreCase)) (posing ??= []).Add(sent.Key);
+        if (posing is not null) foreach (var name in posing) headers.Remove(name);
 
         // Appended to what a proxy in front of the portal said, as X-Forwarded-For is meant to be.
         var forwardedFor = http.Request.Headers["X-Forwarded-For"].ToString();
