@@ -18,6 +18,9 @@ public sealed class UserService(
     SignInChanges signIns,
     ISignInClient? signInClient = null)
 {
+    /// <summary>Up to this many members, a role filter reads the role's members first (see <see cref="ListAsync"/>).</summary>
+    public const int RareRoleMembers = 5_000;
+
     public async Task<Result<PagedResult<UserDto>>> ListAsync(Actor actor, UserQuery query, CancellationToken ct = default)
     {
         if (!actor.Can(Permission.UsersRead)) return Errors.Forbidden;
@@ -34,7 +37,15 @@ public sealed class UserService(
         {
             var role = query.Role.Trim();
             if (NameLists.FirstUnknown([role], Roles.All, "role", "Roles") is { } unknown) return ValidationError.For("role", unknown);
-            users = users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == role)));
+            var roleId = await db.Roles.Where(r => r.Name == role).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(ct);
+            var members = db.UserRoles.Where(ur => ur.RoleId == roleId);
+            // A rare role (a few admins among 100,000 developers) is read from its members (the role index), whose few
+            // users are then sorted; walking every user in order and testing each would read them all before a page
+            // fills. A common role is the reverse: users in order fill a page at once, and sorting its members would
+            // sort most users. How many members a role has is one count over the role index.
+            users = await members.CountAsync(ct) <= RareRoleMembers
+                ? users.Where(u => members.Select(ur => ur.UserId).Contains(u.Id))
+                : users.Where(u => members.Any(ur => ur.UserId == u.Id));
         }
         if (query.Status is { } status) users = users.Where(u => u.Status == status);
 
