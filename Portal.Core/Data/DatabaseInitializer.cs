@@ -25,7 +25,11 @@ public sealed class DatabaseInitializer(
                 SqliteFiles.RestrictToOwner(db.Database.GetConnectionString());
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", ct);
             }
+            // A migration may rebuild a big table (UsageEventPartitions copies every usage event on PostgreSQL): minutes
+            // per 10 million rows, far past the default 30 s a statement may take.
+            db.Database.SetCommandTimeout(TimeSpan.FromHours(24));
             await db.Database.MigrateAsync(ct);
+            db.Database.SetCommandTimeout(null);
             // The WAL and SHM files SQLite made just now, should the database file have been wider when they were made.
             if (db.Database.IsSqlite()) SqliteFiles.RestrictToOwner(db.Database.GetConnectionString());
 

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Loads the scale data set (docs/scale.md) into a new Portal database, straight through the engine:
-#   bench/scale/load.sh sqlite   /tmp/scale.db          [events=1000000]
-#   bench/scale/load.sh postgres 'Host=…;Database=…;…'  [events=1000000]
+#   bench/scale/load.sh sqlite   /tmp/scale.db          [events=10M]
+#   bench/scale/load.sh postgres 'Host=…;Database=…;…'  [events=10M]
+# events: a count, with k or M for thousands or millions (200k, 10M, 100M).
 # 100,000 users (one shared password hash), 100,000 accounts, 200,000 applications, 1,000,000 keys (300,000 personal),
-# 200,000 registrations, then the events over the last 30 days and their hourly rollups. Sizes can be changed with
+# 200,000 registrations, then the events over the last 30 days (on PostgreSQL into a partition per day) and every
+# rollup table the app reads. Sizes can be changed with
 # USERS, ACCOUNTS, APPS, PERSONAL_KEYS, APP_KEYS, SUBSCRIPTIONS. Prints the time and rate of each step and, last, an
 # admin API key (also written to <target>.key for SQLite, ./scale-postgres.key for PostgreSQL) for time.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 engine=${1:?sqlite or postgres}
 target=${2:?database file or connection string}
-events=${3:-1000000}
+events=${3:-10M}
+case $events in
+*[kK]) events=$(( ${events%?} * 1000 )) ;;
+*M) events=$(( ${events%?} * 1000000 )) ;;
+esac
+[[ "$events" =~ ^[0-9]+$ && "$events" -gt 0 ]] || { echo "events: a count such as 200000, 200k, 10M or 100M" >&2; exit 1; }
 users=${USERS:-100000} accounts=${ACCOUNTS:-100000} apps=${APPS:-200000}
 personal_keys=${PERSONAL_KEYS:-300000} app_keys=${APP_KEYS:-700000} subscriptions=${SUBSCRIPTIONS:-200000}
 admin=scale-admin@localhost
@@ -46,9 +53,12 @@ sqlite)
     keyfile="$target.key"
     ;;
 postgres)
-    export Portal__Database__Provider=PostgreSQL Portal__Database__ConnectionString="$target"
-    # psql takes a libpq URI; the same database as the .NET connection string (Host, Port, Database, Username, Password).
-    uri=${PSQL_URI:?set PSQL_URI=postgresql://user:password@host:port/database for the same database}
+    # A bench database: the Data Protection key ring stays in clear in it (docs/security.md).
+    export Portal__Database__Provider=PostgreSQL Portal__Database__ConnectionString="$target" Portal__DataProtection__AllowUnprotectedKeys=true
+    # psql takes a libpq URI: PSQL_URI, or made from the .NET connection string's Host, Port, Database, Username, Password.
+    uri=${PSQL_URI:-$(echo "$target" | tr ';' '\n' | awk -F= '
+        { k = tolower($1); sub(/^[^=]*=/, ""); v[k] = $0 }
+        END { printf "postgresql://%s:%s@%s:%s/%s", v["username"], v["password"], v["host"], (v["port"] ? v["port"] : 5432), v["database"] }')}
     q() { psql "$uri" -q -v ON_ERROR_STOP=1 -v users=$users -v accounts=$accounts -v apps=$apps -v personal_keys=$personal_keys \
         -v app_keys=$app_keys -v subscriptions=$subscriptions -v events=$events -v now="'$(date -u -d @$(( now / 10000000 - 62135596800 )) +%FT%TZ)'" \
         -v admin="'$admin'" "$@"; }

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Median server time of 5 warm calls (after one untimed) per endpoint, against a database loaded by load.sh:
+# Median server time of 5 warm calls (after one untimed) per endpoint and per page, against a database loaded by load.sh:
 #   bench/scale/time.sh sqlite   /tmp/scale.db
 #   bench/scale/time.sh postgres 'Host=…;Database=…;…'   (the key from ./scale-postgres.key)
-# Starts the published app (bench/scale/.app) on a free loopback port. Server time = curl's time to first byte less
-# its time to send the request (connect and transfer excluded). Prints one line per endpoint: milliseconds, path.
+# Starts the published app (bench/scale/.app) on a free loopback port. Endpoints (with the admin key): server time =
+# curl's time to first byte less its time to send the request (connect and transfer excluded). Pages (signed in as the
+# loader's admin, ADMIN_EMAIL / ADMIN_PASSWORD): the prerendered page's whole answer less the time to send the request,
+# so data streamed after the first bytes counts. Prints one line each: milliseconds, path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 engine=${1:?sqlite or postgres}
 target=${2:?database file or connection string}
 case $engine in
 sqlite) export Portal__Database__Provider=Sqlite Portal__Database__ConnectionString="Data Source=$target"; key=$(cat "$target.key") ;;
-postgres) export Portal__Database__Provider=PostgreSQL Portal__Database__ConnectionString="$target"; key=$(cat ./scale-postgres.key) ;;
+postgres) export Portal__Database__Provider=PostgreSQL Portal__Database__ConnectionString="$target" Portal__DataProtection__AllowUnprotectedKeys=true
+    key=$(cat ./scale-postgres.key) ;;
 *) echo "engine: sqlite or postgres" >&2; exit 1 ;;
 esac
 export Logging__LogLevel__Default=Warning
@@ -19,7 +22,8 @@ while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); d
 base="http://127.0.0.1:$port"
 (cd "$here/.app" && exec dotnet Portal.Web.dll --urls "$base") >/tmp/scale-app-$port.log 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null' EXIT
+jar=$(mktemp)
+trap 'kill $pid 2>/dev/null; rm -f "$jar"' EXIT
 for _ in $(seq 120); do curl -fs "$base/healthz" >/dev/null 2>&1 && break; sleep 1; done
 
 # The loader's deterministic ids: user 1's first key, application 1, product 1.
@@ -27,11 +31,14 @@ id() { printf '%08X-0000-4000-8000-%012X' "$1" "$2"; }
 key1=$(id 7 1) app1=$(id 3 1) product1=$(id 5 1)
 
 call() { curl -s -o /dev/null -H "Authorization: Bearer $key" -w '%{time_starttransfer} %{time_pretransfer}\n' "$base$1"; }
+page() { curl -s -o /dev/null -b "$jar" -w '%{time_total} %{time_pretransfer}\n' "$base$1"; }
 median() {
-    call "$1" >/dev/null
-    for _ in 1 2 3 4 5; do call "$1"; done | awk '{ printf "%.1f\n", ($1 - $2) * 1000 }' | sort -n | sed -n 3p
+    local how=${2:-call}
+    $how "$1" >/dev/null
+    for _ in 1 2 3 4 5; do $how "$1"; done | awk '{ printf "%.1f\n", ($1 - $2) * 1000 }' | sort -n | sed -n 3p
 }
 time_path() { printf '%8s ms  %s\n' "$(median "$1")" "$1"; }
+time_page() { printf '%8s ms  %s (page)\n' "$(median "$1" page)" "$1"; }
 # The request log's next page: the cursor of the first page with the same filters.
 time_next() {
     local cursor
@@ -57,4 +64,17 @@ for f in "" "status=404" "status=5xx" "status=error" "keyId=$key1" "applicationI
     p="/api/v1/usage/requests${f:+?$f}"
     time_path "$p"
     time_next "$p"
+done
+
+# Pages: sign in through the login form (its hidden fields, the antiforgery token among them), then each page as a browser
+# first asks for it (prerendered).
+form=$(curl -s -c "$jar" "$base/account/login" | grep -o '<input[^>]*type="hidden"[^>]*>' |
+    sed -E 's/.*name="([^"]*)".*value="([^"]*)".*/--data-urlencode \1=\2/')
+# shellcheck disable=SC2086
+status=$(curl -s -o /dev/null -w '%{http_code}' -b "$jar" -c "$jar" $form --data-urlencode "Input.Email=${ADMIN_EMAIL:-scale-admin@localhost}" \
+    --data-urlencode "Input.Password=${ADMIN_PASSWORD:-Scale#Pass123}" "$base/account/login")
+[[ "$status" == 302 ]] || { echo "sign-in answered $status: pages not timed" >&2; exit 1; }
+for p in "/" "/usage" "/usage?period=24h" "/usage?period=30d" "/usage/requests" "/usage/requests?status=error" "/api-keys" \
+    "/applications" "/portal-apps" "/accounts" "/users" "/subscriptions" "/audit" "/products"; do
+    time_page "$p"
 done

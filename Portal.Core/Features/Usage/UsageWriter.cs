@@ -302,12 +302,23 @@ public sealed class UsageWriter(
         _ => nameof(UsageSource.Api),
     };
 
-    /// <summary>Deletes raw events older than the retention period; rollups are kept for history and metrics.</summary>
+    /// <summary>
+    /// Deletes raw events older than the retention period; rollups are kept for history and metrics. On PostgreSQL whole
+    /// days go at once (<see cref="UsagePartitions"/>: a partition dropped) and only the day the cutoff falls in, and any
+    /// stray event in the default partition, is deleted row by row. Answers the rows deleted one by one (a dropped day's
+    /// rows are not counted: counting them would read them).
+    /// </summary>
     public async Task<int> PurgeAsync(CancellationToken ct = default)
     {
         var days = Math.Max(1, options.Value.Usage.RetentionDays);
         var cutoff = clock.GetUtcNow().AddDays(-days);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await UsagePartitions.AreUsedAsync(db, ct))
+        {
+            var (dropped, deleted) = await UsagePartitions.PurgeAsync(db, cutoff, PurgeSlice, logger, ct);
+            if (dropped > 0) logger.LogInformation("Dropped {Count} days of usage events past retention", dropped);
+            return deleted;
+        }
         // In slices: a day of events can be millions of rows, and one statement deleting them all would hold the
         // database's write lock (on SQLite, the whole file) for as long as it takes, stalling the usage writer.
         var total = 0;
@@ -317,6 +328,17 @@ public sealed class UsageWriter(
             total += deleted;
             if (deleted < PurgeSlice) return total;
         }
+    }
+
+    /// <summary>
+    /// On PostgreSQL, makes the usage events' partitions of today and the next days that are missing
+    /// (<see cref="UsagePartitions.EnsureAsync"/>); elsewhere nothing. Answers how many it made.
+    /// </summary>
+    public async Task<int> EnsurePartitionsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await UsagePartitions.AreUsedAsync(db, ct)) return 0;
+        return await UsagePartitions.EnsureAsync(db, clock.GetUtcNow(), logger, ct);
     }
 
     public static DateTimeOffset HourOf(DateTimeOffset at)

@@ -18,11 +18,14 @@ public sealed class UserService(
     SignInChanges signIns,
     ISignInClient? signInClient = null)
 {
+    /// <summary>Up to this many members, a role filter reads the role's members first (see <see cref="ListAsync"/>).</summary>
+    public const int RareRoleMembers = 5_000;
+
     public async Task<Result<PagedResult<UserDto>>> ListAsync(Actor actor, UserQuery query, CancellationToken ct = default)
     {
         if (Refusal(actor, query) is { } refused) return refused;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var page = await Filtered(db, query).ToPageAsync(query, ct);
+        var page = await (await FilteredAsync(db, query, ct)).ToPageAsync(query, ct);
         var roles = await UserRoles.OfAsync(db, page.Items.Select(u => u.Id).ToList(), ct);
         var now = clock.GetUtcNow();
         return new PagedResult<UserDto>(
@@ -52,7 +55,7 @@ public sealed class UserService(
         await using var rolesDb = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
         var batch = new List<PortalUser>(ExportRolesBatch);
-        await foreach (var user in Filtered(db, query).AsAsyncEnumerable().WithCancellation(ct))
+        await foreach (var user in (await FilteredAsync(db, query, ct)).AsAsyncEnumerable().WithCancellation(ct))
         {
             batch.Add(user);
             if (batch.Count < ExportRolesBatch) continue;
@@ -75,7 +78,7 @@ public sealed class UserService(
     }
 
     /// <summary>The users matching the filters in the list's order (ties by email, then id: a page and an export agree).</summary>
-    private static IQueryable<PortalUser> Filtered(PortalDbContext db, UserQuery query)
+    private static async Task<IQueryable<PortalUser>> FilteredAsync(PortalDbContext db, UserQuery query, CancellationToken ct)
     {
         var users = db.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
@@ -86,7 +89,15 @@ public sealed class UserService(
         if (!string.IsNullOrWhiteSpace(query.Role))
         {
             var role = query.Role.Trim();
-            users = users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == role)));
+            var roleId = await db.Roles.Where(r => r.Name == role).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(ct);
+            var members = db.UserRoles.Where(ur => ur.RoleId == roleId);
+            // A rare role (a few admins among 100,000 developers) is read from its members (the role index), whose few
+            // users are then sorted; walking every user in order and testing each would read them all before a page
+            // fills. A common role is the reverse: users in order fill a page at once, and sorting its members would
+            // sort most users. How many members a role has is one count over the role index.
+            users = await members.CountAsync(ct) <= RareRoleMembers
+                ? users.Where(u => members.Select(ur => ur.UserId).Contains(u.Id))
+                : users.Where(u => members.Any(ur => ur.UserId == u.Id));
         }
         if (query.Status is { } status) users = users.Where(u => u.Status == status);
 

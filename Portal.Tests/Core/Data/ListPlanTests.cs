@@ -4,6 +4,7 @@ using Portal.Core.Data;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Subscriptions;
+using Portal.Core.Features.Users;
 using Portal.Tests.Support;
 
 namespace Portal.Tests.Core.Data;
@@ -65,6 +66,36 @@ public sealed partial class ListPlanTests : IAsyncLifetime
         var plans = (await _plans.PlansAsync(_db.ConnectionString, "ApiKeys")).Where(p => p.Sql.Contains("COUNT(*)", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, plans.Count);
         Assert.All(plans, p => Assert.Contains(p.Plan, line => line.Contains("USING COVERING INDEX IX_ApiKeys_Personal_", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// A rare role (fewer members than <see cref="UserService.RareRoleMembers"/>) is read from the role index and its users
+    /// by primary key, then sorted (few rows); the users are never walked one by one. At 100,000 users the plan reads
+    /// (scale smoke database, sqlite3):
+    /// <code>
+    /// SEARCH a USING INDEX sqlite_autoindex_AspNetUsers_1 (Id=?)
+    /// LIST SUBQUERY 1
+    ///   SEARCH i USING INDEX IX_AspNetUserRoles_RoleId (RoleId=?)
+    /// USE TEMP B-TREE FOR ORDER BY
+    /// </code>
+    /// </summary>
+    [Theory]
+    [InlineData(Roles.ReadOnly)]
+    [InlineData(Roles.SuperAdmin)]
+    public async Task Users_ByARareRole_AreReadFromTheRoleIndex_NotFromEveryUser(string role)
+    {
+        _plans.Clear();
+        var listed = await _db.Get<UserService>().ListAsync(_seed.Admin, new UserQuery { Role = role });
+        Assert.True(listed.IsSuccess);
+        Assert.All(listed.Value.Items, u => Assert.Contains(role, u.Roles));
+        var plans = await _plans.PlansAsync(_db.ConnectionString, "AspNetUsers");
+        Assert.Equal(2, plans.Count); // the count and the page
+        Assert.All(plans, p =>
+        {
+            Assert.DoesNotContain(p.Plan, line => BareScan().IsMatch(line) || line.StartsWith("SCAN ", StringComparison.Ordinal));
+            Assert.Contains(p.Plan, line => line.Contains("IX_AspNetUserRoles_RoleId (RoleId=?)", StringComparison.Ordinal));
+            Assert.Contains(p.Plan, line => line.Contains("sqlite_autoindex_AspNetUsers_1 (Id=?)", StringComparison.Ordinal));
+        });
     }
 
     [Theory]

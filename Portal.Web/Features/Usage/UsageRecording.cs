@@ -65,7 +65,10 @@ public sealed class UsageRecordedByEndpoint
     public static readonly UsageRecordedByEndpoint Instance = new();
 }
 
-/// <summary>Runs the usage writer and the hourly retention purge; on shutdown writes whatever is still queued.</summary>
+/// <summary>
+/// Runs the usage writer and, at start and hourly, the usage events' partitions ahead (PostgreSQL) and the retention
+/// purge; on shutdown writes whatever is still queued.
+/// </summary>
 public sealed class UsageWriterService(UsageWriter writer, ILogger<UsageWriterService> logger) : BackgroundService
 {
     private static readonly TimeSpan PurgeInterval = TimeSpan.FromHours(1);
@@ -92,6 +95,8 @@ public sealed class UsageWriterService(UsageWriter writer, ILogger<UsageWriterSe
             {
                 try
                 {
+                    var made = await writer.EnsurePartitionsAsync(ct);
+                    if (made > 0) logger.LogInformation("Made {Count} daily partitions of usage events ahead", made);
                     var deleted = await writer.PurgeAsync(ct);
                     if (deleted > 0) logger.LogInformation("Deleted {Count} usage events past retention", deleted);
                 }

@@ -1,10 +1,17 @@
--- :events usage events over the 30 days before :now, as sqlite/events.sql (the same mix); the table's indexes are
--- dropped while it fills and made again after.
+-- :events usage events over the 30 days before :now, as sqlite/events.sql (the same mix), straight into the partitioned
+-- table: first a partition per UTC day of the 30 (as UsagePartitions names them; the app makes the days ahead when it
+-- starts), so no event goes to the default partition. The table's indexes but the primary key are dropped while it
+-- fills and made again after (on the parent: one build per partition).
 \set ON_ERROR_STOP 1
 CREATE FUNCTION pg_temp.gid(kind int, n bigint) RETURNS uuid LANGUAGE sql IMMUTABLE AS
 $$ SELECT (lpad(to_hex(kind), 8, '0') || '-0000-4000-8000-' || lpad(upper(to_hex(n)), 12, '0'))::uuid $$;
+SELECT format('CREATE TABLE IF NOT EXISTS %I PARTITION OF "UsageEvents" FOR VALUES FROM (%L) TO (%L)',
+    'UsageEvents_' || to_char(d AT TIME ZONE 'UTC', 'YYYYMMDD'), d, d + interval '24 hours')
+FROM generate_series(date_trunc('day', :now::timestamptz - interval '30 days', 'UTC'), :now::timestamptz, interval '24 hours') d \gexec
+-- A partitioned table's index definitions read "ON ONLY", which would make the parent's index alone.
 CREATE TEMP TABLE usage_indexes AS
-    SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'UsageEvents' AND indexname <> 'PK_UsageEvents';
+    SELECT indexname, replace(indexdef, ' ON ONLY ', ' ON ') AS indexdef FROM pg_indexes
+    WHERE tablename = 'UsageEvents' AND indexname <> 'PK_UsageEvents';
 SELECT format('DROP INDEX %I', indexname) FROM usage_indexes \gexec
 BEGIN;
 INSERT INTO "UsageEvents" ("At", "KeyId", "OwnerUserId", "ApplicationId", "Method", "Route", "Status", "LatencyMs", "ProductId", "PlanId", "Outcome")

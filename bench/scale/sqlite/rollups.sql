@@ -1,9 +1,37 @@
--- The hourly rollups from the raw events, in one INSERT … SELECT … GROUP BY: the one step to change when the
--- rollup tables change.
+-- Every rollup table the app reads, from the raw events, with the rules of UsageRollupWriter (docs/usage-rollups.md):
+-- calls and errors count the events with a key; an application's calls those with a key and an application;
+-- verifications (an outcome) count per code, per key/product/code (no key or product: the empty GUID) and per product.
+-- First one tally per hour, key, application, product and code (one pass over the events), then each table from it:
+-- the one step to change when the rollup tables change.
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
+PRAGMA cache_size = -1000000;
+PRAGMA temp_store = FILE;
 BEGIN;
-DELETE FROM UsageRollups;
+DELETE FROM UsageRollups; DELETE FROM UsageHours; DELETE FROM UsageOutcomeHours; DELETE FROM UsageKeyDays;
+DELETE FROM UsageApplicationRollups; DELETE FROM UsageProductRollups; DELETE FROM UsageVerificationHours;
+CREATE TEMP TABLE tally AS
+SELECT At - At % 36000000000 AS h, KeyId AS k, ApplicationId AS a, ProductId AS p, Outcome AS o, count(*) AS n, sum(Status >= 400) AS e
+FROM UsageEvents GROUP BY 1, 2, 3, 4, 5;
+
 INSERT INTO UsageRollups (KeyId, HourStart, Count, Errors)
-SELECT KeyId, At - At % 36000000000, count(*), sum(Status >= 400) FROM UsageEvents WHERE KeyId IS NOT NULL GROUP BY KeyId, At - At % 36000000000;
+SELECT k, h, sum(n), sum(e) FROM tally WHERE k IS NOT NULL GROUP BY k, h;
+INSERT INTO UsageHours (HourStart, Calls, Errors, PersonalCalls)
+SELECT h, sum(n), sum(e), sum(CASE WHEN a IS NULL THEN n ELSE 0 END) FROM tally WHERE k IS NOT NULL GROUP BY h;
+INSERT INTO UsageKeyDays (KeyId, Day, Calls, Errors)
+SELECT k, h - h % 864000000000, sum(n), sum(e) FROM tally WHERE k IS NOT NULL GROUP BY 1, 2;
+INSERT INTO UsageApplicationRollups (ApplicationId, Span, Start, Calls, Errors)
+SELECT a, 1, h, sum(n), sum(e) FROM tally WHERE k IS NOT NULL AND a IS NOT NULL GROUP BY a, h;
+INSERT INTO UsageApplicationRollups (ApplicationId, Span, Start, Calls, Errors)
+SELECT a, 24, h - h % 864000000000, sum(n), sum(e) FROM tally WHERE k IS NOT NULL AND a IS NOT NULL GROUP BY 1, 3;
+INSERT INTO UsageOutcomeHours (HourStart, Outcome, Count)
+SELECT h, o, sum(n) FROM tally WHERE o IS NOT NULL GROUP BY h, o;
+INSERT INTO UsageVerificationHours (KeyId, HourStart, ProductId, Outcome, Count)
+SELECT coalesce(k, '00000000-0000-0000-0000-000000000000'), h, coalesce(p, '00000000-0000-0000-0000-000000000000'), o, sum(n)
+FROM tally WHERE o IS NOT NULL GROUP BY 1, 2, 3, 4;
+INSERT INTO UsageProductRollups (ProductId, Span, Start, Calls)
+SELECT p, 1, h, sum(n) FROM tally WHERE o IS NOT NULL AND p IS NOT NULL GROUP BY p, h;
+INSERT INTO UsageProductRollups (ProductId, Span, Start, Calls)
+SELECT p, 24, h - h % 864000000000, sum(n) FROM tally WHERE o IS NOT NULL AND p IS NOT NULL GROUP BY 1, 3;
+DROP TABLE tally;
 COMMIT;
