@@ -71,6 +71,8 @@ public static class PortalCore
         services.AddPortalEmail(connectionString, provider);
         services.AddSingleton<Features.Profile.ProfileService>();
         services.AddSingleton<Features.Profile.PasswordResetService>();
+        services.AddSingleton<Features.Profile.EmailConfirmationService>();
+        services.AddSingleton<Features.Profile.TwoFactorService>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();
