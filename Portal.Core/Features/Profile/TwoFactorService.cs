@@ -33,6 +33,7 @@ public sealed class TwoFactorService(
     // Identity's EF store keeps the authenticator key and the recovery codes as tokens of this "login provider".
     private const string IdentityStoreProvider = "[AspNetUserStore]";
     private const string AuthenticatorKeyToken = "AuthenticatorKey";
+    private const string RecoveryCodesToken = "RecoveryCodes";
 
     /// <summary>Whether these roles must have two-factor sign-in (super-admin, admin, when the setting is on).</summary>
     public bool IsRequiredFor(IEnumerable<string> roles) =>
@@ -52,12 +53,20 @@ public sealed class TwoFactorService(
     public async Task<Result<TwoFactorStatus>> GetStatusAsync(Actor actor, CancellationToken ct = default)
     {
         if (!IsSignedInUser(actor)) return Errors.Forbidden;
-        await using var scope = scopes.CreateAsyncScope();
-        var users = Users(scope);
-        var user = await users.FindByIdAsync(actor.UserId.ToString());
-        if (user is null) return Errors.NotFound;
-        var left = user.TwoFactorEnabled ? await users.CountRecoveryCodesAsync(user) : 0;
-        return new TwoFactorStatus(user.TwoFactorEnabled, left, IsRequiredFor(actor.Roles));
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var enabled = await db.Users.AsNoTracking().Where(u => u.Id == actor.UserId).Select(u => (bool?)u.TwoFactorEnabled).FirstOrDefaultAsync(ct);
+        if (enabled is null) return Errors.NotFound;
+        var left = enabled.Value ? await RecoveryCodesLeftAsync(db, actor.UserId, ct) : 0;
+        return new TwoFactorStatus(enabled.Value, left, IsRequiredFor(actor.Roles));
+    }
+
+    // Read as Identity's store counts them (one token, codes joined by ';'), without needing a user manager to look.
+    private static async Task<int> RecoveryCodesLeftAsync(PortalDbContext db, Guid userId, CancellationToken ct)
+    {
+        var codes = await db.UserTokens.AsNoTracking()
+            .Where(t => t.UserId == userId && t.LoginProvider == IdentityStoreProvider && t.Name == RecoveryCodesToken)
+            .Select(t => t.Value).FirstOrDefaultAsync(ct);
+        return string.IsNullOrEmpty(codes) ? 0 : codes.Split(';', StringSplitOptions.RemoveEmptyEntries).Length;
     }
 
     /// <summary>
@@ -161,10 +170,7 @@ public sealed class TwoFactorService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.Email }).FirstOrDefaultAsync(ct);
         if (user is null) return;
-        await using var scope = scopes.CreateAsyncScope();
-        var users = Users(scope);
-        var found = await users.FindByIdAsync(userId.ToString());
-        var left = found is null ? 0 : await users.CountRecoveryCodesAsync(found);
+        var left = await RecoveryCodesLeftAsync(db, userId, ct);
         var actor = new Actor(userId, user.Email ?? "", [], IpAddress: ipAddress);
         db.Audit.Add(AuditEntry.For(actor, AuditActions.RecoveryCodeUsed, clock.GetUtcNow(), "user", userId.ToString(), user.Email,
             $"recovery codes left: {left}"));
@@ -185,8 +191,18 @@ public sealed class TwoFactorService(
         signIns.Notify(user.Id);
     }
 
-    /// <summary>The code as typed, without the spaces and dashes apps and people put in it.</summary>
+    /// <summary>The app's code as typed, without the spaces and dashes apps and people put in it.</summary>
     public static string NormalizeCode(string code) => code.Replace(" ", "").Replace("-", "").Trim();
+
+    /// <summary>
+    /// A recovery code as Identity stores it (<c>XXXXX-XXXXX</c>, upper case, compared exactly), from what was typed:
+    /// spaces dropped, letters upper-cased, the dash put back when it was left out.
+    /// </summary>
+    public static string NormalizeRecoveryCode(string code)
+    {
+        var clean = code.Replace(" ", "").Trim().ToUpperInvariant();
+        return clean.Length == 10 && !clean.Contains('-') ? $"{clean[..5]}-{clean[5..]}" : clean;
+    }
 
     /// <summary>The key in groups of four, lowercase, as the authenticator apps' manual entry shows it.</summary>
     public static string FormatKey(string key)

@@ -177,6 +177,14 @@ public sealed class TwoFactorServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public void NormalizeRecoveryCode_KeepsTheDash_AndRestoresIt()
+    {
+        Assert.Equal("V55F5-53XX4", TwoFactorService.NormalizeRecoveryCode("V55F5-53XX4"));
+        Assert.Equal("V55F5-53XX4", TwoFactorService.NormalizeRecoveryCode(" v55f5 53xx4 "));
+        Assert.Equal("123456", TwoFactorService.NormalizeCode("123-456"));
+    }
+
+    [Fact]
     public void FormatKey_GroupsOfFourLowercase() =>
         Assert.Equal("abcd efgh ijkl mn", TwoFactorService.FormatKey("ABCDEFGHIJKLMN"));
 
