@@ -21,6 +21,16 @@ public sealed class PortalOptions
     public Features.Email.EmailOptions Email { get; set; } = new();
     public PasswordResetOptions PasswordReset { get; set; } = new();
     public Features.Notifications.NotificationOptions Notifications { get; set; } = new();
+    public SecurityOptions Security { get; set; } = new();
+}
+
+public sealed class SecurityOptions
+{
+    /// <summary>
+    /// Super-admins and admins without two-factor sign-in are sent to set it up before any other page opens
+    /// (<c>Portal:Security:RequireTwoFactorForAdmins</c>). Pages only: API keys are not affected.
+    /// </summary>
+    public bool RequireTwoFactorForAdmins { get; set; }
 }
 
 /// <summary>
@@ -166,6 +176,15 @@ public sealed class SignUpOptions
 
     /// <summary>The rate-limit window in minutes (<c>Portal:SignUp:WindowMinutes</c>).</summary>
     public int WindowMinutes { get; set; } = 10;
+
+    /// <summary>
+    /// A self-service sign-up stays unconfirmed until the link emailed to it is followed
+    /// (<c>Portal:SignUp:RequireConfirmedEmail</c>): until then sign-in says why and its keys do not work.
+    /// </summary>
+    public bool RequireConfirmedEmail { get; set; }
+
+    /// <summary>Confirmation emails one address may be sent per hour, the sign-up's own included (<c>Portal:SignUp:ConfirmationsPerHour</c>).</summary>
+    public int ConfirmationsPerHour { get; set; } = 3;
 }
 
 public sealed class DatabaseOptions

@@ -39,6 +39,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<TimeProvider>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Verification.VerificationService>());
         Services.AddSingleton(Db.Get<UserService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Profile.TwoFactorService>());
         Services.AddSingleton(Db.Get<OrganisationService>());
         Services.AddSingleton(Db.Get<AuditService>());
         Services.AddSingleton(Db.Get<PasswordPolicy>());

@@ -46,7 +46,11 @@ public static class IdentitySetup
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddSignInManager<PortalSignInManager>()
             .AddClaimsPrincipalFactory<PortalClaimsFactory>()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddEmailConfirmationTokens();
+        // An unconfirmed sign-up is refused at sign-in only while confirmation is required.
+        services.AddOptions<IdentityOptions>().Configure<IOptions<Portal.Core.PortalOptions>>((o, portal) =>
+            o.SignIn.RequireConfirmedEmail = portal.Value.SignUp.RequireConfirmedEmail);
         services.AddSingleton<UnknownAccountHash>();
 
         // Deactivation, role changes and password resets change the security stamp. A cookie is checked against the
@@ -98,6 +102,9 @@ public sealed class PortalSignInManager(
     /// </summary>
     public bool RefusedWithRightPassword { get; private set; }
 
+    /// <summary>The account of such a refusal, so the page can say why (inactive, or its email still to confirm).</summary>
+    public PortalUser? RefusedUser { get; private set; }
+
     public override async Task<bool> CanSignInAsync(PortalUser user) =>
         user.Status == UserStatus.Active && await base.CanSignInAsync(user);
 
@@ -117,9 +124,25 @@ public sealed class PortalSignInManager(
         {
             // Identity answers these before hashing: hash anyway, as for every other attempt.
             RefusedWithRightPassword = await UserManager.CheckPasswordAsync(user, password);
+            RefusedUser = RefusedWithRightPassword ? user : null;
             return refused;
         }
         return await base.CheckPasswordSignInAsync(user, password, lockoutOnFailure);
+    }
+
+    /// <summary>
+    /// Identity neither checks the lockout before a recovery code nor counts a wrong one: here a locked account is
+    /// refused and a wrong recovery code counts towards the lockout, as a wrong authenticator code does.
+    /// </summary>
+    public override async Task<SignInResult> TwoFactorRecoveryCodeSignInAsync(string recoveryCode)
+    {
+        var user = await GetTwoFactorAuthenticationUserAsync();
+        if (user is null) return SignInResult.Failed;
+        if (await UserManager.IsLockedOutAsync(user)) return SignInResult.LockedOut;
+        var result = await base.TwoFactorRecoveryCodeSignInAsync(recoveryCode);
+        if (result.Succeeded) return result;
+        await UserManager.AccessFailedAsync(user);
+        return await UserManager.IsLockedOutAsync(user) ? SignInResult.LockedOut : result;
     }
 }
 
@@ -232,5 +255,35 @@ internal sealed class RevalidatingIdentityStateProvider : RevalidatingServerAuth
         if (!users.SupportsUserSecurityStamp) return true;
         var stamp = state.User.FindFirstValue(_options.Value.ClaimsIdentity.SecurityStampClaimType);
         return stamp == await users.GetSecurityStampAsync(user);
+    }
+}
+
+/// <summary>
+/// The email-confirmation link's token: Identity's data-protection token with a lifetime of its own
+/// (<see cref="Portal.Core.Features.Profile.EmailConfirmationService.LinkLifetime"/>), longer than a password reset's hour.
+/// </summary>
+public sealed class EmailConfirmationTokenProvider(
+    Microsoft.AspNetCore.DataProtection.IDataProtectionProvider protection,
+    IOptions<EmailConfirmationTokenProviderOptions> options,
+    ILogger<DataProtectorTokenProvider<PortalUser>> logger)
+    : DataProtectorTokenProvider<PortalUser>(protection, options, logger);
+
+public sealed class EmailConfirmationTokenProviderOptions : DataProtectionTokenProviderOptions
+{
+    public EmailConfirmationTokenProviderOptions()
+    {
+        Name = Portal.Core.Features.Profile.EmailConfirmationService.TokenProvider;
+        TokenLifespan = Portal.Core.Features.Profile.EmailConfirmationService.LinkLifetime;
+    }
+}
+
+public static class EmailConfirmationTokens
+{
+    public static IdentityBuilder AddEmailConfirmationTokens(this IdentityBuilder identity)
+    {
+        identity.AddTokenProvider<EmailConfirmationTokenProvider>(Portal.Core.Features.Profile.EmailConfirmationService.TokenProvider);
+        identity.Services.Configure<IdentityOptions>(o =>
+            o.Tokens.EmailConfirmationTokenProvider = Portal.Core.Features.Profile.EmailConfirmationService.TokenProvider);
+        return identity;
     }
 }

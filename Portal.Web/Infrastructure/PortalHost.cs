@@ -96,6 +96,8 @@ public static class PortalHost
         app.UseWhen(http => !ApiProblems.IsApi(http), web => web.UseAuthentication());
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseAuthorization();
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PortalOptions>>().Value.Security.RequireTwoFactorForAdmins)
+            app.UseMiddleware<TwoFactorEnrolmentGate>();
         app.UseExceptionHandler();
         app.UseApiBodyLimit(MaxRequestBodyBytes);
         // A body-less error answer: the portal's own "not found" page, in its layout, for a browser's GET of an unknown

@@ -6,7 +6,8 @@ using Portal.Core.Features.Users;
 
 namespace Portal.Core.Features.Accounts;
 
-public sealed record SignedUp(UserDto User, ApplicationCreated FirstApplication)
+/// <param name="ConfirmationRequired">The account waits for its email to be confirmed: not signed in, its keys not working yet.</param>
+public sealed record SignedUp(UserDto User, ApplicationCreated FirstApplication, bool ConfirmationRequired = false)
 {
     public override string ToString() => $"SignedUp {{ User = {User.Email}, Application = {FirstApplication.Application.Id} }}";
 }
@@ -17,17 +18,21 @@ public sealed record SignedUp(UserDto User, ApplicationCreated FirstApplication)
 /// conflict that does not say the email exists (the page shows the same text for any refusal). Rate limiting
 /// belongs to the page that calls this.
 /// </summary>
-public sealed class SignUpService(UserService users, ApplicationService applications, Notifier notifier, IOptions<PortalOptions> options)
+public sealed class SignUpService(UserService users, ApplicationService applications, Notifier notifier,
+    Profile.EmailConfirmationService confirmations, IOptions<PortalOptions> options)
 {
     public const string FirstApplicationName = "My first application";
 
-    public async Task<Result<SignedUp>> SignUpAsync(string email, string displayName, string password, string? ipAddress = null, CancellationToken ct = default)
+    /// <param name="linkBase">Where the confirmation link points when <c>Portal:SignUp:RequireConfirmedEmail</c> is on (the page's own address).</param>
+    public async Task<Result<SignedUp>> SignUpAsync(string email, string displayName, string password, string? ipAddress = null, CancellationToken ct = default,
+        string? linkBase = null)
     {
         if (!options.Value.SignUp.Enabled) return new SignUpDisabled();
         // The system creates the user on the newcomer's behalf; the audit entry names the email that signed up.
         var registrar = Actor.System with { Email = Truncate(email.Trim(), 256), IpAddress = ipAddress };
+        var confirm = options.Value.SignUp.RequireConfirmedEmail;
         var created = await users.CreateAsync(registrar,
-            new CreateUser { Email = email, DisplayName = displayName, Password = password, Roles = [Roles.Developer] }, ct);
+            new CreateUser { Email = email, DisplayName = displayName, Password = password, Roles = [Roles.Developer] }, emailConfirmed: !confirm, ct);
         if (created.Error is DuplicateEmail) return new SignUpRefused();
         if (!created.IsSuccess) return created.Error!;
         var user = created.Value;
@@ -38,7 +43,8 @@ public sealed class SignUpService(UserService users, ApplicationService applicat
             new CreateApplication { Name = FirstApplicationName, Description = "Created when you signed up." }, ct);
         if (!app.IsSuccess) return app.Error!;
         await notifier.WelcomeAsync(user.Id, user.DisplayName, ct);
-        return new SignedUp(user, app.Value);
+        if (confirm) await confirmations.SendAsync(user.Id, linkBase ?? options.Value.Email.BaseUrl ?? "http://localhost:5000", ipAddress, ct);
+        return new SignedUp(user, app.Value, confirm);
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];

@@ -281,7 +281,8 @@ public sealed class ApiKeyService(
 
     /// <summary>
     /// The check behind every key-authenticated request: shape and checksum first (no database), then the cache,
-    /// then one query by hash. Refuses revoked, expired and replaced secrets and keys of inactive owners.
+    /// then one query by hash. Refuses revoked, expired and replaced secrets and keys whose holder may not use them
+    /// (<see cref="KeyHolders"/>).
     /// </summary>
     public async Task<KeyCheck> AuthenticateAsync(string presentedKey, CancellationToken ct = default)
     {
@@ -314,19 +315,19 @@ public sealed class ApiKeyService(
             if (key.ApplicationId is not { } applicationId) return new KeyCheck(KeyCheckCode.Disabled, null, refused);
             // Deleting an application revokes its keys; this also refuses any key that outlived it some other way,
             // and the keys of a suspended account.
-            var app = await (from a in db.Applications.AsNoTracking()
-                             join acc in db.Accounts on a.AccountId equals acc.Id
-                             where a.Id == applicationId
-                             select new { a.Name, AccountStatus = acc.Status }).FirstOrDefaultAsync(ct);
-            if (app is null || app.AccountStatus != AccountStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null, refused);
+            var working = KeyHolders.AccountsWhoseKeysWork(db, options.Value);
+            var app = await db.Applications.AsNoTracking()
+                .Where(a => a.Id == applicationId)
+                .Select(a => new { a.Name, KeysWork = working.Any(acc => acc.Id == a.AccountId) }).FirstOrDefaultAsync(ct);
+            if (app is null || !app.KeysWork) return new KeyCheck(KeyCheckCode.Disabled, null, refused);
             // No user, no roles, no scopes: the actor it becomes may only read its own application.
             var appIdentity = new KeyIdentity(key.Id, Guid.Empty, $"application:{applicationId}", app.Name, [], [], applicationId);
             cache.Store(new ApiKeyCache.Entry(hash, appIdentity, validUntil, now), generation);
             return new KeyCheck(KeyCheckCode.Valid, appIdentity);
         }
 
-        var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status, u.DisplayName }).FirstOrDefaultAsync(ct);
-        if (owner is null || owner.Status != UserStatus.Active) return new KeyCheck(KeyCheckCode.Disabled, null, refused);
+        var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => new { u.Email, u.Status, u.DisplayName, u.EmailConfirmed }).FirstOrDefaultAsync(ct);
+        if (owner is null || !KeyHolders.UserKeysWork(owner.Status, owner.EmailConfirmed, options.Value)) return new KeyCheck(KeyCheckCode.Disabled, null, refused);
         var roles = await UserRoles.OfAsync(db, ownerId, ct);
 
         var identity = new KeyIdentity(key.Id, ownerId, owner.Email ?? "", owner.DisplayName, roles, key.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries));

@@ -77,6 +77,13 @@ public static class AuditActions
     public const string SessionsEnded = "user.sessions-ended";
     public const string PasswordResetRequested = "auth.password-reset-requested";
     public const string PasswordResetByEmail = "auth.password-reset";
+    public const string EmailConfirmationSent = "auth.email-confirmation-sent";
+    public const string EmailConfirmed = "auth.email-confirmed";
+    public const string RecoveryCodeUsed = "auth.recovery-code-used";
+    public const string TwoFactorEnabled = "user.two-factor-enabled";
+    public const string TwoFactorDisabled = "user.two-factor-disabled";
+    public const string RecoveryCodesRegenerated = "user.recovery-codes-regenerated";
+    public const string TwoFactorReset = "user.two-factor-reset";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -89,5 +96,6 @@ public static class AuditActions
         SubscriptionCreated, SubscriptionApproved, SubscriptionRejected, SubscriptionUnsubscribed,
         WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated, WebhookSecretRevealed, WebhookTestSent, WebhookDeliveryRetried,
         ProfileUpdated, PasswordChanged, SessionsEnded, PasswordResetRequested, PasswordResetByEmail,
+        EmailConfirmationSent, EmailConfirmed, RecoveryCodeUsed, TwoFactorEnabled, TwoFactorDisabled, RecoveryCodesRegenerated, TwoFactorReset,
     ];
 }

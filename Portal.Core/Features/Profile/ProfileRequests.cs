@@ -61,3 +61,15 @@ public sealed class ResetPasswordWithLink
 public sealed record WrongCurrentPassword() : Error("Validation failed", "The current password is not correct.");
 
 public sealed record InvalidResetLink() : Error("Invalid link", "This reset link is invalid, already used or expired. Ask for a new one.");
+
+public sealed class ResendConfirmation
+{
+    [Required(ErrorMessage = "Email is required.")]
+    [EmailAddress(ErrorMessage = "Enter a valid email address.")]
+    [StringLength(256)]
+    public string Email { get; set; } = "";
+}
+
+public sealed record InvalidConfirmationLink() : Error("Invalid link", "This confirmation link is invalid or expired. Sign in to ask for a new one.");
+
+public sealed record EmailAlreadyConfirmed() : ConflictError("This email address is already confirmed. Sign in.");

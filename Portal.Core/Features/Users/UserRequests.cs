@@ -11,7 +11,9 @@ public sealed record UserDto(
     UserStatus Status,
     DateTimeOffset CreatedAt,
     DateTimeOffset? LastLoginAt,
-    bool LockedOut);
+    bool LockedOut,
+    bool TwoFactorEnabled = false,
+    bool EmailConfirmed = true);
 
 /// <summary>
 /// The caller. A personal key or a signed-in user has a <paramref name="UserId"/>; an application key has none, and

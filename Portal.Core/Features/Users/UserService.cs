@@ -141,7 +141,11 @@ public sealed class UserService(
             permissions);
     }
 
-    public async Task<Result<UserDto>> CreateAsync(Actor actor, CreateUser request, CancellationToken ct = default)
+    public Task<Result<UserDto>> CreateAsync(Actor actor, CreateUser request, CancellationToken ct = default) =>
+        CreateAsync(actor, request, emailConfirmed: true, ct);
+
+    /// <param name="emailConfirmed">False only for a self-service sign-up that must confirm its address first.</param>
+    internal async Task<Result<UserDto>> CreateAsync(Actor actor, CreateUser request, bool emailConfirmed, CancellationToken ct)
     {
         if (!actor.Can(Permission.UsersCreate)) return Errors.Forbidden;
         if (Validate(request.Roles, request.Password, request) is { } invalid) return invalid;
@@ -159,7 +163,7 @@ public sealed class UserService(
             UserName = email,
             NormalizedEmail = normalizedEmail,
             NormalizedUserName = normalizer.NormalizeName(email),
-            EmailConfirmed = true,
+            EmailConfirmed = emailConfirmed,
             DisplayName = request.DisplayName.Trim(),
             CreatedAt = now,
             SecurityStamp = Guid.NewGuid().ToString("N"),
@@ -338,7 +342,7 @@ public sealed class UserService(
     }
 
     private static UserDto ToDto(PortalUser u, IReadOnlyList<string> roles, DateTimeOffset now) =>
-        new(u.Id, u.Email!, u.DisplayName, roles, u.Status, u.CreatedAt, u.LastLoginAt, u.LockoutEnd > now);
+        new(u.Id, u.Email!, u.DisplayName, roles, u.Status, u.CreatedAt, u.LastLoginAt, u.LockoutEnd > now, u.TwoFactorEnabled, u.EmailConfirmed);
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

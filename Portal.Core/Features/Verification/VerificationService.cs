@@ -210,10 +210,9 @@ public sealed class VerificationService(
         cache.Applications.GetOrLoadAsync(applicationId, this, static async (self, id, ct) =>
         {
             await using var db = await self.OpenForLookupAsync(ct);
-            return await (from a in db.Applications.AsNoTracking()
-                          join account in db.Accounts on a.AccountId equals account.Id
-                          where a.Id == id
-                          select new ApplicationEntry(a.AccountId, account.Status == AccountStatus.Active)).FirstOrDefaultAsync(ct);
+            var working = KeyHolders.AccountsWhoseKeysWork(db, self.Settings);
+            return await db.Applications.AsNoTracking().Where(a => a.Id == id)
+                .Select(a => new ApplicationEntry(a.AccountId, working.Any(account => account.Id == a.AccountId))).FirstOrDefaultAsync(ct);
         }, ct);
 
     private ValueTask<ProductEntry?> FindProductAsync(string idOrSlug, CancellationToken ct) =>
@@ -238,6 +237,8 @@ public sealed class VerificationService(
                           select new SubscriptionEntry(s.Id, p.Id, p.Name, p.Type, p.RateLimit, p.RateLimitWindow, p.Quota, p.QuotaPeriod))
                 .FirstOrDefaultAsync(ct);
         }, ct);
+
+    private PortalOptions Settings => options.Value;
 
     private Task<PortalDbContext> OpenForLookupAsync(CancellationToken ct)
     {

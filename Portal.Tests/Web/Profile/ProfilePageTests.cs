@@ -36,6 +36,31 @@ public sealed class ProfilePageTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task TwoFactor_Off_OffersSetUp()
+    {
+        var (_, actor) = await Db.CreateUserAsync(Roles.Developer);
+        SignInAs(actor);
+        var cut = RenderWithProviders<ProfilePage>();
+        cut.WaitForAssertion(() => Assert.Equal("Off", cut.Find("[data-testid='two-factor-chip']").TextContent.Trim()), Wait);
+        Assert.Contains("Set up", cut.Find($"#two-factor a[href='{ProfilePaths.TwoFactor}']").TextContent);
+    }
+
+    [Fact]
+    public async Task TwoFactor_On_OffersManage()
+    {
+        var (user, actor) = await Db.CreateUserAsync(Roles.Developer);
+        SignInAs(actor);
+        await using (var db = await Db.OpenAsync())
+        {
+            (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.Users, u => u.Id == user.Id)).TwoFactorEnabled = true;
+            await db.SaveChangesAsync();
+        }
+        var again = RenderWithProviders<ProfilePage>();
+        again.WaitForAssertion(() => Assert.Equal("On", again.Find("[data-testid='two-factor-chip']").TextContent.Trim()), Wait);
+        Assert.Contains("Manage", again.Find($"#two-factor a[href='{ProfilePaths.TwoFactor}']").TextContent);
+    }
+
+    [Fact]
     public async Task SaveName_Blank_ShowsTheFieldError_Valid_Saves()
     {
         var (_, actor) = await Db.CreateUserAsync(Roles.ReadOnly);

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using AngleSharp.Dom;
 using Bunit;
 using Bunit.Rendering;
@@ -51,6 +52,36 @@ public sealed class UsersPageTests : PortalBunitContext
         Assert.NotNull(CreateButton(cut));
         Assert.Equal(["Edit", "Reset password", "Delete"], ActionsOf(RowOf(cut, _admin.Email)));
         Assert.Equal(["Edit"], ActionsOf(RowOf(cut, TestDatabase.AdminEmail)));
+    }
+
+    [Fact]
+    public async Task TwoFactor_ColumnShowsWhoHasIt_AndOnlyASuperAdminMayResetIt()
+    {
+        await using (var db = await Db.OpenAsync())
+        {
+            (await db.Users.SingleAsync(u => u.Id == _readOnly.Id)).TwoFactorEnabled = true;
+            await db.SaveChangesAsync();
+        }
+        SignInAs(await Db.RootAsync());
+        var cut = RenderUsers();
+        Assert.Equal("On", cut.Find($"[data-testid='two-factor-{_readOnly.Email}']").TextContent.Trim());
+        Assert.Equal("Off", cut.Find($"[data-testid='two-factor-{_admin.Email}']").TextContent.Trim());
+        Assert.Contains("Reset two-factor sign-in", ActionsOf(RowOf(cut, _readOnly.Email)));
+        Assert.DoesNotContain("Reset two-factor sign-in", ActionsOf(RowOf(cut, _admin.Email)));
+    }
+
+    [Fact]
+    public async Task TwoFactor_AnAdminSeesIt_ButMayNotResetIt()
+    {
+        await using (var db = await Db.OpenAsync())
+        {
+            (await db.Users.SingleAsync(u => u.Id == _readOnly.Id)).TwoFactorEnabled = true;
+            await db.SaveChangesAsync();
+        }
+        SignInAs(new Actor(_admin.Id, _admin.Email, _admin.Roles));
+        var cut = RenderUsers();
+        Assert.Equal("On", cut.Find($"[data-testid='two-factor-{_readOnly.Email}']").TextContent.Trim());
+        Assert.DoesNotContain("Reset two-factor sign-in", ActionsOf(RowOf(cut, _readOnly.Email)));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using Portal.Core.Features.Profile;
 using Portal.Core.Features.Users;
 using Portal.Web.Infrastructure;
 
@@ -6,7 +7,10 @@ namespace Portal.Web.Features.Account;
 
 public static class AccountEndpoints
 {
-    public static void MapAccountEndpoints(this IEndpointRouteBuilder app) =>
+    public const string ResendConfirmationPath = "/account/confirm-email/resend";
+
+    public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
+    {
         // A form post (antiforgery checked): a link or an image tag cannot sign anyone out.
         app.MapPost("/account/logout", async ([Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl, HttpContext http, SignInManager<PortalUser> signIn, UserService users) =>
             {
@@ -17,4 +21,17 @@ public static class AccountEndpoints
                 return TypedResults.LocalRedirect("/account/login");
             })
             .ExcludeFromDescription();
+
+        // The sign-in page offers it to whoever gave an unconfirmed account's right password; the answer is the same
+        // for any address.
+        app.MapPost(ResendConfirmationPath, async ([Microsoft.AspNetCore.Mvc.FromForm] string? email, HttpContext http, EmailConfirmationService confirmations) =>
+            {
+                var linkBase = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
+                await confirmations.ResendAsync(new ResendConfirmation { Email = email ?? "" }, linkBase, http.Connection.RemoteIpAddress?.ToString(), http.RequestAborted);
+                return TypedResults.LocalRedirect("/account/login?confirmation=sent");
+            })
+            .RequireRateLimiting(ConfirmationResendRateLimit.Policy)
+            .AllowAnonymous()
+            .ExcludeFromDescription();
+    }
 }

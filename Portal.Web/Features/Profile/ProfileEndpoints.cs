@@ -47,5 +47,6 @@ public static class ProfilePaths
 {
     public const string Page = "/account/profile";
     public const string ChangePassword = "/account/change-password";
+    public const string TwoFactor = "/account/two-factor";
     public const string EndOtherSessions = "/account/profile/sessions";
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Users;
+using Portal.Web.Components;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Users;
@@ -39,6 +40,10 @@ public sealed partial class UsersPage
     private bool CanResetPassword(UserDto user) => _actor?.Can(Permission.UsersResetPassword) == true && user.Id != _actor.UserId;
 
     private bool CanDelete(UserDto user) => _actor?.Can(Permission.UsersDelete) == true && user.Id != _actor.UserId;
+
+    // Super-admins only; one's own is turned off from the profile, with the password.
+    private bool CanResetTwoFactor(UserDto user) =>
+        _actor?.Roles.Contains(Roles.SuperAdmin) == true && _actor.Can(Permission.UsersResetPassword) && user.TwoFactorEnabled && user.Id != _actor.UserId;
 
     protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
 
@@ -102,6 +107,22 @@ public sealed partial class UsersPage
     {
         var parameters = new DialogParameters<UserResetPasswordDialog> { { d => d.Actor, _actor }, { d => d.User, user } };
         await ShowAndReloadAsync<UserResetPasswordDialog>("Reset password", parameters, reload: false);
+    }
+
+    private async Task ResetTwoFactorAsync(UserDto user)
+    {
+        var confirmed = await ConfirmDialog.ShowAsync(Dialogs, "Reset two-factor sign-in",
+            $"Turn off two-factor sign-in for {user.Email}? Their authenticator app and recovery codes stop working and every " +
+            "session of theirs ends. They sign in with the password alone until they set it up again (at once, if their role requires it).",
+            "Reset");
+        if (!confirmed) return;
+        var result = await TwoFactor.ResetAsync(_actor!, user.Id);
+        if (result.IsSuccess)
+        {
+            Snackbar.Add($"Two-factor sign-in of {user.Email} is reset; their sessions have ended.", Severity.Success);
+            await ReloadAsync();
+        }
+        else Snackbar.Add(result.Error!.Detail, Severity.Error);
     }
 
     private async Task DeleteAsync(UserDto user)
