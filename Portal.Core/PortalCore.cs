@@ -46,6 +46,8 @@ public static class PortalCore
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<SignInChanges>();
+        services.AddSingleton<AttemptCounter>();
+        services.AddSingleton<SignInLockout>();
         services.AddSingleton<UserService>();
         services.AddSingleton<OrganisationService>();
         services.AddSingleton<AuditService>();
