@@ -33,7 +33,7 @@ public static class PortalCore
             // The provider's own context type (its own migrations), handed to services as the PortalDbContext it is.
             services.AddDbContextFactory<PostgresPortalDbContext>((sp, db) => db
                 .UseNpgsql(connectionString)
-                .AddInterceptors(sp.GetRequiredService<WebhookOutbox>()));
+                .AddInterceptors(sp.GetRequiredService<WebhookOutbox>(), sp.GetRequiredService<ApiKeyArrivals>()));
             services.AddSingleton<IDbContextFactory<PortalDbContext>, UpcastDbContextFactory<PostgresPortalDbContext>>();
             services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<PostgresPortalDbContext>());
         }
@@ -41,15 +41,18 @@ public static class PortalCore
         {
             services.AddDbContextFactory<PortalDbContext>((sp, db) => db
                 .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(PortalDbContext).Assembly.FullName))
-                .AddInterceptors(new SqlitePragmas(), sp.GetRequiredService<WebhookOutbox>()));
+                .AddInterceptors(new SqlitePragmas(), sp.GetRequiredService<WebhookOutbox>(), sp.GetRequiredService<ApiKeyArrivals>()));
         }
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<SignInChanges>();
+        services.AddSingleton<AttemptCounter>();
+        services.AddSingleton<SignInLockout>();
         services.AddSingleton<UserService>();
         services.AddSingleton<OrganisationService>();
         services.AddSingleton<AuditService>();
         services.AddSingleton<ApiKeyCache>();
+        services.AddSingleton<ApiKeyArrivals>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<ApplicationService>();

@@ -20,6 +20,7 @@ public sealed class PortalOptions
     public GatewayOptions Gateway { get; set; } = new();
     public Features.Email.EmailOptions Email { get; set; } = new();
     public PasswordResetOptions PasswordReset { get; set; } = new();
+    public SignInOptions SignIn { get; set; } = new();
     public Features.Notifications.NotificationOptions Notifications { get; set; } = new();
     public SecurityOptions Security { get; set; } = new();
 }
@@ -80,6 +81,53 @@ public sealed class ApiOptions
     /// admin (or read-only) or an API key with the <c>read</c> scope.
     /// </summary>
     public bool PublicOpenApi { get; set; } = true;
+
+    /// <summary>Calls per key on <c>/api/v1</c> (<c>Portal:Api:RateLimit</c>).</summary>
+    public ApiRateLimitOptions RateLimit { get; set; } = new();
+}
+
+/// <summary>
+/// A token bucket per API key (per client address for calls without one): <see cref="PermitsPerSecond"/> sustained,
+/// up to <see cref="Burst"/> at once. Key verification has no such limit (the plans it enforces are its limits).
+/// </summary>
+public sealed class ApiRateLimitOptions
+{
+    /// <summary>Off: no limit on <c>/api/v1</c> at all (<c>Portal:Api:RateLimit:Enabled</c>).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Calls per second one key keeps up (<c>Portal:Api:RateLimit:PermitsPerSecond</c>).</summary>
+    public int PermitsPerSecond { get; set; } = 100;
+
+    /// <summary>Calls one key may make at once after a quiet moment (<c>Portal:Api:RateLimit:Burst</c>).</summary>
+    public int Burst { get; set; } = 200;
+
+    /// <summary>Calls per second for a key whose owner is an admin or super-admin (<c>Portal:Api:RateLimit:AdminPermitsPerSecond</c>); burst twice that.</summary>
+    public int AdminPermitsPerSecond { get; set; } = 500;
+
+    /// <summary>
+    /// Usage summary and request-log calls one key may have running at once (<c>Portal:Api:RateLimit:ExpensiveConcurrency</c>);
+    /// a few more wait their turn, beyond that 429.
+    /// </summary>
+    public int ExpensiveConcurrency { get; set; } = 2;
+}
+
+/// <summary>Sign-in attempts (<c>Portal:SignIn</c>).</summary>
+public sealed class SignInOptions
+{
+    /// <summary>Sign-in form posts one client address may make per window (<c>Portal:SignIn:PermitLimit</c>); more get a 429 page.</summary>
+    public int PermitLimit { get; set; } = 30;
+
+    /// <summary>The window of <see cref="PermitLimit"/> in minutes (<c>Portal:SignIn:WindowMinutes</c>).</summary>
+    public int WindowMinutes { get; set; } = 5;
+
+    /// <summary>
+    /// Failed sign-ins of one account from one client address before that address is locked out of that account
+    /// (<c>Portal:SignIn:MaxFailedAttempts</c>); the account stays open from every other address.
+    /// </summary>
+    public int MaxFailedAttempts { get; set; } = 5;
+
+    /// <summary>How long such a lock lasts, and the window its failures are counted in (<c>Portal:SignIn:LockoutMinutes</c>).</summary>
+    public int LockoutMinutes { get; set; } = 15;
 }
 
 public sealed class PasswordResetOptions
@@ -185,6 +233,9 @@ public sealed class SignUpOptions
 
     /// <summary>Confirmation emails one address may be sent per hour, the sign-up's own included (<c>Portal:SignUp:ConfirmationsPerHour</c>).</summary>
     public int ConfirmationsPerHour { get; set; } = 3;
+
+    /// <summary>Sign-up posts for one email per window, from any address (<c>Portal:SignUp:PerEmailLimit</c>); more get the form's error.</summary>
+    public int PerEmailLimit { get; set; } = 5;
 }
 
 public sealed class DatabaseOptions

@@ -9,7 +9,8 @@ namespace Portal.Core.Common;
 /// Characters no text field of the portal takes: C0 and C1 control characters (U+0000–U+001F, U+007F–U+009F; PostgreSQL
 /// cannot even store U+0000), the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the
 /// zero-width and invisible formatting characters (U+200B–U+200F, U+2060, U+FEFF), which make one name look like
-/// another or reverse what a reader sees. A field marked <see cref="MultiLineTextAttribute"/> also takes CR, LF and TAB.
+/// another or reverse what a reader sees. The joiners U+200C and U+200D are taken between two characters of the
+/// scripts and emoji that need them (<see cref="IsJoinerInPlace"/>). A field marked <see cref="MultiLineTextAttribute"/> also takes CR, LF and TAB.
 /// <see cref="RequestValidation"/> applies this to every string of every request record, nested ones included.
 /// </summary>
 public static class TextRules
@@ -18,10 +19,27 @@ public static class TextRules
     public static char? FirstForbidden(string? value, bool multiLine = false)
     {
         if (value is null) return null;
-        foreach (var c in value)
-            if (IsForbidden(c, multiLine)) return c;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c is ZeroWidthNonJoiner or ZeroWidthJoiner ? !IsJoinerInPlace(value, i) : IsForbidden(c, multiLine)) return c;
+        }
         return null;
     }
+
+    private const char ZeroWidthNonJoiner = '\u200C';
+    private const char ZeroWidthJoiner = '\u200D';
+
+    /// <summary>
+    /// ZWNJ and ZWJ change how the characters around them are drawn in Arabic and Persian, the Indic scripts and emoji
+    /// sequences (می‌خواهم, क्‍ष, 👩‍💻): there they are part of the name. Between Latin, Greek or Cyrillic letters, digits
+    /// or punctuation (below U+0500) they change nothing a reader sees, so there they only make two names look alike:
+    /// allowed only between two characters at or above U+0500 that are not themselves refused.
+    /// </summary>
+    private static bool IsJoinerInPlace(string value, int i) =>
+        i > 0 && i < value.Length - 1
+        && value[i - 1] >= '\u0500' && value[i + 1] >= '\u0500'
+        && !IsForbidden(value[i - 1]) && !IsForbidden(value[i + 1]);
 
     public static bool IsForbidden(char c, bool multiLine = false) => c switch
     {

@@ -41,6 +41,7 @@ public class PortalDbContext : IdentityDbContext<PortalUser, PortalRole, Guid>, 
     public DbSet<UsageApplicationRollup> UsageApplicationRollups => Set<UsageApplicationRollup>();
     public DbSet<UsageProductRollup> UsageProductRollups => Set<UsageProductRollup>();
     public DbSet<UsageVerificationHour> UsageVerificationHours => Set<UsageVerificationHour>();
+    public DbSet<UsageRefusalMinute> UsageRefusalMinutes => Set<UsageRefusalMinute>();
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<AccountMember> AccountMembers => Set<AccountMember>();
     public DbSet<Application> Applications => Set<Application>();

@@ -871,6 +871,30 @@ namespace Portal.Core.Migrations
                     b.ToTable("UsageProductRollups", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageRefusalMinute", b =>
+                {
+                    b.Property<long>("MinuteStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("CallerKeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MinuteStart", "CallerKeyId", "Source", "Outcome");
+
+                    b.ToTable("UsageRefusalMinutes", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Core.Features.Usage.UsageRollup", b =>
                 {
                     b.Property<Guid>("KeyId")

@@ -61,6 +61,9 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>
             builder.UseSetting("Portal:DataProtection:CertificatePath", TestCertificate.Path);
             builder.UseSetting("Portal:DataProtection:CertificatePassword", TestCertificate.Password);
         }
+        // Every test client shares one address (the test server has none): the per-address limit on sign-in posts is
+        // for AccountThrottleTests to set, not for the tests that sign in dozens of times.
+        builder.UseSetting("Portal:SignIn:PermitLimit", "10000");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {

@@ -63,7 +63,8 @@ public sealed class UsageSeed
     /// <summary>
     /// 12 events: the admin key 3 calls 2 h ago (one 500) and one 3 days ago; D's key 2 calls 1 h ago (one 404); App A
     /// 2 VALID and 1 RATE_LIMITED verifications 30 min ago; App B one VALID and one NOT_SUBSCRIBED; an unknown key's
-    /// NOT_FOUND (no key, no rollup). In the hour window: 10 calls by keys, 2 errors, 6 verifications (3 valid).
+    /// NOT_FOUND (no key, no rollup; counted in UsageRefusalMinutes, so the request log holds the other 11). In the hour
+    /// window: 10 calls by keys, 2 errors, 6 verifications (3 valid).
     /// </summary>
     /// <remarks><paramref name="anchor"/> (default <see cref="Now"/>) is the "now" the times count back from.</remarks>
     public async Task WriteStandardUsageAsync(DateTimeOffset? anchor = null)

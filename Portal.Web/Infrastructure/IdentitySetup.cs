@@ -36,7 +36,8 @@ public static class IdentitySetup
             {
                 o.User.RequireUniqueEmail = true;
                 o.SignIn.RequireConfirmedAccount = false;
-                // Identity leaves lockout off unless asked: five wrong passwords lock the account for 15 minutes.
+                // Failed sign-ins lock an account per client address (SignInLockout), not through Identity's
+                // per-account count; a lock Identity holds (LockoutEnd, from before) is still honoured until it ends.
                 o.Lockout.AllowedForNewUsers = true;
                 o.Lockout.MaxFailedAccessAttempts = 5;
                 o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
@@ -93,7 +94,8 @@ public sealed class PortalSignInManager(
     ILogger<SignInManager<PortalUser>> logger,
     IAuthenticationSchemeProvider schemes,
     IUserConfirmation<PortalUser> confirmation,
-    UnknownAccountHash unknownAccount)
+    UnknownAccountHash unknownAccount,
+    SignInLockout lockout)
     : SignInManager<PortalUser>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
     /// <summary>
@@ -108,13 +110,34 @@ public sealed class PortalSignInManager(
     public override async Task<bool> CanSignInAsync(PortalUser user) =>
         user.Status == UserStatus.Active && await base.CanSignInAsync(user);
 
+    /// <summary>
+    /// Locks out per account and client address (<see cref="SignInLockout"/>), never the account as a whole:
+    /// <paramref name="lockoutOnFailure"/> is ignored, Identity's own failure count is not kept.
+    /// </summary>
     public override async Task<SignInResult> PasswordSignInAsync(string userName, string password, bool isPersistent, bool lockoutOnFailure)
     {
+        RefusedWithRightPassword = false;
         // A name no account can have (a control character; PostgreSQL could not even compare a NUL) is not looked up.
         var user = TextRules.FirstForbidden(userName) is null ? await UserManager.FindByNameAsync(userName) : null;
-        if (user is not null) return await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
-        unknownAccount.Verify(UserManager.PasswordHasher, password);
-        return SignInResult.Failed;
+        var address = Context.Connection.RemoteIpAddress?.ToString();
+        if (await lockout.IsLockedAsync(userName, address))
+        {
+            // Hashed all the same: a locked address takes as long to refuse as any other attempt.
+            if (user is null) unknownAccount.Verify(UserManager.PasswordHasher, password);
+            else await UserManager.CheckPasswordAsync(user, password);
+            return SignInResult.LockedOut;
+        }
+        SignInResult result;
+        if (user is not null) result = await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure: false);
+        else
+        {
+            unknownAccount.Verify(UserManager.PasswordHasher, password);
+            result = SignInResult.Failed;
+        }
+        if (result.Succeeded) await lockout.SucceededAsync(userName, address);
+        // An inactive account's right password is no guess; any other refusal counts (unknown emails too, alike).
+        else if (!RefusedWithRightPassword && await lockout.FailedAsync(userName, address)) return SignInResult.LockedOut;
+        return result;
     }
 
     public override async Task<SignInResult> CheckPasswordSignInAsync(PortalUser user, string password, bool lockoutOnFailure)

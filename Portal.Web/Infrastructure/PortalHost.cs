@@ -74,7 +74,8 @@ public static class PortalHost
         services.AddSingleton<ApiCatalog>();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices(o => PortalSnackbars.Configure(o.SnackbarConfiguration));
-        services.AddSignUpRateLimit();
+        services.AddAccountRateLimits();
+        services.AddApiRateLimits(options.Api.RateLimit);
         services.AddSelfService();
         services.AddNotifications();
         return builder;

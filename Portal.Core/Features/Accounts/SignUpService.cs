@@ -15,11 +15,12 @@ public sealed record SignedUp(UserDto User, ApplicationCreated FirstApplication,
 /// <summary>
 /// Self-service developer sign-up (seed 001, Scenario A): a developer user with a personal account, and a first
 /// application with its first key, ready to use. A taken email answers <see cref="SignUpRefused"/>, a generic
-/// conflict that does not say the email exists (the page shows the same text for any refusal). Rate limiting
-/// belongs to the page that calls this.
+/// conflict that does not say the email exists (the page shows the same text for any refusal). Posts per email are
+/// limited here (<c>Portal:SignUp:PerEmailLimit</c> per window, counted for every email alike, so the refusal says
+/// nothing about the email); posts per client address by the page's rate limit.
 /// </summary>
 public sealed class SignUpService(UserService users, ApplicationService applications, Notifier notifier,
-    Profile.EmailConfirmationService confirmations, IOptions<PortalOptions> options)
+    Profile.EmailConfirmationService confirmations, AttemptCounter attempts, IOptions<PortalOptions> options)
 {
     public const string FirstApplicationName = "My first application";
 
@@ -27,7 +28,11 @@ public sealed class SignUpService(UserService users, ApplicationService applicat
     public async Task<Result<SignedUp>> SignUpAsync(string email, string displayName, string password, string? ipAddress = null, CancellationToken ct = default,
         string? linkBase = null)
     {
-        if (!options.Value.SignUp.Enabled) return new SignUpDisabled();
+        var settings = options.Value.SignUp;
+        if (!settings.Enabled) return new SignUpDisabled();
+        if (await attempts.AddAsync("signup-email", email.Trim().ToUpperInvariant(), TimeSpan.FromMinutes(Math.Max(1, settings.WindowMinutes)))
+            > Math.Max(1, settings.PerEmailLimit))
+            return new SignUpTooOften();
         // The system creates the user on the newcomer's behalf; the audit entry names the email that signed up.
         var registrar = Actor.System with { Email = Truncate(email.Trim(), 256), IpAddress = ipAddress };
         var confirm = options.Value.SignUp.RequireConfirmedEmail;

@@ -59,8 +59,15 @@ public sealed class ApiKeyCache(TimeProvider clock)
         Changed?.Invoke(new CacheNotice(CacheNoticeKind.Owner, userId));
     }
 
-    /// <summary>Another instance changed the key: dropped here, not announced again.</summary>
-    public void DropKey(Guid keyId) => RemoveWhere(e => e.Identity.KeyId == keyId);
+    /// <summary>
+    /// Another instance changed the key: dropped here, not announced again. Its new secret (a regeneration) is not
+    /// named by the notice, so every remembered miss goes too.
+    /// </summary>
+    public void DropKey(Guid keyId)
+    {
+        RemoveWhere(e => e.Identity.KeyId == keyId);
+        ForgetAllMissing();
+    }
 
     /// <summary>Another instance changed the owner: dropped here, not announced again.</summary>
     public void DropOwner(Guid userId) => RemoveWhere(e => e.Identity.UserId == userId);
@@ -69,7 +76,56 @@ public sealed class ApiKeyCache(TimeProvider clock)
     {
         Interlocked.Increment(ref _generation);
         _entries.Clear();
+        ForgetAllMissing();
     }
+
+    /// <summary>How long a key found nowhere is answered "not found" without asking the database again.</summary>
+    public static readonly TimeSpan MissingTimeToLive = TimeSpan.FromSeconds(30);
+
+    private const int MissingSlots = 16_384;
+
+    /// <summary>A hash found nowhere, and until when that answer is reused (UTC ticks).</summary>
+    private sealed record Missing(string Hash, long Until);
+
+    // A fixed table indexed by the hash's first hex digits, each slot overwritten by the latest miss: bounded memory
+    // (a flood of random keys only overwrites slots), no lock, and a hit is one array read and one comparison.
+    private Missing?[] _missing = new Missing?[MissingSlots];
+    private long _missingGeneration;
+
+    public long MissingGeneration => Interlocked.Read(ref _missingGeneration);
+
+    /// <summary>Whether the hash was recently found nowhere: a flood of unknown keys then costs no database read.</summary>
+    internal bool IsKnownMissing(string hash)
+    {
+        var entry = Volatile.Read(ref _missing)[SlotOf(hash)];
+        return entry is not null && entry.Until > clock.GetUtcNow().UtcTicks && string.Equals(entry.Hash, hash, StringComparison.Ordinal);
+    }
+
+    /// <summary>Remembers a miss, unless a key was created since the lookup began (it may be this very one).</summary>
+    internal void NoteMissing(string hash, long missingGenerationAtLookup)
+    {
+        if (MissingGeneration != missingGenerationAtLookup) return;
+        Volatile.Read(ref _missing)[SlotOf(hash)] = new Missing(hash, (clock.GetUtcNow() + MissingTimeToLive).UtcTicks);
+    }
+
+    /// <summary>A key with this hash now exists (created or regenerated here): never answer it "not found" from memory.</summary>
+    public void ForgetMissing(string hash)
+    {
+        Interlocked.Increment(ref _missingGeneration);
+        var table = Volatile.Read(ref _missing);
+        var slot = SlotOf(hash);
+        if (table[slot] is { } entry && string.Equals(entry.Hash, hash, StringComparison.Ordinal)) table[slot] = null;
+    }
+
+    /// <summary>Forgets every miss: another instance changed keys (notices carry ids, not hashes), or the notices reconnected.</summary>
+    public void ForgetAllMissing()
+    {
+        Interlocked.Increment(ref _missingGeneration);
+        Volatile.Write(ref _missing, new Missing?[MissingSlots]);
+    }
+
+    private static int SlotOf(string hash) =>
+        hash.Length >= 4 ? int.Parse(hash.AsSpan(0, 4), System.Globalization.NumberStyles.HexNumber) % MissingSlots : 0;
 
     private void RemoveWhere(Func<Entry, bool> match)
     {

@@ -229,6 +229,8 @@ public sealed class ApiKeyService(
             grace is null ? "old secret stopped at once" : $"old secret valid until {grace:O}"));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        // Saved by a bulk update, which the change tracker (ApiKeyArrivals) does not see.
+        cache.ForgetMissing(secret.Hash);
         cache.InvalidateKey(id);
         return new ApiKeyIssued(ToDto(key, await OwnerEmailsAsync(db, [key], ct), now), secret.Key);
     }
@@ -295,14 +297,22 @@ public sealed class ApiKeyService(
                 ? new KeyCheck(KeyCheckCode.Expired, null, Refused(cached.Identity))
                 : new KeyCheck(KeyCheckCode.Valid, cached.Identity);
 
+        if (cache.IsKnownMissing(hash)) return new KeyCheck(KeyCheckCode.NotFound, null);
+
         var generation = cache.Generation;
+        var missingGeneration = cache.MissingGeneration;
         Interlocked.Increment(ref _databaseLookups);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var key = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Hash == hash || k.PreviousHash == hash)
             .Select(k => new { k.Id, k.Hash, k.OwnerUserId, k.ApplicationId, k.Scopes, k.ExpiresAt, k.RevokedAt, k.PreviousHashExpiresAt })
             .FirstOrDefaultAsync(ct);
-        if (key is null) return new KeyCheck(KeyCheckCode.NotFound, null);
+        if (key is null)
+        {
+            // Keys are long random secrets: a hash found nowhere is a typo or a flood, and stays unknown.
+            cache.NoteMissing(hash, missingGeneration);
+            return new KeyCheck(KeyCheckCode.NotFound, null);
+        }
         var viaPreviousSecret = !ApiKeyFormat.HashesEqual(key.Hash, hash);
         if (viaPreviousSecret && !(key.PreviousHashExpiresAt > now)) return new KeyCheck(KeyCheckCode.NotFound, null);
         // Refused from here on, the key is known: its ids (already read) go with the refusal for the usage log.

@@ -106,3 +106,14 @@ internal sealed class UsageVerificationHourConfiguration : IEntityTypeConfigurat
         verification.Property(v => v.Outcome).HasMaxLength(32);
     }
 }
+
+internal sealed class UsageRefusalMinuteConfiguration : IEntityTypeConfiguration<UsageRefusalMinute>
+{
+    public void Configure(EntityTypeBuilder<UsageRefusalMinute> refusal)
+    {
+        refusal.ToTable("UsageRefusalMinutes");
+        refusal.HasKey(r => new { r.MinuteStart, r.CallerKeyId, r.Source, r.Outcome });
+        refusal.Property(r => r.Source).HasMaxLength(16);
+        refusal.Property(r => r.Outcome).HasMaxLength(32);
+    }
+}

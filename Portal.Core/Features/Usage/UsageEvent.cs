@@ -118,3 +118,19 @@ public sealed class UsageVerificationHour
     public string Outcome { get; set; } = "";
     public long Count { get; set; }
 }
+
+/// <summary>
+/// Verifications and gateway calls of an unknown or malformed key (<c>NOT_FOUND</c> with no key found), counted per
+/// caller and minute instead of a raw event each: a flood of random keys writes one row per caller-minute, not one per
+/// call. The rollups still count every one of them (the overview's outcome counts are unchanged).
+/// </summary>
+public sealed class UsageRefusalMinute
+{
+    public DateTimeOffset MinuteStart { get; set; }
+    /// <summary>The key that asked (a gateway's); <see cref="Guid.Empty"/> for an anonymous verification or a gateway call.</summary>
+    public Guid CallerKeyId { get; set; }
+    /// <summary><c>Verification</c> or <c>Gateway</c>.</summary>
+    public string Source { get; set; } = "";
+    public string Outcome { get; set; } = "";
+    public long Count { get; set; }
+}

@@ -8,12 +8,20 @@ namespace Portal.Core.Features.Usage;
 /// What the request path hands over: cheap to make, no database. <paramref name="ApplicationId"/> is set for calls with
 /// an application key; <paramref name="ProductId"/>, <paramref name="PlanId"/> and <paramref name="Outcome"/> (the
 /// code, <c>VALID</c>, <c>RATE_LIMITED</c>, …) for key verifications and gateway calls; the rest for gateway calls.
+/// <paramref name="CallerKeyId"/>: for a verification, the key that asked.
 /// </summary>
 public readonly record struct UsageRecord(
     DateTimeOffset At, Guid? KeyId, Guid? OwnerUserId, string Method, string Route, int Status, int LatencyMs,
     Guid? ApplicationId = null, Guid? ProductId = null, Guid? PlanId = null, string? Outcome = null,
     UsageSource Source = UsageSource.Api, Guid? AccountId = null, string? Path = null,
-    long? RequestBytes = null, long? ResponseBytes = null, int? UpstreamLatencyMs = null);
+    long? RequestBytes = null, long? ResponseBytes = null, int? UpstreamLatencyMs = null, Guid? CallerKeyId = null)
+{
+    /// <summary>
+    /// A verification (or gateway call) of a key that was not found at all: counted per caller and minute
+    /// (<see cref="UsageRefusalMinute"/>) and in the rollups, without a raw event of its own.
+    /// </summary>
+    public bool IsUnknownKeyRefusal => KeyId is null && Outcome == "NOT_FOUND";
+}
 
 /// <summary>
 /// The bounded queue between requests and <see cref="UsageWriter"/>. Recording never waits and takes no lock: when

@@ -43,6 +43,33 @@ public static class UsageRollupWriter
     private static readonly Table Applications = new("UsageApplicationRollups", ["ApplicationId", "Span", "Start"], ["Calls", "Errors"]);
     private static readonly Table Products = new("UsageProductRollups", ["ProductId", "Span", "Start"], ["Calls"]);
     private static readonly Table Verifications = new("UsageVerificationHours", ["KeyId", "HourStart", "ProductId", "Outcome"], ["Count"]);
+    private static readonly Table Refusals = new("UsageRefusalMinutes", ["MinuteStart", "CallerKeyId", "Source", "Outcome"], ["Count"]);
+
+    /// <summary>Adds the batch's unknown-key refusals (<see cref="UsageRecord.IsUnknownKeyRefusal"/>) per minute, caller, source and code.</summary>
+    public static async Task AddRefusalsAsync(PortalDbContext db, IEnumerable<UsageRecord> batch, CancellationToken ct = default)
+    {
+        var counts = batch.Where(r => r.IsUnknownKeyRefusal)
+            .CountBy(r => (Minute: MinuteOf(r.At), Caller: r.CallerKeyId ?? Guid.Empty, Source: r.Source.ToString(), r.Outcome!))
+            .OrderBy(c => c.Key)
+            .Select(c => new object[] { c.Key.Minute, c.Key.Caller, c.Key.Source, c.Key.Item4, (long)c.Value })
+            .ToList();
+        if (counts.Count == 0) return;
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await UpsertAsync(db, Refusals, counts, ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static DateTimeOffset MinuteOf(DateTimeOffset at)
+    {
+        var utc = at.ToUniversalTime();
+        return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, utc.Minute, 0, TimeSpan.Zero);
+    }
 
     public static async Task AddAsync(PortalDbContext db, IReadOnlyCollection<UsageTally> tallies, CancellationToken ct = default)
     {

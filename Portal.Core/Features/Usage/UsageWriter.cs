@@ -44,6 +44,25 @@ public sealed class UsageWriter(
     // Reused by every drain (under _writing): a fresh list of this size per batch would be a large-object allocation.
     private readonly List<UsageRecord> _batch = new(BatchSize);
 
+    // The batch without its unknown-key refusals, when it has any (also reused).
+    private readonly List<UsageRecord> _events = new(BatchSize);
+
+    private List<UsageRecord> RawEventsOf(List<UsageRecord> batch)
+    {
+        var any = false;
+        foreach (var r in batch)
+        {
+            if (!r.IsUnknownKeyRefusal) continue;
+            any = true;
+            break;
+        }
+        if (!any) return batch;
+        _events.Clear();
+        foreach (var r in batch)
+            if (!r.IsUnknownKeyRefusal) _events.Add(r);
+        return _events;
+    }
+
     /// <summary>
     /// Writes until <paramref name="stoppingToken"/> is cancelled, on a thread of its own: SQLite's work is synchronous,
     /// and a batch holding one of the thread pool's few workers (two on a 2-core machine) for tens of milliseconds
@@ -148,10 +167,16 @@ public sealed class UsageWriter(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         db.ChangeTracker.AutoDetectChangesEnabled = false;
-        if (db.Database.IsSqlite())
-            InsertEventsSqlite(db, batch);
-        else
-            InsertEventsPostgres(db, batch);
+        // Unknown keys are counted per caller and minute, not a row each: a flood of random keys stays a few rows.
+        var events = RawEventsOf(batch);
+        if (events.Count > 0)
+        {
+            if (db.Database.IsSqlite())
+                InsertEventsSqlite(db, events);
+            else
+                InsertEventsPostgres(db, events);
+        }
+        if (events.Count < batch.Count) await UsageRollupWriter.AddRefusalsAsync(db, batch, ct);
 
         // Folded as they stream by into one tally per hour, key, application, product and code, then added to every
         // rollup with one upsert per table; each key's last use with one statement. Neither grows a statement per key.
@@ -326,8 +351,11 @@ public sealed class UsageWriter(
         {
             var deleted = await db.UsageEvents.Where(e => e.At < cutoff).OrderBy(e => e.At).Take(PurgeSlice).ExecuteDeleteAsync(ct);
             total += deleted;
-            if (deleted < PurgeSlice) return total;
+            if (deleted < PurgeSlice) break;
         }
+        // Counted refusals are raw usage too: kept as long.
+        await db.UsageRefusalMinutes.Where(r => r.MinuteStart < cutoff).ExecuteDeleteAsync(ct);
+        return total;
     }
 
     /// <summary>

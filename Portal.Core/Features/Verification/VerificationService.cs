@@ -48,7 +48,7 @@ public sealed class VerificationService(
         var started = Stopwatch.GetTimestamp();
 
         var key = KeyStateOf(await apiKeys.AuthenticateAsync(request.Key.Trim(), ct));
-        return await CheckAsync(key, request.Product.Trim(), ApiRoute, started, ct);
+        return await CheckAsync(key, request.Product.Trim(), ApiRoute, started, ct, caller?.KeyId);
     }
 
     private static KeyState KeyStateOf(KeyCheck check) => check.Code switch
@@ -129,7 +129,7 @@ public sealed class VerificationService(
             var key = found.RevokedAt is not null ? KeyState.Refused(VerifyCode.Revoked) with { KeyId = found.Id, ApplicationId = found.ApplicationId }
                 : found.ExpiresAt <= now ? KeyState.Refused(VerifyCode.Expired) with { KeyId = found.Id, ApplicationId = found.ApplicationId }
                 : new KeyState(null, found.Id, found.ApplicationId, null);
-            return await CheckAsync(key, product.Trim(), TryItRoute, started, ct);
+            return await CheckAsync(key, product.Trim(), TryItRoute, started, ct, actor.KeyId);
         }
     }
 
@@ -141,12 +141,12 @@ public sealed class VerificationService(
     }
 
     /// <summary>Everything after the key: its application's account, the product, the subscription, then the throttle. Records the answer.</summary>
-    private async ValueTask<VerifyResult> CheckAsync(KeyState key, string product, string route, long started, CancellationToken ct)
+    private async ValueTask<VerifyResult> CheckAsync(KeyState key, string product, string route, long started, CancellationToken ct, Guid? callerKeyId)
     {
         var result = await DecideAsync(key, product, ct);
         usage.Record(new UsageRecord(clock.GetUtcNow(), result.KeyId, key.OwnerUserId, "POST", route, 200,
             (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            result.ApplicationId, result.ProductId, result.Plan?.Id, CodeText(result.Code), UsageSource.Verification));
+            result.ApplicationId, result.ProductId, result.Plan?.Id, CodeText(result.Code), UsageSource.Verification, CallerKeyId: callerKeyId));
         return result;
     }
 

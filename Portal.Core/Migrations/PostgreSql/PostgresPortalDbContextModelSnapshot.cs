@@ -884,6 +884,30 @@ namespace Portal.Core.Migrations.PostgreSql
                     b.ToTable("UsageProductRollups", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Core.Features.Usage.UsageRefusalMinute", b =>
+                {
+                    b.Property<DateTimeOffset>("MinuteStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("CallerKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Source")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("MinuteStart", "CallerKeyId", "Source", "Outcome");
+
+                    b.ToTable("UsageRefusalMinutes", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Core.Features.Usage.UsageRollup", b =>
                 {
                     b.Property<Guid>("KeyId")

@@ -65,6 +65,22 @@ public sealed class TextRulesTests
         }));
     }
 
+    [Theory]
+    [InlineData("می\u200Cخواهم")] // Persian: ZWNJ keeps two letters apart, as written
+    [InlineData("क्\u200Dष")] // Devanagari: ZWJ after a virama
+    [InlineData("👩\u200D💻 team")] // an emoji sequence
+    public void Validate_AJoinerWhereItsScriptNeedsIt_Passes(string name) =>
+        Assert.Null(RequestValidation.Validate(new CreateProduct { Name = name }));
+
+    [Theory]
+    [InlineData("ad\u200Cmin", "U+200C")] // between Latin letters it changes nothing a reader sees
+    [InlineData("\u200Dadmin", "U+200D")]
+    [InlineData("admin\u200D", "U+200D")]
+    [InlineData("Анна\u200Dлиз", "U+200D")]
+    [InlineData("👩\u200D\u200D💻", "U+200D")]
+    public void Validate_AJoinerThatOnlyDisguises_IsRefused(string name, string named) =>
+        Assert.Contains(named, Assert.Single(RequestValidation.Validate(new CreateProduct { Name = name })!.Errors["name"]));
+
     [Fact]
     public void Validate_ASearchWithNul_IsRefusedOnSearch()
     {

@@ -502,8 +502,10 @@ public sealed class VerificationServiceTests : IAsyncLifetime
 
         await using var db = await _db.OpenAsync();
         var events = await db.UsageEvents.AsNoTracking().Where(e => e.Outcome != null).OrderBy(e => e.Id).ToListAsync();
-        Assert.Equal([(app.KeyId, app.Id, null), (revokedPersonal.Id, null, developer.UserId), (expiring.Id, null, developer.UserId), (null, null, null)],
+        Assert.Equal([(app.KeyId, app.Id, null), (revokedPersonal.Id, null, developer.UserId), (expiring.Id, null, developer.UserId)],
             events.Select(e => (e.KeyId, e.ApplicationId, e.OwnerUserId)));
+        // The unknown key is nobody's: counted per caller and minute, not a row of its own.
+        Assert.Equal(1, await db.UsageRefusalMinutes.SumAsync(r => r.Count));
     }
 
     [Fact]
@@ -518,7 +520,11 @@ public sealed class VerificationServiceTests : IAsyncLifetime
 
         await using var db = await _db.OpenAsync();
         var events = await db.UsageEvents.AsNoTracking().Where(e => e.Outcome != null).OrderBy(e => e.Id).ToListAsync();
-        Assert.Equal(["VALID", "RATE_LIMITED", "NOT_FOUND"], events.Select(e => e.Outcome));
+        Assert.Equal(["VALID", "RATE_LIMITED"], events.Select(e => e.Outcome));
+        // The malformed key: counted per caller and minute (UsageRefusalMinutes) and in the outcome rollup, no row of its own.
+        var refused = await db.UsageRefusalMinutes.SingleAsync();
+        Assert.Equal(("Verification", "NOT_FOUND", 1L), (refused.Source, refused.Outcome, refused.Count));
+        Assert.Equal(1, await db.UsageOutcomeHours.Where(o => o.Outcome == "NOT_FOUND").SumAsync(o => o.Count));
         Assert.All(events.Take(2), e =>
         {
             Assert.Equal(app.KeyId, e.KeyId);
@@ -527,8 +533,6 @@ public sealed class VerificationServiceTests : IAsyncLifetime
             Assert.Equal(plan.Id, e.PlanId);
             Assert.Equal(VerificationService.ApiRoute, e.Route);
         });
-        Assert.Null(events[2].KeyId);
-        Assert.Null(events[2].ProductId);
         // Verifications count in the key's hourly usage like calls do.
         Assert.Equal(2, await db.UsageRollups.Where(r => r.KeyId == app.KeyId).SumAsync(r => r.Count));
     }

@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Portal.Core;
 using Portal.Core.Features.Email;
@@ -9,7 +9,7 @@ using Portal.Core.Features.Users;
 
 namespace Portal.Web.Features.Account;
 
-/// <summary>Profile, email, forgot password and email confirmation: the background senders, the reset link's lifetime and the form's rate limit.</summary>
+/// <summary>Profile, email, forgot password and email confirmation: the background senders, the reset link's lifetime, the resend form's rate limit (the other forms': AccountRateLimits).</summary>
 public static class SelfService
 {
     public static IServiceCollection AddSelfService(this IServiceCollection services)
@@ -18,11 +18,7 @@ public static class SelfService
         services.AddSingleton<ISignInClient, HttpSignInClient>();
         services.AddHostedService<EmailDispatcherService>();
         services.AddHostedService<PasswordResetQueueService>();
-        services.AddRateLimiter(o =>
-        {
-            o.AddPolicy<string, ForgotPasswordRateLimit>(ForgotPasswordRateLimit.Policy);
-            o.AddPolicy<string, ConfirmationResendRateLimit>(ConfirmationResendRateLimit.Policy);
-        });
+        services.AddRateLimiter(o => o.AddPolicy<string, ConfirmationResendRateLimit>(ConfirmationResendRateLimit.Policy));
         return services;
     }
 }

@@ -279,20 +279,13 @@ public sealed class GatewayMiddleware
     internal static void SetLimitHeaders(HttpResponse response, GatewayVerdict verdict)
     {
         var result = verdict.Result;
-        string? policy = null, state = null;
-        if (result.Ratelimit is { Limit: { } rate } ratelimit && verdict.RateLimitWindowSeconds is { } window)
-        {
-            policy = $"\"rate\";q={rate};w={window}";
-            state = $"\"rate\";r={ratelimit.Remaining};t={ratelimit.Reset}";
-        }
-        if (result.Quota is { Limit: { } quota } quotaState && verdict.QuotaPeriodSeconds is { } period)
-        {
-            policy = (policy is null ? "" : policy + ", ") + $"\"quota\";q={quota};w={period}";
-            state = (state is null ? "" : state + ", ") + $"\"quota\";r={quotaState.Remaining};t={quotaState.Reset}";
-        }
-        if (policy is null) return;
-        response.Headers["RateLimit-Policy"] = policy;
-        response.Headers["RateLimit"] = state;
+        RateLimitItem? rate = null, quota = null;
+        if (result.Ratelimit is { Limit: { } rateLimit } ratelimit && verdict.RateLimitWindowSeconds is { } window)
+            rate = new RateLimitItem("rate", rateLimit, window, ratelimit.Remaining ?? 0, ratelimit.Reset ?? 0);
+        if (result.Quota is { Limit: { } quotaLimit } quotaState && verdict.QuotaPeriodSeconds is { } period)
+            quota = new RateLimitItem("quota", quotaLimit, period, quotaState.Remaining ?? 0, quotaState.Reset ?? 0);
+        if (rate is { } first) RateLimitHeaders.Write(response, first, quota);
+        else if (quota is { } only) RateLimitHeaders.Write(response, only);
     }
 
     /// <summary>A problem details answer with the gateway's <c>code</c>; written directly, the portal's error pages never see it.</summary>

@@ -18,14 +18,14 @@ public static class UsageEndpoints
     public static void MapUsageEndpoints(this IEndpointRouteBuilder app)
     {
         var usage = app.MapApiGroup("/usage", "Usage");
-        usage.MapGet("/summary", Summary).RequirePermission(Permission.UsageRead)
+        usage.MapGet("/summary", Summary).RequirePermission(Permission.UsageRead).RequireRateLimiting(ApiRateLimits.Expensive)
             .WithName("GetUsageSummary").WithSummary("Usage overview of a window: ?from=&to= (default the last 7 UTC days, today included)")
             .WithDescription("Calls and errors (with the error rate), key verifications valid and invalid with a count per code, " +
                 "keys issued in the window and active now, a zero-filled series per hour (windows up to 48 hours) or per UTC day, " +
                 "and the top 5 applications, products and keys. The window is widened to whole buckets and is at most 366 days; " +
                 "'to' must be after 'from'. Verifications and products come from raw events, kept for the retention period. " + Whose)
             .Produces<UsageSummary>();
-        usage.MapGet("/requests", Requests).RequirePermission(Permission.UsageRead)
+        usage.MapGet("/requests", Requests).RequirePermission(Permission.UsageRead).RequireRateLimiting(ApiRateLimits.Expensive)
             .WithName("ListUsageRequests").WithSummary("Request log, newest first: ?keyId=&applicationId=&productId=&status=&from=&to=&search=&cursor=; ?format=csv for every matching row")
             .WithDescription("Paged (pageSize at most 200) by cursor: pass the answer's 'nextCursor' as 'cursor' for the next page " +
                 "(null on the last page); 'page' numbers reach the first 10,000 rows. 'total' is exact up to 10,000; beyond, it is " +

@@ -25,7 +25,10 @@ public static class VerificationEndpoints
                 "Portal:Verification:AllowAnonymous is set.")
             .Produces<VerifyResult>()
             // The service records each verification; the gateway's call is not recorded a second time.
-            .WithMetadata(UsageRecordedByEndpoint.Instance);
+            .WithMetadata(UsageRecordedByEndpoint.Instance)
+            // Not under the per-key API limit: a gateway's one key asks for all its consumers, and the plans this
+            // endpoint enforces are its limits (docs/security.md).
+            .DisableRateLimiting();
         if (anonymous) verify.AllowAnonymous();
         else verify.RequirePermission(Permission.KeysVerify);
     }

@@ -1,0 +1,37 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Portal.Core.Migrations.PostgreSql
+{
+    /// <inheritdoc />
+    public partial class UsageRefusalMinutes : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "UsageRefusalMinutes",
+                columns: table => new
+                {
+                    MinuteStart = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    CallerKeyId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Source = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Outcome = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Count = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UsageRefusalMinutes", x => new { x.MinuteStart, x.CallerKeyId, x.Source, x.Outcome });
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "UsageRefusalMinutes");
+        }
+    }
+}
