@@ -1,4 +1,6 @@
+using System.Net;
 using System.Threading.Channels;
+using Portal.Core.Features.Verification;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -8,12 +10,18 @@ namespace Portal.Core.Features.Usage;
 /// What the request path hands over: cheap to make, no database. <paramref name="ApplicationId"/> is set for calls with
 /// an application key; <paramref name="ProductId"/>, <paramref name="PlanId"/> and <paramref name="Outcome"/> (the
 /// code, <c>VALID</c>, <c>RATE_LIMITED</c>, …) for key verifications and gateway calls; the rest for gateway calls.
+/// <paramref name="Origin"/> and <paramref name="Limit"/> are references the caller already holds: formatting and
+/// truncating them is the writer's work, off the request path.
 /// </summary>
 public readonly record struct UsageRecord(
     DateTimeOffset At, Guid? KeyId, Guid? OwnerUserId, string Method, string Route, int Status, int LatencyMs,
     Guid? ApplicationId = null, Guid? ProductId = null, Guid? PlanId = null, string? Outcome = null,
     UsageSource Source = UsageSource.Api, Guid? AccountId = null, string? Path = null,
-    long? RequestBytes = null, long? ResponseBytes = null, int? UpstreamLatencyMs = null);
+    long? RequestBytes = null, long? ResponseBytes = null, int? UpstreamLatencyMs = null,
+    RequestOrigin Origin = default, LimitState? Limit = null);
+
+/// <summary>Who called, as the connection and its <c>User-Agent</c> header tell: kept with the call in the request log.</summary>
+public readonly record struct RequestOrigin(IPAddress? Address, string? UserAgent);
 
 /// <summary>
 /// The bounded queue between requests and <see cref="UsageWriter"/>. Recording never waits and takes no lock: when
