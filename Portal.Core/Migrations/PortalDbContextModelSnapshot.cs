@@ -714,10 +714,23 @@ namespace Portal.Core.Migrations
                     b.Property<long>("At")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ClientAddress")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("KeyId")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("LatencyMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LimitResetAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LimitUsed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LimitValue")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Method")
@@ -765,6 +778,10 @@ namespace Portal.Core.Migrations
 
                     b.Property<int?>("UpstreamLatencyMs")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 

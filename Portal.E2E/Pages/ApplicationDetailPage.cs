@@ -47,11 +47,21 @@ public sealed class ApplicationDetailPage(IPage page)
     public async Task<IReadOnlyList<string>> KeyIdsAsync() =>
         [.. (await KeyRows.Locator("code").AllInnerTextsAsync()).Select(t => t.Trim())];
 
-    /// <summary>Generate Key; returns the key id and the key the dialog shows once, then closes it.</summary>
-    public async Task<(string KeyId, string Key)> GenerateKeyAsync()
+    /// <summary>
+    /// Generate Key: the "New API key" dialog asks for an optional expiry (typed as dd/MM/yyyy), then shows the key once;
+    /// returns the key id and the key, then closes it.
+    /// </summary>
+    public async Task<(string KeyId, string Key)> GenerateKeyAsync(DateTime? expiresOn = null)
     {
         var dialog = NewKeyDialog;
         await Interactive.ClickUntilVisibleAsync(GenerateButton, dialog, attempts: 3);
+        if (expiresOn is { } day)
+        {
+            var expiry = dialog.Locator("[data-testid='generate-key-expiry']").Locator("xpath=descendant-or-self::input");
+            await expiry.FillAsync(day.ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture));
+            await expiry.PressAsync("Tab");
+        }
+        await dialog.GetByTestId("generate-key-confirm").ClickAsync();
         await Expect(NewKeyField).Not.ToHaveValueAsync("");
         var key = await NewKeyField.InputValueAsync();
         var keyId = (await dialog.GetByTestId("new-key-id").InnerTextAsync()).Trim();

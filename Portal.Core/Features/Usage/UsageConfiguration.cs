@@ -5,6 +5,12 @@ namespace Portal.Core.Features.Usage;
 
 internal sealed class UsageEventConfiguration : IEntityTypeConfiguration<UsageEvent>
 {
+    /// <summary>Longer user agents are cut: enough to tell a browser, a library and its version apart.</summary>
+    public const int MaxUserAgentLength = 256;
+
+    /// <summary>An IPv6 address in its longest text form.</summary>
+    public const int MaxClientAddressLength = 45;
+
     public void Configure(EntityTypeBuilder<UsageEvent> usage)
     {
         usage.ToTable("UsageEvents");
@@ -13,6 +19,8 @@ internal sealed class UsageEventConfiguration : IEntityTypeConfiguration<UsageEv
         usage.Property(e => e.Outcome).HasMaxLength(32);
         usage.Property(e => e.Source).HasConversion<string>().HasMaxLength(16).HasDefaultValue(UsageSource.Api).HasSentinel((UsageSource)(-1));
         usage.Property(e => e.Path).HasMaxLength(Gateway.GatewayRules.MaxLoggedPathLength);
+        usage.Property(e => e.ClientAddress).HasMaxLength(MaxClientAddressLength);
+        usage.Property(e => e.UserAgent).HasMaxLength(MaxUserAgentLength);
         // The request log reads every filter newest first by (At, Id) (RequestLog): each index is led by what it
         // filters and ends in (At, Id), so a page is one range scan on both engines (SQLite would append the rowid
         // by itself, PostgreSQL would not).

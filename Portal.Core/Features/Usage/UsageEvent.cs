@@ -38,6 +38,16 @@ public sealed class UsageEvent
     public long? ResponseBytes { get; set; }
     /// <summary>For a gateway call: from sending to the upstream until its answer's headers arrived; null when it never answered.</summary>
     public int? UpstreamLatencyMs { get; set; }
+    /// <summary>The caller's address as the portal saw it (after any trusted proxy's forwarding headers).</summary>
+    public string? ClientAddress { get; set; }
+    /// <summary>The caller's <c>User-Agent</c>, at most <see cref="UsageEventConfiguration.MaxUserAgentLength"/> characters.</summary>
+    public string? UserAgent { get; set; }
+    /// <summary>For a RATE_LIMITED or QUOTA_EXCEEDED answer: the limit that refused, as it stood at the call.</summary>
+    public long? LimitValue { get; set; }
+    /// <summary>With <see cref="LimitValue"/>: the calls already counted in its window or period.</summary>
+    public long? LimitUsed { get; set; }
+    /// <summary>With <see cref="LimitValue"/>: when its window or period started again.</summary>
+    public DateTimeOffset? LimitResetAt { get; set; }
 }
 
 /// <summary>Calls per key per hour: what charts and "calls today" read, cheap to aggregate.</summary>

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Threading.Channels;
+using Portal.Core.Features.Verification;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -9,12 +11,15 @@ namespace Portal.Core.Features.Usage;
 /// an application key; <paramref name="ProductId"/>, <paramref name="PlanId"/> and <paramref name="Outcome"/> (the
 /// code, <c>VALID</c>, <c>RATE_LIMITED</c>, …) for key verifications and gateway calls; the rest for gateway calls.
 /// <paramref name="CallerKeyId"/>: for a verification, the key that asked.
+/// <paramref name="Origin"/> and <paramref name="Limit"/> are references the caller already holds: formatting and
+/// truncating them is the writer's work, off the request path.
 /// </summary>
 public readonly record struct UsageRecord(
     DateTimeOffset At, Guid? KeyId, Guid? OwnerUserId, string Method, string Route, int Status, int LatencyMs,
     Guid? ApplicationId = null, Guid? ProductId = null, Guid? PlanId = null, string? Outcome = null,
     UsageSource Source = UsageSource.Api, Guid? AccountId = null, string? Path = null,
-    long? RequestBytes = null, long? ResponseBytes = null, int? UpstreamLatencyMs = null, Guid? CallerKeyId = null)
+    long? RequestBytes = null, long? ResponseBytes = null, int? UpstreamLatencyMs = null, Guid? CallerKeyId = null,
+    RequestOrigin Origin = default, LimitState? Limit = null)
 {
     /// <summary>
     /// A verification (or gateway call) of a key that was not found at all: counted per caller and minute
@@ -22,6 +27,9 @@ public readonly record struct UsageRecord(
     /// </summary>
     public bool IsUnknownKeyRefusal => KeyId is null && Outcome == "NOT_FOUND";
 }
+
+/// <summary>Who called, as the connection and its <c>User-Agent</c> header tell: kept with the call in the request log.</summary>
+public readonly record struct RequestOrigin(IPAddress? Address, string? UserAgent);
 
 /// <summary>
 /// The bounded queue between requests and <see cref="UsageWriter"/>. Recording never waits and takes no lock: when

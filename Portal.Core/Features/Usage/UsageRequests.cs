@@ -118,4 +118,21 @@ public sealed record UsageRequestDto(
     string? Path = null,
     long? RequestBytes = null,
     long? ResponseBytes = null,
-    int? UpstreamLatencyMs = null);
+    int? UpstreamLatencyMs = null,
+    string? ClientAddress = null,
+    string? UserAgent = null,
+    long? LimitValue = null,
+    long? LimitUsed = null,
+    DateTimeOffset? LimitResetAt = null,
+    UsageExplanation? Explanation = null);
+
+/// <summary>
+/// Why a request was refused or failed, in words with the numbers behind it (the request detail only, never the list):
+/// "QUOTA_EXCEEDED: 10,000 of 10,000 calls this month, resets 01/01/2027 00:00 UTC".
+/// </summary>
+/// <param name="Code">The verification code (<c>RATE_LIMITED</c>, …) or, for a failed gateway or API call, its status.</param>
+/// <param name="FromPlanNow">
+/// Part of the text comes from the plan as it is now, not from figures recorded with the call (events recorded before
+/// they were kept, or a plan changed since): the figures may differ from those of the moment.
+/// </param>
+public sealed record UsageExplanation(string Code, string Text, bool FromPlanNow);

@@ -203,7 +203,8 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var found = await VisibleEvents(db, actor).FirstOrDefaultAsync(e => e.Id == id, ct);
         if (found is null) return Errors.NotFound;
-        return (await NamesAsync(db, [found], ct)).ToDto(found);
+        var dto = (await NamesAsync(db, [found], ct)).ToDto(found);
+        return dto with { Explanation = await RequestExplanation.ExplainAsync(db, found, dto, ct) };
     }
 
     /// <summary>Keys whose usage the actor sees: all, or their own personal keys and their accounts' applications' keys.</summary>
@@ -326,7 +327,8 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         public UsageRequestDto ToDto(UsageEvent e) => new(
             e.Id, e.At, e.KeyId, Name(Keys, e.KeyId), e.ApplicationId, Name(Applications, e.ApplicationId),
             e.ProductId, Name(Products, e.ProductId), e.Method, e.Route, e.Status, e.LatencyMs, e.Outcome,
-            e.Source, e.AccountId, e.Path, e.RequestBytes, e.ResponseBytes, e.UpstreamLatencyMs);
+            e.Source, e.AccountId, e.Path, e.RequestBytes, e.ResponseBytes, e.UpstreamLatencyMs,
+            e.ClientAddress, e.UserAgent, e.LimitValue, e.LimitUsed, e.LimitResetAt);
 
         private static string? Name(Dictionary<Guid, string> names, Guid? id) => id is { } v ? names.GetValueOrDefault(v) : null;
     }

@@ -198,13 +198,14 @@ public sealed class UsageWriter(
         var handle = connection.Handle!;
         Check(raw.sqlite3_prepare_v2(handle,
             "INSERT INTO UsageEvents (At, KeyId, OwnerUserId, ApplicationId, Method, Route, Status, LatencyMs, ProductId, PlanId, Outcome, " +
-            "Source, AccountId, Path, RequestBytes, ResponseBytes, UpstreamLatencyMs) " +
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", out var statement), handle);
+            "Source, AccountId, Path, RequestBytes, ResponseBytes, UpstreamLatencyMs, ClientAddress, UserAgent, LimitValue, LimitUsed, LimitResetAt) " +
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)", out var statement), handle);
         using (statement)
         {
             // A batch comes from few keys, owners and routes: each text is encoded once, not once per row.
             var ids = new Dictionary<Guid, byte[]>();
             var texts = new Dictionary<string, byte[]>();
+            var addresses = new Dictionary<System.Net.IPAddress, byte[]>();
             var written = 0;
             foreach (var r in batch)
             {
@@ -225,6 +226,13 @@ public sealed class UsageWriter(
                 BindLong(statement, 15, r.RequestBytes);
                 BindLong(statement, 16, r.ResponseBytes);
                 BindLong(statement, 17, r.UpstreamLatencyMs);
+                if (r.Origin.Address is not { } address) raw.sqlite3_bind_null(statement, 18);
+                else raw.sqlite3_bind_text(statement, 18, Utf8(address, addresses, AddressText));
+                BindText(statement, 19, r.Origin.UserAgent is { } agent ? Cut(agent) : null, texts);
+                var (limit, used, resetAt) = LimitOf(r);
+                BindLong(statement, 20, limit);
+                BindLong(statement, 21, used);
+                BindLong(statement, 22, resetAt?.UtcTicks);
                 var rc = raw.sqlite3_step(statement);
                 raw.sqlite3_reset(statement);
                 if (rc != raw.SQLITE_DONE) Check(rc, handle);
@@ -278,7 +286,8 @@ public sealed class UsageWriter(
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         using var import = connection.BeginBinaryImport(
             "COPY \"UsageEvents\" (\"At\", \"KeyId\", \"OwnerUserId\", \"ApplicationId\", \"Method\", \"Route\", \"Status\", \"LatencyMs\", " +
-            "\"ProductId\", \"PlanId\", \"Outcome\", \"Source\", \"AccountId\", \"Path\", \"RequestBytes\", \"ResponseBytes\", \"UpstreamLatencyMs\") " +
+            "\"ProductId\", \"PlanId\", \"Outcome\", \"Source\", \"AccountId\", \"Path\", \"RequestBytes\", \"ResponseBytes\", \"UpstreamLatencyMs\", " +
+            "\"ClientAddress\", \"UserAgent\", \"LimitValue\", \"LimitUsed\", \"LimitResetAt\") " +
             "FROM STDIN (FORMAT BINARY)");
         foreach (var r in batch)
         {
@@ -303,6 +312,15 @@ public sealed class UsageWriter(
             WriteLong(import, r.ResponseBytes);
             if (r.UpstreamLatencyMs is { } upstream) import.Write(upstream, NpgsqlDbType.Integer);
             else import.WriteNull();
+            if (r.Origin.Address is { } address) import.Write(AddressText(address), NpgsqlDbType.Varchar);
+            else import.WriteNull();
+            if (r.Origin.UserAgent is { } agent) import.Write(Cut(agent), NpgsqlDbType.Varchar);
+            else import.WriteNull();
+            var (limit, used, resetAt) = LimitOf(r);
+            WriteLong(import, limit);
+            WriteLong(import, used);
+            if (resetAt is { } reset) import.Write(reset.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+            else import.WriteNull();
         }
         import.Complete();
 
@@ -318,6 +336,17 @@ public sealed class UsageWriter(
             else import.WriteNull();
         }
     }
+
+    /// <summary>An IPv4 caller on a dual-stack socket is shown as IPv4.</summary>
+    private static string AddressText(System.Net.IPAddress address) =>
+        (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+
+    private static string Cut(string userAgent) =>
+        userAgent.Length <= UsageEventConfiguration.MaxUserAgentLength ? userAgent : userAgent[..UsageEventConfiguration.MaxUserAgentLength];
+
+    /// <summary>The limit that refused, with what was used of it: only a RATE_LIMITED or QUOTA_EXCEEDED answer carries one.</summary>
+    private static (long? Limit, long? Used, DateTimeOffset? ResetAt) LimitOf(in UsageRecord r) =>
+        r.Limit is { Limit: { } limit } state ? (limit, state.Remaining is { } left ? Math.Max(0, limit - left) : null, state.ResetAt) : (null, null, null);
 
     /// <summary>The source as its column holds it (EF's string conversion of the enum), without formatting per row.</summary>
     private static string SourceText(UsageSource source) => source switch

@@ -41,14 +41,15 @@ public sealed class VerificationService(
     public long DatabaseLookups => Interlocked.Read(ref _databaseLookups);
 
     /// <param name="caller">The key that asks (a gateway); null when anonymous verification is configured.</param>
-    public async Task<Result<VerifyResult>> VerifyAsync(Actor? caller, VerifyKey request, CancellationToken ct = default)
+    /// <param name="origin">Who sent the request (the gateway's address and user agent), kept in the request log.</param>
+    public async Task<Result<VerifyResult>> VerifyAsync(Actor? caller, VerifyKey request, CancellationToken ct = default, RequestOrigin origin = default)
     {
         if (caller is null ? !options.Value.Verification.AllowAnonymous : !caller.Can(Permission.KeysVerify)) return Errors.Forbidden;
         if (!LooksValid(request) && RequestValidation.Validate(request) is { } invalid) return invalid;
         var started = Stopwatch.GetTimestamp();
 
         var key = KeyStateOf(await apiKeys.AuthenticateAsync(request.Key.Trim(), ct));
-        return await CheckAsync(key, request.Product.Trim(), ApiRoute, started, ct, caller?.KeyId);
+        return await CheckAsync(key, request.Product.Trim(), ApiRoute, started, ct, caller?.KeyId, origin);
     }
 
     private static KeyState KeyStateOf(KeyCheck check) => check.Code switch
@@ -141,12 +142,19 @@ public sealed class VerificationService(
     }
 
     /// <summary>Everything after the key: its application's account, the product, the subscription, then the throttle. Records the answer.</summary>
-    private async ValueTask<VerifyResult> CheckAsync(KeyState key, string product, string route, long started, CancellationToken ct, Guid? callerKeyId)
+    private async ValueTask<VerifyResult> CheckAsync(KeyState key, string product, string route, long started, CancellationToken ct, Guid? callerKeyId, RequestOrigin origin = default)
     {
         var result = await DecideAsync(key, product, ct);
+        var limit = result.Code switch
+        {
+            VerifyCode.RateLimited => result.Ratelimit,
+            VerifyCode.QuotaExceeded => result.Quota,
+            _ => null,
+        };
         usage.Record(new UsageRecord(clock.GetUtcNow(), result.KeyId, key.OwnerUserId, "POST", route, 200,
             (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            result.ApplicationId, result.ProductId, result.Plan?.Id, CodeText(result.Code), UsageSource.Verification, CallerKeyId: callerKeyId));
+            result.ApplicationId, result.ProductId, result.Plan?.Id, CodeText(result.Code), UsageSource.Verification,
+            CallerKeyId: callerKeyId, Origin: origin, Limit: limit));
         return result;
     }
 

@@ -727,11 +727,24 @@ namespace Portal.Core.Migrations.PostgreSql
                     b.Property<DateTimeOffset>("At")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("ClientAddress")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)");
+
                     b.Property<Guid?>("KeyId")
                         .HasColumnType("uuid");
 
                     b.Property<int>("LatencyMs")
                         .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("LimitResetAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("LimitUsed")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("LimitValue")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Method")
                         .IsRequired()
@@ -778,6 +791,10 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.Property<int?>("UpstreamLatencyMs")
                         .HasColumnType("integer");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
 
                     b.HasKey("Id");
 

@@ -179,6 +179,56 @@ public sealed class ApplicationApiTests(PortalApiFactory factory) : IClassFixtur
     }
 
     [Fact]
+    public async Task Create_ForAnAccount_AdminMayForAny_DeveloperOnlyForTheirOwn_ReadOnlyAndNoKeyMayNot()
+    {
+        var (admin, _, _) = await factory.ClientWithKeyAsync(Roles.Admin);
+        var (adminWithoutAdminScope, _, _) = await factory.ClientWithKeyAsync(Roles.Admin, Scopes.Read, Scopes.Write);
+        var (readOnly, _, _) = await factory.ClientWithKeyAsync(Roles.ReadOnly);
+        var (developer, _) = await DeveloperAsync();
+        var account = await (await admin.PostAsJsonAsync("/api/v1/accounts", new { name = $"Picked team {Guid.NewGuid():N}", kind = "Team" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var accountId = account.GetProperty("id").GetGuid();
+        var body = new { name = "Created by admin", description = "seed 001: Creating New Portal App", accountId };
+
+        var created = await admin.PostAsJsonAsync("/api/v1/applications", body);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var app = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(accountId, app.GetProperty("accountId").GetGuid());
+        Assert.StartsWith("ptl_", app.GetProperty("key").GetString());
+
+        // A developer, and an admin's key without the admin scope, may create only in accounts they belong to: another
+        // account answers as one that does not exist, on its field.
+        foreach (var client in new[] { developer, adminWithoutAdminScope })
+        {
+            var refused = await client.PostAsJsonAsync("/api/v1/applications", body with { name = "Not theirs" });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True((await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("accountId", out _));
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/v1/applications", body with { accountId = Guid.NewGuid() })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await readOnly.PostAsJsonAsync("/api/v1/applications", body)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await factory.AnonymousClient().PostAsJsonAsync("/api/v1/applications", body)).StatusCode);
+    }
+
+    [Fact]
+    public async Task GenerateKey_WithAFutureExpiry_KeepsIt_APastOneIs400NamingExpiresAt()
+    {
+        var (admin, _, _) = await factory.ClientWithKeyAsync(Roles.Admin);
+        var (developer, _) = await DeveloperAsync();
+        var id = AppId(await CreateAsync(developer, "Expiring keys"));
+        var expiresAt = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(30).AddSeconds(-1), TimeSpan.Zero);
+
+        var generated = await admin.PostAsJsonAsync($"/api/v1/applications/{id}/keys", new { expiresAt });
+        Assert.Equal(HttpStatusCode.Created, generated.StatusCode);
+        Assert.Equal(expiresAt, (await generated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("expiresAt").GetDateTimeOffset());
+
+        var past = await admin.PostAsJsonAsync($"/api/v1/applications/{id}/keys", new { expiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) });
+        Assert.Equal(HttpStatusCode.BadRequest, past.StatusCode);
+        Assert.Equal("application/problem+json", past.Content.Headers.ContentType?.MediaType);
+        var problem = await past.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("The expiry must be in the future.", problem.GetProperty("errors").GetProperty("expiresAt")[0].GetString());
+    }
+
+    [Fact]
     public async Task WrongRoleOrScope_Is403_NoKey_Is401()
     {
         var (readOnly, _, _) = await factory.ClientWithKeyAsync(Roles.ReadOnly);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Portal.Core.Common;
 using Portal.Core.Features.Usage;
@@ -195,6 +196,27 @@ public sealed class UsageApiTests(PortalApiFactory factory) : IClassFixture<Port
 
         Assert.Equal(HttpStatusCode.OK, (await Client(seed.Admin).GetAsync($"{Path}/requests/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Client(seed.Admin).GetAsync($"{Path}/requests/{long.MaxValue}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Request_ById_AnswersTheCallersUserAgent_AndExplainsARefusedCall()
+    {
+        var (client, _, _) = await factory.ClientWithKeyAsync(Roles.Developer, Scopes.Read);
+        var agent = $"billing-script/{Guid.NewGuid():N}";
+        client.DefaultRequestHeaders.UserAgent.ParseAdd(agent);
+        // A read key may not write: the call is refused (403) and recorded with who sent it.
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsJsonAsync("/api/v1/applications", new { name = "x" })).StatusCode);
+        await factory.Get<UsageWriter>().DrainAsync();
+
+        var items = (await JsonAsync(await client.GetAsync($"{Path}/requests?status=403"))).GetProperty("items");
+        var detail = await JsonAsync(await client.GetAsync($"{Path}/requests/{items[0].GetProperty("id").GetInt64()}"));
+
+        Assert.Equal(agent, detail.GetProperty("userAgent").GetString());
+        Assert.True(detail.TryGetProperty("clientAddress", out _));
+        Assert.Equal("403", detail.GetProperty("explanation").GetProperty("code").GetString());
+        Assert.False(detail.GetProperty("explanation").GetProperty("fromPlanNow").GetBoolean());
+        // The list stays lean: the explanation is the detail's.
+        Assert.Equal(JsonValueKind.Null, items[0].GetProperty("explanation").ValueKind);
     }
 
     [Fact]

@@ -47,6 +47,9 @@ public sealed partial class PortalAppsPage
 
     private bool CanManage => _actor?.Can(Permission.ApplicationsManageAll) == true;
 
+    /// <summary>Create for any account (seed 001): needs the account list and the right to manage every application.</summary>
+    private bool CanCreate => _actor is { } a && a.Can(Permission.ApplicationsWrite) && a.Can(Permission.ApplicationsManageAll) && a.Can(Permission.AccountsRead);
+
     private bool HasFilters => !string.IsNullOrWhiteSpace(_search) || AccountId is not null;
 
     protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
@@ -96,6 +99,17 @@ public sealed partial class PortalAppsPage
     {
         Navigation.NavigateTo("/portal-apps");
         return Task.CompletedTask;
+    }
+
+    private async Task CreateAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<CreateApplicationDialog>("Create Portal App",
+            new DialogParameters<CreateApplicationDialog> { { d => d.Actor, _actor! }, { d => d.AnyAccount, true } },
+            new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, BackdropClick = false });
+        var result = await dialog.Result;
+        // The admin goes on where the new application is managed: its keys and registrations.
+        if (result is { Canceled: false, Data: Guid id }) Navigation.NavigateTo($"/portal-apps/{id}");
+        else await ReloadAsync();
     }
 
     private async Task RemoveAsync(ApplicationDto app)

@@ -8,6 +8,7 @@ using Portal.Core;
 using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Verification;
+using Portal.Web.Features.Usage;
 using Portal.Web.Infrastructure;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -81,6 +82,8 @@ public sealed class GatewayMiddleware
         public Guid? KeyId, OwnerUserId, ApplicationId, AccountId, ProductId, PlanId;
         public string? Outcome;
         public int? UpstreamLatencyMs;
+        /// <summary>The limit that refused the call (RATE_LIMITED, QUOTA_EXCEEDED), for the request log's explanation.</summary>
+        public LimitState? Limit;
         public CountingRequestStream? RequestBody;
         public CountingResponseStream? ResponseBody;
     }
@@ -172,6 +175,7 @@ public sealed class GatewayMiddleware
                     $"Your application has no approved subscription to '{route.Slug}'. Subscribe on the product's page and wait for approval.");
                 return;
             case VerifyCode.RateLimited or VerifyCode.QuotaExceeded:
+                call.Limit = result.Code == VerifyCode.RateLimited ? result.Ratelimit : result.Quota;
                 SetLimitHeaders(http.Response, verdict);
                 var wait = result.RetryAfter ?? 1;
                 http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
@@ -315,7 +319,7 @@ public sealed class GatewayMiddleware
         _usage.Record(new UsageRecord(_clock.GetUtcNow(), call.KeyId, call.OwnerUserId, http.Request.Method, call.Route,
             http.Response.StatusCode, (int)Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds,
             call.ApplicationId, call.ProductId, call.PlanId, call.Outcome, UsageSource.Gateway, call.AccountId, call.Path,
-            call.RequestBody?.BytesRead ?? 0, call.ResponseBody?.BytesWritten ?? 0, call.UpstreamLatencyMs));
+            call.RequestBody?.BytesRead ?? 0, call.ResponseBody?.BytesWritten ?? 0, call.UpstreamLatencyMs, Origin: http.Origin(), Limit: call.Limit));
 
     /// <summary>Benchmarks only: the same forwarder and client with no key, plan or usage (<c>Portal:Gateway:BareRouteUpstream</c>).</summary>
     private async Task BareAsync(HttpContext http, PathString rest)

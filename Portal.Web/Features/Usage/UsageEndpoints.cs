@@ -34,6 +34,11 @@ public static class UsageEndpoints
             .Produces<UsageRequestPage>();
         usage.MapGet("/requests/{id:long}", Request).RequirePermission(Permission.UsageRead)
             .WithName("GetUsageRequest").WithSummary("One request of the log; 404 also when it is not the caller's")
+            .WithDescription("The request as the log's detail view shows it: path (query names only), client address, user agent, " +
+                "request and response size and upstream latency (gateway calls), source, and for a refusal or failure an " +
+                "'explanation' {code, text, fromPlanNow}: the rule and the numbers behind it (e.g. '10,000 of 10,000 calls this month, " +
+                "resets 01/01/2027 00:00 UTC'), from figures recorded with the call ('limitValue', 'limitUsed', 'limitResetAt'); " +
+                "'fromPlanNow' is true when part of it comes from the plan as it is now.")
             .Produces<UsageRequestDto>();
     }
 

@@ -37,7 +37,8 @@ public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder
             {
                 var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
                 recorder.Record(new UsageRecord(clock.GetUtcNow(), keyId, owner, http.Request.Method, route,
-                    http.Response.StatusCode, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, application));
+                    http.Response.StatusCode, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, application,
+                    Origin: http.Origin()));
             }
         }
     }
@@ -53,6 +54,16 @@ public sealed class UsageRecordingMiddleware(RequestDelegate next, UsageRecorder
 
     private static bool RecordedByTheEndpoint(HttpContext http) =>
         http.Response.StatusCode == StatusCodes.Status200OK && http.GetEndpoint()?.Metadata.GetMetadata<UsageRecordedByEndpoint>() is not null;
+}
+
+public static class RequestOrigins
+{
+    /// <summary>
+    /// The caller's address and user agent as references the request already holds (a single header value is its own
+    /// string): nothing is formatted or copied on the request path.
+    /// </summary>
+    public static RequestOrigin Origin(this HttpContext http) =>
+        new(http.Connection.RemoteIpAddress, http.Request.Headers.UserAgent);
 }
 
 /// <summary>

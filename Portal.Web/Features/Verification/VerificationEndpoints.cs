@@ -37,6 +37,6 @@ public static class VerificationEndpoints
     {
         // In anonymous mode the call is not authenticated at all: the caller is nobody, whatever it sends.
         var caller = http.User.Identity?.IsAuthenticated == true ? http.ToActor() : null;
-        return (await verification.VerifyAsync(caller, request, ct)).ToHttpResult(ApiJsonContext.Default.VerifyResult);
+        return (await verification.VerifyAsync(caller, request, ct, http.Origin())).ToHttpResult(ApiJsonContext.Default.VerifyResult);
     }
 }
