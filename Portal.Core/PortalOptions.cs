@@ -149,6 +149,13 @@ public sealed class RedisOptions
     /// rate limits and quotas are then counted in Redis and cache changes announced through it (docs/scale-out.md).
     /// </summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Calls an instance may take from Redis at once for a busy subscription far from its limits
+    /// (<c>Portal:Redis:LeaseSize</c>, default 32; 1 decides every call in Redis). Near a limit calls are always decided
+    /// one by one, so limits stay exact; see docs/scale-out.md.
+    /// </summary>
+    public int LeaseSize { get; set; } = 32;
 }
 
 public sealed class GatewayOptions

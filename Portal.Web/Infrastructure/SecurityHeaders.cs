@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Primitives;
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Portal.Core;
@@ -62,25 +63,36 @@ public static class SecurityHeaders
     {
         var settings = app.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>()?.ForwardedHeaders ?? new ForwardedHeadersSettings();
         if (Split(settings.KnownProxies).Any() || Split(settings.KnownNetworks).Any()) app.UseForwardedHeaders();
-        var hsts = !app.Environment.IsDevelopment();
+        Func<object, Task> write = !app.Environment.IsDevelopment() ? static state => Write((HttpContext)state, hsts: true) : static state => Write((HttpContext)state, hsts: false);
         return app.Use((http, next) =>
         {
-            // Set as the answer starts: an error answer (the exception handler clears headers) carries them too.
-            http.Response.OnStarting(() =>
-            {
-                var headers = http.Response.Headers;
-                headers.XContentTypeOptions = "nosniff";
-                headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
-                headers.XFrameOptions = "DENY";
-                headers["Permissions-Policy"] = PermissionsPolicy;
-                if (!ApiProblems.IsApi(http)) headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                // Not for a loopback host: a browser would then refuse plain http to every localhost port (as UseHsts).
-                if (hsts && http.Request.IsHttps && !IsLoopbackHost(http.Request.Host.Host)) headers.StrictTransportSecurity = StrictTransportSecurity;
-                return Task.CompletedTask;
-            });
+            // Set as the answer starts: an error answer (the exception handler clears headers) carries them too. A
+            // static callback with the context as its state: nothing is allocated per request for it.
+            http.Response.OnStarting(write, http);
             return next(http);
         });
     }
+
+    private static Task Write(HttpContext http, bool hsts)
+    {
+        var headers = http.Response.Headers;
+        headers.XContentTypeOptions = NoSniff;
+        headers[ReferrerPolicyHeader] = ReferrerPolicy;
+        headers.XFrameOptions = Deny;
+        headers[PermissionsPolicyHeader] = PermissionsPolicyValue;
+        if (!ApiProblems.IsApi(http)) headers.ContentSecurityPolicy = ContentSecurityPolicyValue;
+        // Not for a loopback host: a browser would then refuse plain http to every localhost port (as UseHsts).
+        if (hsts && http.Request.IsHttps && !IsLoopbackHost(http.Request.Host.Host)) headers.StrictTransportSecurity = StrictTransportSecurity;
+        return Task.CompletedTask;
+    }
+
+    private const string ReferrerPolicyHeader = "Referrer-Policy";
+    private const string PermissionsPolicyHeader = "Permissions-Policy";
+    private static readonly StringValues NoSniff = "nosniff";
+    private static readonly StringValues Deny = "DENY";
+    private static readonly StringValues ReferrerPolicy = "strict-origin-when-cross-origin";
+    private static readonly StringValues PermissionsPolicyValue = PermissionsPolicy;
+    private static readonly StringValues ContentSecurityPolicyValue = ContentSecurityPolicy;
 
     private static bool IsLoopbackHost(string host) =>
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));

@@ -17,6 +17,9 @@ public interface ILimitStore
 
     /// <summary>Lets go of what ended (windows, periods); cheap, called often.</summary>
     void Sweep();
+
+    /// <summary>On shutdown, after the last call: hands back whatever this instance holds for others to use.</summary>
+    Task ReleaseAsync() => Task.CompletedTask;
 }
 
 /// <summary>One subscription's limits as its plan sets them.</summary>

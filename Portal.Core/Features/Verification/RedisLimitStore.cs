@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Portal.Core.Data;
 using Portal.Core.Features.Cluster;
 using StackExchange.Redis;
@@ -21,10 +22,13 @@ public sealed class RedisLimitStore(
     Throttle fallback,
     QuotaCounterStore fallbackQuotas,
     IDbContextFactory<PortalDbContext> dbFactory,
+    IOptions<PortalOptions> options,
     ILogger<RedisLimitStore> logger) : ILimitStore
 {
-    // Returns {code, calls in the window, calls in the period}; code 0 valid, 1 rate limited, 2 quota exceeded,
-    // -1: the period's total is not in Redis (first call, expiry or a Redis restart) and no seed came with the call.
+    // Returns {code, calls in the window, calls in the period, calls granted}; code 0 valid, 1 rate limited, 2 quota
+    // exceeded, -1: the period's total is not in Redis (first call, expiry or a Redis restart) and no seed came with the
+    // call. A valid call may be granted a lease of @want calls instead of one, but only while both limits have at least
+    // their room left: near a limit every call is decided here, one by one.
     private static readonly LuaScript Script = LuaScript.Prepare("""
         local limit = tonumber(@limit)
         local quota = tonumber(@quota)
@@ -43,13 +47,27 @@ public sealed class RedisLimitStore(
           count = tonumber(redis.call('GET', @rateKey) or '0')
           if count >= limit then return {1, count, used} end
         end
-        if quota >= 0 and used >= quota then return {2, count, used} end
-        if limit >= 0 then
-          count = redis.call('INCR', @rateKey)
-          if count == 1 then redis.call('PEXPIRE', @rateKey, @rateTtl) end
+        if quota >= 0 and used >= quota then return {2, count, used, 0} end
+        local grant = 1
+        local want = tonumber(@want)
+        if want > 1 and (limit < 0 or limit - count >= tonumber(@rateRoom)) and (quota < 0 or quota - used >= tonumber(@quotaRoom)) then
+          grant = want
         end
-        if quota >= 0 then used = redis.call('INCR', @quotaKey) end
-        return {0, count, used}
+        if limit >= 0 then
+          count = redis.call('INCRBY', @rateKey, grant)
+          if count == grant then redis.call('PEXPIRE', @rateKey, @rateTtl) end
+        end
+        if quota >= 0 then used = redis.call('INCRBY', @quotaKey, grant) end
+        return {0, count, used, grant}
+        """);
+
+    // Gives back what a lease did not spend: the quota's part always, the window's only while that window lasts
+    // (@rateToo). A key that expired meanwhile is left alone, never made negative.
+    private static readonly LuaScript GiveBackScript = LuaScript.Prepare("""
+        local unused = tonumber(@unused)
+        if tonumber(@rateToo) == 1 and redis.call('EXISTS', @rateKey) == 1 then redis.call('DECRBY', @rateKey, unused) end
+        if redis.call('EXISTS', @quotaKey) == 1 then redis.call('DECRBY', @quotaKey, unused) end
+        return 0
         """);
 
     /// <summary>Past the period's end a total lingers this long, for calls whose clocks lag a little.</summary>
@@ -82,7 +100,17 @@ public sealed class RedisLimitStore(
         var length = Limits.WindowLength(request.RateLimitWindow);
         var index = now.UtcTicks / length;
         var windowEnd = new DateTimeOffset((index + 1) * length, TimeSpan.Zero);
+        if (_leaseSize > 1 && _leases.TryGetValue(request.SubscriptionId, out var held) && held.TrySpend(index, periodStart, out var rateUsed, out var quotaUsed))
+        {
+            AddPending(request.SubscriptionId, periodStart);
+            Interlocked.Increment(ref _spentFromLeases);
+            return new LimitOutcome(VerifyCode.Valid,
+                request.RateLimit is { } l ? Limits.Limit(l, Math.Max(0, l - rateUsed), windowEnd, now) : Limits.Unlimited,
+                request.Quota is { } q ? Limits.Limit(q, Math.Max(0, q - quotaUsed), periodEnd, now) : Limits.Unlimited);
+        }
         var id = request.SubscriptionId.ToString("N");
+        RedisKey rateKey = $"portal:{{{id}}}:rl:{length}:{index}";
+        RedisKey quotaKey = $"portal:{{{id}}}:q:{periodStart.UtcTicks}";
         long seed = -1;
         while (true)
         {
@@ -92,11 +120,14 @@ public sealed class RedisLimitStore(
                 var result = await redis.Database.ScriptEvaluateAsync(Script, new
                 {
                     // One hash slot per subscription ({…}), so a Redis Cluster can run the script.
-                    rateKey = (RedisKey)$"portal:{{{id}}}:rl:{length}:{index}",
-                    quotaKey = (RedisKey)$"portal:{{{id}}}:q:{periodStart.UtcTicks}",
+                    rateKey,
+                    quotaKey,
                     limit = (long?)request.RateLimit ?? -1,
                     quota = request.Quota ?? -1,
                     seed,
+                    want = (long)_leaseSize,
+                    rateRoom = LeaseRoom(_leaseSize),
+                    quotaRoom = request.Quota is { } cap ? Math.Max(LeaseRoom(_leaseSize), Limits.WriteThroughMargin(cap) + _leaseSize) : 0,
                     rateTtl = (long)(windowEnd - now).TotalMilliseconds + 1000,
                     quotaTtl = (long)(periodEnd - now + QuotaKeyGrace).TotalMilliseconds,
                 });
@@ -121,6 +152,13 @@ public sealed class RedisLimitStore(
             }
             var code = values[0] switch { 0 => VerifyCode.Valid, 1 => VerifyCode.RateLimited, _ => VerifyCode.QuotaExceeded };
             if (code == VerifyCode.Valid) AddPending(request.SubscriptionId, periodStart);
+            if (code == VerifyCode.Valid && values[3] > 1)
+            {
+                Keep(request.SubscriptionId, new Lease(index, length, periodStart, rateKey, quotaKey) { Left = (int)values[3] - 1, RateSeen = values[1], QuotaSeen = values[2] });
+                // This call's own numbers: the lease's other calls are counted in Redis but not spent yet.
+                values[1] -= values[3] - 1;
+                values[2] -= values[3] - 1;
+            }
             var rate = request.RateLimit is { } limit
                 ? Limits.Limit(limit, code == VerifyCode.RateLimited ? 0 : Math.Max(0, limit - values[1]), windowEnd, now)
                 : Limits.Unlimited;
@@ -198,7 +236,144 @@ public sealed class RedisLimitStore(
         }
         await fallback.FlushAsync(ct);
         if (Interlocked.Exchange(ref _recovered, 0) == 1) await fallbackQuotas.ForgetSavedAsync(ct);
+        await GiveBackAsync(all: false);
     }
+
+    public Task ReleaseAsync() => GiveBackAsync(all: true);
+
+    // Leases. Far from its limits a busy subscription would take a Redis round trip per call; instead the script
+    // grants this instance a few calls at once (counted in Redis before they are spent, so no window or period ever
+    // lets more than its limit through) and they are spent here. Near a limit (less than the room left) every call is
+    // decided in Redis one by one, so the end of a window or quota is exact. A lease unspent for a moment, or whose
+    // window or period ended, is given back, so calls counted but never made do not refuse anyone for long; a crash
+    // loses at most one lease per subscription (counted against it in Redis, never granted twice).
+
+    private readonly int _leaseSize = Math.Max(1, options.Value.Redis.LeaseSize);
+    private long _spentFromLeases;
+
+    /// <summary>Calls this instance answered from a lease, without a Redis round trip (for tests and diagnostics).</summary>
+    public long SpentFromLeases => Interlocked.Read(ref _spentFromLeases);
+
+    /// <summary>A lease is taken only while this many calls are left in the window and the period.</summary>
+    private static long LeaseRoom(int leaseSize) => leaseSize * 16L;
+
+    /// <summary>How long a lease may sit unspent before its calls are given back.</summary>
+    private static readonly long LeaseIdleMs = 100;
+
+    private readonly ConcurrentDictionary<Guid, Lease> _leases = new();
+    private readonly ConcurrentQueue<(Lease Lease, int Unused)> _retired = new();
+    private readonly Lock _keeping = new();
+
+    private sealed class Lease(long windowIndex, long windowLength, DateTimeOffset periodStart, RedisKey rateKey, RedisKey quotaKey)
+    {
+        public long WindowIndex { get; } = windowIndex;
+        public long WindowLength { get; } = windowLength;
+        public DateTimeOffset PeriodStart { get; } = periodStart;
+        public RedisKey RateKey { get; } = rateKey;
+        public RedisKey QuotaKey { get; } = quotaKey;
+
+        // Under the lease's lock.
+        public int Left;
+        public long RateSeen;
+        public long QuotaSeen;
+        public long LastUse = Environment.TickCount64;
+
+        public bool Matches(long windowIndex, DateTimeOffset periodStart) => WindowIndex == windowIndex && PeriodStart == periodStart;
+
+        /// <summary>Spends one call when the lease is for this window and period; the counts include it.</summary>
+        public bool TrySpend(long windowIndex, DateTimeOffset periodStart, out long rateUsed, out long quotaUsed)
+        {
+            lock (this)
+            {
+                if (Left <= 0 || !Matches(windowIndex, periodStart))
+                {
+                    rateUsed = quotaUsed = 0;
+                    return false;
+                }
+                Left--;
+                LastUse = Environment.TickCount64;
+                rateUsed = RateSeen - Left;
+                quotaUsed = QuotaSeen - Left;
+                return true;
+            }
+        }
+
+        /// <summary>Takes what is left, so nothing more is spent from it.</summary>
+        public int Close()
+        {
+            lock (this)
+            {
+                var left = Left;
+                Left = 0;
+                return left;
+            }
+        }
+    }
+
+    /// <summary>Adds a granted lease to the one held for the same window and period, or replaces one that is over.</summary>
+    private void Keep(Guid subscriptionId, Lease fresh)
+    {
+        lock (_keeping)
+        {
+            if (_leases.TryGetValue(subscriptionId, out var held))
+            {
+                lock (held)
+                {
+                    if (held.Matches(fresh.WindowIndex, fresh.PeriodStart) && held.Left > 0)
+                    {
+                        // Redis's newer counts include every call granted so far; unspent are ours plus the new ones.
+                        held.Left += fresh.Left;
+                        held.RateSeen = Math.Max(held.RateSeen, fresh.RateSeen);
+                        held.QuotaSeen = Math.Max(held.QuotaSeen, fresh.QuotaSeen);
+                        held.LastUse = Environment.TickCount64;
+                        return;
+                    }
+                }
+                var unused = held.Close();
+                if (unused > 0) _retired.Enqueue((held, unused));
+            }
+            _leases[subscriptionId] = fresh;
+        }
+    }
+
+    private async Task GiveBackAsync(bool all)
+    {
+        var now = Environment.TickCount64;
+        foreach (var (subscriptionId, lease) in _leases)
+        {
+            bool idle;
+            lock (lease) idle = all || now - lease.LastUse >= LeaseIdleMs || lease.Left == 0;
+            if (!idle) continue;
+            lock (_keeping)
+            {
+                if (!_leases.TryRemove(new KeyValuePair<Guid, Lease>(subscriptionId, lease))) continue;
+            }
+            var unused = lease.Close();
+            if (unused > 0) _retired.Enqueue((lease, unused));
+        }
+        var nowTicks = DateTimeOffset.UtcNow.UtcTicks;
+        while (_retired.TryDequeue(out var retired))
+        {
+            var (lease, unused) = retired;
+            try
+            {
+                await redis.Database.ScriptEvaluateAsync(GiveBackScript, new
+                {
+                    rateKey = lease.RateKey,
+                    quotaKey = lease.QuotaKey,
+                    // A window that ended is gone with its key; its calls need no giving back.
+                    rateToo = lease.WindowIndex == nowTicks / lease.WindowLength ? 1 : 0,
+                    unused,
+                });
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                // Counted and not spent: the period's total stays that much high in Redis (never granted twice).
+                logger.LogWarning(e, "Could not give back {Unused} leased calls to Redis", unused);
+            }
+        }
+    }
+
 
     private static long TakeAll(StrongBox<long> box)
     {

@@ -39,5 +39,6 @@ public sealed class QuotaFlushingService(ILimitStore limits, ILogger<QuotaFlushi
     {
         await base.StopAsync(cancellationToken);
         await limits.FlushAsync(CancellationToken.None);
+        await limits.ReleaseAsync();
     }
 }
