@@ -31,7 +31,8 @@ public sealed class EmailConfirmationServiceTests : IAsyncLifetime
         Assert.False(signedUp.User.EmailConfirmed);
 
         await using var db = await _db.OpenAsync();
-        var message = await db.EmailOutbox.SingleAsync();
+        // The one confirmation message (the welcome is another).
+        var message = await db.EmailOutbox.SingleAsync(m => m.Subject == EmailConfirmationService.Subject);
         Assert.Equal("confirm.me@example.com", message.To);
         Assert.Equal(EmailConfirmationService.Subject, message.Subject);
         Assert.Contains($"{LinkBase}/account/confirm-email?user={signedUp.User.Id}&token=", message.TextBody);
@@ -47,7 +48,7 @@ public sealed class EmailConfirmationServiceTests : IAsyncLifetime
         Assert.False(signedUp.ConfirmationRequired);
         Assert.True(signedUp.User.EmailConfirmed);
         await using var db = await open.OpenAsync();
-        Assert.False(await db.EmailOutbox.AnyAsync());
+        Assert.False(await db.EmailOutbox.AnyAsync(m => m.Subject == EmailConfirmationService.Subject));
     }
 
     [Fact]
@@ -113,17 +114,17 @@ public sealed class EmailConfirmationServiceTests : IAsyncLifetime
 
         await using var db = await _db.OpenAsync();
         // The sign-up's own message and two resends: three an hour.
-        Assert.Equal(3, await db.EmailOutbox.CountAsync(m => m.To == "again@example.com"));
-        Assert.Equal(3, await db.EmailOutbox.CountAsync());
+        Assert.Equal(3, await db.EmailOutbox.CountAsync(m => m.To == "again@example.com" && m.Subject == EmailConfirmationService.Subject));
+        Assert.Equal(3, await db.EmailOutbox.CountAsync(m => m.Subject == EmailConfirmationService.Subject));
         _db.Clock.Advance(TimeSpan.FromMinutes(61));
         await Confirmations.ResendAsync(new ResendConfirmation { Email = "again@example.com" }, LinkBase, null);
-        Assert.Equal(4, await db.EmailOutbox.CountAsync(m => m.To == "again@example.com"));
+        Assert.Equal(4, await db.EmailOutbox.CountAsync(m => m.To == "again@example.com" && m.Subject == EmailConfirmationService.Subject));
     }
 
     private static async Task<string> TokenAsync(TestDatabase database, string to)
     {
         await using var db = await database.OpenAsync();
-        var message = await db.EmailOutbox.Where(m => m.To == to).OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).FirstAsync();
+        var message = await db.EmailOutbox.Where(m => m.To == to && m.Subject == EmailConfirmationService.Subject).OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).FirstAsync();
         var link = message.TextBody.Split(['\n', ' '], StringSplitOptions.RemoveEmptyEntries).First(w => w.Contains("/account/confirm-email?"));
         return Uri.UnescapeDataString(link.Trim()[(link.IndexOf("token=", StringComparison.Ordinal) + 6)..].Trim());
     }

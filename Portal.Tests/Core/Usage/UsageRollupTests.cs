@@ -198,11 +198,15 @@ public abstract class UsageRollupTests(DatabaseProvider provider) : IAsyncLifeti
                 new UsageRollup { KeyId = personal, HourStart = h1, Count = 5, Errors = 1 },
                 new UsageRollup { KeyId = appKey, HourStart = h1, Count = 7 },
                 new UsageRollup { KeyId = appKey, HourStart = h2, Count = 3, Errors = 2 });
-            db.UsageEvents.AddRange(
-                new UsageEvent { At = h1.AddMinutes(5), KeyId = appKey, ApplicationId = appId, ProductId = product, Outcome = "VALID", Method = "POST", Route = "/v" },
-                new UsageEvent { At = h1.AddMinutes(6), KeyId = appKey, ApplicationId = appId, ProductId = product, Outcome = "VALID", Method = "POST", Route = "/v" },
-                new UsageEvent { At = h1.AddMinutes(7), ProductId = product, Outcome = "NOT_FOUND", Method = "POST", Route = "/v" });
             await db.SaveChangesAsync();
+            // Raw events in the columns of that schema: the entity has columns added since, which EF would write too.
+            var sqlite = db.Database.IsSqlite();
+            object At(DateTimeOffset at) => sqlite ? at.UtcTicks : at.UtcDateTime;
+            object Id(Guid id) => sqlite ? id.ToString().ToUpperInvariant() : id;
+            const string insert = """INSERT INTO "UsageEvents" ("At", "KeyId", "ApplicationId", "ProductId", "Outcome", "Method", "Route", "Status", "LatencyMs") """;
+            foreach (var at in new[] { h1.AddMinutes(5), h1.AddMinutes(6) })
+                await db.Database.ExecuteSqlRawAsync(insert + "VALUES ({0}, {1}, {2}, {3}, 'VALID', 'POST', '/v', 200, 0)", At(at), Id(appKey), Id(appId), Id(product));
+            await db.Database.ExecuteSqlRawAsync(insert + "VALUES ({0}, NULL, NULL, {1}, 'NOT_FOUND', 'POST', '/v', 200, 0)", At(h1.AddMinutes(7)), Id(product));
             await db.Database.MigrateAsync();
         }
 

@@ -35,16 +35,17 @@ public sealed class GatewayUsageOverviewTests(GatewayFixture fixture) : IClassFi
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await withKey.PostAsync($"/gateway/{s.Slug}/b", new ByteArrayContent(new byte[4096]))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await withKey.GetAsync("/gateway/no-such-product/a")).StatusCode);
 
-        var events = await fixture.UsageOfAsync(s.ProductId, atLeast: 5);
-        Assert.Equal(5, events.Count);
-        await WaitForEventsAsync(7);
+        // The two calls with no known key (no key; a key asking for no product) are counted per minute with the unknown
+        // keys' refusals (issue 14's floods), not as rows of their own; the rollups below still count them.
+        var events = await fixture.UsageOfAsync(s.ProductId, atLeast: 4);
+        Assert.Equal(4, events.Count);
+        await WaitForEventsAsync(5);
         await using (var db = await fixture.Portal.Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
         {
             // Every gateway row carries the code it was answered with, refusals before a verdict too.
             var gateway = await db.UsageEvents.Where(e => e.Source == UsageSource.Gateway).OrderBy(e => e.Id).Select(e => new { e.Status, e.Outcome, e.ProductId }).ToListAsync();
-            Assert.Equal([(200, "VALID"), (200, "VALID"), (401, "NOT_FOUND"), (413, "BODY_TOO_LARGE"), (404, "NOT_FOUND")],
-                gateway.Select(g => (g.Status, g.Outcome)));
-            Assert.Null(gateway[^1].ProductId);
+            Assert.Equal([(200, "VALID"), (200, "VALID"), (413, "BODY_TOO_LARGE")], gateway.Select(g => (g.Status, g.Outcome)));
+            Assert.Equal(2, await db.UsageRefusalMinutes.Where(r => r.Source == "Gateway" && r.Outcome == "NOT_FOUND").SumAsync(r => r.Count));
         }
 
         var summary = (await fixture.Portal.Get<UsageService>().SummaryAsync(root, new UsageSummaryQuery())).Value;
@@ -68,7 +69,7 @@ public sealed class GatewayUsageOverviewTests(GatewayFixture fixture) : IClassFi
         using var admin = fixture.Client(c => c.DefaultRequestHeaders.Authorization =
             new AuthenticationHeaderValue("Bearer", fixture.Portal.IssueKeyAsync(root.UserId, [Scopes.Read]).GetAwaiter().GetResult().Key));
         // (By the application's key for the API: the admin's own reads of the log are API calls too.)
-        foreach (var (query, total) in new[] { ("source=gateway", 5), ("source=verification", 1), ($"source=api&keyId={s.KeyId}", 1), ($"source=gateway&keyId={s.KeyId}", 2) })
+        foreach (var (query, total) in new[] { ("source=gateway", 3), ("source=verification", 1), ($"source=api&keyId={s.KeyId}", 1), ($"source=gateway&keyId={s.KeyId}", 2) })
         {
             var log = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/usage/requests?{query}");
             Assert.True(log.GetProperty("total").GetInt32() == total, $"{query}: {log.GetProperty("total")}");
