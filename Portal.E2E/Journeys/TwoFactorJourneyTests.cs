@@ -1,3 +1,4 @@
+using Portal.Tests.Support;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Portal.Core.Common;

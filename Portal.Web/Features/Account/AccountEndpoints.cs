@@ -30,7 +30,7 @@ public static class AccountEndpoints
                 await confirmations.ResendAsync(new ResendConfirmation { Email = email ?? "" }, linkBase, http.Connection.RemoteIpAddress?.ToString(), http.RequestAborted);
                 return TypedResults.LocalRedirect("/account/login?confirmation=sent");
             })
-            .RequireRateLimiting(ConfirmationResendRateLimit.Policy)
+            .RequireRateLimiting(AccountRateLimits.ConfirmationResend)
             .AllowAnonymous()
             .ExcludeFromDescription();
     }

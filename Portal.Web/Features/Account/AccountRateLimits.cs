@@ -8,8 +8,8 @@ namespace Portal.Web.Features.Account;
 
 /// <summary>
 /// Form posts per client address of the pages anyone can post to without signing in: sign-in
-/// (<c>Portal:SignIn:PermitLimit</c> per <c>…:WindowMinutes</c>), sign-up (<c>Portal:SignUp:…</c>) and forgot password
-/// (<c>Portal:PasswordReset:…</c>), each a fixed window. Reading a form is never limited; a refused post answers 429 with
+/// (<c>Portal:SignIn:PermitLimit</c> per <c>…:WindowMinutes</c>), sign-up (<c>Portal:SignUp:…</c>), forgot password
+/// and the confirmation email's resend (<c>Portal:PasswordReset:…</c>), each a fixed window. Reading a form is never limited; a refused post answers 429 with
 /// a page that says why and links back. The per-account side lives with each form's rule: sign-in's lockout per account
 /// and address (<see cref="Portal.Core.Features.Users.SignInLockout"/>), sign-up's posts per email, reset emails per address.
 /// </summary>
@@ -18,6 +18,7 @@ public static class AccountRateLimits
     public const string SignIn = "signin";
     public const string SignUp = "signup";
     public const string ForgotPassword = "forgot-password";
+    public const string ConfirmationResend = "confirmation-resend";
 
     public static IServiceCollection AddAccountRateLimits(this IServiceCollection services) =>
         services.AddRateLimiter(o =>
@@ -30,6 +31,11 @@ public static class AccountRateLimits
                 "/account/signup", "Back to sign-up"));
             o.AddPolicy(ForgotPassword, new FormPostLimit(ForgotPassword, p => (p.PasswordReset.PermitLimit, p.PasswordReset.WindowMinutes),
                 "Too many requests", "Too many password reset requests from your network. Wait a few minutes and try again.",
+                "/account/login", "Back to sign-in"));
+            // "Resend the confirmation email": the forgot-password form's limit, counted apart. Per address the service
+            // itself sends at most Portal:SignUp:ConfirmationsPerHour messages, silently.
+            o.AddPolicy(ConfirmationResend, new FormPostLimit(ConfirmationResend, p => (p.PasswordReset.PermitLimit, p.PasswordReset.WindowMinutes),
+                "Too many requests", "Too many confirmation emails asked for from your network. Wait a few minutes and try again.",
                 "/account/login", "Back to sign-in"));
         });
 
