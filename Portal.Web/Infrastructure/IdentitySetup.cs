@@ -310,3 +310,21 @@ public static class EmailConfirmationTokens
         return identity;
     }
 }
+
+/// <summary>Keeps the browser that asked signed in after its user's security stamp changed (the other sessions end).</summary>
+public static class ThisSession
+{
+    /// <summary>
+    /// Re-issues this browser's cookie with the stored stamp. This request's cookie check may have loaded the user into
+    /// Identity's context before a service changed the stamp in a context of its own: the user is read again, or the new
+    /// cookie would carry the old stamp and this session would end too.
+    /// </summary>
+    public static async Task KeepAsync(HttpContext http, SignInManager<PortalUser> signIn)
+    {
+        var user = await signIn.UserManager.GetUserAsync(http.User);
+        if (user is null) return;
+        var entry = http.RequestServices.GetRequiredService<PortalDbContext>().Entry(user);
+        if (entry.State != Microsoft.EntityFrameworkCore.EntityState.Detached) await entry.ReloadAsync();
+        await signIn.RefreshSignInAsync(user);
+    }
+}

@@ -233,6 +233,41 @@ public sealed partial class PasswordResetPageTests : IClassFixture<PortalApiFact
     }
 
     [Fact]
+    public async Task SignOutOtherSessions_WhenThisRequestAlsoChecksTheCookie_KeepsThisBrowser()
+    {
+        var user = await NewUserAsync();
+        var here = NewBrowser(_app);
+        await SignInAsync(here, user.Email, Password);
+
+        // A change seen for this user makes the next request check its cookie against the stored stamp, which loads the
+        // user into Identity's context before the stamp changes: the re-issued cookie must carry the new stamp.
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Portal.Core.Features.Users.SignInChanges>(_app.Services).Notify(user.Id);
+        var ended = await PostFormAsync(here, "/account/profile", "", [], "/account/profile/sessions");
+        Assert.Contains("sessions=ended", ended.Headers.Location!.OriginalString);
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Portal.Core.Features.Users.SignInChanges>(_app.Services).Notify(user.Id);
+        Assert.Equal(HttpStatusCode.OK, (await here.GetAsync("/account/profile")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ChangePassword_WhenThisRequestAlsoChecksTheCookie_KeepsThisBrowser()
+    {
+        var user = await NewUserAsync();
+        var here = NewBrowser(_app);
+        await SignInAsync(here, user.Email, Password);
+
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Portal.Core.Features.Users.SignInChanges>(_app.Services).Notify(user.Id);
+        var changed = await PostFormAsync(here, "/account/change-password", "change-password", new()
+        {
+            ["Input.CurrentPassword"] = Password,
+            ["Input.NewPassword"] = "Ch4nged-pass!",
+            ["Input.ConfirmPassword"] = "Ch4nged-pass!",
+        });
+        Assert.Contains("passwordChange=changed", changed.Headers.Location!.OriginalString);
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Portal.Core.Features.Users.SignInChanges>(_app.Services).Notify(user.Id);
+        Assert.Equal(HttpStatusCode.OK, (await here.GetAsync("/account/profile")).StatusCode);
+    }
+
+    [Fact]
     public async Task LoginPage_LinksToForgotPassword()
     {
         var html = await NewBrowser(_app).GetStringAsync("/account/login");

@@ -29,17 +29,10 @@ public static class ProfileEndpoints
             {
                 var result = await service.SignOutOtherSessionsAsync(http.ToActor(), ct);
                 if (!result.IsSuccess) return TypedResults.LocalRedirect(ProfilePaths.Page);
-                await KeepThisSessionAsync(http, signIn);
+                await ThisSession.KeepAsync(http, signIn);
                 return TypedResults.LocalRedirect($"{ProfilePaths.Page}?sessions=ended");
             })
             .RequireAuthorization().ExcludeFromDescription();
-    }
-
-    /// <summary>Re-issues this browser's cookie with the new security stamp (its "keep me signed in" kept).</summary>
-    private static async Task KeepThisSessionAsync(HttpContext http, SignInManager<PortalUser> signIn)
-    {
-        var user = await signIn.UserManager.GetUserAsync(http.User);
-        if (user is not null) await signIn.RefreshSignInAsync(user);
     }
 }
 
