@@ -33,6 +33,12 @@ if [ -z "${PORTAL_TEST_POSTGRES:-}" ]; then
         || { echo "PostgreSQL: no cluster to start (pg_lsclusters lists none)" >&2; exit 1; }
     as_root pg_ctlcluster "$pg_version" "$pg_cluster" status >/dev/null || as_root pg_ctlcluster "$pg_version" "$pg_cluster" start
     as_root runuser -u postgres -- psql -p "$pg_port" -qc "ALTER USER postgres PASSWORD 'portal-test'"
+    # Test classes run side by side, each with databases, two-instance hosts and listeners of its own: PostgreSQL's
+    # default of 100 connections is not enough and a class fails with "too many clients". Raised once, then restarted.
+    if [ "$(as_root runuser -u postgres -- psql -p "$pg_port" -Atc "SHOW max_connections")" -lt 400 ]; then
+        as_root runuser -u postgres -- psql -p "$pg_port" -qc "ALTER SYSTEM SET max_connections = 400"
+        as_root pg_ctlcluster "$pg_version" "$pg_cluster" restart
+    fi
     export PORTAL_TEST_POSTGRES="Host=localhost;Port=$pg_port;Username=postgres;Password=portal-test"
 fi
 
