@@ -560,6 +560,21 @@ namespace Portal.Core.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(3)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("USD");
+
+                    b.Property<decimal?>("FlatFee")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal?>("MonthlyMinimum")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -571,6 +586,11 @@ namespace Portal.Core.Migrations
                     b.Property<string>("PriceText")
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("PriceUnit")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
 
                     b.Property<Guid>("ProductId")
                         .HasColumnType("TEXT");
@@ -591,9 +611,20 @@ namespace Portal.Core.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("TierMode")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("Graduated");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal?>("UnitPrice")
+                        .HasPrecision(18, 6)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -1083,6 +1114,9 @@ namespace Portal.Core.Migrations
 
                     b.HasKey("SubscriptionId", "PeriodStart");
 
+                    b.HasIndex("PeriodStart", "SubscriptionId", "Used")
+                        .HasDatabaseName("IX_QuotaCounters_Billing");
+
                     b.ToTable("QuotaCounters", (string)null);
                 });
 
@@ -1356,8 +1390,11 @@ namespace Portal.Core.Migrations
                             b1.Property<int>("__synthesizedOrdinal")
                                 .ValueGeneratedOnAddOrUpdate();
 
-                            b1.Property<string>("Price")
-                                .IsRequired();
+                            b1.Property<decimal?>("FlatFee");
+
+                            b1.Property<string>("Price");
+
+                            b1.Property<decimal?>("UnitPrice");
 
                             b1.Property<long?>("UpTo");
 

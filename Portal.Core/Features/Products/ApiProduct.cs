@@ -63,19 +63,47 @@ public sealed class Plan
     /// <summary>Requests per <see cref="QuotaPeriod"/>; null: unlimited.</summary>
     public long? Quota { get; set; }
     public QuotaPeriod QuotaPeriod { get; set; } = QuotaPeriod.Month;
-    /// <summary>For display only (<c>$49 / month</c>); the portal does not bill.</summary>
+    /// <summary>An optional note shown beside the price (<c>billed yearly on request</c>); the price itself comes from the numbers below.</summary>
     public string? PriceText { get; set; }
-    /// <summary>For <see cref="PlanType.Tiered"/>: volume bands with their price text, in ascending order.</summary>
+    /// <summary>ISO 4217 code of every amount of this plan (<see cref="Billing.Currencies"/>).</summary>
+    public string Currency { get; set; } = Billing.Currencies.Default;
+    /// <summary><see cref="PlanType.Subscription"/>: the fee per calendar month.</summary>
+    public decimal? FlatFee { get; set; }
+    /// <summary><see cref="PlanType.Metered"/>: the price of <see cref="PriceUnit"/> calls.</summary>
+    public decimal? UnitPrice { get; set; }
+    /// <summary>How many calls <see cref="UnitPrice"/> and the tiers' unit prices are for: 1 or 1,000.</summary>
+    public int PriceUnit { get; set; } = 1;
+    /// <summary><see cref="PlanType.Metered"/>: the least a month costs once the subscription is billed at all.</summary>
+    public decimal? MonthlyMinimum { get; set; }
+    /// <summary><see cref="PlanType.Tiered"/>: each band at its own rate, or every call at the rate of the band the total lands in.</summary>
+    public TierMode TierMode { get; set; } = TierMode.Graduated;
+    /// <summary>For <see cref="PlanType.Tiered"/>: bands in ascending order, the last one open (<c>UpTo</c> null).</summary>
     public List<PlanTier> Tiers { get; set; } = [];
     /// <summary>Position among the product's plans, left to right.</summary>
     public int Order { get; set; }
 }
 
-/// <summary>One band of a tiered plan: calls up to <see cref="UpTo"/> (null: everything above the previous band) cost <see cref="Price"/>.</summary>
+/// <summary>
+/// One band of a tiered plan: calls up to <see cref="UpTo"/> (null: everything above the previous band) cost
+/// <see cref="UnitPrice"/> per <see cref="Plan.PriceUnit"/> calls, plus <see cref="FlatFee"/> once when the band is reached.
+/// </summary>
 public sealed class PlanTier
 {
     public long? UpTo { get; set; }
-    public string Price { get; set; } = "";
+    /// <summary>Null in bands written before prices were numbers: priced at nothing until an admin sets it.</summary>
+    public decimal? UnitPrice { get; set; }
+    public decimal? FlatFee { get; set; }
+    /// <summary>An optional note shown with the band (the price text bands carried before prices were numbers).</summary>
+    public string? Price { get; set; }
+}
+
+/// <summary>How a tiered plan prices a month's calls (Stripe's two modes).</summary>
+public enum TierMode
+{
+    /// <summary>Each band's calls at that band's rate.</summary>
+    Graduated,
+    /// <summary>Every call at the rate of the band the month's total lands in.</summary>
+    Volume,
 }
 
 internal sealed class ApiProductConfiguration : IEntityTypeConfiguration<ApiProduct>
@@ -110,6 +138,12 @@ internal sealed class PlanConfiguration : IEntityTypeConfiguration<Plan>
         plan.Property(p => p.RateLimitWindow).HasConversion<string>().HasMaxLength(16);
         plan.Property(p => p.QuotaPeriod).HasConversion<string>().HasMaxLength(16);
         plan.Property(p => p.PriceText).HasMaxLength(100);
+        plan.Property(p => p.Currency).HasMaxLength(3).HasDefaultValue(Billing.Currencies.Default);
+        plan.Property(p => p.FlatFee).HasPrecision(18, 6);
+        plan.Property(p => p.UnitPrice).HasPrecision(18, 6);
+        plan.Property(p => p.MonthlyMinimum).HasPrecision(18, 6);
+        plan.Property(p => p.PriceUnit).HasDefaultValue(1);
+        plan.Property(p => p.TierMode).HasConversion<string>().HasMaxLength(16).HasDefaultValue(TierMode.Graduated);
         plan.HasIndex(p => new { p.ProductId, p.Name }).IsUnique();
         // A handful of bands per plan, always read with it: one JSON column.
         plan.OwnsMany(p => p.Tiers, tiers => tiers.ToJson());

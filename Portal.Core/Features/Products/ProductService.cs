@@ -350,7 +350,7 @@ public sealed class ProductService(
     }
 
     internal static PlanDto ToPlanDto(Plan p) =>
-        new(p.Id, p.Name, p.Type, p.RateLimit, p.RateLimitWindow, p.Quota, p.QuotaPeriod, p.PriceText, p.Tiers.Select(t => new PlanTierDto(t.UpTo, t.Price)).ToList());
+        new(p.Id, p.Name, p.Type, p.RateLimit, p.RateLimitWindow, p.Quota, p.QuotaPeriod, p.PriceText, p.Tiers.Select(t => new PlanTierDto(t.UpTo, t.Price ?? "")).ToList());
 
     private const string NoPlanToPublish = "A product needs at least one plan before it can be published.";
 

@@ -18,6 +18,8 @@ internal sealed class QuotaCounterConfiguration : IEntityTypeConfiguration<Quota
     {
         counter.ToTable("QuotaCounters");
         counter.HasKey(c => new { c.SubscriptionId, c.PeriodStart });
+        // A billing month over every subscription reads this range alone (Used included: no table reads).
+        counter.HasIndex(c => new { c.PeriodStart, c.SubscriptionId, c.Used }).HasDatabaseName("IX_QuotaCounters_Billing");
         counter.HasOne<Subscription>().WithMany().HasForeignKey(c => c.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
     }
 }

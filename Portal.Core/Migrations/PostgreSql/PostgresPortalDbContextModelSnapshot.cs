@@ -571,6 +571,21 @@ namespace Portal.Core.Migrations.PostgreSql
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)")
+                        .HasDefaultValue("USD");
+
+                    b.Property<decimal?>("FlatFee")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)");
+
+                    b.Property<decimal?>("MonthlyMinimum")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -582,6 +597,11 @@ namespace Portal.Core.Migrations.PostgreSql
                     b.Property<string>("PriceText")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<int>("PriceUnit")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
 
                     b.Property<Guid>("ProductId")
                         .HasColumnType("uuid");
@@ -602,10 +622,21 @@ namespace Portal.Core.Migrations.PostgreSql
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("TierMode")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("Graduated");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<decimal?>("UnitPrice")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)");
 
                     b.HasKey("Id");
 
@@ -1096,6 +1127,9 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasKey("SubscriptionId", "PeriodStart");
 
+                    b.HasIndex("PeriodStart", "SubscriptionId", "Used")
+                        .HasDatabaseName("IX_QuotaCounters_Billing");
+
                     b.ToTable("QuotaCounters", (string)null);
                 });
 
@@ -1369,8 +1403,11 @@ namespace Portal.Core.Migrations.PostgreSql
                             b1.Property<int>("__synthesizedOrdinal")
                                 .ValueGeneratedOnAdd();
 
-                            b1.Property<string>("Price")
-                                .IsRequired();
+                            b1.Property<decimal?>("FlatFee");
+
+                            b1.Property<string>("Price");
+
+                            b1.Property<decimal?>("UnitPrice");
 
                             b1.Property<long?>("UpTo");
 

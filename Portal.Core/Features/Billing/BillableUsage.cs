@@ -1,0 +1,51 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Data;
+
+namespace Portal.Core.Features.Billing;
+
+/// <summary>
+/// The calls a subscription's plan counts in a billing month (calendar month, UTC): the VALID answers to
+/// verifications and gateway calls, read from the quota totals (<c>QuotaCounters</c>), which are the numbers the quotas
+/// enforce. Every subscription has them, limited or not, on one instance or several. A month is the sum of the rows
+/// whose period starts in it: one monthly row, or a row per day for a daily quota (both if the plan's period
+/// changed in the month; each call is in exactly one of them). Reads an index range, never raw events.
+/// </summary>
+public static class BillableUsage
+{
+    /// <summary>The first instant of the month holding <paramref name="at"/> (UTC).</summary>
+    public static DateTimeOffset MonthStart(DateTimeOffset at)
+    {
+        var utc = at.UtcDateTime;
+        return new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero);
+    }
+
+    /// <summary>Billable calls per subscription in the month starting at <paramref name="month"/>; subscriptions without calls are absent.</summary>
+    public static async Task<Dictionary<Guid, long>> CallsAsync(PortalDbContext db, IReadOnlyCollection<Guid> subscriptionIds, DateTimeOffset month, CancellationToken ct)
+    {
+        var result = new Dictionary<Guid, long>(subscriptionIds.Count);
+        if (subscriptionIds.Count == 0) return result;
+        var end = month.AddMonths(1);
+        // Chunks keep the IN list within every engine's parameter limits.
+        foreach (var chunk in subscriptionIds.Chunk(500))
+        {
+            var rows = await db.QuotaCounters.AsNoTracking()
+                .Where(c => chunk.Contains(c.SubscriptionId) && c.PeriodStart >= month && c.PeriodStart < end)
+                .GroupBy(c => c.SubscriptionId)
+                .Select(g => new { g.Key, Calls = g.Sum(c => c.Used) })
+                .ToListAsync(ct);
+            foreach (var row in rows) result[row.Key] = row.Calls;
+        }
+        return result;
+    }
+
+    /// <summary>Every subscription with billable calls in the month, and how many (for all-account statements).</summary>
+    public static Task<Dictionary<Guid, long>> AllCallsAsync(PortalDbContext db, DateTimeOffset month, CancellationToken ct)
+    {
+        var end = month.AddMonths(1);
+        return db.QuotaCounters.AsNoTracking()
+            .Where(c => c.PeriodStart >= month && c.PeriodStart < end)
+            .GroupBy(c => c.SubscriptionId)
+            .Select(g => new { g.Key, Calls = g.Sum(c => c.Used) })
+            .ToDictionaryAsync(r => r.Key, r => r.Calls, ct);
+    }
+}
