@@ -835,9 +835,6 @@ namespace Portal.Core.Migrations
 
                     b.HasIndex("Status", "At", "Id");
 
-                    b.HasIndex(new[] { "At", "Outcome", "ProductId" }, "IX_UsageEvents_Verifications")
-                        .HasFilter("\"Outcome\" IS NOT NULL");
-
                     b.ToTable("UsageEvents", (string)null);
                 });
 

@@ -848,9 +848,6 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasIndex("Status", "At", "Id");
 
-                    b.HasIndex(new[] { "At", "Outcome", "ProductId" }, "IX_UsageEvents_Verifications")
-                        .HasFilter("\"Outcome\" IS NOT NULL");
-
                     b.ToTable("UsageEvents", (string)null);
                 });
 
