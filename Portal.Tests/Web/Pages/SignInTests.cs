@@ -70,11 +70,40 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData("/accounts")]
     [InlineData("/usage")]
     [InlineData("/usage/requests")]
+    [InlineData("/exports/users")]
+    [InlineData("/exports/audit-log")]
     public async Task Page_Unauthenticated_RedirectsToLogin(string path)
     {
         var response = await NewBrowser().Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/account/login", response.Headers.Location?.OriginalString.Replace("http://localhost", ""));
+    }
+
+    /// <summary>The pages' Export CSV buttons: a file where the role reads the list, and no file (the access-denied page) elsewhere.</summary>
+    [Theory]
+    [InlineData(Roles.Developer, "/exports/users", false)]
+    [InlineData(Roles.Developer, "/exports/audit-log", false)]
+    [InlineData(Roles.Developer, "/exports/request-log", true)]
+    [InlineData(Roles.ReadOnly, "/exports/users", true)]
+    [InlineData(Roles.ReadOnly, "/exports/audit-log", true)]
+    public async Task Export_ForRole_IsAFileOnlyWhereThePolicyAllows(string role, string path, bool allowed)
+    {
+        var user = await NewUserAsync(role);
+        var browser = NewBrowser();
+        await SignInAsync(browser, user.Email, Password);
+
+        var response = await browser.Client.GetAsync(path);
+
+        if (allowed)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith("/account/access-denied", response.Headers.Location?.PathAndQuery ?? response.Headers.Location?.OriginalString);
+        }
     }
 
     [Fact]
