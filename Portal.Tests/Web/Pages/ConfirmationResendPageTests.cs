@@ -130,6 +130,33 @@ public sealed partial class ConfirmationResendPageTests : IDisposable
     }
 
     [Fact]
+    public async Task TheLinkFromTheEmail_Confirms_ThenSignInWorks_AndTheLinkWorksOnce()
+    {
+        var email = await SignUpAsync("follow");
+        var browser = NewBrowser();
+        Assert.Contains("Confirm your email address first", await (await SignInAsync(browser, email)).Content.ReadAsStringAsync());
+
+        var mail = (await WaitForMailsAsync(email, 1)).Single();
+        var link = Regex.Match(mail.TextBody ?? "", @"https?://\S+/account/confirm-email\?\S+").Value;
+        var path = new Uri(link).PathAndQuery;
+        Assert.Contains("Your email address is confirmed", await browser.GetStringAsync(path));
+
+        var signedIn = await SignInAsync(browser, email);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/account/profile")).StatusCode);
+        Assert.Contains("already confirmed", await NewBrowser().GetStringAsync(path));
+    }
+
+    private static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string email)
+    {
+        var token = AntiforgeryToken().Match(await browser.GetStringAsync("/account/login")).Groups[1].Value;
+        return await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token, ["_handler"] = "login", ["Input.Email"] = email, ["Input.Password"] = Password,
+        }));
+    }
+
+    [Fact]
     public async Task Resend_TooManyPostsFromOneAddress_Answers429WithAPage()
     {
         using var limited = new PortalApiFactory(DatabaseProvider.Sqlite, TestDatabase.NewConnectionString(), settings: new Dictionary<string, string?>
