@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +19,9 @@ namespace Portal.Core.Features.Profile;
 /// email-confirmation token, which carries the security stamp; confirming changes the stamp, so a link works once.
 /// Its lifetime is <see cref="LinkLifetime"/> (the host gives the confirmation provider that lifespan). Until the user
 /// confirms, sign-in refuses them and their keys do not work (<see cref="KeyHolders"/>); confirming drops what the key
-/// and verification caches hold, on every instance.
+/// and verification caches hold, on every instance. A resend by address is only queued (<see cref="RequestResend"/>), as a
+/// forgot-password request is: whoever asks gets the same answer in the same time whether or not the address belongs to
+/// an account waiting for its link; the background loop (<see cref="RunAsync"/>) looks it up and sends.
 /// </summary>
 public sealed class EmailConfirmationService(
     IDbContextFactory<PortalDbContext> dbFactory,
@@ -48,16 +51,53 @@ public sealed class EmailConfirmationService(
         return user is not null && await SendAsync(db, user, linkBase, ipAddress, ct);
     }
 
-    /// <summary>"Resend the confirmation email" by address: the same answer whether or not the address needs one.</summary>
-    public async Task<Result<Unit>> ResendAsync(ResendConfirmation request, string linkBase, string? ipAddress, CancellationToken ct = default)
+    /// <summary>A resend waiting to be looked at: the address as typed, where links should point, and who asked.</summary>
+    public sealed record PendingResend(string Email, string LinkBase, string? IpAddress);
+
+    // Bounded: a flood of requests costs memory up to here, then the excess is dropped (the answer stays the same).
+    private readonly Channel<PendingResend> _resends = Channel.CreateBounded<PendingResend>(
+        new BoundedChannelOptions(1_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+    /// <summary>
+    /// "Resend the confirmation email" by address: only queued, so the answer is the same, in the same time, for every
+    /// well-formed address; nothing here touches the users table.
+    /// </summary>
+    public Result<Unit> RequestResend(ResendConfirmation request, string linkBase, string? ipAddress)
     {
         if (RequestValidation.Validate(request) is { } invalid) return invalid;
         if (!Required) return Unit.Value;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var normalized = normalizer.NormalizeEmail(request.Email.Trim());
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
-        if (user is not null) await SendAsync(db, user, linkBase, ipAddress, ct);
+        _resends.Writer.TryWrite(new PendingResend(request.Email.Trim(), linkBase, ipAddress));
         return Unit.Value;
+    }
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var pending in _resends.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await ProcessResendAsync(pending, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The person asking saw the same answer anyway; they can ask again.
+                logger.LogWarning(e, "A confirmation resend could not be handled");
+            }
+        }
+    }
+
+    /// <summary>Looks the address up and queues the email when it belongs to an unconfirmed user under the limit. Answers whether it did.</summary>
+    public async Task<bool> ProcessResendAsync(PendingResend pending, CancellationToken ct = default)
+    {
+        if (!Required) return false;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var normalized = normalizer.NormalizeEmail(pending.Email.Trim());
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
+        return user is not null && await SendAsync(db, user, pending.LinkBase, pending.IpAddress, ct);
     }
 
     private async Task<bool> SendAsync(PortalDbContext db, PortalUser user, string linkBase, string? ipAddress, CancellationToken ct)

@@ -104,21 +104,40 @@ public sealed class EmailConfirmationServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Resend_SameAnswerForAnyAddress_AndLimitedPerAddress()
+    public void RequestResend_AnyWellFormedAddress_GetsTheSameAnswer()
+    {
+        foreach (var email in new[] { "nobody@example.com", TestDatabase.AdminEmail, "again@example.com" })
+            Assert.True(Confirmations.RequestResend(new ResendConfirmation { Email = email }, LinkBase, null).IsSuccess);
+        Assert.IsType<ValidationError>(Confirmations.RequestResend(new ResendConfirmation { Email = "not an email" }, LinkBase, null).Error);
+    }
+
+    [Fact]
+    public async Task ProcessResend_SendsOnlyToUnconfirmed_AndLimitedPerAddress()
     {
         await SignUpAsync(_db, "again@example.com");
-        Assert.True((await Confirmations.ResendAsync(new ResendConfirmation { Email = "nobody@example.com" }, LinkBase, null)).IsSuccess);
-        Assert.True((await Confirmations.ResendAsync(new ResendConfirmation { Email = TestDatabase.AdminEmail }, LinkBase, null)).IsSuccess);
+        Assert.False(await Confirmations.ProcessResendAsync(new("nobody@example.com", LinkBase, null)));
+        Assert.False(await Confirmations.ProcessResendAsync(new(TestDatabase.AdminEmail, LinkBase, null)));
+        var sent = new List<bool>();
         for (var i = 0; i < 4; i++)
-            Assert.True((await Confirmations.ResendAsync(new ResendConfirmation { Email = "AGAIN@example.com" }, LinkBase, null)).IsSuccess);
+            sent.Add(await Confirmations.ProcessResendAsync(new(" AGAIN@example.com ", LinkBase, "10.6.6.6")));
+        Assert.Equal([true, true, false, false], sent);
 
         await using var db = await _db.OpenAsync();
         // The sign-up's own message and two resends: three an hour.
         Assert.Equal(3, await db.EmailOutbox.CountAsync(m => m.To == "again@example.com" && m.Subject == EmailConfirmationService.Subject));
         Assert.Equal(3, await db.EmailOutbox.CountAsync(m => m.Subject == EmailConfirmationService.Subject));
+        Assert.Equal(2, await db.Audit.CountAsync(a => a.Action == AuditActions.EmailConfirmationSent && a.IpAddress == "10.6.6.6"));
         _db.Clock.Advance(TimeSpan.FromMinutes(61));
-        await Confirmations.ResendAsync(new ResendConfirmation { Email = "again@example.com" }, LinkBase, null);
+        Assert.True(await Confirmations.ProcessResendAsync(new("again@example.com", LinkBase, null)));
         Assert.Equal(4, await db.EmailOutbox.CountAsync(m => m.To == "again@example.com" && m.Subject == EmailConfirmationService.Subject));
+    }
+
+    [Fact]
+    public async Task ProcessResend_WithoutTheSetting_SendsNothing()
+    {
+        await using var open = await TestDatabase.CreateAsync(SelfServiceSetup.With());
+        Assert.True(open.Get<EmailConfirmationService>().RequestResend(new ResendConfirmation { Email = TestDatabase.AdminEmail }, LinkBase, null).IsSuccess);
+        Assert.False(await open.Get<EmailConfirmationService>().ProcessResendAsync(new(TestDatabase.AdminEmail, LinkBase, null)));
     }
 
     private static async Task<string> TokenAsync(TestDatabase database, string to)

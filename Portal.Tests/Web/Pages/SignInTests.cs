@@ -63,11 +63,55 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData("/api-reference")]
     [InlineData("/webhooks")]
     [InlineData("/webhooks/0193a3c0-0000-7000-8000-000000000000")]
+    [InlineData("/account/profile")]
+    [InlineData("/account/change-password")]
+    [InlineData("/portal-apps")]
+    [InlineData("/portal-apps/0193a3c0-0000-7000-8000-000000000000")]
+    [InlineData("/accounts")]
+    [InlineData("/usage")]
+    [InlineData("/usage/requests")]
+    [InlineData("/exports/users")]
+    [InlineData("/exports/audit-log")]
     public async Task Page_Unauthenticated_RedirectsToLogin(string path)
     {
         var response = await NewBrowser().Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/account/login", response.Headers.Location?.OriginalString.Replace("http://localhost", ""));
+    }
+
+    /// <summary>The pages' Export CSV buttons: a file where the role reads the list, and no file (the access-denied page) elsewhere.</summary>
+    [Theory]
+    [InlineData(Roles.Developer, "/exports/users", false)]
+    [InlineData(Roles.Developer, "/exports/audit-log", false)]
+    [InlineData(Roles.Developer, "/exports/request-log", true)]
+    [InlineData(Roles.ReadOnly, "/exports/users", true)]
+    [InlineData(Roles.ReadOnly, "/exports/audit-log", true)]
+    public async Task Export_ForRole_IsAFileOnlyWhereThePolicyAllows(string role, string path, bool allowed)
+    {
+        var user = await NewUserAsync(role);
+        var browser = NewBrowser();
+        await SignInAsync(browser, user.Email, Password);
+
+        var response = await browser.Client.GetAsync(path);
+
+        if (allowed)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith("/account/access-denied", response.Headers.Location?.PathAndQuery ?? response.Headers.Location?.OriginalString);
+        }
+    }
+
+    [Fact]
+    public async Task Help_SignedOut_Opens()
+    {
+        var response = await NewBrowser().Client.GetAsync("/help");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Portal App", await response.Content.ReadAsStringAsync());
     }
 
     [Theory]
@@ -107,6 +151,12 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData(Roles.Admin, "/webhooks", true)]
     [InlineData(Roles.SuperAdmin, "/webhooks", true)]
     [InlineData(Roles.ReadOnly, "/webhooks/0193a3c0-0000-7000-8000-000000000000", true)]
+    [InlineData(Roles.Developer, "/portal-apps/0193a3c0-0000-7000-8000-000000000000", false)]
+    [InlineData(Roles.Developer, "/account/profile", true)]
+    [InlineData(Roles.ReadOnly, "/account/profile", true)]
+    [InlineData(Roles.Developer, "/account/two-factor", true)]
+    [InlineData(Roles.Developer, "/usage/requests", true)]
+    [InlineData(Roles.Developer, "/help", true)]
     public async Task Page_ForRole_OpensOnlyWhereThePolicyAllows(string role, string path, bool allowed)
     {
         var user = await NewUserAsync(role);

@@ -119,6 +119,33 @@ public sealed partial class TwoFactorPagesTests(PortalApiFactory factory) : ICla
     }
 
     [Fact]
+    public async Task RequireTwoFactorForAdmins_GatesThePagesCsvDownloadsToo()
+    {
+        using var strict = factory.WithWebHostBuilder(b => b.UseSetting("Portal:Security:RequireTwoFactorForAdmins", "true"));
+        var admin = await NewUserAsync(strict, Roles.Admin);
+        var browser = NewBrowser(strict);
+        await SignInAsync(browser, admin.Email);
+        foreach (var export in new[] { "/exports/users", "/exports/audit-log", "/exports/request-log" })
+        {
+            var gated = await browser.GetAsync(export);
+            Assert.Equal(HttpStatusCode.Redirect, gated.StatusCode);
+            Assert.Equal("/account/two-factor", gated.Headers.Location?.OriginalString);
+        }
+
+        // Once enrolled, the same browser downloads.
+        var twoFactor = ((IServiceProvider)strict.Services).GetRequiredService<TwoFactorService>();
+        var actor = new Actor(admin.Id, admin.Email, admin.Roles);
+        var key = (await twoFactor.GetSetupAsync(actor)).Value.SharedKey;
+        Assert.True((await twoFactor.EnableAsync(actor, new EnableTwoFactor { Code = Totp.Code(key) })).IsSuccess);
+        await SignInAsync(browser, admin.Email);
+        var signedIn = await PostFormAsync(browser, "/account/login/two-factor", "login-two-factor", new() { ["Input.Code"] = Totp.Code(key) });
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        var file = await browser.GetAsync("/exports/users");
+        Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+        Assert.Equal("text/csv", file.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task UnconfirmedSignUp_SignInSaysWhy_OffersAResend_AndTheLinkPageAnswers()
     {
         using var confirming = factory.WithWebHostBuilder(b => b.UseSetting("Portal:SignUp:RequireConfirmedEmail", "true"));

@@ -22,12 +22,12 @@ public static class AccountEndpoints
             })
             .ExcludeFromDescription();
 
-        // The sign-in page offers it to whoever gave an unconfirmed account's right password; the answer is the same
-        // for any address.
-        app.MapPost(ResendConfirmationPath, async ([Microsoft.AspNetCore.Mvc.FromForm] string? email, HttpContext http, EmailConfirmationService confirmations) =>
+        // The sign-in page offers it to whoever gave an unconfirmed account's right password, but anyone can post any
+        // address: the request is only queued, so the answer is the same, in the same time, for every address.
+        app.MapPost(ResendConfirmationPath, ([Microsoft.AspNetCore.Mvc.FromForm] string? email, HttpContext http, EmailConfirmationService confirmations) =>
             {
                 var linkBase = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
-                await confirmations.ResendAsync(new ResendConfirmation { Email = email ?? "" }, linkBase, http.Connection.RemoteIpAddress?.ToString(), http.RequestAborted);
+                confirmations.RequestResend(new ResendConfirmation { Email = email ?? "" }, linkBase, http.Connection.RemoteIpAddress?.ToString());
                 return TypedResults.LocalRedirect("/account/login?confirmation=sent");
             })
             .RequireRateLimiting(AccountRateLimits.ConfirmationResend)

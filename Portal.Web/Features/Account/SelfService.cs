@@ -16,6 +16,7 @@ public static class SelfService
         services.AddSingleton<ISignInClient, HttpSignInClient>();
         services.AddHostedService<EmailDispatcherService>();
         services.AddHostedService<PasswordResetQueueService>();
+        services.AddHostedService<ConfirmationResendQueueService>();
         return services;
     }
 }
@@ -28,6 +29,11 @@ public sealed class EmailDispatcherService(EmailDispatcher dispatcher) : Backgro
 public sealed class PasswordResetQueueService(PasswordResetService resets) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => resets.RunAsync(stoppingToken);
+}
+
+public sealed class ConfirmationResendQueueService(EmailConfirmationService confirmations) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => confirmations.RunAsync(stoppingToken);
 }
 
 /// <summary>The browser behind the sign-in being recorded (a static page's request).</summary>

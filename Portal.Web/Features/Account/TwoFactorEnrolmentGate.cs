@@ -7,7 +7,8 @@ namespace Portal.Web.Features.Account;
 
 /// <summary>
 /// <c>Portal:Security:RequireTwoFactorForAdmins</c>: a signed-in super-admin or admin without two-factor sign-in who
-/// opens any page is sent to set it up first. Pages only (the API authenticates by key, which this does not concern).
+/// opens any page, or downloads one of the pages' CSV exports (they hold what the pages show), is sent to set it up
+/// first. Browsers only: the API and anything else called with a key is not concerned.
 /// The set-up page is a static page with no in-app navigation, so every way out is a page load that passes here; the
 /// account pages (sign-in, sign-out, password) stay reachable.
 /// </summary>
@@ -15,10 +16,10 @@ public sealed class TwoFactorEnrolmentGate(RequestDelegate next)
 {
     public async Task InvokeAsync(HttpContext http, TwoFactorService twoFactor)
     {
-        if (IsPage(http) && http.User.Identity?.IsAuthenticated == true && !IsAccountPage(http.Request.Path))
+        if (IsPageOrExport(http) && http.User.Identity?.IsAuthenticated == true && !IsAccountPage(http.Request.Path))
         {
             var actor = http.ToActor();
-            if (await twoFactor.MustEnrolAsync(actor.UserId, actor.Roles, http.RequestAborted))
+            if (actor.KeyId is null && await twoFactor.MustEnrolAsync(actor.UserId, actor.Roles, http.RequestAborted))
             {
                 http.Response.Redirect(ProfilePaths.TwoFactor);
                 return;
@@ -27,9 +28,10 @@ public sealed class TwoFactorEnrolmentGate(RequestDelegate next)
         await next(http);
     }
 
-    private static bool IsPage(HttpContext http) =>
+    private static bool IsPageOrExport(HttpContext http) =>
         (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
-        && http.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null;
+        && http.GetEndpoint()?.Metadata is { } metadata
+        && (metadata.GetMetadata<ComponentTypeMetadata>() is not null || metadata.GetMetadata<Exports.ExportEndpoints.CsvOnly>() is not null);
 
     // The profile is an account page too, but its place is behind the gate: it offers everything else from there.
     private static bool IsAccountPage(PathString path) =>
