@@ -34,7 +34,11 @@ internal static class UsageTop
     /// The ids with the most calls over [<see cref="From"/>, <see cref="Until"/>) of a source, most first (ties by id),
     /// as far as <see cref="Top"/> goes; every id not in it has at most <see cref="Rest"/> (0: none is left out).
     /// </summary>
-    public sealed record Base(Source Source, DateTimeOffset From, DateTimeOffset Until, IReadOnlyList<(Guid Id, long Calls)> Top, long Rest);
+    public sealed record Base(Source Source, DateTimeOffset From, DateTimeOffset Until, IReadOnlyList<(Guid Id, long Calls)> Top, long Rest)
+    {
+        /// <summary>At most this many rows after <see cref="Until"/> (the portal-wide calls there); null when not known.</summary>
+        public long? TailRows { get; init; }
+    }
 
     private const int FirstK = 10;
 
@@ -66,7 +70,9 @@ internal static class UsageTop
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            if (start is not null && await SmallWindowAsync(db, source, start.Until, to, limits.RowBudget, ct) is { } tail)
+            // A tail known to be small is read whole; one of unknown size only up to the budget, so a big one costs little.
+            if (start is not null && (start.TailRows ?? 0) <= limits.SmallWindowRows
+                && await SmallWindowAsync(db, source, start.Until, to, start.TailRows is null ? limits.RowBudget : limits.SmallWindowRows, ct) is { } tail)
                 return await WithWholeTailAsync(db, source, start, tail, from, to, n, ct);
             List<(Guid Id, long Calls)> best = [];
             long threshold = 0;

@@ -57,7 +57,10 @@ public sealed class UsageTopBases(IDbContextFactory<PortalDbContext> dbFactory, 
     internal async Task<UsageTop.Base?> FindAsync(PortalDbContext db, UsageTop.Source source, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         if (!_entries.TryGetValue((source, from), out var entry) || entry.Base.Until > to || entry.Base.Until <= from) return null;
-        return await ChecksumAsync(db, from, entry.Base.Until, ct) == entry.Checksum ? entry.Base : null;
+        if (await ChecksumAsync(db, from, entry.Base.Until, ct) != entry.Checksum) return null;
+        // Every row of the tail counts at least one call (keys, applications) or verification (products).
+        var tail = await ChecksumAsync(db, entry.Base.Until, to, ct);
+        return entry.Base with { TailRows = Math.Max(tail.Calls, tail.Verifications) };
     }
 
     /// <summary>Computes every standard window's part that is missing or no longer true; drops those of past windows. Answers how many it computed.</summary>
