@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Data;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portal.Core.Data;
@@ -110,19 +108,17 @@ public sealed class UsageTopBases(IDbContextFactory<PortalDbContext> dbFactory, 
 
     /// <summary>
     /// Every id's total over [<paramref name="from"/>, <paramref name="until"/>), summed here from one read of the
-    /// window's rows, and the checksum, both in one snapshot: the part and its checksum agree.
+    /// window's rows, with the checksum read first: a write in between makes the checksum stale (sums only grow), so the
+    /// part is never used and is computed again. No transaction, so nothing of this long read holds up the usage writer.
     /// </summary>
     private static async Task<Entry> ComputeAsync(PortalDbContext db, UsageTop.Source source, DateTimeOffset from, DateTimeOffset until, CancellationToken ct)
     {
-        // SQLite: a deferred transaction, a read snapshot that never takes the write lock the usage writer needs.
-        await using var transaction = db.Database.IsSqlite()
-            ? await UseDeferredAsync(db, ct)
-            : await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
         var checksum = await ChecksumAsync(db, from, until, ct);
         var totals = new Dictionary<Guid, long>();
-        await using (var command = db.Database.GetDbConnection().CreateCommand())
+        await db.Database.OpenConnectionAsync(ct);
+        try
         {
-            command.Transaction = transaction.GetDbTransaction();
+            await using var command = db.Database.GetDbConnection().CreateCommand();
             command.CommandText = $"SELECT \"{source.Id}\", \"{source.Count}\" FROM \"{source.Table}\" WHERE {UsageTop.SpanFilter(source)}" +
                                   $"\"{source.Bucket}\" >= @from AND \"{source.Bucket}\" < @to";
             UsageTop.Add(db, command, "from", from);
@@ -134,21 +130,16 @@ public sealed class UsageTopBases(IDbContextFactory<PortalDbContext> dbFactory, 
                 totals[id] = totals.GetValueOrDefault(id) + Convert.ToInt64(reader.GetValue(1));
             }
         }
-        await transaction.CommitAsync(ct);
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
         // Only as many as a summary can ask for (its K never passes the row budget); the rest are bounded by the next.
         var ordered = UsageTop.Ordered(totals.Select(t => (t.Key, t.Value)));
         var keep = UsageTop.Limits.Default.RowBudget;
         var top = ordered.Count > keep ? ordered.GetRange(0, keep) : ordered;
         var rest = ordered.Count > keep ? ordered[keep].Calls : 0;
         return new Entry(new UsageTop.Base(source, from, until, top, rest), checksum);
-    }
-
-    private static async Task<IDbContextTransaction> UseDeferredAsync(PortalDbContext db, CancellationToken ct)
-    {
-        await db.Database.OpenConnectionAsync(ct);
-        var connection = (Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection();
-        return await db.Database.UseTransactionAsync(connection.BeginTransaction(deferred: true), ct)
-               ?? throw new InvalidOperationException("The deferred transaction was not taken.");
     }
 
     /// <summary>The portal-wide calls and verifications of [<paramref name="from"/>, <paramref name="until"/>): any rollup written there changes one of them.</summary>
