@@ -10,9 +10,9 @@ namespace Portal.Core.Features.Usage;
 /// The closed part of each standard window's top lists, computed in the background and kept in memory: for the last 24
 /// hours the 23 whole hours before the current one, for the last 7 and 30 days the whole days before today (the
 /// overview's periods and the summary's default). A summary of such a window reads the precomputed part as one bucket
-/// and only the current hour or day from the rollups (<see cref="UsageTop"/>), so its top lists are exact whatever the
-/// distribution: a flat one (a million keys with a few calls each) proves its top from two buckets where thirty
-/// never do.
+/// and only the current hour or day from the rollups (<see cref="UsageTop"/>): a flat distribution (a million keys
+/// with a few calls each) proves its top from two buckets where thirty never do, and a small current bucket is read
+/// whole, so the top lists of these windows are exact in practice (not in the seconds before a new part is computed).
 /// <para>
 /// A part is only used while it is still true: rollups only grow, so the portal-wide calls and verifications of its
 /// hours (<see cref="UsageHour"/>, <see cref="UsageOutcomeHour"/>, a few hundred rows) unchanged since it was computed
