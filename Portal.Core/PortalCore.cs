@@ -70,6 +70,7 @@ public static class PortalCore
         services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.Timeout = WebhookDispatcher.Timeout)
             .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookDispatcher.CreateHandler(sp.GetRequiredService<IOptions<PortalOptions>>().Value.Webhooks));
+        services.AddSingleton<UsageTopBases>();
         services.AddSingleton<UsageService>();
         services.AddPortalEmail(connectionString, provider);
         services.AddSingleton<Features.Profile.ProfileService>();

@@ -270,6 +270,8 @@ namespace Portal.Core.Migrations
                     b.HasIndex(new[] { "RevokedAt", "ExpiresAt", "ApplicationId", "OwnerUserId" }, "IX_ApiKeys_Personal_State")
                         .HasFilter("\"ApplicationId\" IS NULL AND \"OwnerUserId\" IS NOT NULL");
 
+                    b.HasIndex(new[] { "RevokedAt", "ExpiresAt" }, "IX_ApiKeys_State");
+
                     b.ToTable("ApiKeys", (string)null);
                 });
 

@@ -46,6 +46,7 @@ public static class PortalHost
         services.AddPortalDataProtection(KeyRingPlan.From(options.DataProtection, provider, connectionString));
         services.AddPortalForwardedHeaders(options.ForwardedHeaders);
         services.AddHostedService<UsageWriterService>();
+        services.AddHostedService<UsageTopBasesService>();
         services.AddHostedService<QuotaFlushingService>();
         services.AddHostedService<CacheNoticeService>();
         services.AddWebhooks();

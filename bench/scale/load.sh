@@ -6,8 +6,10 @@
 # 100,000 users (one shared password hash), 100,000 accounts, 200,000 applications, 1,000,000 keys (300,000 personal),
 # 200,000 registrations, then the events over the last 30 days (on PostgreSQL into a partition per day) and every
 # rollup table the app reads. Sizes can be changed with
-# USERS, ACCOUNTS, APPS, PERSONAL_KEYS, APP_KEYS, SUBSCRIPTIONS. Prints the time and rate of each step and, last, an
-# admin API key (also written to <target>.key for SQLite, ./scale-postgres.key for PostgreSQL) for time.sh.
+# USERS, ACCOUNTS, APPS, PERSONAL_KEYS, APP_KEYS, SUBSCRIPTIONS. The events spread flat over the keys (each key
+# about as many calls as any other: the hard case for top lists); SKEW=1 skews them (key n in proportion to
+# 1/sqrt(n)). Prints the time and rate of each step and, last, an admin API key (also written to <target>.key for
+# SQLite, ./scale-postgres.key for PostgreSQL) for time.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 engine=${1:?sqlite or postgres}
@@ -20,6 +22,8 @@ esac
 [[ "$events" =~ ^[0-9]+$ && "$events" -gt 0 ]] || { echo "events: a count such as 200000, 200k, 10M or 100M" >&2; exit 1; }
 users=${USERS:-100000} accounts=${ACCOUNTS:-100000} apps=${APPS:-200000}
 personal_keys=${PERSONAL_KEYS:-300000} app_keys=${APP_KEYS:-700000} subscriptions=${SUBSCRIPTIONS:-200000}
+skew=${SKEW:-0}
+[[ "$skew" == 0 || "$skew" == 1 ]] || { echo "SKEW: 0 (flat) or 1 (skewed)" >&2; exit 1; }
 admin=scale-admin@localhost
 export Portal__Bootstrap__AdminEmail=$admin Portal__Bootstrap__AdminPassword='Scale#Pass123' Logging__LogLevel__Default=Warning
 
@@ -38,7 +42,7 @@ sqlite)
     export Portal__Database__Provider=Sqlite Portal__Database__ConnectionString="Data Source=$target"
     q() { sqlite3 -bail -cmd ".output /dev/null" "$target" ".parameter set @users $users" ".parameter set @accounts $accounts" ".parameter set @apps $apps" \
         ".parameter set @personal_keys $personal_keys" ".parameter set @app_keys $app_keys" ".parameter set @subscriptions $subscriptions" \
-        ".parameter set @events $events" ".parameter set @now $now" ".parameter set @admin '$admin'" "$@"; }
+        ".parameter set @events $events" ".parameter set @skew $skew" ".parameter set @now $now" ".parameter set @admin '$admin'" "$@"; }
     step "migrate" dotnet "$app" migrate >/dev/null
     step "users … registrations" q ".read $here/sqlite/load.sql"
     indexes=$(sqlite3 "$target" "SELECT sql || ';' FROM sqlite_master WHERE type = 'index' AND tbl_name = 'UsageEvents' AND sql IS NOT NULL")
@@ -60,7 +64,7 @@ postgres)
         { k = tolower($1); sub(/^[^=]*=/, ""); v[k] = $0 }
         END { printf "postgresql://%s:%s@%s:%s/%s", v["username"], v["password"], v["host"], (v["port"] ? v["port"] : 5432), v["database"] }')}
     q() { psql "$uri" -q -v ON_ERROR_STOP=1 -v users=$users -v accounts=$accounts -v apps=$apps -v personal_keys=$personal_keys \
-        -v app_keys=$app_keys -v subscriptions=$subscriptions -v events=$events -v now="'$(date -u -d @$(( now / 10000000 - 62135596800 )) +%FT%TZ)'" \
+        -v app_keys=$app_keys -v subscriptions=$subscriptions -v events=$events -v skew=$skew -v now="'$(date -u -d @$(( now / 10000000 - 62135596800 )) +%FT%TZ)'" \
         -v admin="'$admin'" "$@"; }
     step "migrate" dotnet "$app" migrate >/dev/null
     step "users … registrations" q -f "$here/postgres/load.sql"

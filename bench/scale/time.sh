@@ -6,6 +6,7 @@
 # curl's time to first byte less its time to send the request (connect and transfer excluded). Pages (signed in as the
 # loader's admin, ADMIN_EMAIL / ADMIN_PASSWORD): the prerendered page's whole answer less the time to send the request,
 # so data streamed after the first bytes counts. Prints one line each: milliseconds, path.
+# ONLY=summary times the usage summaries alone (docs/scale.md, "Top lists"); APP=<dir> runs another published build.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 engine=${1:?sqlite or postgres}
@@ -20,7 +21,7 @@ export Logging__LogLevel__Default=Warning
 port=5299
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 base="http://127.0.0.1:$port"
-(cd "$here/.app" && exec dotnet Portal.Web.dll --urls "$base") >/tmp/scale-app-$port.log 2>&1 &
+(cd "${APP:-$here/.app}" && exec dotnet Portal.Web.dll --urls "$base") >/tmp/scale-app-$port.log 2>&1 &
 pid=$!
 jar=$(mktemp)
 trap 'kill $pid 2>/dev/null; rm -f "$jar"' EXIT
@@ -49,8 +50,22 @@ time_next() {
 }
 
 from7=$(date -u -d '7 days ago' +%FT%TZ) to1=$(date -u -d '1 day ago' +%FT%TZ)
-for p in "/healthz" \
-    "/api/v1/usage/summary?from=$(date -u -d '24 hours ago' +%FT%H:00:00Z)" "/api/v1/usage/summary" "/api/v1/usage/summary?from=$(date -u -d '30 days ago' +%FT00:00:00Z)" \
+# The overview's windows (the 24 hours and 30 days the /usage page asks for, the default 7 days), whose top lists have a
+# precomputed part, and one window that is none of them (30 whole days ending today at 00:00).
+summaries=("/api/v1/usage/summary?from=$(date -u -d '23 hours ago' +%FT%H:00:00Z)" "/api/v1/usage/summary"
+    "/api/v1/usage/summary?from=$(date -u -d '29 days ago' +%FT00:00:00Z)"
+    "/api/v1/usage/summary?from=$(date -u -d '30 days ago' +%FT00:00:00Z)&to=$(date -u +%FT00:00:00Z)")
+# Until the precomputed parts are there (the app computes them when it starts): the default summary then has no topBounds.
+# An old build has no such field and passes at once.
+for _ in $(seq 120); do
+    curl -s -H "Authorization: Bearer $key" "$base/api/v1/usage/summary" | jq -e 'has("topBounds") and .topBounds != null' >/dev/null || break
+    sleep 1
+done
+if [[ "${ONLY:-}" == summary ]]; then
+    for p in "${summaries[@]}"; do time_path "$p"; done
+    exit 0
+fi
+for p in "/healthz" "${summaries[@]}" \
     "/api/v1/users" "/api/v1/users?search=user4242" "/api/v1/users?role=read-only" \
     "/api/v1/api-keys" "/api/v1/api-keys?sort=name" "/api/v1/api-keys?sort=-lastUsed" "/api/v1/api-keys?search=key%204242" "/api/v1/api-keys?status=revoked" "/api/v1/api-keys/metrics" \
     "/api/v1/applications" "/api/v1/applications?sort=-createdAt" "/api/v1/applications?search=App%204242" \

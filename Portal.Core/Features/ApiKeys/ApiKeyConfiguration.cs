@@ -35,6 +35,9 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         key.HasIndex(k => new { k.LastUsedAt, k.Id }, "IX_ApiKeys_Personal_LastUsedAt").HasFilter(personal);
         // With the filter's columns, so that SQLite counts from the index alone.
         key.HasIndex(k => new { k.RevokedAt, k.ExpiresAt, k.ApplicationId, k.OwnerUserId }, "IX_ApiKeys_Personal_State").HasFilter(personal);
+        // The usage summary's active keys (every key, personal and application): a count over the narrow index alone,
+        // not a scan of the table's wide rows (0.5 s at a million keys).
+        key.HasIndex(k => new { k.RevokedAt, k.ExpiresAt }, "IX_ApiKeys_State");
         // The expiry notices' sweep reads keys due within a window in (ExpiresAt, Id) order, a batch at a time.
         key.HasIndex(k => new { k.ExpiresAt, k.Id }, "IX_ApiKeys_Expiring").HasFilter("\"ExpiresAt\" IS NOT NULL AND \"RevokedAt\" IS NULL");
         // Deleting a user deletes their keys: a key must never outlive its owner.

@@ -26,7 +26,8 @@ public sealed record UsageSummary(
     IReadOnlyList<UsageSeriesPoint> Series,
     IReadOnlyList<UsageTopItem> TopApplications,
     IReadOnlyList<UsageTopItem> TopProducts,
-    IReadOnlyList<UsageTopItem> TopKeys)
+    IReadOnlyList<UsageTopItem> TopKeys,
+    UsageTopBounds? TopBounds = null)
 {
     /// <summary>Its calls and errors alone, as <see cref="UsageService.CallsAsync"/> answers them (a method: not in the JSON).</summary>
     public UsageCalls ToCalls() => new(From, To, Interval, Calls, Errors, ErrorRate, Series);
@@ -54,6 +55,13 @@ public sealed record OutcomeCount(string Code, long Count);
 public sealed record KeyTotals(int Issued, int Active);
 
 public sealed record UsageSeriesPoint(DateTimeOffset Start, long Calls, long Errors);
+
+/// <summary>
+/// Set when a top list is not proven to be the exact top 5 (a flat distribution over a window that is not a standard
+/// one, see docs/usage-rollups.md): each listed total is exact, but an application, product or key left out may have up
+/// to this many calls. Null per list that is exact; the whole record is null (absent) when all three are.
+/// </summary>
+public sealed record UsageTopBounds(long? Applications, long? Products, long? Keys);
 
 /// <summary>One row of a top-5 list: what (application, product or key), its name, a line of detail and its calls.</summary>
 public sealed record UsageTopItem(Guid Id, string Name, string? Detail, long Calls);

@@ -112,6 +112,10 @@ public static class UsageRollupWriter
         }
 
         await db.Database.OpenConnectionAsync(ct);
+        // All tables or none: the portal-wide hours must never show calls whose per-key rows are not there yet, since
+        // UsageTopBases trusts its precomputed parts for as long as those hours are unchanged. The writer brings its own
+        // transaction; demo data and tests get one here.
+        await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
         try
         {
             // Always in this order (and each in key order, see Upsert), for the same reason.
@@ -124,6 +128,7 @@ public static class UsageRollupWriter
             await UpsertAsync(db, Products, products.OrderBy(p => p.Key).Select(p => new object[] { p.Key.Item1, (int)p.Key.Item2, p.Key.Item3, p.Value }), ct);
             await UpsertAsync(db, Verifications, verifications.OrderBy(v => v.Key)
                 .Select(v => new object[] { v.Key.Item1, v.Key.Item2, v.Key.Item3, v.Key.Item4, v.Value }), ct);
+            if (own is not null) await own.CommitAsync(ct);
         }
         finally
         {

@@ -13,7 +13,7 @@ namespace Portal.Core.Features.Usage;
 /// those with <see cref="Permission.UsageReadAll"/> read the portal-wide ones (per hour; per hour and code; top lists by
 /// <see cref="UsageTop"/>), others the rows of their own personal keys and of their accounts' applications and keys.
 /// </summary>
-public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
+public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock, UsageTopBases? bases = null)
 {
     /// <summary>Without 'from', a summary is of this many UTC days: the day of 'to' (or today) and the days before it.</summary>
     public const int DefaultDays = 7;
@@ -51,13 +51,17 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         var active = await keys.CountAsync(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
 
         var span = step == TimeSpan.FromHours(1) ? UsageSpan.Hour : UsageSpan.Day;
+        var (applications, applicationsBound) = await TopApplicationsAsync(db, scope, span, window.Value, ct);
+        var (products, productsBound) = await TopProductsAsync(db, scope, span, window.Value, ct);
+        var (topKeys, keysBound) = await TopKeysAsync(db, scope, span, window.Value, ct);
         return new UsageSummary(from, to, calls.Interval, calls.Calls, calls.Errors, calls.ErrorRate,
             new VerificationTotals(verified, valid, verified - valid, codes),
             new KeyTotals(issued, active),
             calls.Series,
-            await TopApplicationsAsync(db, scope, span, window.Value, ct),
-            await TopProductsAsync(db, scope, span, window.Value, ct),
-            await TopKeysAsync(db, scope, span, window.Value, ct));
+            applications, products, topKeys,
+            applicationsBound is null && productsBound is null && keysBound is null
+                ? null
+                : new UsageTopBounds(applicationsBound, productsBound, keysBound));
     }
 
     /// <summary>
@@ -229,16 +233,19 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         db.Applications.Where(a => ApplicationService.MemberAccountIds(db, actor).Contains(a.AccountId)).Select(a => a.Id);
 
     /// <summary>
-    /// The <see cref="TopCount"/> biggest of a rollup over the window: portal-wide by <see cref="UsageTop"/>; for a
-    /// scope, a grouped read of its own ids' rows (<paramref name="scoped"/>).
+    /// The <see cref="TopCount"/> biggest of a rollup over the window: portal-wide by <see cref="UsageTop"/> (from the
+    /// precomputed part of a standard window when there is one), possibly with a bound; for a scope, a grouped read of
+    /// its own ids' rows (<paramref name="scoped"/>), always exact.
     /// </summary>
-    private static async Task<List<(Guid Id, long Calls)>> TopOfAsync(
+    private async Task<TopList> TopOfAsync(
         PortalDbContext db, Scope? scope, UsageTop.Source source, Window window, Func<Scope, IQueryable<IdCalls>> scoped, CancellationToken ct)
     {
-        if (scope is null) return await UsageTop.TopAsync(db, source, window.From, window.To, window.Step, TopCount, ct);
+        if (scope is null)
+            return await UsageTop.TopAsync(db, source, window.From, window.To, window.Step, TopCount, ct,
+                bases is null ? null : await bases.FindAsync(db, source, window.From, window.To, ct));
         var top = await scoped(scope).GroupBy(r => r.Id).Select(g => new { Id = g.Key, Calls = g.Sum(r => r.Calls) })
             .OrderByDescending(x => x.Calls).ThenBy(x => x.Id).Take(TopCount).ToListAsync(ct);
-        return [.. top.Select(t => (t.Id, t.Calls))];
+        return new TopList([.. top.Select(t => (t.Id, t.Calls))], null);
     }
 
     /// <summary>A row of a scoped top list (member-initialised: EF groups by its members).</summary>
@@ -249,10 +256,10 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     }
 
     /// <summary>Calls made with application keys (their own API calls and the verifications of them), per application.</summary>
-    private static async Task<IReadOnlyList<UsageTopItem>> TopApplicationsAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
+    private async Task<(IReadOnlyList<UsageTopItem>, long?)> TopApplicationsAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
     {
         var (_, from, to, _) = window;
-        var top = await TopOfAsync(db, scope, UsageTop.Applications(span), window, s => db.UsageApplicationRollups.AsNoTracking()
+        var (top, bound) = await TopOfAsync(db, scope, UsageTop.Applications(span), window, s => db.UsageApplicationRollups.AsNoTracking()
             .Where(r => s.ApplicationIds.Contains(r.ApplicationId) && r.Span == span && r.Start >= from && r.Start < to)
             .Select(r => new IdCalls { Id = r.ApplicationId, Calls = r.Calls }), ct);
         var ids = top.Select(t => t.Id).ToList();
@@ -260,29 +267,29 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
                           join acc in db.Accounts on a.AccountId equals acc.Id
                           where ids.Contains(a.Id)
                           select new { a.Id, a.Name, Account = acc.Name }).ToDictionaryAsync(a => a.Id, ct);
-        return [.. top.Select(t => apps.TryGetValue(t.Id, out var a)
+        return ([.. top.Select(t => apps.TryGetValue(t.Id, out var a)
             ? new UsageTopItem(t.Id, a.Name, a.Account, t.Calls)
-            : new UsageTopItem(t.Id, "(removed application)", null, t.Calls))];
+            : new UsageTopItem(t.Id, "(removed application)", null, t.Calls))], bound);
     }
 
     /// <summary>Verifications asked about each product, and calls through the gateway to it (each of which is verified).</summary>
-    private static async Task<IReadOnlyList<UsageTopItem>> TopProductsAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
+    private async Task<(IReadOnlyList<UsageTopItem>, long?)> TopProductsAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
     {
         var (_, from, to, _) = window;
-        var top = await TopOfAsync(db, scope, UsageTop.Products(span), window, s => db.UsageVerificationHours.AsNoTracking()
+        var (top, bound) = await TopOfAsync(db, scope, UsageTop.Products(span), window, s => db.UsageVerificationHours.AsNoTracking()
             .Where(v => s.KeyIds.Contains(v.KeyId) && v.ProductId != Guid.Empty && v.HourStart >= from && v.HourStart < to)
             .Select(v => new IdCalls { Id = v.ProductId, Calls = v.Count }), ct);
         var ids = top.Select(t => t.Id).ToList();
         var products = await db.Products.Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => (p.Name, p.Slug), ct);
-        return [.. top.Select(t => products.TryGetValue(t.Id, out var p)
+        return ([.. top.Select(t => products.TryGetValue(t.Id, out var p)
             ? new UsageTopItem(t.Id, p.Name, p.Slug, t.Calls)
-            : new UsageTopItem(t.Id, "(deleted product)", null, t.Calls))];
+            : new UsageTopItem(t.Id, "(deleted product)", null, t.Calls))], bound);
     }
 
-    private static async Task<IReadOnlyList<UsageTopItem>> TopKeysAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
+    private async Task<(IReadOnlyList<UsageTopItem>, long?)> TopKeysAsync(PortalDbContext db, Scope? scope, UsageSpan span, Window window, CancellationToken ct)
     {
         var (_, from, to, _) = window;
-        var top = span == UsageSpan.Hour
+        var (top, bound) = span == UsageSpan.Hour
             ? await TopOfAsync(db, scope, UsageTop.KeyHours, window, s => db.UsageRollups.AsNoTracking()
                 .Where(r => s.KeyIds.Contains(r.KeyId) && r.HourStart >= from && r.HourStart < to)
                 .Select(r => new IdCalls { Id = r.KeyId, Calls = r.Count }), ct)
@@ -291,9 +298,9 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
                 .Select(d => new IdCalls { Id = d.KeyId, Calls = d.Calls }), ct);
         var ids = top.Select(t => t.Id).ToList();
         var keys = await KeyNamesAsync(db, ids, ct);
-        return [.. top.Select(t => keys.TryGetValue(t.Id, out var k)
+        return ([.. top.Select(t => keys.TryGetValue(t.Id, out var k)
             ? new UsageTopItem(t.Id, k.Name, k.Masked, t.Calls)
-            : new UsageTopItem(t.Id, "(deleted key)", null, t.Calls))];
+            : new UsageTopItem(t.Id, "(deleted key)", null, t.Calls))], bound);
     }
 
     /// <summary>

@@ -281,6 +281,8 @@ namespace Portal.Core.Migrations.PostgreSql
                     b.HasIndex(new[] { "RevokedAt", "ExpiresAt", "ApplicationId", "OwnerUserId" }, "IX_ApiKeys_Personal_State")
                         .HasFilter("\"ApplicationId\" IS NULL AND \"OwnerUserId\" IS NOT NULL");
 
+                    b.HasIndex(new[] { "RevokedAt", "ExpiresAt" }, "IX_ApiKeys_State");
+
                     b.ToTable("ApiKeys", (string)null);
                 });
 

@@ -123,3 +123,9 @@ public sealed class UsageWriterService(UsageWriter writer, ILogger<UsageWriterSe
         }
     }
 }
+
+/// <summary>Keeps the precomputed part of the standard windows' top lists current (<see cref="UsageTopBases"/>).</summary>
+public sealed class UsageTopBasesService(UsageTopBases bases) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => bases.RunAsync(stoppingToken);
+}

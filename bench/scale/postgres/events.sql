@@ -1,4 +1,4 @@
--- :events usage events over the 30 days before :now, as sqlite/events.sql (the same mix), straight into the partitioned
+-- :events usage events over the 30 days before :now, as sqlite/events.sql (the same mix; :skew 1 for skewed keys), straight into the partitioned
 -- table: first a partition per UTC day of the 30 (as UsagePartitions names them; the app makes the days ahead when it
 -- starts), so no event goes to the default partition. The table's indexes but the primary key are dropped while it
 -- fills and made again after (on the parent: one build per partition).
@@ -30,8 +30,11 @@ SELECT :now::timestamptz - interval '30 days' + i * (interval '30 days' / :event
     CASE WHEN personal THEN NULL ELSE pg_temp.gid(5, ak % 4 + 1) END,
     CASE WHEN personal THEN NULL ELSE pg_temp.gid(6, ak % 4 + 1) END,
     CASE WHEN personal THEN NULL WHEN s < 90 THEN 'VALID' WHEN s < 94 THEN 'NOT_SUBSCRIBED' WHEN s < 96 THEN 'NOT_FOUND' WHEN s < 98 THEN 'RATE_LIMITED' ELSE 'REVOKED' END
-FROM (SELECT i, h, h % 10 < 7 AS personal, (h * 7 + i) % :personal_keys + 1 AS pk, (h * 13 + i) % :app_keys + 1 AS ak, h % 100 AS s
-      FROM (SELECT i, (i * 2654435761) % 1000003 AS h FROM generate_series(1::bigint, :events) i) e) r;
+FROM (SELECT i, h, h % 10 < 7 AS personal,
+          CASE WHEN :skew = 1 THEN px * px / :personal_keys ELSE px END + 1 AS pk,
+          CASE WHEN :skew = 1 THEN ax * ax / :app_keys ELSE ax END + 1 AS ak, h % 100 AS s
+      FROM (SELECT i, h, (h * 7 + i) % :personal_keys AS px, (h * 13 + i) % :app_keys AS ax
+            FROM (SELECT i, (i * 2654435761) % 1000003 AS h FROM generate_series(1::bigint, :events) i) e) x) r;
 COMMIT;
 SET maintenance_work_mem = '1GB';
 SELECT indexdef FROM usage_indexes \gexec

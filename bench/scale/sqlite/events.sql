@@ -1,13 +1,17 @@
 -- @events usage events evenly over the 30 days before @now, newest last (as the writer appends them). Seven in ten
 -- are calls with a personal key over twenty routes, three in ten key verifications of an application key for one
--- of the four products. Statuses: 90% 200, then 404, 401, 500, 429, 403, 201.
+-- of the four products. Statuses: 90% 200, then 404, 401, 500, 429, 403, 201. Keys: flat (each key about as many
+-- calls as any other), or with @skew = 1 skewed (a key's index squared: key n gets calls in proportion to 1/sqrt(n)).
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 PRAGMA cache_size = -1000000;
 BEGIN;
 WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < @events),
 e AS (SELECT i, (i * 2654435761) % 1000003 AS h FROM c),
-r AS (SELECT i, h, h % 10 < 7 AS personal, (h * 7 + i) % @personal_keys + 1 AS pk, (h * 13 + i) % @app_keys + 1 AS ak, h % 100 AS s FROM e)
+x AS (SELECT i, h, (h * 7 + i) % @personal_keys AS px, (h * 13 + i) % @app_keys AS ax FROM e),
+r AS (SELECT i, h, h % 10 < 7 AS personal,
+    CASE WHEN @skew THEN px * px / @personal_keys ELSE px END + 1 AS pk,
+    CASE WHEN @skew THEN ax * ax / @app_keys ELSE ax END + 1 AS ak, h % 100 AS s FROM x)
 INSERT INTO UsageEvents (At, KeyId, OwnerUserId, ApplicationId, Method, Route, Status, LatencyMs, ProductId, PlanId, Outcome)
 SELECT @now - 25920000000000 + i * (25920000000000 / @events),
     CASE WHEN personal THEN printf('00000007-0000-4000-8000-%012X', pk) ELSE printf('00000008-0000-4000-8000-%012X', ak) END,
