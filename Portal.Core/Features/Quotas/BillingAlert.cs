@@ -53,9 +53,12 @@ public static class AlertDetails
         + $"accountId: {accountId}; applicationId: {applicationId}; productId: {productId}";
 
     public static string Spending(decimal amount, decimal threshold, string currency, DateTimeOffset month, long calls, Guid accountId, Guid? applicationId, Guid productId) =>
-        $"amount: {amount.ToString(CultureInfo.InvariantCulture)}; threshold: {threshold.ToString(CultureInfo.InvariantCulture)}; currency: {currency}; "
+        $"amount: {Amount(amount)}; threshold: {Amount(threshold)}; currency: {currency}; "
         + $"month: {month.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture)}; calls: {calls}; "
         + $"accountId: {accountId}; applicationId: {applicationId}; productId: {productId}";
+
+    /// <summary>Without trailing zeros (a stored 2.000000 reads 2), never with a thousands separator.</summary>
+    public static string Amount(decimal amount) => amount.ToString("0.######", CultureInfo.InvariantCulture);
 
     private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
