@@ -179,8 +179,9 @@ public sealed class VerificationService(
 
         var now = clock.GetUtcNow();
         var taken = await limits.TakeAsync(subscription.Limits, now);
-        // A comparison per call; only the call reaching 80% or 100% of the quota hands an alert to the background.
-        if (taken.Code == VerifyCode.Valid && taken.Quota.Remaining is { } left && left * 5 <= taken.Quota.Limit)
+        // A comparison per call; only the call reaching 80% or 100% of the quota hands an alert to the background. Refused
+        // calls count too: should the save of the 100% alert have failed, the next refusal tries again.
+        if (taken.Code is VerifyCode.Valid or VerifyCode.QuotaExceeded && taken.Quota.Remaining is { } left && left * 5 <= taken.Quota.Limit)
             alerts.Observe(subscription.Id, subscription.QuotaPeriod, taken.Quota, now);
         var retryAfter = taken.Code switch
         {
