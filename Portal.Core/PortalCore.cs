@@ -77,6 +77,8 @@ public static class PortalCore
         services.AddSingleton<Features.Profile.PasswordResetService>();
         services.AddSingleton<Features.Notifications.Notifier>();
         services.AddSingleton<Features.Notifications.KeyExpiryNotices>();
+        services.AddSingleton<Features.Quotas.QuotaAlerts>();
+        services.AddSingleton<Features.Quotas.SubscriptionUsageService>();
         services.AddSingleton<Features.Profile.EmailConfirmationService>();
         services.AddSingleton<Features.Profile.TwoFactorService>();
         services.AddSingleton<DatabaseInitializer>();

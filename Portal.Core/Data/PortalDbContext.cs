@@ -56,6 +56,7 @@ public class PortalDbContext : IdentityDbContext<PortalUser, PortalRole, Guid>, 
     public DbSet<Features.Email.EmailOutboxMessage> EmailOutbox => Set<Features.Email.EmailOutboxMessage>();
     public DbSet<Features.Notifications.NotificationPreference> NotificationPreferences => Set<Features.Notifications.NotificationPreference>();
     public DbSet<Features.Notifications.ApiKeyNotice> ApiKeyNotices => Set<Features.Notifications.ApiKeyNotice>();
+    public DbSet<Features.Quotas.BillingAlert> BillingAlerts => Set<Features.Quotas.BillingAlert>();
 
     /// <summary>The Data Protection key ring (it encrypts webhook secrets and sign-in cookies): kept with the data, so it survives restarts and moves with backups.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys { get; set; } = null!;

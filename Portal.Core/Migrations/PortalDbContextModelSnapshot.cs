@@ -151,6 +151,10 @@ namespace Portal.Core.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<decimal?>("SpendingThreshold")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -635,6 +639,26 @@ namespace Portal.Core.Migrations
                         .IsUnique();
 
                     b.ToTable("Plans", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Quotas.BillingAlert", b =>
+                {
+                    b.Property<Guid>("SubscriptionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PeriodStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RaisedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("SubscriptionId", "PeriodStart", "Kind");
+
+                    b.ToTable("BillingAlerts", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Core.Features.Subscriptions.Subscription", b =>
@@ -1410,6 +1434,15 @@ namespace Portal.Core.Migrations
                         });
 
                     b.Navigation("Tiers");
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Quotas.BillingAlert", b =>
+                {
+                    b.HasOne("Portal.Core.Features.Subscriptions.Subscription", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriptionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Portal.Core.Features.Subscriptions.Subscription", b =>

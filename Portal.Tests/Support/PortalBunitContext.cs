@@ -47,6 +47,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<Portal.Core.Features.Accounts.AccountService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Products.ProductService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Subscriptions.SubscriptionService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Quotas.SubscriptionUsageService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.ApiKeys.ApiKeyService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Webhooks.WebhookService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Usage.UsageService>());

@@ -25,6 +25,11 @@ public sealed class Account
     public AccountKind Kind { get; set; }
     public AccountStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>
+    /// A notice, not a limit: when one of the account's metered or tiered subscriptions costs more than this in a
+    /// month (in that subscription's plan currency), its members get <c>billing.threshold_reached</c> and an email. Null: no notice.
+    /// </summary>
+    public decimal? SpendingThreshold { get; set; }
 }
 
 public sealed class AccountMember
@@ -43,6 +48,7 @@ internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>
         account.Property(a => a.Kind).HasConversion<string>().HasMaxLength(16);
         account.Property(a => a.Status).HasConversion<string>().HasMaxLength(16);
         account.HasIndex(a => a.Name);
+        account.Property(a => a.SpendingThreshold).HasPrecision(18, 6);
     }
 }
 

@@ -31,6 +31,21 @@ public sealed class CreateAccount
     public List<Guid> MemberIds { get; set; } = [];
 }
 
+/// <summary>
+/// <c>GET · PUT /api/v1/accounts/{id}/billing-settings</c>: the spending threshold (a notice, not a limit) above which a
+/// metered or tiered subscription's cost this month raises <c>billing.threshold_reached</c>; in each subscription's plan
+/// currency; null: none.
+/// </summary>
+public sealed record AccountBillingSettingsDto(Guid AccountId, decimal? SpendingThreshold);
+
+/// <summary>Body of <c>PUT /api/v1/accounts/{id}/billing-settings</c>: the whole settings; a null threshold turns the notice off.</summary>
+public sealed class UpdateAccountBillingSettings
+{
+    [Range(typeof(decimal), "0.01", "1000000000000", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,
+        ErrorMessage = "The spending threshold is an amount between 0.01 and 1,000,000,000,000.")]
+    public decimal? SpendingThreshold { get; set; }
+}
+
 /// <summary>API body of <c>PATCH /api/v1/accounts/{id}</c>: a null field is left as it is.</summary>
 public sealed class UpdateAccount
 {

@@ -111,6 +111,50 @@ public sealed class AccountService(
         return await Project(db, db.Accounts.AsNoTracking().Where(a => a.Id == id)).FirstAsync(ct);
     }
 
+    /// <summary>Admins and read-only any account's, a member their account's; another's answers not-found.</summary>
+    public async Task<Result<AccountBillingSettingsDto>> GetBillingSettingsAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        if (actor.ApplicationId is not null || !(actor.Can(Permission.AccountsRead) || actor.Can(Permission.ApplicationsRead))) return Errors.Forbidden;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var account = await db.Accounts.AsNoTracking().Where(a => a.Id == id).Select(a => new { a.Id, a.SpendingThreshold }).FirstOrDefaultAsync(ct);
+        if (account is null) return Errors.NotFound;
+        if (!actor.Can(Permission.AccountsRead) && !await db.AccountMembers.AnyAsync(m => m.AccountId == id && m.UserId == actor.UserId, ct))
+            return Errors.NotFound;
+        return new AccountBillingSettingsDto(account.Id, account.SpendingThreshold);
+    }
+
+    /// <summary>
+    /// Sets or clears the spending threshold: admins on any account, members (who may change their applications) on
+    /// their own; read-only never. Audited; idempotent.
+    /// </summary>
+    public async Task<Result<AccountBillingSettingsDto>> SetBillingSettingsAsync(Actor actor, Guid id, UpdateAccountBillingSettings request, CancellationToken ct = default)
+    {
+        var manages = actor.Can(Permission.AccountsManage);
+        if (actor.ApplicationId is not null || !(manages || actor.Can(Permission.ApplicationsWrite))) return Errors.Forbidden;
+        if (RequestValidation.Validate(request) is { } invalid) return invalid;
+        if (request.SpendingThreshold is { } amount && decimal.Round(amount, 6) != amount)
+            return ValidationError.For("spendingThreshold", "The spending threshold has at most 6 decimal places.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var account = await db.Accounts.AsTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
+        if (account is null) return Errors.NotFound;
+        if (!manages && !await db.AccountMembers.AnyAsync(m => m.AccountId == id && m.UserId == actor.UserId, ct))
+        {
+            // A read-only auditor sees the account but changes nothing; anyone else does not see it.
+            return actor.Can(Permission.AccountsRead) ? Errors.Forbidden : Errors.NotFound;
+        }
+        if (account.SpendingThreshold != request.SpendingThreshold)
+        {
+            var before = account.SpendingThreshold;
+            account.SpendingThreshold = request.SpendingThreshold;
+            db.Audit.Add(AuditEntry.For(actor, AuditActions.AccountBillingUpdated, clock.GetUtcNow(), "account", id.ToString(), account.Name,
+                $"spending threshold: {Amount(before)} → {Amount(request.SpendingThreshold)}"));
+            await db.SaveChangesAsync(ct);
+        }
+        return new AccountBillingSettingsDto(account.Id, account.SpendingThreshold);
+    }
+
+    private static string Amount(decimal? amount) => amount is { } a ? Quotas.AlertDetails.Amount(a) : "none";
+
     /// <summary>Idempotent: adding a member twice changes nothing.</summary>
     public async Task<Result<Unit>> AddMemberAsync(Actor actor, Guid accountId, Guid userId, CancellationToken ct = default)
     {

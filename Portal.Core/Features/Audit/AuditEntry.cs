@@ -49,6 +49,12 @@ public static class AuditActions
     public const string ApiKeyExpiring = "api-key.expiring";
     /// <summary>The system noticed a key past its expiry (written once per key by the expiry sweep).</summary>
     public const string ApiKeyExpired = "api-key.expired";
+    /// <summary>The system noticed a subscription reach 80% or 100% of its quota (once per period and threshold).</summary>
+    public const string QuotaThresholdReached = "subscription.quota-threshold";
+    /// <summary>The system noticed a subscription's cost this month pass its account's spending threshold (once per month).</summary>
+    public const string SpendingThresholdReached = "subscription.spending-threshold";
+    /// <summary>An account's billing settings (its spending threshold) changed.</summary>
+    public const string AccountBillingUpdated = "account.billing-updated";
     public const string AccountCreated = "account.created";
     public const string AccountMemberAdded = "account.member-added";
     public const string AccountMemberRemoved = "account.member-removed";
@@ -90,7 +96,8 @@ public static class AuditActions
         SignInSucceeded, SignInFailed, SignInLockedOut, SignedOut, UserCreated, UserUpdated,
         UserPasswordReset, UserDeleted, OrganisationUpdated,
         ApiKeyCreated, ApiKeyRevoked, ApiKeyRegenerated, ApiKeyDeleted, ApiKeyExpiring, ApiKeyExpired,
-        AccountCreated, AccountMemberAdded, AccountMemberRemoved, AccountStatusChanged,
+        AccountCreated, AccountMemberAdded, AccountMemberRemoved, AccountStatusChanged, AccountBillingUpdated,
+        QuotaThresholdReached, SpendingThresholdReached,
         ApplicationCreated, ApplicationUpdated, ApplicationDeleted, ApplicationKeyCreated, ApplicationKeyRevoked,
         ProductCreated, ProductUpdated, ProductDeleted,
         SubscriptionCreated, SubscriptionApproved, SubscriptionRejected, SubscriptionUnsubscribed,

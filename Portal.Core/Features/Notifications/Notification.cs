@@ -13,6 +13,10 @@ public enum NotificationKind
     ApiKeyExpiring,
     ApiKeyExpired,
     Welcome,
+    /// <summary>A subscription of one of the user's accounts used 80% or all of its quota.</summary>
+    QuotaThreshold,
+    /// <summary>A subscription's cost this month passed the account's spending threshold.</summary>
+    SpendingThreshold,
 }
 
 /// <summary>

@@ -7,9 +7,10 @@ namespace Portal.Core.Features.Notifications;
 /// Which notification emails the user gets (<c>notifications</c> of <c>GET /api/v1/me/profile</c>). The welcome is not
 /// among them: it is sent at sign-up, before anyone could choose.
 /// </summary>
-public sealed record NotificationChoices(bool SubscriptionApproved, bool SubscriptionRejected, bool ApiKeyExpiring, bool ApiKeyExpired)
+public sealed record NotificationChoices(bool SubscriptionApproved, bool SubscriptionRejected, bool ApiKeyExpiring, bool ApiKeyExpired,
+    bool QuotaThreshold = true, bool SpendingThreshold = true)
 {
-    public static readonly NotificationChoices AllOn = new(true, true, true, true);
+    public static readonly NotificationChoices AllOn = new(true, true, true, true, true, true);
 }
 
 /// <summary>A change of some choices (<c>PATCH /api/v1/me/profile {"notifications": {...}}</c>): a null field is left as it is.</summary>
@@ -19,6 +20,8 @@ public sealed class UpdateNotificationChoices
     public bool? SubscriptionRejected { get; set; }
     public bool? ApiKeyExpiring { get; set; }
     public bool? ApiKeyExpired { get; set; }
+    public bool? QuotaThreshold { get; set; }
+    public bool? SpendingThreshold { get; set; }
 
     internal IEnumerable<(NotificationKind Kind, bool Enabled)> Changes()
     {
@@ -26,6 +29,8 @@ public sealed class UpdateNotificationChoices
         if (SubscriptionRejected is { } r) yield return (NotificationKind.SubscriptionRejected, r);
         if (ApiKeyExpiring is { } soon) yield return (NotificationKind.ApiKeyExpiring, soon);
         if (ApiKeyExpired is { } expired) yield return (NotificationKind.ApiKeyExpired, expired);
+        if (QuotaThreshold is { } quota) yield return (NotificationKind.QuotaThreshold, quota);
+        if (SpendingThreshold is { } spending) yield return (NotificationKind.SpendingThreshold, spending);
     }
 }
 
@@ -38,7 +43,8 @@ public static class NotificationPreferences
             .Where(p => p.UserId == userId && !p.Enabled).Select(p => p.Kind).ToListAsync(ct);
         return new NotificationChoices(
             !off.Contains(NotificationKind.SubscriptionApproved), !off.Contains(NotificationKind.SubscriptionRejected),
-            !off.Contains(NotificationKind.ApiKeyExpiring), !off.Contains(NotificationKind.ApiKeyExpired));
+            !off.Contains(NotificationKind.ApiKeyExpiring), !off.Contains(NotificationKind.ApiKeyExpired),
+            !off.Contains(NotificationKind.QuotaThreshold), !off.Contains(NotificationKind.SpendingThreshold));
     }
 
     /// <summary>Adds the changes to <paramref name="db"/> (the caller saves); answers the ones that change something, as "kind on|off".</summary>

@@ -43,6 +43,29 @@ public static class NotificationEmails
             link is null ? null : "Manage keys", link,
             [whose, Unsubscribe]);
 
+    public static EmailTemplate QuotaThreshold(string application, string product, int percent, long used, long limit, DateTimeOffset resetAt, string account, string? link) =>
+        new(percent >= 100 ? $"Quota used up: {application} → {product}" : $"{percent}% of the quota used: {application} → {product}",
+            percent >= 100 ? "A quota is used up" : $"{percent}% of a quota is used",
+            [
+                $"{application} has used {used.ToString("N0", CultureInfo.InvariantCulture)} of its {limit.ToString("N0", CultureInfo.InvariantCulture)} calls to {product} this period.",
+                percent >= 100
+                    ? $"Further calls are refused (QUOTA_EXCEEDED) until the quota resets on {When(resetAt)}."
+                    : $"The quota resets on {When(resetAt)}; once it is used up, calls are refused until then.",
+            ],
+            link is null ? null : "Open the application", link,
+            [$"You get this email as a member of the account {account}.", Unsubscribe]);
+
+    public static EmailTemplate SpendingThreshold(string application, string product, decimal amount, decimal threshold, string currency, string account, string? link) =>
+        new($"Spending threshold passed: {application} → {product}", "A spending threshold is passed",
+            [
+                $"The cost of {application} on {product} this month is {Money(amount, currency)}, past the account's threshold of {Money(threshold, currency)}.",
+                "Calls go on and are billed as before; this is a notice, not a limit.",
+            ],
+            link is null ? null : "Open the application", link,
+            [$"You get this email as a member of the account {account}.", Unsubscribe]);
+
+    private static string Money(decimal amount, string currency) => $"{amount.ToString("N2", CultureInfo.InvariantCulture)} {currency}";
+
     public static EmailTemplate Welcome(string organisation, string displayName, string? link) =>
         new($"Welcome to {organisation}", $"Welcome, {displayName}",
             [

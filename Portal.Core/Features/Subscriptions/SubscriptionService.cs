@@ -320,7 +320,7 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
     /// see every one; an application key its application's; everyone else their accounts' (as <see cref="ApplicationService"/>
     /// shows them their accounts' applications), including those of applications since removed.
     /// </summary>
-    private static IQueryable<Subscription> Scoped(PortalDbContext db, Actor actor)
+    internal static IQueryable<Subscription> Scoped(PortalDbContext db, Actor actor)
     {
         var subscriptions = db.Subscriptions.AsNoTracking();
         if (!actor.Can(Permission.SubscriptionsReadAll) && !actor.Can(Permission.SubscriptionsManage))

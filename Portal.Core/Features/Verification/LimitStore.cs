@@ -18,6 +18,12 @@ public interface ILimitStore
     /// <summary>Lets go of what ended (windows, periods); cheap, called often.</summary>
     void Sweep();
 
+    /// <summary>
+    /// The calls counted against the subscription's quota in the period holding <paramref name="now"/>, as the limiter
+    /// sees them right now (not only what reached the database), without counting a call.
+    /// </summary>
+    ValueTask<long> PeekAsync(Guid subscriptionId, QuotaPeriod period, DateTimeOffset now, CancellationToken ct = default);
+
     /// <summary>On shutdown, after the last call: hands back whatever this instance holds for others to use.</summary>
     Task ReleaseAsync() => Task.CompletedTask;
 }

@@ -70,6 +70,29 @@ public sealed class QuotaCounterStore(IDbContextFactory<PortalDbContext> dbFacto
         return task.IsCompletedSuccessfully ? new ValueTask<Counter>(task.Result) : new ValueTask<Counter>(AwaitLoadAsync(key, lazy));
     }
 
+    /// <summary>
+    /// The period's count without taking a call: the counter in memory when there is one (saved or not), else the
+    /// database total. Reading leaves no counter behind, so a page looking at quotas never fills this store.
+    /// </summary>
+    public async ValueTask<long> PeekAsync(Guid subscriptionId, QuotaPeriod period, DateTimeOffset now, CancellationToken ct = default)
+    {
+        var start = PeriodStart(period, now);
+        if (_counters.TryGetValue((subscriptionId, start), out var lazy) && lazy.IsValueCreated)
+        {
+            try
+            {
+                var counter = await lazy.Value.WaitAsync(ct);
+                lock (counter)
+                    if (!counter.Evicted) return counter.Used;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A failed load is tried again by the next call; the database answers here.
+            }
+        }
+        return await QuotaTotals.ReadAsync(dbFactory, subscriptionId, start, ct);
+    }
+
     private async Task<Counter> AwaitLoadAsync((Guid, DateTimeOffset) key, Lazy<Task<Counter>> lazy)
     {
         try

@@ -168,6 +168,29 @@ public sealed class RedisLimitStore(
     }
 
     /// <summary>
+    /// The period's total as Redis holds it (what every instance decides on, leased calls included); when Redis has no
+    /// total (a subscription without a quota, or none counted yet), the database's plus this instance's unsaved calls.
+    /// While Redis does not answer, the per-instance count the fallback decides on.
+    /// </summary>
+    public async ValueTask<long> PeekAsync(Guid subscriptionId, Products.QuotaPeriod period, DateTimeOffset now, CancellationToken ct = default)
+    {
+        var periodStart = QuotaCounterStore.PeriodStart(period, now);
+        if (Volatile.Read(ref _degraded) == 1) return await fallback.PeekAsync(subscriptionId, period, now, ct);
+        RedisValue saved;
+        try
+        {
+            saved = await redis.Database.StringGetAsync($"portal:{{{subscriptionId:N}}}:q:{periodStart.UtcTicks}");
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            return await fallback.PeekAsync(subscriptionId, period, now, ct);
+        }
+        if (saved.TryParse(out long total)) return total;
+        var unsaved = _pending.TryGetValue((subscriptionId, periodStart), out var box) ? Math.Max(0, Volatile.Read(ref box.Value)) : 0;
+        return unsaved + await QuotaTotals.ReadAsync(dbFactory, subscriptionId, periodStart, ct);
+    }
+
+    /// <summary>
     /// The period's total for Redis to start from: what the database has plus what this instance has not saved yet
     /// (read first: a flush in between counts its calls twice, never zero times). Other instances' unsaved calls
     /// (at most one flush interval's worth) are what a Redis loss can cost.

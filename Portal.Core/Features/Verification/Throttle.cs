@@ -60,6 +60,9 @@ public sealed class Throttle(QuotaCounterStore quotas, TimeProvider clock, ILogg
 
     public Task FlushAsync(CancellationToken ct = default) => quotas.FlushAsync(ct);
 
+    public ValueTask<long> PeekAsync(Guid subscriptionId, QuotaPeriod period, DateTimeOffset now, CancellationToken ct = default) =>
+        quotas.PeekAsync(subscriptionId, period, now, ct);
+
     private static LimitOutcome? TryTake(LimitRequest subscription, Window? window, QuotaCounterStore.Counter counter, DateTimeOffset now)
     {
         var nowTicks = now.UtcTicks;

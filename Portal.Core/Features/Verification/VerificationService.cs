@@ -25,7 +25,8 @@ public sealed class VerificationService(
     ILimitStore limits,
     UsageRecorder usage,
     IOptions<PortalOptions> options,
-    TimeProvider clock)
+    TimeProvider clock,
+    Quotas.QuotaAlerts alerts)
 {
     /// <summary>What the usage log shows as the route of a verification asked through the API.</summary>
     public const string ApiRoute = "/api/v1/keys/verify";
@@ -178,6 +179,10 @@ public sealed class VerificationService(
 
         var now = clock.GetUtcNow();
         var taken = await limits.TakeAsync(subscription.Limits, now);
+        // A comparison per call; only the call reaching 80% or 100% of the quota hands an alert to the background. Refused
+        // calls count too: should the save of the 100% alert have failed, the next refusal tries again.
+        if (taken.Code is VerifyCode.Valid or VerifyCode.QuotaExceeded && taken.Quota.Remaining is { } left && left * 5 <= taken.Quota.Limit)
+            alerts.Observe(subscription.Id, subscription.QuotaPeriod, taken.Quota, now);
         var retryAfter = taken.Code switch
         {
             VerifyCode.RateLimited => taken.Ratelimit.Reset,

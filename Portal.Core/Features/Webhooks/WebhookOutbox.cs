@@ -102,6 +102,12 @@ public sealed class WebhookOutbox(WebhookSignal signal) : SaveChangesInterceptor
                 foreach (var (name, value) in Notifications.KeyNoticeDetails.Parse(audit.Details))
                     data[name] = value;
                 break;
+            case AuditActions.QuotaThresholdReached or AuditActions.SpendingThresholdReached:
+                // The alert's entries are about the subscription; their details carry the numbers (Quotas.AlertDetails).
+                data["subscriptionId"] = audit.TargetId;
+                foreach (var (name, value) in Quotas.AlertDetails.Parse(audit.Details))
+                    data[name] = value;
+                break;
         }
         return data.ToJsonString();
     }

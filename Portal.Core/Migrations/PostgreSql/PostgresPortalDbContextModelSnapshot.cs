@@ -162,6 +162,10 @@ namespace Portal.Core.Migrations.PostgreSql
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<decimal?>("SpendingThreshold")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -646,6 +650,26 @@ namespace Portal.Core.Migrations.PostgreSql
                         .IsUnique();
 
                     b.ToTable("Plans", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Quotas.BillingAlert", b =>
+                {
+                    b.Property<Guid>("SubscriptionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("PeriodStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("RaisedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("SubscriptionId", "PeriodStart", "Kind");
+
+                    b.ToTable("BillingAlerts", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Core.Features.Subscriptions.Subscription", b =>
@@ -1423,6 +1447,15 @@ namespace Portal.Core.Migrations.PostgreSql
                         });
 
                     b.Navigation("Tiers");
+                });
+
+            modelBuilder.Entity("Portal.Core.Features.Quotas.BillingAlert", b =>
+                {
+                    b.HasOne("Portal.Core.Features.Subscriptions.Subscription", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriptionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Portal.Core.Features.Subscriptions.Subscription", b =>

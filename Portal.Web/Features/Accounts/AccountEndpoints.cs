@@ -19,7 +19,20 @@ public static class DeveloperAccountEndpoints
         accounts.MapPatch("/{id:guid}", Update).RequirePermission(Permission.AccountsManage)
             .WithName("UpdateAccount").WithSummary("{status: Active|Suspended}: a suspended account's application keys are refused (401; verification DISABLED)")
             .Produces<AccountDto>();
+        accounts.MapGet("/{id:guid}/billing-settings", GetBilling).RequireAnyPermission(Permission.AccountsRead, Permission.ApplicationsRead)
+            .WithName("GetAccountBillingSettings").WithSummary("{spendingThreshold}: developers their accounts', admins and read-only any")
+            .Produces<AccountBillingSettingsDto>();
+        accounts.MapPut("/{id:guid}/billing-settings", SetBilling).RequireAnyPermission(Permission.AccountsManage, Permission.ApplicationsWrite)
+            .WithName("SetAccountBillingSettings")
+            .WithSummary("{spendingThreshold: amount | null}: above it a metered or tiered subscription's cost this month raises billing.threshold_reached (once a month). Admins any account, members their own")
+            .Produces<AccountBillingSettingsDto>();
     }
+
+    private static async Task<IResult> GetBilling(Guid id, AccountService accounts, HttpContext http, CancellationToken ct) =>
+        (await accounts.GetBillingSettingsAsync(http.ToActor(), id, ct)).ToHttpResult();
+
+    private static async Task<IResult> SetBilling(Guid id, UpdateAccountBillingSettings request, AccountService accounts, HttpContext http, CancellationToken ct) =>
+        (await accounts.SetBillingSettingsAsync(http.ToActor(), id, request, ct)).ToHttpResult();
 
     private static async Task<IResult> List(AccountService accounts, HttpContext http, CancellationToken ct,
         int page = 1, int pageSize = 50, string? search = null, string? sort = null, string? kind = null)

@@ -1,4 +1,5 @@
 using Portal.Core.Common;
+using Portal.Core.Features.Quotas;
 using Portal.Core.Features.Subscriptions;
 using Portal.Web.Infrastructure;
 
@@ -16,6 +17,10 @@ public static class SubscriptionEndpoints
         subscriptions.MapGet("/{id:guid}", Get).RequirePermission(Permission.SubscriptionsRead)
             .WithName("GetSubscription").WithSummary("One registration, with the reason of a rejection")
             .Produces<SubscriptionDto>();
+        subscriptions.MapGet("/{id:guid}/usage", Usage).RequirePermission(Permission.SubscriptionsRead)
+            .WithName("GetSubscriptionUsage")
+            .WithSummary("The quota period's use as the limiter counts it now (rateLimit, quota {limit, used, remaining, resetAt}) and this UTC month's billable calls and cost so far. Developers their accounts' registrations, admins and read-only any")
+            .Produces<SubscriptionUsageDto>();
         subscriptions.MapPost("/", Create).RequirePermission(Permission.SubscriptionsWrite)
             .WithName("CreateSubscription").WithSummary("WAITING, or APPROVED at once when the product needs no approval; 409 while one is open for the product")
             .Produces<SubscriptionDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
@@ -51,6 +56,9 @@ public static class SubscriptionEndpoints
 
     private static async Task<IResult> Get(Guid id, SubscriptionService subscriptions, HttpContext http, CancellationToken ct) =>
         (await subscriptions.GetAsync(http.ToActor(), id, ct)).ToHttpResult();
+
+    private static async Task<IResult> Usage(Guid id, SubscriptionUsageService usage, HttpContext http, CancellationToken ct) =>
+        (await usage.GetAsync(http.ToActor(), id, ct)).ToHttpResult();
 
     private static async Task<IResult> Create(CreateSubscription request, SubscriptionService subscriptions, HttpContext http, CancellationToken ct) =>
         (await subscriptions.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(s => TypedResults.Created($"/api/v1/subscriptions/{s.Id}", s));
