@@ -60,6 +60,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["POST /api/v1/products"] = ([SA, A], Scopes.Admin),
         ["PATCH /api/v1/products/{id:guid}"] = ([SA, A], Scopes.Admin),
         ["DELETE /api/v1/products/{id:guid}"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/products/{id:guid}/plans/{planId:guid}/what-if"] = ([SA, A], Scopes.Admin),
         ["GET /api/v1/subscriptions"] = ([SA, A, RO, D], Scopes.Read),
         ["GET /api/v1/subscriptions/{id:guid}"] = ([SA, A, RO, D], Scopes.Read),
         ["POST /api/v1/subscriptions"] = ([SA, A, D], Scopes.Write),
