@@ -71,6 +71,7 @@ public sealed class ProductEditorDialogTests : PortalBunitContext
         Field("plan-quota").Change("1000");
         _provider.Find("[data-testid=add-plan]").Click();
         Fields("plan-name")[1].Change("Gold");
+        Fields("plan-flat-fee")[0].Change("49");
         Fields("plan-price")[1].Change("$49 / month");
 
         Submit();
@@ -85,6 +86,8 @@ public sealed class ProductEditorDialogTests : PortalBunitContext
         Assert.Equal(10, product.Plans[0].RateLimit);
         Assert.Equal(1000, product.Plans[0].Quota);
         Assert.Equal("$49 / month", product.Plans[1].PriceText);
+        Assert.Equal(49m, product.Plans[1].FlatFee);
+        Assert.Equal("USD", product.Plans[1].Currency);
         Assert.Equal(PlanType.Subscription, product.Plans[1].Type);
     }
 
