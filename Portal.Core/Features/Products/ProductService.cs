@@ -473,12 +473,16 @@ public sealed class ProductService(
             errors[$"{at}.priceUnit"] = ["A unit price is for 1 call or for 1,000 calls (priceUnit 1 or 1000)."];
         if (plan.TierMode is { } mode && !Enum.IsDefined(mode))
             errors[$"{at}.tierMode"] = ["The tier mode is Graduated or Volume."];
-        Amount(plan.FlatFee, $"{at}.flatFee", "The monthly fee", feeDigits);
-        Amount(plan.MonthlyMinimum, $"{at}.monthlyMinimum", "The monthly minimum", feeDigits);
-        Amount(plan.UnitPrice, $"{at}.unitPrice", "The unit price", unitDigits);
+        // Only the type's own fields: the others are not kept (a form that switched type may still send them).
+        if (plan.Type == PlanType.Subscription) Amount(plan.FlatFee, $"{at}.flatFee", "The monthly fee", feeDigits);
+        if (plan.Type == PlanType.Metered)
+        {
+            Amount(plan.MonthlyMinimum, $"{at}.monthlyMinimum", "The monthly minimum", feeDigits);
+            Amount(plan.UnitPrice, $"{at}.unitPrice", "The unit price", unitDigits);
+        }
         foreach (var (tier, j) in (plan.Tiers ?? []).Select((t, j) => (t, j)))
         {
-            if (tier is null) continue;
+            if (tier is null || plan.Type != PlanType.Tiered) continue;
             Amount(tier.UnitPrice, $"{at}.tiers[{j}].unitPrice", "A tier's unit price", unitDigits);
             Amount(tier.FlatFee, $"{at}.tiers[{j}].flatFee", "A tier's flat fee", feeDigits);
         }

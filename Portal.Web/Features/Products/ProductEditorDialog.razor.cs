@@ -234,6 +234,9 @@ public sealed partial class ProductEditorDialog
         plan.PriceText = NullIfBlank(plan.PriceText);
         if (plan.Type != PlanType.Tiered) plan.Tiers.Clear();
         foreach (var tier in plan.Tiers) tier.Note = NullIfBlank(tier.Note);
+        // Fields of another type stay in the form while it is open but are not sent (they are hidden).
+        if (plan.Type != PlanType.Subscription) plan.FlatFee = null;
+        if (plan.Type != PlanType.Metered) plan.UnitPrice = plan.MonthlyMinimum = null;
         // A price entered on an unpriced plan prices it in the currency shown.
         if (!Unpriced(plan)) plan.Currency ??= Currencies.Default;
     }
