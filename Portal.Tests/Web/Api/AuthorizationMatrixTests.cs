@@ -107,7 +107,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
     {
         var (method, route) = (row[..row.IndexOf(' ')], row[(row.IndexOf(' ') + 1)..]);
         var url = route.Replace("{id:guid}", Guid.NewGuid().ToString()).Replace("{keyId:guid}", Guid.NewGuid().ToString())
-            .Replace("{deliveryId:guid}", Guid.NewGuid().ToString())
+            .Replace("{deliveryId:guid}", Guid.NewGuid().ToString()).Replace("{planId:guid}", Guid.NewGuid().ToString())
             .Replace("{idOrSlug}", "no-such-product").Replace("{id:long}", "1");
         var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (method is "POST" or "PUT" or "PATCH")
