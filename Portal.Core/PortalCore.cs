@@ -58,6 +58,7 @@ public static class PortalCore
         services.AddSingleton<ApplicationService>();
         services.AddSingleton<SignUpService>();
         services.AddSingleton<ProductService>();
+        services.AddSingleton<PlanWhatIfService>();
         services.AddSingleton<Features.Gateway.GatewayRoutes>();
         services.AddSingleton<SubscriptionService>();
         services.AddSingleton<VerificationCache>();

@@ -208,11 +208,13 @@ public sealed class DemoData(
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
-    private static PlanRequest DemoPlan(string name, PlanType type, int? rateLimit, RateLimitWindow window, long? quota, QuotaPeriod period, string price,
-        params (long? UpTo, string Price)[] tiers) => new()
+    private static PlanRequest DemoPlan(string name, PlanType type, int? rateLimit, RateLimitWindow window, long? quota, QuotaPeriod period,
+        string? note = null, string currency = "USD", decimal? fee = null, decimal? unitPrice = null, int priceUnit = 1, decimal? minimum = null,
+        params (long? UpTo, decimal UnitPrice, string? Note)[] tiers) => new()
     {
-        Name = name, Type = type, RateLimit = rateLimit, RateLimitWindow = window, Quota = quota, QuotaPeriod = period, PriceText = price,
-        Tiers = [.. tiers.Select(t => new PlanTierRequest { UpTo = t.UpTo, Price = t.Price })],
+        Name = name, Type = type, RateLimit = rateLimit, RateLimitWindow = window, Quota = quota, QuotaPeriod = period, PriceText = note,
+        Currency = currency, FlatFee = fee, UnitPrice = unitPrice, PriceUnit = priceUnit, MonthlyMinimum = minimum, TierMode = TierMode.Graduated,
+        Tiers = [.. tiers.Select(t => new PlanTierRequest { UpTo = t.UpTo, UnitPrice = t.UnitPrice, Note = t.Note })],
     };
 
     private static IEnumerable<CreateProduct> DemoProducts() =>
@@ -224,9 +226,10 @@ public sealed class DemoData(
             UpstreamUrl = "https://payments.internal.acme.example/v2", Published = true, RequiresApproval = true,
             Plans =
             [
-                DemoPlan("Sandbox", PlanType.Free, 5, RateLimitWindow.Second, 1_000, QuotaPeriod.Day, "Free"),
-                DemoPlan("Business", PlanType.Subscription, 50, RateLimitWindow.Second, 1_000_000, QuotaPeriod.Month, "$249 / month"),
-                DemoPlan("Pay as you go", PlanType.Metered, 100, RateLimitWindow.Second, null, QuotaPeriod.Month, "$0.002 per call"),
+                DemoPlan("Sandbox", PlanType.Free, 5, RateLimitWindow.Second, 1_000, QuotaPeriod.Day),
+                DemoPlan("Business", PlanType.Subscription, 50, RateLimitWindow.Second, 1_000_000, QuotaPeriod.Month, "Cancel any time", fee: 249m),
+                DemoPlan("Pay as you go", PlanType.Metered, 100, RateLimitWindow.Second, null, QuotaPeriod.Month, "Invoiced monthly",
+                    unitPrice: 2m, priceUnit: 1000, minimum: 10m),
             ],
         },
         new()
@@ -236,9 +239,9 @@ public sealed class DemoData(
             UpstreamUrl = "https://maps.internal.acme.example", Published = true, RequiresApproval = false,
             Plans =
             [
-                DemoPlan("Starter", PlanType.Free, 60, RateLimitWindow.Minute, 500, QuotaPeriod.Day, "Free"),
-                DemoPlan("Volume", PlanType.Tiered, 20, RateLimitWindow.Second, null, QuotaPeriod.Month, "Volume pricing",
-                    (100_000, "$0.005 per call"), (1_000_000, "$0.003 per call"), (null, "$0.001 per call")),
+                DemoPlan("Starter", PlanType.Free, 60, RateLimitWindow.Minute, 500, QuotaPeriod.Day),
+                DemoPlan("Volume", PlanType.Tiered, 20, RateLimitWindow.Second, null, QuotaPeriod.Month, "Volume pricing", priceUnit: 1000,
+                    tiers: [(100_000, 5m, null), (1_000_000, 3m, null), (null, 1m, "Talk to us above 10 million")]),
             ],
         },
         new()
@@ -248,8 +251,8 @@ public sealed class DemoData(
             UpstreamUrl = "https://fx.internal.acme.example/api", Published = true, RequiresApproval = true,
             Plans =
             [
-                DemoPlan("Hobby", PlanType.Free, 1, RateLimitWindow.Second, 100, QuotaPeriod.Day, "Free"),
-                DemoPlan("Pro", PlanType.Subscription, 20, RateLimitWindow.Second, 500_000, QuotaPeriod.Month, "$49 / month"),
+                DemoPlan("Hobby", PlanType.Free, 1, RateLimitWindow.Second, 100, QuotaPeriod.Day),
+                DemoPlan("Pro", PlanType.Subscription, 20, RateLimitWindow.Second, 500_000, QuotaPeriod.Month, "Billed in euros", currency: "EUR", fee: 45m),
             ],
         },
         new()
@@ -257,7 +260,7 @@ public sealed class DemoData(
             Name = "Fraud Signals API", Slug = "fraud-signals", Title = "Risk scores for payments and sign-ups (coming soon)",
             Description = "A draft: admins see it, developers will once it is published.",
             UpstreamUrl = "https://fraud.internal.acme.example", Published = false, RequiresApproval = true,
-            Plans = [DemoPlan("Early access", PlanType.Metered, 10, RateLimitWindow.Second, 50_000, QuotaPeriod.Month, "$0.01 per score")],
+            Plans = [DemoPlan("Early access", PlanType.Metered, 10, RateLimitWindow.Second, 50_000, QuotaPeriod.Month, "One call per score", unitPrice: 0.01m)],
         },
     ];
 

@@ -46,6 +46,7 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Get<Portal.Core.Features.Applications.ApplicationService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Accounts.AccountService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Products.ProductService>());
+        Services.AddSingleton(Db.Get<Portal.Core.Features.Products.PlanWhatIfService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Subscriptions.SubscriptionService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.Quotas.SubscriptionUsageService>());
         Services.AddSingleton(Db.Get<Portal.Core.Features.ApiKeys.ApiKeyService>());

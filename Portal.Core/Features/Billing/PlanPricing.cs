@@ -47,7 +47,10 @@ public static class PlanPricing
         }
     }
 
-    /// <summary>The bands in order, the last one treated as open whatever its <c>UpTo</c> says (no call is ever free by falling off the end).</summary>
+    /// <summary>
+    /// The bands in order, the last one treated as open whatever its <c>UpTo</c> says (no call is ever free by falling off
+    /// the end); a band whose boundary repeats the one before it is empty and left out.
+    /// </summary>
     private static List<(long From, long? UpTo, decimal UnitPrice, decimal FlatFee)> Bands(Plan plan)
     {
         var sorted = plan.Tiers.OrderBy(t => t.UpTo ?? long.MaxValue).ToList();
@@ -57,6 +60,8 @@ public static class PlanPricing
         {
             var last = i == sorted.Count - 1;
             var upTo = last ? null : sorted[i].UpTo;
+            // A repeated boundary makes a band no call can reach: it has no place (nor its flat fee) in any charge.
+            if (upTo < from) continue;
             bands.Add((from, upTo, sorted[i].UnitPrice ?? 0, sorted[i].FlatFee ?? 0));
             if (upTo is { } u) from = u + 1;
         }

@@ -3,8 +3,20 @@ using Portal.Core.Common;
 
 namespace Portal.Core.Features.Products;
 
-public sealed record PlanTierDto(long? UpTo, string Price);
+/// <summary>
+/// One band of a tiered plan. <see cref="Price"/> is the band's note (the name older clients know it by; empty for
+/// none), also written as <see cref="Note"/>; <see cref="UnitPrice"/> is per the plan's <see cref="PlanDto.PriceUnit"/> calls.
+/// </summary>
+public sealed record PlanTierDto(long? UpTo, string Price, decimal? UnitPrice = null, decimal? FlatFee = null)
+{
+    public string? Note => Price.Length == 0 ? null : Price;
+}
 
+/// <summary>
+/// A plan as the API and the pages see it. The price comes from the numbers (<see cref="Currency"/>, <see cref="FlatFee"/>,
+/// <see cref="UnitPrice"/> per <see cref="PriceUnit"/> calls, <see cref="MonthlyMinimum"/>, the tiers in <see cref="TierMode"/>);
+/// <see cref="PriceText"/> is a note beside it. A paid plan without its numbers (made before prices were numbers) shows the note alone.
+/// </summary>
 public sealed record PlanDto(
     Guid Id,
     string Name,
@@ -14,7 +26,23 @@ public sealed record PlanDto(
     long? Quota,
     QuotaPeriod QuotaPeriod,
     string? PriceText,
-    IReadOnlyList<PlanTierDto> Tiers);
+    IReadOnlyList<PlanTierDto> Tiers,
+    string Currency = Billing.Currencies.Default,
+    decimal? FlatFee = null,
+    decimal? UnitPrice = null,
+    int PriceUnit = 1,
+    decimal? MonthlyMinimum = null,
+    TierMode TierMode = TierMode.Graduated)
+{
+    /// <summary>False for a paid plan whose numbers were never set: it charges nothing and shows its note.</summary>
+    public bool Priced => Type switch
+    {
+        PlanType.Free => true,
+        PlanType.Subscription => FlatFee is not null,
+        PlanType.Metered => UnitPrice is not null,
+        _ => Tiers.Count > 0 && Tiers.Any(t => t.UnitPrice is not null || t.FlatFee is not null),
+    };
+}
 
 public sealed record ProductDto(
     Guid Id,
@@ -110,11 +138,38 @@ public sealed class PlanRequest
 
     public QuotaPeriod QuotaPeriod { get; set; } = QuotaPeriod.Month;
 
+    /// <summary>A note shown beside the price the numbers make ("billed yearly on request").</summary>
     [StringLength(100, ErrorMessage = "Price text is at most 100 characters.")]
     public string? PriceText { get; set; }
 
+    /// <summary>
+    /// ISO 4217 code of every amount of the plan (upper-cased; USD when omitted). A plan sent with no currency and no
+    /// number at all is the shape from before prices were numbers: accepted, and an existing plan keeps its numbers.
+    /// </summary>
+    public string? Currency { get; set; }
+
+    /// <summary>Subscription plans: the fee per calendar month (required).</summary>
+    public decimal? FlatFee { get; set; }
+
+    /// <summary>Metered plans: the price of <see cref="PriceUnit"/> calls (required).</summary>
+    public decimal? UnitPrice { get; set; }
+
+    /// <summary>How many calls a unit price is for (Metered and the tiers): 1 or 1000; 1 when omitted.</summary>
+    public int? PriceUnit { get; set; }
+
+    /// <summary>Metered plans: the least a billed month costs (optional).</summary>
+    public decimal? MonthlyMinimum { get; set; }
+
+    /// <summary>Tiered plans: Graduated (each band at its own rate, the default) or Volume.</summary>
+    public TierMode? TierMode { get; set; }
+
     /// <summary>Tiered plans only: ascending bands, the last one may leave <c>UpTo</c> empty.</summary>
     public List<PlanTierRequest> Tiers { get; set; } = [];
+
+    /// <summary>No currency and no number: a body written before plans had prices as numbers.</summary>
+    internal bool IsUnpricedShape =>
+        Currency is null && FlatFee is null && UnitPrice is null && PriceUnit is null && MonthlyMinimum is null && TierMode is null
+        && (Tiers ?? []).All(t => t is null || (t.UnitPrice is null && t.FlatFee is null));
 }
 
 public sealed class PlanTierRequest
@@ -122,9 +177,19 @@ public sealed class PlanTierRequest
     [Range(1, long.MaxValue, ErrorMessage = "A tier's volume must be at least 1.")]
     public long? UpTo { get; set; }
 
-    [Required(ErrorMessage = "A tier needs a price.")]
+    /// <summary>The price of the plan's <see cref="PlanRequest.PriceUnit"/> calls in this band (required for a priced plan; 0 for free calls).</summary>
+    public decimal? UnitPrice { get; set; }
+
+    /// <summary>Charged once when a month's calls reach the band.</summary>
+    public decimal? FlatFee { get; set; }
+
+    /// <summary>An optional note shown with the band.</summary>
+    [StringLength(100, ErrorMessage = "A tier's note is at most 100 characters.")]
+    public string? Note { get; set; }
+
+    /// <summary>The band's price text, as older clients send it: kept as the note when <see cref="Note"/> is empty.</summary>
     [StringLength(100, ErrorMessage = "Tier price is at most 100 characters.")]
-    public string Price { get; set; } = "";
+    public string? Price { get; set; }
 }
 
 /// <summary>Form and API body for a new product. Mutable so a form can bind to it.</summary>

@@ -350,7 +350,9 @@ public sealed class ProductService(
     }
 
     internal static PlanDto ToPlanDto(Plan p) =>
-        new(p.Id, p.Name, p.Type, p.RateLimit, p.RateLimitWindow, p.Quota, p.QuotaPeriod, p.PriceText, p.Tiers.Select(t => new PlanTierDto(t.UpTo, t.Price ?? "")).ToList());
+        new(p.Id, p.Name, p.Type, p.RateLimit, p.RateLimitWindow, p.Quota, p.QuotaPeriod, p.PriceText,
+            p.Tiers.Select(t => new PlanTierDto(t.UpTo, t.Price ?? "", t.UnitPrice, t.FlatFee)).ToList(),
+            p.Currency, p.FlatFee, p.UnitPrice, p.PriceUnit, p.MonthlyMinimum, p.TierMode);
 
     private const string NoPlanToPublish = "A product needs at least one plan before it can be published.";
 
@@ -402,34 +404,111 @@ public sealed class ProductService(
         return await check.Products.AnyAsync(p => p.Slug == slug && p.Id != except, ct);
     }
 
-    /// <summary>Per-plan DataAnnotations (nested lists are not checked by the validator), unique names, enum values and tiers.</summary>
+    /// <summary>Per-plan DataAnnotations (nested lists are not checked by the validator), unique names, enum values, prices and tiers.</summary>
     private static void CheckPlans(List<PlanRequest> plans, Dictionary<string, string[]> errors)
     {
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (plan, i) in plans.Select((p, i) => (p, i)))
         {
             var at = $"plans[{i}]";
-            if (!CheckItem(plan, at, "A plan is missing.", errors)) continue;
-            if (!Enum.IsDefined(plan.Type)) errors[$"{at}.type"] = ["Type is Free, Subscription, Metered or Tiered."];
-            if (!Enum.IsDefined(plan.RateLimitWindow)) errors[$"{at}.rateLimitWindow"] = ["The rate limit window is Second or Minute."];
-            if (!Enum.IsDefined(plan.QuotaPeriod)) errors[$"{at}.quotaPeriod"] = ["The quota period is Day or Month."];
+            if (plan is null)
+            {
+                errors[at] = ["A plan is missing."];
+                continue;
+            }
             var name = plan.Name?.Trim() ?? "";
             if (name.Length > 0 && !names.Add(name)) errors.TryAdd($"{at}.name", [$"Another plan of this product is already named '{name}'."]);
-            if (plan.Type != PlanType.Tiered) continue;
+            CheckPlan(plan, at, errors);
+        }
+    }
 
-            var tiers = plan.Tiers ?? [];
-            if (tiers.Count == 0) errors[$"{at}.tiers"] = ["A tiered plan needs at least one tier."];
-            long? previous = null;
-            foreach (var (tier, j) in tiers.Select((t, j) => (t, j)))
+    /// <summary>One plan's rules, its fields under <paramref name="at"/> (<c>plans[0]</c>); also checks a what-if's proposed plan.</summary>
+    internal static void CheckPlan(PlanRequest plan, string at, Dictionary<string, string[]> errors)
+    {
+        if (!CheckItem(plan, at, "A plan is missing.", errors)) return;
+        if (!Enum.IsDefined(plan.Type)) errors[$"{at}.type"] = ["Type is Free, Subscription, Metered or Tiered."];
+        if (!Enum.IsDefined(plan.RateLimitWindow)) errors[$"{at}.rateLimitWindow"] = ["The rate limit window is Second or Minute."];
+        if (!Enum.IsDefined(plan.QuotaPeriod)) errors[$"{at}.quotaPeriod"] = ["The quota period is Day or Month."];
+        CheckPrices(plan, at, errors);
+        if (plan.Type != PlanType.Tiered) return;
+
+        var tiers = plan.Tiers ?? [];
+        if (tiers.Count == 0) errors[$"{at}.tiers"] = ["A tiered plan needs at least one tier."];
+        long? previous = null;
+        foreach (var (tier, j) in tiers.Select((t, j) => (t, j)))
+        {
+            var tierAt = $"{at}.tiers[{j}]";
+            if (!CheckItem(tier, tierAt, "A tier is missing.", errors)) continue;
+            if (tier.UpTo is null && j < tiers.Count - 1)
+                errors.TryAdd($"{tierAt}.upTo", ["Only the last tier may leave the volume empty (\"everything above\")."]);
+            else if (tier.UpTo is { } upTo && previous is { } before && upTo <= before)
+                errors.TryAdd($"{tierAt}.upTo", [$"Tier volumes must rise: this one must be above {before:N0}."]);
+            if (tier.UpTo is not null) previous = tier.UpTo;
+        }
+    }
+
+    /// <summary>The largest amount a price field takes: far above any real price, and a month of calls at it still fits a decimal.</summary>
+    internal const decimal MaxAmount = 1_000_000_000m;
+
+    /// <summary>
+    /// Prices by plan type. A fee or minimum is charged as it is, so it has at most the currency's minor digits; a unit
+    /// price is multiplied by calls first, so it may go 4 digits finer (USD 0.0001 a call), and never past the 6 the
+    /// database keeps. A body with no currency and no number (the older shape) is left unpriced.
+    /// </summary>
+    private static void CheckPrices(PlanRequest plan, string at, Dictionary<string, string[]> errors)
+    {
+        string currency = Billing.Currencies.Default;
+        if (plan.Currency is { } code)
+        {
+            currency = code.Trim().ToUpperInvariant();
+            if (!Billing.Currencies.IsKnown(currency))
             {
-                var tierAt = $"{at}.tiers[{j}]";
-                if (!CheckItem(tier, tierAt, "A tier is missing.", errors)) continue;
-                if (tier.UpTo is null && j < tiers.Count - 1)
-                    errors.TryAdd($"{tierAt}.upTo", ["Only the last tier may leave the volume empty (\"everything above\")."]);
-                else if (tier.UpTo is { } upTo && previous is { } before && upTo <= before)
-                    errors.TryAdd($"{tierAt}.upTo", [$"Tier volumes must rise: this one must be above {before:N0}."]);
-                if (tier.UpTo is not null) previous = tier.UpTo;
+                errors[$"{at}.currency"] = [$"'{code}' is not an ISO 4217 currency code this portal knows (USD, EUR, JPY, …)."];
+                currency = Billing.Currencies.Default;
             }
+        }
+        var feeDigits = Billing.Currencies.Digits(currency);
+        var unitDigits = Math.Min(feeDigits + 4, 6);
+        if (plan.PriceUnit is { } unit && unit is not (1 or 1000))
+            errors[$"{at}.priceUnit"] = ["A unit price is for 1 call or for 1,000 calls (priceUnit 1 or 1000)."];
+        if (plan.TierMode is { } mode && !Enum.IsDefined(mode))
+            errors[$"{at}.tierMode"] = ["The tier mode is Graduated or Volume."];
+        // Only the type's own fields: the others are not kept (a form that switched type may still send them).
+        if (plan.Type == PlanType.Subscription) Amount(plan.FlatFee, $"{at}.flatFee", "The monthly fee", feeDigits);
+        if (plan.Type == PlanType.Metered)
+        {
+            Amount(plan.MonthlyMinimum, $"{at}.monthlyMinimum", "The monthly minimum", feeDigits);
+            Amount(plan.UnitPrice, $"{at}.unitPrice", "The unit price", unitDigits);
+        }
+        foreach (var (tier, j) in (plan.Tiers ?? []).Select((t, j) => (t, j)))
+        {
+            if (tier is null || plan.Type != PlanType.Tiered) continue;
+            Amount(tier.UnitPrice, $"{at}.tiers[{j}].unitPrice", "A tier's unit price", unitDigits);
+            Amount(tier.FlatFee, $"{at}.tiers[{j}].flatFee", "A tier's flat fee", feeDigits);
+        }
+        if (plan.IsUnpricedShape) return;
+        switch (plan.Type)
+        {
+            case PlanType.Subscription when plan.FlatFee is null:
+                errors.TryAdd($"{at}.flatFee", ["A Subscription plan needs its monthly fee (0 for none)."]);
+                break;
+            case PlanType.Metered when plan.UnitPrice is null:
+                errors.TryAdd($"{at}.unitPrice", ["A Metered plan needs its unit price."]);
+                break;
+            case PlanType.Tiered:
+                foreach (var (tier, j) in (plan.Tiers ?? []).Select((t, j) => (t, j)))
+                    if (tier is { UnitPrice: null })
+                        errors.TryAdd($"{at}.tiers[{j}].unitPrice", ["Every tier needs its unit price (0 for free calls)."]);
+                break;
+        }
+
+        void Amount(decimal? amount, string field, string what, int digits)
+        {
+            if (amount is not { } value) return;
+            if (value < 0) errors.TryAdd(field, [$"{what} cannot be negative."]);
+            else if (value > MaxAmount) errors.TryAdd(field, [$"{what} is at most {MaxAmount:N0}."]);
+            else if (Math.Round(value, digits) != value)
+                errors.TryAdd(field, [digits == 0 ? $"{what} is a whole number of {currency}." : $"{what} has at most {digits} decimal places in {currency}."]);
         }
     }
 
@@ -469,9 +548,15 @@ public sealed class ProductService(
             errors["upstreamCredential.value"] = ["The value may not hold line breaks."];
     }
 
-    /// <summary>Other plan types keep no tiers: a form that switched away from Tiered may still send them.</summary>
-    private static void Apply(Plan plan, PlanRequest request, int order)
+    /// <summary>
+    /// Other plan types keep no tiers (a form that switched away from Tiered may still send them), and each type keeps
+    /// only its own price fields. A body in the older, unpriced shape leaves an existing plan's numbers as they are.
+    /// </summary>
+    internal static void Apply(Plan plan, PlanRequest request, int order)
     {
+        var keepPrices = request.IsUnpricedShape;
+        var previousTiers = plan.Tiers;
+        var tiered = request.Type == PlanType.Tiered;
         plan.Name = request.Name.Trim();
         plan.Type = request.Type;
         plan.RateLimit = request.RateLimit;
@@ -479,12 +564,28 @@ public sealed class ProductService(
         plan.Quota = request.Quota;
         plan.QuotaPeriod = request.QuotaPeriod;
         plan.PriceText = Blank(request.PriceText);
-        plan.Tiers = request.Type == PlanType.Tiered ? request.Tiers.Select(t => new PlanTier { UpTo = t.UpTo, Price = t.Price.Trim() }).ToList() : [];
+        plan.Tiers = tiered
+            ? request.Tiers.Select(t => new PlanTier
+            {
+                UpTo = t.UpTo,
+                UnitPrice = keepPrices ? previousTiers.FirstOrDefault(p => p.UpTo == t.UpTo)?.UnitPrice : t.UnitPrice,
+                FlatFee = keepPrices ? previousTiers.FirstOrDefault(p => p.UpTo == t.UpTo)?.FlatFee : t.FlatFee,
+                Price = Blank(t.Note) ?? Blank(t.Price),
+            }).ToList()
+            : [];
         plan.Order = order;
+        if (keepPrices) return;
+        plan.Currency = request.Currency?.Trim().ToUpperInvariant() ?? Billing.Currencies.Default;
+        plan.FlatFee = request.Type == PlanType.Subscription ? request.FlatFee : null;
+        plan.UnitPrice = request.Type == PlanType.Metered ? request.UnitPrice : null;
+        plan.MonthlyMinimum = request.Type == PlanType.Metered ? request.MonthlyMinimum : null;
+        plan.PriceUnit = request.Type is PlanType.Metered or PlanType.Tiered ? request.PriceUnit ?? 1 : 1;
+        plan.TierMode = tiered ? request.TierMode ?? TierMode.Graduated : TierMode.Graduated;
     }
 
     private static string Signature(Plan p) =>
-        $"{p.Name}|{p.Type}|{p.RateLimit}/{p.RateLimitWindow}|{p.Quota}/{p.QuotaPeriod}|{p.PriceText}|{string.Join(";", p.Tiers.Select(t => $"{t.UpTo}:{t.Price}"))}|{p.Order}";
+        $"{p.Name}|{p.Type}|{p.RateLimit}/{p.RateLimitWindow}|{p.Quota}/{p.QuotaPeriod}|{p.PriceText}|{p.Currency} {p.FlatFee} {p.UnitPrice}/{p.PriceUnit} min {p.MonthlyMinimum} {p.TierMode}" +
+        $"|{string.Join(";", p.Tiers.Select(t => $"{t.UpTo}:{t.UnitPrice}+{t.FlatFee}:{t.Price}"))}|{p.Order}";
 
     private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 

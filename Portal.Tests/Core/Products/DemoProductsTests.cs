@@ -22,6 +22,11 @@ public sealed class DemoProductsTests
         var plans = products.SelectMany(p => p.Plans).ToList();
         Assert.All(Enum.GetValues<PlanType>(), type => Assert.Contains(plans, p => p.Type == type));
         Assert.All(plans.Where(p => p.Type == PlanType.Tiered), p => Assert.True(p.Tiers.Count >= 2));
+        // Every paid plan is priced in numbers, so statements have something to bill.
+        Assert.All(plans.Where(p => p.Type == PlanType.Subscription), p => Assert.True(p.FlatFee > 0));
+        Assert.All(plans.Where(p => p.Type == PlanType.Metered), p => Assert.True(p.UnitPrice > 0));
+        Assert.All(plans.Where(p => p.Type == PlanType.Tiered), p => Assert.All(p.Tiers, t => Assert.True(t.UnitPrice > 0)));
+        Assert.Contains(plans, p => p.Currency != "USD");
 
         var subscriptions = await db.Subscriptions.ToListAsync();
         Assert.All(Enum.GetValues<SubscriptionStatus>(), status => Assert.Contains(subscriptions, s => s.Status == status));

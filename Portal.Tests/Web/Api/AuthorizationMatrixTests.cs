@@ -62,6 +62,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["POST /api/v1/products"] = ([SA, A], Scopes.Admin),
         ["PATCH /api/v1/products/{id:guid}"] = ([SA, A], Scopes.Admin),
         ["DELETE /api/v1/products/{id:guid}"] = ([SA, A], Scopes.Admin),
+        ["POST /api/v1/products/{id:guid}/plans/{planId:guid}/what-if"] = ([SA, A], Scopes.Admin),
         ["GET /api/v1/subscriptions"] = ([SA, A, RO, D], Scopes.Read),
         ["GET /api/v1/subscriptions/{id:guid}"] = ([SA, A, RO, D], Scopes.Read),
         ["GET /api/v1/subscriptions/{id:guid}/usage"] = ([SA, A, RO, D], Scopes.Read),
@@ -109,7 +110,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
     {
         var (method, route) = (row[..row.IndexOf(' ')], row[(row.IndexOf(' ') + 1)..]);
         var url = route.Replace("{id:guid}", Guid.NewGuid().ToString()).Replace("{keyId:guid}", Guid.NewGuid().ToString())
-            .Replace("{deliveryId:guid}", Guid.NewGuid().ToString())
+            .Replace("{deliveryId:guid}", Guid.NewGuid().ToString()).Replace("{planId:guid}", Guid.NewGuid().ToString())
             .Replace("{idOrSlug}", "no-such-product").Replace("{id:long}", "1");
         var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (method is "POST" or "PUT" or "PATCH")

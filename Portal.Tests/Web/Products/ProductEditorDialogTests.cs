@@ -71,6 +71,7 @@ public sealed class ProductEditorDialogTests : PortalBunitContext
         Field("plan-quota").Change("1000");
         _provider.Find("[data-testid=add-plan]").Click();
         Fields("plan-name")[1].Change("Gold");
+        Fields("plan-flat-fee")[0].Change("49");
         Fields("plan-price")[1].Change("$49 / month");
 
         Submit();
@@ -85,6 +86,8 @@ public sealed class ProductEditorDialogTests : PortalBunitContext
         Assert.Equal(10, product.Plans[0].RateLimit);
         Assert.Equal(1000, product.Plans[0].Quota);
         Assert.Equal("$49 / month", product.Plans[1].PriceText);
+        Assert.Equal(49m, product.Plans[1].FlatFee);
+        Assert.Equal("USD", product.Plans[1].Currency);
         Assert.Equal(PlanType.Subscription, product.Plans[1].Type);
     }
 
@@ -286,6 +289,104 @@ public sealed class ProductEditorDialogTests : PortalBunitContext
         var saved = (await Db.Get<ProductService>().GetAsync(_admin, product.Id.ToString())).Value;
         Assert.Equal("http://10.0.0.5:8080/v1", saved.UpstreamUrl);
         Assert.False(saved.UpstreamCredential is { ValueSet: true });
+    }
+
+    [Fact]
+    public async Task PriceFields_FollowThePlanType_AndTheServicesPriceMessagesShowAtThem()
+    {
+        await OpenAsync(null);
+        Field("product-name").Input("Priced API");
+        Assert.Empty(Fields("plan-currency"));
+        _provider.Find("[data-testid=add-plan]").Click();
+        Fields("plan-name")[1].Change("Gold");
+        Assert.Single(Fields("plan-flat-fee"));
+        Assert.Empty(Fields("plan-unit-price"));
+
+        Field("plan-flat-fee").Change("49.005");
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Contains("The monthly fee has at most 2 decimal places in USD.", _provider.Markup), Wait);
+        Assert.Equal(0, (await Db.Get<ProductService>().ListAsync(_admin, new ProductQuery())).Value.Total);
+
+        var select = _provider.FindComponents<MudSelect<PlanType>>()[1];
+        await _provider.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(PlanType.Metered));
+        _provider.WaitForAssertion(() => Assert.Single(Fields("plan-unit-price")), Wait);
+        Assert.Single(Fields("plan-monthly-minimum"));
+        Assert.Single(_provider.FindAll("[data-testid=plan-price-unit]"));
+        Field("plan-unit-price").Change("0.002");
+        Field("plan-monthly-minimum").Change("10");
+        Submit();
+
+        _provider.WaitForAssertion(() => Assert.Empty(_provider.FindAll(".mud-dialog")), Wait);
+        var saved = (await Db.Get<ProductService>().GetAsync(_admin, "priced-api")).Value.Plans[1];
+        Assert.Equal((PlanType.Metered, 0.002m, 10m, "USD", (decimal?)null), (saved.Type, saved.UnitPrice!.Value, saved.MonthlyMinimum!.Value, saved.Currency, saved.FlatFee));
+        Assert.Equal("USD 0.002 per call, min USD 10.00 / month", PlanText.Price(saved));
+    }
+
+    [Fact]
+    public async Task APlanWithoutNumbers_SaysSo_AndKeepsItsNoteUntilPriced()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Payments API");
+        await OpenAsync(product);
+
+        Assert.Equal(2, _provider.FindAll("[data-testid=plan-unpriced]").Count);
+        Assert.Equal(3, _provider.FindAll("[data-testid=tier-unit-price]").Count + 1);
+    }
+
+    [Fact]
+    public async Task PreviewLastMonth_ShowsEachSubscription_AndTheTotals_BeforeSaving()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Metered API", requiresApproval: false, plans:
+        [
+            new() { Name = "Pay as you go", Type = PlanType.Metered, Currency = "USD", UnitPrice = 0.01m, Quota = 1_000 },
+        ]);
+        var (_, dev) = await Db.CreateUserAsync(Roles.Developer);
+        var app = await ProductCatalog.ApplicationAsync(Db, dev, "Web Shop");
+        var subscription = await ProductCatalog.SubscribeAsync(Db, dev, app.Application.Id, product, "Pay as you go");
+        var lastMonth = Portal.Core.Features.Billing.BillableUsage.MonthStart(Db.Clock.GetUtcNow());
+        Db.Clock.SetUtcNow(lastMonth.AddMonths(1).AddDays(2));
+        await using (var db = await Db.OpenAsync())
+        {
+            db.QuotaCounters.Add(new Portal.Core.Features.Verification.QuotaCounter { SubscriptionId = subscription.Id, PeriodStart = lastMonth, Used = 1_000 });
+            db.UsageVerificationHours.Add(new Portal.Core.Features.Usage.UsageVerificationHour
+            {
+                KeyId = app.Key.Id, ProductId = product.Id, HourStart = lastMonth.AddDays(1), Outcome = "QUOTA_EXCEEDED", Count = 500,
+            });
+            await db.SaveChangesAsync();
+        }
+        await OpenAsync(product);
+
+        Field("plan-unit-price").Change("0.02");
+        Field("plan-quota").Change("1200");
+        _provider.Find("[data-testid=plan-what-if-preview]").Click();
+
+        _provider.WaitForElement("[data-testid=plan-what-if-table]", Wait);
+        var row = _provider.Find("[data-testid=plan-what-if-row]").TextContent;
+        Assert.Contains("Web Shop", row);
+        Assert.Contains("USD 10.00", row);
+        Assert.Contains("USD 24.00", row);
+        var total = _provider.Find("[data-testid=plan-what-if-total]").TextContent;
+        Assert.Contains("1,000", total);
+        Assert.Contains("500", total);
+        Assert.Contains("300", total);
+        Assert.Contains("QUOTA_EXCEEDED", _provider.Find("[data-testid=plan-what-if-counted]").TextContent);
+        // Nothing saved by the preview.
+        Assert.Equal(0.01m, (await Db.Get<ProductService>().GetAsync(_admin, product.Id.ToString())).Value.Plans[0].UnitPrice);
+    }
+
+    [Fact]
+    public async Task PreviewLastMonth_WithoutSubscriptions_SaysSo()
+    {
+        var product = await ProductCatalog.ProductAsync(Db, "Quiet API", plans:
+        [
+            new() { Name = "Pro", Type = PlanType.Subscription, Currency = "EUR", FlatFee = 29m },
+        ]);
+        await OpenAsync(product);
+        Assert.Empty(_provider.FindAll("[data-testid=plan-what-if-table]"));
+
+        _provider.Find("[data-testid=plan-what-if-preview]").Click();
+
+        _provider.WaitForElement("[data-testid=plan-what-if-empty]", Wait);
     }
 
     private async Task OpenAsync(ProductDto? product)

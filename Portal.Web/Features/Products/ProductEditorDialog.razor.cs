@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.JSInterop;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Features.Billing;
 using Portal.Core.Features.Products;
 using Portal.Web.Features.Users;
 
@@ -31,6 +32,7 @@ public sealed partial class ProductEditorDialog
     private bool _scrollToError;
 
     [Inject] private ProductService Products { get; set; } = default!;
+    [Inject] private PlanWhatIfService WhatIf { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
 
@@ -62,10 +64,21 @@ public sealed partial class ProductEditorDialog
     private static string PricePlaceholder(PlanType type) => type switch
     {
         PlanType.Free => "Free",
-        PlanType.Subscription => "$49 / month",
-        PlanType.Metered => "$0.002 / request",
-        _ => "See tiers",
+        PlanType.Subscription => "Billed yearly on request",
+        PlanType.Metered => "Invoiced monthly",
+        _ => "Volume discounts on request",
     };
+
+    private static string CurrencyOf(PlanRequest plan) => string.IsNullOrWhiteSpace(plan.Currency) ? Currencies.Default : plan.Currency;
+
+    private static string TierModeHint(TierMode? mode) => mode == TierMode.Volume
+        ? "Every call at the rate of the band the month's total lands in"
+        : "Each band's calls at that band's rate";
+
+    /// <summary>A paid plan loaded without its numbers (made before prices were numbers), and still without any.</summary>
+    private static bool Unpriced(PlanRequest plan) =>
+        plan.Currency is null && plan.FlatFee is null && plan.UnitPrice is null && plan.MonthlyMinimum is null && plan.PriceUnit is null
+        && plan.TierMode is null && plan.Tiers.All(t => t.UnitPrice is null && t.FlatFee is null);
 
     protected override void OnInitialized()
     {
@@ -90,12 +103,19 @@ public sealed partial class ProductEditorDialog
                 Quota = plan.Quota,
                 QuotaPeriod = plan.QuotaPeriod,
                 PriceText = plan.PriceText,
-                Tiers = [.. plan.Tiers.Select(t => new PlanTierRequest { UpTo = t.UpTo, Price = t.Price })],
+                // A paid plan without numbers stays in the unpriced shape until a price is entered (the service then keeps it as it is).
+                Currency = plan.Priced || plan.Type == PlanType.Free ? plan.Currency : null,
+                FlatFee = plan.FlatFee,
+                UnitPrice = plan.UnitPrice,
+                PriceUnit = plan.Priced ? plan.PriceUnit : null,
+                MonthlyMinimum = plan.MonthlyMinimum,
+                TierMode = plan.Priced ? plan.TierMode : null,
+                Tiers = [.. plan.Tiers.Select(t => new PlanTierRequest { UpTo = t.UpTo, UnitPrice = t.UnitPrice, FlatFee = t.FlatFee, Note = t.Note })],
             })];
         }
         else
         {
-            _form.Plans.Add(new PlanRequest { Name = "Free", Type = PlanType.Free });
+            _form.Plans.Add(new PlanRequest { Name = "Free", Type = PlanType.Free, Currency = Currencies.Default });
         }
         _context = new EditContext(_form);
         _serverErrors = new ServerErrors(_context);
@@ -137,7 +157,7 @@ public sealed partial class ProductEditorDialog
         StateHasChanged();
     }
 
-    private void AddPlan() => _form.Plans.Add(new PlanRequest { Type = PlanType.Subscription });
+    private void AddPlan() => _form.Plans.Add(new PlanRequest { Type = PlanType.Subscription, Currency = Currencies.Default, PriceUnit = 1 });
 
     private void RemovePlan(PlanRequest plan) => _form.Plans.Remove(plan);
 
@@ -206,10 +226,50 @@ public sealed partial class ProductEditorDialog
             ? new UpstreamCredentialRequest { Header = NullIfBlank(_credentialHeader) ?? "Authorization", Value = value }
             : null;
         _form.ClearUpstreamCredential = _clearCredential ? true : null;
-        foreach (var plan in _form.Plans)
+        foreach (var plan in _form.Plans) NormalizePlan(plan);
+    }
+
+    private static void NormalizePlan(PlanRequest plan)
+    {
+        plan.PriceText = NullIfBlank(plan.PriceText);
+        if (plan.Type != PlanType.Tiered) plan.Tiers.Clear();
+        foreach (var tier in plan.Tiers) tier.Note = NullIfBlank(tier.Note);
+        // Fields of another type stay in the form while it is open but are not sent (they are hidden).
+        if (plan.Type != PlanType.Subscription) plan.FlatFee = null;
+        if (plan.Type != PlanType.Metered) plan.UnitPrice = plan.MonthlyMinimum = null;
+        // A price entered on an unpriced plan prices it in the currency shown.
+        if (!Unpriced(plan)) plan.Currency ??= Currencies.Default;
+    }
+
+    private readonly Dictionary<PlanRequest, PlanWhatIfState> _whatIf = [];
+
+    private PlanWhatIfState WhatIfOf(PlanRequest plan) => _whatIf.TryGetValue(plan, out var state) ? state : _whatIf[plan] = new PlanWhatIfState();
+
+    /// <summary>Last month under the plan as it stands in the form; nothing is saved. Its field errors show at the plan's fields.</summary>
+    private async Task PreviewAsync(PlanRequest plan)
+    {
+        if (Product is null || plan.Id is not { } planId) return;
+        var state = WhatIfOf(plan);
+        if (state.Loading) return;
+        NormalizePlan(plan);
+        state.Loading = true;
+        state.Error = null;
+        StateHasChanged();
+        try
         {
-            plan.PriceText = NullIfBlank(plan.PriceText);
-            if (plan.Type != PlanType.Tiered) plan.Tiers.Clear();
+            var result = await WhatIf.PreviewAsync(Actor, Product.Id, planId, plan);
+            state.Result = result.IsSuccess ? result.Value : null;
+            if (result.Error is ValidationError invalid)
+            {
+                var at = $"plans[{_form.Plans.IndexOf(plan)}].";
+                ShowServerErrors(new ValidationError(invalid.Errors.ToDictionary(e => at + e.Key, e => e.Value)));
+                state.Error = "Fix the plan's fields to preview it.";
+            }
+            else if (result.Error is { } other) state.Error = other.Detail;
+        }
+        finally
+        {
+            state.Loading = false;
         }
     }
 
@@ -300,6 +360,8 @@ public sealed partial class ProductEditorDialog
     [
         nameof(PlanRequest.Name), nameof(PlanRequest.Type), nameof(PlanRequest.RateLimit),
         nameof(PlanRequest.Quota), nameof(PlanRequest.PriceText), nameof(PlanRequest.Tiers),
+        nameof(PlanRequest.Currency), nameof(PlanRequest.FlatFee), nameof(PlanRequest.UnitPrice),
+        nameof(PlanRequest.PriceUnit), nameof(PlanRequest.MonthlyMinimum), nameof(PlanRequest.TierMode),
     ];
 
     private IEnumerable<string> TierListErrors(PlanRequest plan) =>

@@ -24,6 +24,10 @@ public static class ProductEndpoints
         products.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ProductsManage)
             .WithName("DeleteProduct").WithSummary("409 while waiting or approved subscriptions exist")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict);
+        products.MapPost("/{id:guid}/plans/{planId:guid}/what-if", WhatIf).RequirePermission(Permission.ProductsManage)
+            .WithName("PreviewPlanChange")
+            .WithSummary("What last month would have cost under the proposed plan (body: a plan as in plans[]) and how many calls its quota would have refused, per subscription and in total; nothing is saved")
+            .Produces<PlanWhatIf>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     private static async Task<IResult> List(ProductService products, HttpContext http, CancellationToken ct,
@@ -39,6 +43,9 @@ public static class ProductEndpoints
 
     private static async Task<IResult> Update(Guid id, UpdateProduct request, ProductService products, HttpContext http, CancellationToken ct) =>
         (await products.UpdateAsync(http.ToActor(), id, request, ct)).ToHttpResult();
+
+    private static async Task<IResult> WhatIf(Guid id, Guid planId, PlanRequest proposed, PlanWhatIfService whatIf, HttpContext http, CancellationToken ct) =>
+        (await whatIf.PreviewAsync(http.ToActor(), id, planId, proposed, ct)).ToHttpResult();
 
     private static async Task<IResult> Delete(Guid id, ProductService products, HttpContext http, CancellationToken ct) =>
         (await products.DeleteAsync(http.ToActor(), id, ct)).ToNoContent();
