@@ -27,6 +27,8 @@ if [ "$provider" = postgresql ]; then
   pg="host=localhost port=5432 user=postgres password=${PGPASSWORD:-portal-test}"
   psql "$pg dbname=postgres" -q -c "CREATE DATABASE $pgdb"
   export Portal__Database__Provider=PostgreSQL
+  # A throwaway database: the key ring may stay in clear.
+  export Portal__DataProtection__KeysDirectory="$work/keys"
   export Portal__Database__ConnectionString="Host=localhost;Port=5432;Database=$pgdb;Username=postgres;Password=${PGPASSWORD:-portal-test}"
   target=(--postgres "$pg dbname=$pgdb")
 else
@@ -45,7 +47,8 @@ trap cleanup EXIT
 dotnet publish Portal.Web -c Release -o "$work/app" --nologo -v quiet >/dev/null
 app="$work/app/Portal.Web.dll"
 # Creating the key migrates the new database.
-key=$(cd "$work/app" && dotnet "$app" create-api-key --email bench@localhost --name bench --scopes read,write,admin 2>/dev/null | tail -n 1)
+key=$(cd "$work/app" && dotnet "$app" create-api-key --email bench@localhost --name bench --scopes read,write,admin 2>"$work/key.log" | tail -n 1) \
+  || { tail -n 5 "$work/key.log" >&2; exit 1; }
 [[ "$key" == ptl_* ]] || { echo "could not create a key: $key" >&2; exit 1; }
 
 month=$(date -u +%Y-%m)
