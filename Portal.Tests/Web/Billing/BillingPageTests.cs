@@ -1,4 +1,5 @@
 using Bunit;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Common;
 using Portal.Core.Features.Applications;
@@ -79,6 +80,47 @@ public sealed class BillingPageTests : PortalBunitContext
 
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=statement]")), Wait);
         // November is open: nothing to re-issue yet.
+        Assert.Empty(page.FindAll("[data-testid=reissue]"));
+    }
+
+    [Fact]
+    public async Task Admin_ReissuesAClosedMonth_AfterConfirming()
+    {
+        await DeveloperAsync("Storefront", 500, 1000);
+        SignInAs(await Db.RootAsync());
+        var page = RenderWithProviders<BillingPage>();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".statement-accounts tbody tr")), Wait);
+
+        var month = page.FindComponent<MudBlazor.MudSelect<string>>();
+        await page.InvokeAsync(() => month.Instance.ValueChanged.InvokeAsync("2026-10"));
+        page.WaitForAssertion(() => Assert.Equal("5.00 USD", page.Find("[data-testid=month-total]").TextContent.Trim()), Wait);
+        page.Find(".statement-accounts tbody tr button").Click();
+        page.WaitForAssertion(() => Assert.Contains("revision 1", page.Find("[data-testid=statement]").TextContent), Wait);
+        await using (var db = await Db.OpenAsync())
+            await db.Plans.ExecuteUpdateAsync(s => s.SetProperty(p => p.UnitPrice, 0.02m));
+
+        page.Find("[data-testid=reissue]").Click();
+        page.WaitForAssertion(() => page.Find("[data-testid=dialog-reissue]"), Wait);
+        page.Find("[data-testid=dialog-reissue]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("revision 2", page.Find("[data-testid=statement]").TextContent), Wait);
+        Assert.Equal("10.00 USD", page.Find("[data-testid=statement] [data-testid=total]").TextContent.Trim());
+        Assert.Contains("Re-issued 2026-10", page.Markup);
+    }
+
+    [Fact]
+    public async Task ReadOnly_HasNoReissueButton_OnAClosedMonth()
+    {
+        await DeveloperAsync("Storefront", 500, 1000);
+        var (_, readOnly) = await Db.CreateUserAsync(Roles.ReadOnly);
+        SignInAs(readOnly);
+        var page = RenderWithProviders<BillingPage>();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".statement-accounts tbody tr")), Wait);
+        var month = page.FindComponent<MudBlazor.MudSelect<string>>();
+        await page.InvokeAsync(() => month.Instance.ValueChanged.InvokeAsync("2026-10"));
+        page.WaitForAssertion(() => Assert.Equal("5.00 USD", page.Find("[data-testid=month-total]").TextContent.Trim()), Wait);
+        page.Find(".statement-accounts tbody tr button").Click();
+        page.WaitForAssertion(() => Assert.Contains("Closed", page.Find("[data-testid=statement]").TextContent), Wait);
         Assert.Empty(page.FindAll("[data-testid=reissue]"));
     }
 
