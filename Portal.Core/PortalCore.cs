@@ -73,6 +73,8 @@ public static class PortalCore
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookDispatcher.CreateHandler(sp.GetRequiredService<IOptions<PortalOptions>>().Value.Webhooks));
         services.AddSingleton<UsageTopBases>();
         services.AddSingleton<UsageService>();
+        services.AddSingleton<Features.Billing.StatementService>();
+        services.AddSingleton<Features.Billing.StatementCloser>();
         services.AddPortalEmail(connectionString, provider);
         services.AddSingleton<Features.Profile.ProfileService>();
         services.AddSingleton<Features.Profile.PasswordResetService>();

@@ -49,6 +49,7 @@ public class PortalDbContext : IdentityDbContext<PortalUser, PortalRole, Guid>, 
     public DbSet<Plan> Plans => Set<Plan>();
     public DbSet<Subscription> Subscriptions => Set<Subscription>();
     public DbSet<QuotaCounter> QuotaCounters => Set<QuotaCounter>();
+    public DbSet<Features.Billing.BillingStatement> BillingStatements => Set<Features.Billing.BillingStatement>();
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();

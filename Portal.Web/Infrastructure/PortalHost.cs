@@ -9,6 +9,7 @@ using Portal.Core.Features.Usage;
 using Portal.Web.Components.Layout;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.ApiReference;
+using Portal.Web.Features.Billing;
 using Portal.Web.Features.Applications;
 using Portal.Web.Features.Gateway;
 using Portal.Web.Features.Usage;
@@ -79,6 +80,7 @@ public static class PortalHost
         services.AddApiRateLimits(options.Api.RateLimit);
         services.AddSelfService();
         services.AddNotifications();
+        services.AddBilling();
         return builder;
     }
 

@@ -90,6 +90,8 @@ public static class AuditActions
     public const string TwoFactorDisabled = "user.two-factor-disabled";
     public const string RecoveryCodesRegenerated = "user.recovery-codes-regenerated";
     public const string TwoFactorReset = "user.two-factor-reset";
+    /// <summary>An admin priced a closed month's statement again and stored it as a new revision.</summary>
+    public const string StatementReissued = "billing.statement-reissued";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -104,5 +106,6 @@ public static class AuditActions
         WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated, WebhookSecretRevealed, WebhookTestSent, WebhookDeliveryRetried,
         ProfileUpdated, PasswordChanged, SessionsEnded, PasswordResetRequested, PasswordResetByEmail,
         EmailConfirmationSent, EmailConfirmed, RecoveryCodeUsed, TwoFactorEnabled, TwoFactorDisabled, RecoveryCodesRegenerated, TwoFactorReset,
+        StatementReissued,
     ];
 }

@@ -85,6 +85,9 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         ["GET /api/v1/usage/summary"] = ([SA, A, RO, D], Scopes.Read),
         ["GET /api/v1/usage/requests"] = ([SA, A, RO, D], Scopes.Read),
         ["GET /api/v1/usage/requests/{id:long}"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/billing/statements"] = ([SA, A, RO, D], Scopes.Read),
+        ["GET /api/v1/billing/statements/{accountId:guid}/{month}"] = ([SA, A, RO, D], Scopes.Read),
+        ["POST /api/v1/billing/statements/{accountId:guid}/{month}/reissue"] = ([SA, A], Scopes.Admin),
     };
 
     public static TheoryData<string> Rows() => [.. Matrix.Keys];
@@ -111,6 +114,7 @@ public sealed class AuthorizationMatrixTests(PortalApiFactory factory) : IClassF
         var (method, route) = (row[..row.IndexOf(' ')], row[(row.IndexOf(' ') + 1)..]);
         var url = route.Replace("{id:guid}", Guid.NewGuid().ToString()).Replace("{keyId:guid}", Guid.NewGuid().ToString())
             .Replace("{deliveryId:guid}", Guid.NewGuid().ToString()).Replace("{planId:guid}", Guid.NewGuid().ToString())
+            .Replace("{accountId:guid}", Guid.NewGuid().ToString()).Replace("{month}", "2026-10")
             .Replace("{idOrSlug}", "no-such-product").Replace("{id:long}", "1");
         var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (method is "POST" or "PUT" or "PATCH")

@@ -20,6 +20,7 @@ public static class ExportEndpoints
     public const string RequestLog = "/exports/request-log";
     public const string AuditLog = "/exports/audit-log";
     public const string Users = "/exports/users";
+    public const string BillingStatements = "/exports/billing-statements";
 
     public static void MapExportEndpoints(this IEndpointRouteBuilder app)
     {
@@ -27,6 +28,7 @@ public static class ExportEndpoints
         exports.MapGet("/request-log", UsageEndpoints.Requests).RequirePermission(Permission.UsageRead);
         exports.MapGet("/audit-log", AuditEndpoints.List).RequirePermission(Permission.AuditRead);
         exports.MapGet("/users", UserEndpoints.List).RequirePermission(Permission.UsersRead);
+        exports.MapGet("/billing-statements", Billing.BillingEndpoints.List).RequirePermission(Permission.UsageRead);
     }
 
     /// <summary>Marks the page-side endpoints, whose answer is CSV whatever the request asks.</summary>
