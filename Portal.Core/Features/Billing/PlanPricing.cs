@@ -5,7 +5,8 @@ namespace Portal.Core.Features.Billing;
 /// <summary>One band of a charge: the calls that fell in it and what they cost (exact, before the line is rounded).</summary>
 /// <param name="From">The band's first call number (1-based).</param>
 /// <param name="UpTo">Its last call number; null for the open band (or for a line that is not banded).</param>
-public sealed record BandCharge(long From, long? UpTo, long Calls, decimal UnitPrice, decimal FlatFee, decimal Amount);
+/// <param name="PriceUnit">How many calls <paramref name="UnitPrice"/> is for (1 or 1,000), kept with the band so a frozen statement reads right.</param>
+public sealed record BandCharge(long From, long? UpTo, long Calls, decimal UnitPrice, decimal FlatFee, decimal Amount, int PriceUnit = 1);
 
 /// <summary>
 /// What one subscription owes for one month: <see cref="Amount"/> rounded once to the currency's minor unit, and
@@ -35,7 +36,7 @@ public static class PlanPricing
             {
                 var price = plan.UnitPrice ?? 0;
                 var usage = calls * price / unit;
-                var band = new BandCharge(1, null, calls, price, 0, usage);
+                var band = new BandCharge(1, null, calls, price, 0, usage, unit);
                 if (plan.MonthlyMinimum is { } minimum && minimum > usage)
                     return Line(plan, calls, [band], minimum) with { MinimumApplied = minimum };
                 return Line(plan, calls, [band]);
@@ -75,7 +76,7 @@ public static class PlanPricing
         {
             if (calls < from) break;
             var inBand = Math.Min(calls, upTo ?? long.MaxValue) - from + 1;
-            charged.Add(new BandCharge(from, upTo, inBand, price, flat, inBand * price / unit + flat));
+            charged.Add(new BandCharge(from, upTo, inBand, price, flat, inBand * price / unit + flat, unit));
         }
         return Line(plan, calls, charged);
     }
@@ -85,7 +86,7 @@ public static class PlanPricing
         var bands = Bands(plan);
         if (calls == 0 || bands.Count == 0) return Line(plan, calls, []);
         var (from, upTo, price, flat) = bands.First(b => b.UpTo is null || calls <= b.UpTo);
-        return Line(plan, calls, [new BandCharge(from, upTo, calls, price, flat, calls * price / unit + flat)]);
+        return Line(plan, calls, [new BandCharge(from, upTo, calls, price, flat, calls * price / unit + flat, unit)]);
     }
 
     private static Charge Line(Plan plan, long calls, IReadOnlyList<BandCharge> bands, decimal? total = null) =>

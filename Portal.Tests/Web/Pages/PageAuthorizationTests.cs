@@ -45,6 +45,7 @@ public sealed class PageAuthorizationTests
         ["/webhooks/{Id:guid}"] = nameof(Permission.WebhooksRead),
         ["/usage"] = nameof(Permission.UsageRead),
         ["/usage/requests"] = nameof(Permission.UsageRead),
+        ["/billing"] = nameof(Permission.UsageRead),
         ["/help"] = Anonymous,
     };
 

@@ -70,6 +70,8 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData("/accounts")]
     [InlineData("/usage")]
     [InlineData("/usage/requests")]
+    [InlineData("/billing")]
+    [InlineData("/exports/billing-statements")]
     [InlineData("/exports/users")]
     [InlineData("/exports/audit-log")]
     public async Task Page_Unauthenticated_RedirectsToLogin(string path)
@@ -86,6 +88,8 @@ public sealed partial class SignInTests(PortalApiFactory factory) : IClassFixtur
     [InlineData(Roles.Developer, "/exports/request-log", true)]
     [InlineData(Roles.ReadOnly, "/exports/users", true)]
     [InlineData(Roles.ReadOnly, "/exports/audit-log", true)]
+    [InlineData(Roles.Developer, "/exports/billing-statements", true)]
+    [InlineData(Roles.ReadOnly, "/exports/billing-statements", true)]
     public async Task Export_ForRole_IsAFileOnlyWhereThePolicyAllows(string role, string path, bool allowed)
     {
         var user = await NewUserAsync(role);
