@@ -314,9 +314,10 @@ public sealed class StatementService(IDbContextFactory<PortalDbContext> dbFactor
 
     /// <summary>
     /// Billed in the month: it had billable calls in it, or it was APPROVED during some part of it (approved before the
-    /// month's end, and still approved or unsubscribed no earlier than the month's start).
+    /// month's end, and still approved or unsubscribed no earlier than the month's start). The one statement of the rule:
+    /// statements and the quota panels' cost both ask it.
     /// </summary>
-    private static IQueryable<Subscription> BilledIn(PortalDbContext db, DateTimeOffset start)
+    internal static IQueryable<Subscription> BilledIn(PortalDbContext db, DateTimeOffset start)
     {
         var end = start.AddMonths(1);
         return db.Subscriptions.AsNoTracking().Where(s =>

@@ -64,15 +64,16 @@ public sealed class SubscriptionUsageService(IDbContextFactory<PortalDbContext> 
         var ids = subscriptionIds.Distinct().ToList();
         var now = clock.GetUtcNow();
         var month = BillableUsage.MonthStart(now);
-        var monthEnd = month.AddMonths(1);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await (from s in SubscriptionService.Scoped(db, actor)
                           join p in db.Plans.AsNoTracking() on s.PlanId equals p.Id
                           where ids.Contains(s.Id)
-                          select new { s.Id, s.Status, s.DecidedAt, s.EndedAt, Plan = p }).ToListAsync(ct);
+                          select new { s.Id, s.Status, Plan = p }).ToListAsync(ct);
         if (rows.Count == 0) return Array.Empty<SubscriptionUsageDto>();
         var monthCalls = await BillableUsage.CallsAsync(db, [.. rows.Select(r => r.Id)], month, ct);
+        var rowIds = rows.Select(r => r.Id).ToList();
+        var billedThisMonth = (await StatementService.BilledIn(db, month).Where(s => rowIds.Contains(s.Id)).Select(s => s.Id).ToListAsync(ct)).ToHashSet();
         var periodKeys = rows.Select(r => (r.Id, Start: QuotaCounterStore.PeriodStart(r.Plan.QuotaPeriod, now))).ToList();
         var periodIds = periodKeys.Select(k => k.Id).ToList();
         var starts = periodKeys.Select(k => k.Start).Distinct().ToList();
@@ -92,7 +93,8 @@ public sealed class SubscriptionUsageService(IDbContextFactory<PortalDbContext> 
             // The period lies within the month (a day or the month itself): its saved part is swapped for the live count.
             var calls = monthCalls.GetValueOrDefault(row.Id) - inDatabase + Math.Max(live, inDatabase);
             var used = live;
-            var billed = calls > 0 || BilledWithoutCalls(row.Status, row.DecidedAt, row.EndedAt, month, monthEnd);
+            // Live calls not yet saved count too: the month's statement will have them.
+            var billed = calls > 0 || billedThisMonth.Contains(row.Id);
             var cost = billed ? PlanPricing.Price(plan, calls) : null;
             byId[row.Id] = new SubscriptionUsageDto(row.Id, row.Status, plan.Name, plan.Type,
                 new UsagePeriodDto(start, end),
@@ -104,9 +106,4 @@ public sealed class SubscriptionUsageService(IDbContextFactory<PortalDbContext> 
         }
         return ids.Where(byId.ContainsKey).Select(id => byId[id]).ToList();
     }
-
-    /// <summary>Approved during some part of the month (the billing rule every statement follows): its fee or minimum applies at zero calls.</summary>
-    private static bool BilledWithoutCalls(SubscriptionStatus status, DateTimeOffset? decidedAt, DateTimeOffset? endedAt, DateTimeOffset month, DateTimeOffset monthEnd) =>
-        decidedAt is { } decided && decided < monthEnd
-        && (status == SubscriptionStatus.Approved || (status == SubscriptionStatus.Unsubscribed && endedAt >= month));
 }
