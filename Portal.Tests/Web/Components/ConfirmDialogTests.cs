@@ -1,0 +1,44 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+using Portal.Web.Components;
+
+namespace Portal.Tests.Web.Components;
+
+/// <summary>The one confirmation every destructive action goes through.</summary>
+public sealed class ConfirmDialogTests : BunitContext
+{
+    public ConfirmDialogTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+    }
+
+    [Fact]
+    public async Task ASecondAsk_WhileOneIsShowing_AnswersNo_AndLeavesOneDialog()
+    {
+        var provider = Render<MudDialogProvider>();
+        var dialogs = Services.GetRequiredService<IDialogService>();
+
+        Task<bool> first = null!;
+        await provider.InvokeAsync(() => { first = ConfirmDialog.ShowAsync(dialogs, "Revoke API key", "Revoke key k1?", "Revoke"); });
+        provider.WaitForElement("[data-testid=confirm-action]");
+        // Without the guard the second ask opens its own dialog and waits for an answer that never comes.
+        var second = await provider.InvokeAsync(() => ConfirmDialog.ShowAsync(dialogs, "Revoke API key", "Revoke key k1?", "Revoke"))
+            .WaitAsync(TimeSpan.FromSeconds(5), Xunit.TestContext.Current.CancellationToken);
+
+        Assert.False(second);
+        Assert.Single(provider.FindAll("[data-testid=confirm-action]"));
+
+        await provider.Find("[data-testid=confirm-action]").ClickAsync(new());
+        Assert.True(await first);
+        provider.WaitForAssertion(() => Assert.Empty(provider.FindAll("[data-testid=confirm-action]")));
+
+        // Answered, the next click asks again.
+        Task<bool> third = null!;
+        await provider.InvokeAsync(() => { third = ConfirmDialog.ShowAsync(dialogs, "Revoke API key", "Revoke key k2?", "Revoke"); });
+        provider.WaitForElement("[data-testid=confirm-cancel]").Click();
+        Assert.False(await third);
+    }
+}
