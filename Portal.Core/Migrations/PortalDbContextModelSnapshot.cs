@@ -246,9 +246,6 @@ namespace Portal.Core.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ApplicationId")
-                        .HasFilter("\"ApplicationId\" IS NOT NULL");
-
                     b.HasIndex("CreatedAt");
 
                     b.HasIndex("Hash")
@@ -258,6 +255,9 @@ namespace Portal.Core.Migrations
 
                     b.HasIndex("OwnerUserId", "Name")
                         .IsUnique();
+
+                    b.HasIndex(new[] { "ApplicationId", "RevokedAt", "ExpiresAt" }, "IX_ApiKeys_ApplicationId")
+                        .HasFilter("\"ApplicationId\" IS NOT NULL");
 
                     b.HasIndex(new[] { "ExpiresAt", "Id" }, "IX_ApiKeys_Expiring")
                         .HasFilter("\"ExpiresAt\" IS NOT NULL AND \"RevokedAt\" IS NULL");

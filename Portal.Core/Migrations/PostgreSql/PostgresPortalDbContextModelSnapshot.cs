@@ -257,9 +257,6 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ApplicationId")
-                        .HasFilter("\"ApplicationId\" IS NOT NULL");
-
                     b.HasIndex("CreatedAt");
 
                     b.HasIndex("Hash")
@@ -269,6 +266,9 @@ namespace Portal.Core.Migrations.PostgreSql
 
                     b.HasIndex("OwnerUserId", "Name")
                         .IsUnique();
+
+                    b.HasIndex(new[] { "ApplicationId", "RevokedAt", "ExpiresAt" }, "IX_ApiKeys_ApplicationId")
+                        .HasFilter("\"ApplicationId\" IS NOT NULL");
 
                     b.HasIndex(new[] { "ExpiresAt", "Id" }, "IX_ApiKeys_Expiring")
                         .HasFilter("\"ExpiresAt\" IS NOT NULL AND \"RevokedAt\" IS NULL");

@@ -111,6 +111,29 @@ public sealed partial class ListPlanTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Applications_APagesActiveKeys_AreCountedFromTheApplicationKeyIndexAlone()
+    {
+        // A full page: with many ids in the IN list SQLite weighs the state index (every active key) against this one.
+        // Ten applications per account at most: three developers' accounts.
+        for (var d = 0; d < 3; d++)
+        {
+            var developer = (await _db.CreateUserAsync(Roles.Developer)).Actor;
+            for (var i = 0; i < 10; i++)
+            {
+                var created = await _db.Get<ApplicationService>().CreateAsync(developer, new CreateApplication { Name = $"Plan app {d}.{i}" });
+                Assert.True(created.IsSuccess, created.Error?.Detail);
+            }
+        }
+        _plans.Clear();
+
+        Assert.True((await _db.Get<ApplicationService>().ListAsync(_seed.Admin, new ApplicationQuery { PageSize = 50 })).IsSuccess);
+
+        var counts = Assert.Single(await _plans.PlansAsync(_db.ConnectionString, "ApiKeys"));
+        Assert.Contains(counts.Plan, line => line.Contains("USING COVERING INDEX IX_ApiKeys_ApplicationId (ApplicationId=?", StringComparison.Ordinal));
+        Assert.DoesNotContain(counts.Plan, line => line.Contains("IX_ApiKeys_State", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Subscriptions_All_Page1AndItsCounts_AreReadInIndexOrder_CountedWithoutJoins()
     {
         _plans.Clear();
