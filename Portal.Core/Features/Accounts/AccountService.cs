@@ -23,8 +23,13 @@ public sealed class AccountService(
         var accounts = db.Accounts.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var term = query.Search.Trim().ToLower();
-            accounts = accounts.Where(a => a.Name.ToLower().Contains(term));
+            if (NameSearch.Accounts(db, query.Search) is { } named)
+                accounts = accounts.Where(a => named.Contains(a.Id));
+            else
+            {
+                var term = query.Search.Trim().ToLower();
+                accounts = accounts.Where(a => a.Name.ToLower().Contains(term));
+            }
         }
         if (query.Kind is { } kind) accounts = accounts.Where(a => a.Kind == kind);
         accounts = (query.Sort ?? "name") switch

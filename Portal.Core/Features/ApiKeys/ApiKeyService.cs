@@ -38,8 +38,13 @@ public sealed class ApiKeyService(
         if (query.OwnerId is { } ownerId) keys = keys.Where(k => k.OwnerUserId == ownerId);
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var term = query.Search.Trim().ToLower();
-            keys = keys.Where(k => k.Name.ToLower().Contains(term) || (k.Description != null && k.Description.ToLower().Contains(term)));
+            if (NameSearch.ApiKeys(db, query.Search) is { } named)
+                keys = keys.Where(k => named.Contains(k.Id));
+            else
+            {
+                var term = query.Search.Trim().ToLower();
+                keys = keys.Where(k => k.Name.ToLower().Contains(term) || (k.Description != null && k.Description.ToLower().Contains(term)));
+            }
         }
         keys = query.Status switch
         {

@@ -40,6 +40,8 @@ public sealed class ApplicationService(
             var text = query.Search.Trim();
             if (Guid.TryParse(text, out var id))
                 rows = rows.Where(r => r.App.ReferenceId == id || r.App.Id == id);
+            else if (NameSearch.Applications(db, text) is { } named && NameSearch.Accounts(db, text) is { } accountsNamed)
+                rows = rows.Where(r => named.Contains(r.App.Id) || accountsNamed.Contains(r.App.AccountId));
             else
             {
                 var term = text.ToLower();

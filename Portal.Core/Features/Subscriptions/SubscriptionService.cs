@@ -84,7 +84,17 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var term = query.Search.Trim().ToLower();
-            rows = rows.Where(r => r.ApplicationName.ToLower().Contains(term) || r.AccountName.ToLower().Contains(term) || r.ProductName.ToLower().Contains(term));
+            // Applications and accounts through their name indexes; products are few and read as they are; the
+            // registrations of removed applications (few, through the application index) by the name they keep.
+            if (NameSearch.Applications(db, query.Search) is { } applications && NameSearch.Accounts(db, query.Search) is { } accounts)
+            {
+                var products = db.Products.Where(p => p.Name.ToLower().Contains(term)).Select(p => p.Id);
+                rows = rows.Where(r => (r.Sub.ApplicationId != null && applications.Contains(r.Sub.ApplicationId.Value))
+                    || (r.Sub.ApplicationId == null && r.Sub.ApplicationName.ToLower().Contains(term))
+                    || accounts.Contains(r.Sub.AccountId) || products.Contains(r.Sub.ProductId));
+            }
+            else
+                rows = rows.Where(r => r.ApplicationName.ToLower().Contains(term) || r.AccountName.ToLower().Contains(term) || r.ProductName.ToLower().Contains(term));
         }
         return rows;
     }

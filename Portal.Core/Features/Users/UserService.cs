@@ -83,8 +83,13 @@ public sealed class UserService(
         var users = db.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var term = query.Search.Trim().ToLower();
-            users = users.Where(u => u.Email!.ToLower().Contains(term) || u.DisplayName.ToLower().Contains(term));
+            if (NameSearch.Users(db, query.Search) is { } named)
+                users = users.Where(u => named.Contains(u.Id));
+            else
+            {
+                var term = query.Search.Trim().ToLower();
+                users = users.Where(u => u.Email!.ToLower().Contains(term) || u.DisplayName.ToLower().Contains(term));
+            }
         }
         if (!string.IsNullOrWhiteSpace(query.Role))
         {
