@@ -14,7 +14,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Portal.E2E.Journeys;
 
 /// <summary>
-/// Issue 13: a developer subscribes, an admin approves, the product page's curl example (run with HttpClient and the
+/// The gateway end to end: a developer subscribes, an admin approves, the product page's curl example (run with HttpClient and the
 /// developer's key) reaches the upstream through the gateway, the next call over the plan's limit is 429, and the
 /// request log shows both under the Gateway source.
 /// </summary>

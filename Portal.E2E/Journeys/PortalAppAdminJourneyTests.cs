@@ -11,7 +11,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Portal.E2E.Journeys;
 
 /// <summary>
-/// Seed 001, scenario 5 (issue 15, part 8): an admin creates a portal app for an account found by searching, approves
+/// Seed 001, scenario 5: an admin creates a portal app for an account found by searching, approves
 /// its WAITING registration from the application's page, and generates a key with an expiry date.
 /// </summary>
 public sealed class PortalAppAdminJourneyTests(PortalServer server, BrowserFixture browser)

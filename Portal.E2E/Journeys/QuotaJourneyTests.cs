@@ -15,7 +15,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Portal.E2E.Journeys;
 
 /// <summary>
-/// Issue 16: a developer's application calls a metered product through the gateway (a real upstream), and the
+/// Quotas and cost: a developer's application calls a metered product through the gateway (a real upstream), and the
 /// application page shows the quota used and the month's cost grow: on Refresh, and on its own timer without a reload.
 /// </summary>
 public sealed class QuotaJourneyTests(PortalServer server, BrowserFixture browser)

@@ -15,7 +15,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Portal.E2E.Journeys;
 
 /// <summary>
-/// Issue 15's pages as a person sees them, on a laptop (1280x800) and a phone (390x844): the Portal Apps Create dialog
+/// The self-service and admin pages as a person sees them, on a laptop (1280x800) and a phone (390x844): the Portal Apps Create dialog
 /// with its account picker open, a refused request's explanation, two-factor enrolment, the profile and /help. Each
 /// screen is kept as an artefact (the viewport, and the whole page where it scrolls) and checked for what a
 /// screenshot cannot show by itself: nothing wider than the screen, no console errors.

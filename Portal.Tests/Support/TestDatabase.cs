@@ -42,7 +42,7 @@ public sealed class TestDatabase : IAsyncDisposable
 
     /// <summary>
     /// Names the provider of every test database that does not ask for one: <c>PORTAL_TEST_PROVIDER=PostgreSQL</c>
-    /// runs the service tests on PostgreSQL (README, "Test it"). Unset: SQLite.
+    /// runs the service tests on PostgreSQL (docs/development.md, "Tests"). Unset: SQLite.
     /// </summary>
     public const string ProviderVariable = "PORTAL_TEST_PROVIDER";
 

@@ -22,7 +22,7 @@ public sealed class MigrationTests
         Assert.NotEmpty(db.Database.GetAppliedMigrations());
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         Assert.False(db.Database.HasPendingModelChanges(),
-            $"The model has changes the {provider} migrations do not have: add a migration (README, \"Migrations\").");
+            $"The model has changes the {provider} migrations do not have: add a migration (docs/development.md, \"Migrations\").");
         Assert.True(await db.Roles.AnyAsync());
         Assert.Equal(TestDatabase.AdminEmail, (await db.Users.SingleAsync()).Email);
     }

@@ -11,7 +11,7 @@ using Portal.Tests.Support;
 namespace Portal.Tests.Core.Usage;
 
 /// <summary>
-/// The request detail (issue 15, part 9): who called (address, user agent) and, for a refusal, the rule and the numbers
+/// The request detail: who called (address, user agent) and, for a refusal, the rule and the numbers
 /// behind it, from what was recorded with the call or, for events without them, from the plan as it is now.
 /// </summary>
 public sealed class RequestDetailTests : IAsyncLifetime

@@ -13,7 +13,7 @@ using Portal.Web.Features.Applications;
 namespace Portal.Tests.Web.Applications;
 
 /// <summary>
-/// Seed 001's admin gaps (issue 15, part 8): Create on Portal Apps for an account picked by searching, Approve / Reject
+/// Seed 001's admin scenarios: Create on Portal Apps for an account picked by searching, Approve / Reject
 /// beside a WAITING registration on the application's page, and Generate Key with an optional expiry.
 /// </summary>
 public sealed class PortalAppAdminTests : PortalBunitContext

@@ -42,7 +42,7 @@ public sealed class GatewayDisabledTests(GatewayDisabledFixture fixture) : IClas
 
 public sealed class GatewayPrefixFixture() : GatewayFixture(new Dictionary<string, string?> { ["Portal:Gateway:PathPrefix"] = "/api-gw/" });
 
-/// <summary><c>Portal__Gateway__PathPrefix=/api-gw</c>: the gateway answers there, and <c>/gateway</c> is nothing special any more.</summary>
+/// <summary><c>Portal__Gateway__PathPrefix=/api-gw</c>: the gateway answers there, and <c>/gateway</c> is nothing special.</summary>
 public sealed class GatewayPrefixTests(GatewayPrefixFixture fixture) : IClassFixture<GatewayPrefixFixture>
 {
     [Fact]

@@ -36,7 +36,7 @@ public sealed class GatewayUsageOverviewTests(GatewayFixture fixture) : IClassFi
         Assert.Equal(HttpStatusCode.NotFound, (await withKey.GetAsync("/gateway/no-such-product/a")).StatusCode);
 
         // The two calls with no known key (no key; a key asking for no product) are counted per minute with the unknown
-        // keys' refusals (issue 14's floods), not as rows of their own; the rollups below still count them.
+        // keys' refusals (so a flood of them stays cheap), not as rows of their own; the rollups below still count them.
         var events = await fixture.UsageOfAsync(s.ProductId, atLeast: 4);
         Assert.Equal(4, events.Count);
         await WaitForEventsAsync(5);

@@ -6,7 +6,7 @@ using Portal.Web.Features.Help;
 
 namespace Portal.Tests.Web.Help;
 
-/// <summary>/help (issue 15, part 10): the words of the portal and seed 001's FAQ, answered with this portal's own limits.</summary>
+/// <summary>/help: the words of the portal and seed 001's FAQ, answered with this portal's own limits.</summary>
 public sealed class HelpPageTests : PortalBunitContext
 {
     [Fact]

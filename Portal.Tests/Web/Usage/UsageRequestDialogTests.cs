@@ -11,7 +11,7 @@ using Portal.Web.Features.Usage;
 
 namespace Portal.Tests.Web.Usage;
 
-/// <summary>The request log's detail (issue 15, part 9): who called, the sizes, and why a call was refused.</summary>
+/// <summary>The request log's detail: who called, the sizes, and why a call was refused.</summary>
 public sealed class UsageRequestDialogTests : PortalBunitContext
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
