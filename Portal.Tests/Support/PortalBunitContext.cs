@@ -60,6 +60,9 @@ public abstract class PortalBunitContext : BunitContext, IAsyncLifetime
         Services.AddScoped<Portal.Web.Infrastructure.CircuitClient>();
         Services.AddSingleton<Portal.Web.Features.Applications.FirstKeyHandoff>();
         _auth = AddAuthorization();
+        // Pages take the Actor MainLayout cascades; every render here gets it from the same component, so it
+        // follows SignInAs as it follows the circuit's authentication state.
+        RenderTree.Add<Portal.Web.Components.Layout.ActorProvider>();
         // What the prerender hands to the interactive render (PersistentComponentState), as the host has it.
         PersistentState = AddBunitPersistentComponentState();
         AddPageServices();

@@ -37,10 +37,11 @@ internal sealed partial class BadRequestProblems(IProblemDetailsService problems
             };
         }
         // The framework's own wording names C# types ("Failed to bind parameter \"DateTimeOffset? from\" from \"x\"."):
-        // reworded to the parameter's name, as the other validation errors are keyed.
+        // reworded to the parameter's name, as the other validation errors are keyed. A list's query record
+        // ([AsParameters]) reports its property (OwnerId), the query string spells it in camelCase (ownerId).
         if (BindFailure().Match(bad.Message) is { Success: true } bind)
         {
-            var name = bind.Groups["name"].Value;
+            var name = JsonNamingPolicy.CamelCase.ConvertName(bind.Groups["name"].Value);
             return new ValidationProblemDetails
             {
                 Status = 400, Title = "Validation failed", Detail = "One or more fields are invalid.",

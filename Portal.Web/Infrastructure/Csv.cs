@@ -43,10 +43,11 @@ public static class Csv
     public static string FileName(string name, DateTimeOffset now) =>
         $"{name}-{now.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}.csv";
 
-    public static IResult File<T>(IAsyncEnumerable<T> rows, IReadOnlyList<CsvColumn<T>> columns, string fileName) =>
-        new CsvResult<T>(rows, columns, fileName);
+    public static CsvFile<T> File<T>(IAsyncEnumerable<T> rows, IReadOnlyList<CsvColumn<T>> columns, string fileName) =>
+        new(rows, columns, fileName);
 
-    private sealed class CsvResult<T>(IAsyncEnumerable<T> rows, IReadOnlyList<CsvColumn<T>> columns, string fileName) : IResult
+    /// <summary>Every row written as it is read; a type of its own so a list's handler can name it in its Results&lt;…&gt;.</summary>
+    public sealed class CsvFile<T>(IAsyncEnumerable<T> rows, IReadOnlyList<CsvColumn<T>> columns, string fileName) : IResult
     {
         public async Task ExecuteAsync(HttpContext http)
         {

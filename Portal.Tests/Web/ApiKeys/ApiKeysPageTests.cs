@@ -33,6 +33,8 @@ public sealed partial class ApiKeysPageTests : BunitContext, IAsyncLifetime
         auth.SetAuthorized(user.Email);
         auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()), new Claim(ClaimTypes.Email, user.Email), new Claim(ClaimTypes.Role, Roles.Developer));
         auth.SetPolicies(nameof(Permission.ApiKeysRead), nameof(Permission.ApiKeysWrite));
+        // The Actor MainLayout cascades to pages.
+        RenderTree.Add<Portal.Web.Components.Layout.ActorProvider>();
         SetRendererInfo(new RendererInfo("Server", true));
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
 using Portal.Web.Infrastructure;
@@ -11,8 +13,7 @@ public static class DeveloperAccountEndpoints
     {
         var accounts = app.MapApiGroup("/accounts", "Accounts");
         accounts.MapGet("/", List).RequirePermission(Permission.AccountsRead)
-            .WithName("ListAccounts").WithSummary("Developer accounts, paged: ?search=&kind=Person|Team&sort=")
-            .Produces<PagedResult<AccountDto>>();
+            .WithName("ListAccounts").WithSummary("Developer accounts, paged: ?search=&kind=Person|Team&sort=");
         accounts.MapPost("/", Create).RequirePermission(Permission.AccountsManage)
             .WithName("CreateAccount").WithSummary("A person's or team's account, optionally with members")
             .Produces<AccountDto>(StatusCodes.Status201Created);
@@ -34,18 +35,17 @@ public static class DeveloperAccountEndpoints
     private static async Task<IResult> SetBilling(Guid id, UpdateAccountBillingSettings request, AccountService accounts, HttpContext http, CancellationToken ct) =>
         (await accounts.SetBillingSettingsAsync(http.ToActor(), id, request, ct)).ToHttpResult();
 
-    private static async Task<IResult> List(AccountService accounts, HttpContext http, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? search = null, string? sort = null, string? kind = null)
+    private static async Task<Results<Ok<PagedResult<AccountDto>>, ValidationProblem, ProblemHttpResult>> List(
+        [AsParameters] AccountListQuery query, AccountService accounts, HttpContext http, CancellationToken ct)
     {
-        AccountKind? parsedKind = null;
-        if (!string.IsNullOrWhiteSpace(kind))
+        AccountKind? kind = null;
+        if (!string.IsNullOrWhiteSpace(query.Kind))
         {
-            if (!Enum.TryParse<AccountKind>(kind, ignoreCase: true, out var k) || !Enum.IsDefined(k))
-                return ResultHttp.Invalid("kind", "Kind is 'Person' or 'Team'.");
-            parsedKind = k;
+            if (!Enum.TryParse<AccountKind>(query.Kind, ignoreCase: true, out var k) || !Enum.IsDefined(k))
+                return ResultHttp.InvalidQuery("kind", "Kind is 'Person' or 'Team'.");
+            kind = k;
         }
-        var query = new AccountQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, Kind = parsedKind };
-        return (await accounts.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+        return (await accounts.ListAsync(http.ToActor(), query.ToQuery(kind), ct)).ToTypedResult();
     }
 
     private static async Task<IResult> Update(Guid id, UpdateAccount request, AccountService accounts, HttpContext http, CancellationToken ct) =>
@@ -56,4 +56,15 @@ public static class DeveloperAccountEndpoints
     // API v1 has no single-account resource: the account's applications are what there is to look at.
     private static async Task<IResult> Create(CreateAccount request, AccountService accounts, HttpContext http, CancellationToken ct) =>
         (await accounts.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(a => TypedResults.Created($"/api/v1/applications?accountId={a.Id}", a));
+}
+
+/// <summary>The query string of <c>GET /api/v1/accounts</c>, bound as one (API.md, "Lists").</summary>
+public sealed record AccountListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "search")] string? Search = null,
+    [property: FromQuery(Name = "sort")] string? Sort = null,
+    [property: FromQuery(Name = "kind")] string? Kind = null)
+{
+    public AccountQuery ToQuery(AccountKind? kind) => new() { Page = Page, PageSize = PageSize, Search = Search, Sort = Sort, Kind = kind };
 }

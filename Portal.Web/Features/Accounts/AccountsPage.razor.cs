@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
@@ -18,36 +17,33 @@ public sealed partial class AccountsPage
     };
 
     private MudDataGrid<AccountDto>? _grid;
-    private Actor? _actor;
     private string? _search;
     private AccountKind? _kind;
     private bool _opened;
 
     [Inject] private AccountService Accounts { get; set; } = default!;
-    [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
     /// <summary><c>/accounts?id=…</c> opens that account's details (the application header links here). Read as text, so a
     /// malformed id says the account does not exist instead of failing the page.</summary>
     [SupplyParameterFromQuery(Name = "id")]
     public string? IdParameter { get; set; }
 
-    private bool CanManage => _actor?.Can(Permission.AccountsManage) == true;
+    private bool CanManage => Actor?.Can(Permission.AccountsManage) == true;
 
-    private bool CanSeeApps => _actor?.Can(Permission.ApplicationsReadAll) == true;
+    private bool CanSeeApps => Actor?.Can(Permission.ApplicationsReadAll) == true;
 
-    protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
         // Dialogs need the live circuit, so a linked account opens after the first render.
-        if (_opened || string.IsNullOrWhiteSpace(IdParameter) || _actor is null || !RendererInfo.IsInteractive) return;
+        if (_opened || string.IsNullOrWhiteSpace(IdParameter) || Actor is null || !RendererInfo.IsInteractive) return;
         _opened = true;
-        if (Guid.TryParse(IdParameter, out var id) && await Accounts.GetAsync(_actor, id) is { IsSuccess: true } account)
+        if (Guid.TryParse(IdParameter, out var id) && await Accounts.GetAsync(Actor, id) is { IsSuccess: true } account)
             await ShowDetailAsync(account.Value.Id, account.Value.Name);
         else Snackbar.Add("That account does not exist.", Severity.Warning);
     }
@@ -66,7 +62,7 @@ public sealed partial class AccountsPage
         Result<PagedResult<AccountDto>> result;
         try
         {
-            result = await Accounts.ListAsync(_actor!, query, ct);
+            result = await Accounts.ListAsync(Actor!, query, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -84,7 +80,7 @@ public sealed partial class AccountsPage
 
     private async Task CreateAsync()
     {
-        var parameters = new DialogParameters<AccountCreateDialog> { { d => d.Actor, _actor } };
+        var parameters = new DialogParameters<AccountCreateDialog> { { d => d.Actor, Actor } };
         var options = new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseButton = true };
         var dialog = await Dialogs.ShowAsync<AccountCreateDialog>("Create account", parameters, options);
         if (await dialog.Result is { Canceled: false }) await ReloadAsync();
@@ -94,7 +90,7 @@ public sealed partial class AccountsPage
 
     private async Task ShowDetailAsync(Guid id, string name)
     {
-        var parameters = new DialogParameters<AccountDetailDialog> { { d => d.Actor, _actor }, { d => d.AccountId, id } };
+        var parameters = new DialogParameters<AccountDetailDialog> { { d => d.Actor, Actor }, { d => d.AccountId, id } };
         var options = new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseButton = true };
         var dialog = await Dialogs.ShowAsync<AccountDetailDialog>(name, parameters, options);
         await dialog.Result;

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
 using Portal.Core.Features.ApiKeys;
 using Portal.Web.Infrastructure;
@@ -10,8 +12,7 @@ public static class ApiKeyEndpoints
     {
         var keys = app.MapApiGroup("/api-keys", "API keys");
         keys.MapGet("/", List).RequirePermission(Permission.ApiKeysRead)
-            .WithName("ListApiKeys").WithSummary("Personal keys, paged: your own; admins and read-only see all. ?search=&status=&ownerId=&sort=")
-            .Produces<PagedResult<ApiKeyDto>>();
+            .WithName("ListApiKeys").WithSummary("Personal keys, paged: your own; admins and read-only see all. ?search=&status=&ownerId=&sort=");
         keys.MapGet("/metrics", Metrics).RequirePermission(Permission.ApiKeysRead)
             .WithName("GetApiKeyMetrics").WithSummary("Total, active, expired, revoked keys and calls today")
             .Produces<ApiKeyMetrics>();
@@ -35,18 +36,17 @@ public static class ApiKeyEndpoints
             .Produces(StatusCodes.Status204NoContent);
     }
 
-    private static async Task<IResult> List(ApiKeyService keys, HttpContext http, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? search = null, string? sort = null, Guid? ownerId = null, string? status = null)
+    private static async Task<Results<Ok<PagedResult<ApiKeyDto>>, ValidationProblem, ProblemHttpResult>> List(
+        [AsParameters] ApiKeyListQuery query, ApiKeyService keys, HttpContext http, CancellationToken ct)
     {
-        ApiKeyStatus? parsedStatus = null;
-        if (!string.IsNullOrWhiteSpace(status))
+        ApiKeyStatus? status = null;
+        if (!string.IsNullOrWhiteSpace(query.Status))
         {
-            if (!Enum.TryParse<ApiKeyStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
-                return ResultHttp.Invalid("status", "Status is 'Active', 'Revoked' or 'Expired'.");
-            parsedStatus = s;
+            if (!Enum.TryParse<ApiKeyStatus>(query.Status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
+                return ResultHttp.InvalidQuery("status", "Status is 'Active', 'Revoked' or 'Expired'.");
+            status = s;
         }
-        var query = new ApiKeyQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, OwnerId = ownerId, Status = parsedStatus };
-        return (await keys.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+        return (await keys.ListAsync(http.ToActor(), query.ToQuery(status), ct)).ToTypedResult();
     }
 
     private static async Task<IResult> Metrics(ApiKeyService keys, HttpContext http, CancellationToken ct) =>
@@ -70,4 +70,17 @@ public static class ApiKeyEndpoints
 
     private static async Task<IResult> Delete(Guid id, ApiKeyService keys, HttpContext http, CancellationToken ct) =>
         (await keys.DeleteAsync(http.ToActor(), id, ct)).ToNoContent();
+}
+
+/// <summary>The query string of <c>GET /api/v1/api-keys</c>, bound as one (API.md, "Lists").</summary>
+public sealed record ApiKeyListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "search")] string? Search = null,
+    [property: FromQuery(Name = "sort")] string? Sort = null,
+    [property: FromQuery(Name = "ownerId")] Guid? OwnerId = null,
+    [property: FromQuery(Name = "status")] string? Status = null)
+{
+    public ApiKeyQuery ToQuery(ApiKeyStatus? status) =>
+        new() { Page = Page, PageSize = PageSize, Search = Search, Sort = Sort, OwnerId = OwnerId, Status = status };
 }

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
 using Portal.Core.Features.Applications;
 using Portal.Web.Infrastructure;
@@ -10,8 +12,7 @@ public static class ApplicationEndpoints
     {
         var apps = app.MapApiGroup("/applications", "Applications");
         apps.MapGet("/", List).RequirePermission(Permission.ApplicationsRead)
-            .WithName("ListApplications").WithSummary("Developers: their accounts' applications; admins and read-only: all. ?accountId=&search=&sort=")
-            .Produces<PagedResult<ApplicationDto>>();
+            .WithName("ListApplications").WithSummary("Developers: their accounts' applications; admins and read-only: all. ?accountId=&search=&sort=");
         apps.MapPost("/", Create).RequirePermission(Permission.ApplicationsWrite)
             .WithName("CreateApplication").WithSummary("Creates the application and its first key; the full key is in this answer only; 409 for a taken name or a full account")
             .Produces<ApplicationCreatedResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
@@ -35,10 +36,9 @@ public static class ApplicationEndpoints
             .Produces(StatusCodes.Status204NoContent);
     }
 
-    private static async Task<IResult> List(ApplicationService apps, HttpContext http, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? search = null, string? sort = null, Guid? accountId = null) =>
-        (await apps.ListAsync(http.ToActor(), new ApplicationQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, AccountId = accountId }, ct))
-            .ToHttpResult();
+    private static async Task<Results<Ok<PagedResult<ApplicationDto>>, ValidationProblem, ProblemHttpResult>> List(
+        [AsParameters] ApplicationListQuery query, ApplicationService apps, HttpContext http, CancellationToken ct) =>
+        (await apps.ListAsync(http.ToActor(), query.ToQuery(), ct)).ToTypedResult();
 
     private static async Task<IResult> Create(CreateApplication request, ApplicationService apps, HttpContext http, CancellationToken ct) =>
         (await apps.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(c => TypedResults.Created($"/api/v1/applications/{c.Application.Id}", new ApplicationCreatedResponse(c)));
@@ -81,4 +81,15 @@ public sealed record ApplicationCreatedResponse : ApplicationDto
 
     // Keeps the secret out of any log line that formats this record.
     public override string ToString() => $"ApplicationCreatedResponse {{ Id = {Id}, Key = {ApiKey.MaskedKey} }}";
+}
+
+/// <summary>The query string of <c>GET /api/v1/applications</c>, bound as one (API.md, "Lists").</summary>
+public sealed record ApplicationListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "search")] string? Search = null,
+    [property: FromQuery(Name = "sort")] string? Sort = null,
+    [property: FromQuery(Name = "accountId")] Guid? AccountId = null)
+{
+    public ApplicationQuery ToQuery() => new() { Page = Page, PageSize = PageSize, Search = Search, Sort = Sort, AccountId = AccountId };
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Accounts;
@@ -22,19 +21,17 @@ public sealed partial class PortalAppsPage
     };
 
     private MudDataGrid<ApplicationDto>? _grid;
-    private Actor? _actor;
     private string? _search;
     private string? _accountName;
 
     [Inject] private ApplicationService Applications { get; set; } = default!;
     [Inject] private AccountService Accounts { get; set; } = default!;
-    [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
     /// <summary>Optional account filter: the Accounts page links here with it. Read as text: a malformed id in an edited
     /// address is ignored with a notice, where a <see cref="Guid"/> parameter would fail the whole page.</summary>
@@ -45,21 +42,20 @@ public sealed partial class PortalAppsPage
 
     private bool AccountIdIsMalformed => !string.IsNullOrWhiteSpace(AccountIdParameter) && AccountId is null;
 
-    private bool CanManage => _actor?.Can(Permission.ApplicationsManageAll) == true;
+    private bool CanManage => Actor?.Can(Permission.ApplicationsManageAll) == true;
 
     /// <summary>Create for any account (seed 001): needs the account list and the right to manage every application.</summary>
-    private bool CanCreate => _actor is { } a && a.Can(Permission.ApplicationsWrite) && a.Can(Permission.ApplicationsManageAll) && a.Can(Permission.AccountsRead);
+    private bool CanCreate => Actor is { } a && a.Can(Permission.ApplicationsWrite) && a.Can(Permission.ApplicationsManageAll) && a.Can(Permission.AccountsRead);
 
     private bool HasFilters => !string.IsNullOrWhiteSpace(_search) || AccountId is not null;
 
-    protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
 
     protected override async Task OnParametersSetAsync()
     {
         _accountName = null;
-        if (AccountId is { } id && _actor is not null)
+        if (AccountId is { } id && Actor is not null)
         {
-            var account = await Accounts.GetAsync(_actor, id);
+            var account = await Accounts.GetAsync(Actor, id);
             if (account.IsSuccess) _accountName = account.Value.Name;
         }
         await ReloadAsync();
@@ -79,7 +75,7 @@ public sealed partial class PortalAppsPage
         Result<PagedResult<ApplicationDto>> result;
         try
         {
-            result = await Applications.ListAsync(_actor!, query, ct);
+            result = await Applications.ListAsync(Actor!, query, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -104,7 +100,7 @@ public sealed partial class PortalAppsPage
     private async Task CreateAsync()
     {
         var dialog = await Dialogs.ShowAsync<CreateApplicationDialog>("Create Portal App",
-            new DialogParameters<CreateApplicationDialog> { { d => d.Actor, _actor! }, { d => d.AnyAccount, true } },
+            new DialogParameters<CreateApplicationDialog> { { d => d.Actor, Actor! }, { d => d.AnyAccount, true } },
             new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, BackdropClick = false });
         var result = await dialog.Result;
         // The admin goes on where the new application is managed: its keys and registrations.
@@ -118,7 +114,7 @@ public sealed partial class PortalAppsPage
             $"Remove \"{app.Name}\" of {app.AccountName}? All its keys are revoked and its product registrations end. This cannot be undone.",
             "Remove");
         if (!confirmed) return;
-        var result = await Applications.DeleteAsync(_actor!, app.Id);
+        var result = await Applications.DeleteAsync(Actor!, app.Id);
         if (result.IsSuccess)
         {
             Snackbar.Add($"Application {app.Name} removed", Severity.Success);

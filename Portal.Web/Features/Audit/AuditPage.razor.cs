@@ -1,6 +1,5 @@
 using Portal.Web.Components;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Audit;
@@ -17,10 +16,9 @@ public sealed partial class AuditPage
         AuditActions.All.Select(a => a[..(a.IndexOf('.') + 1)]).Where(p => p.Length > 1).Distinct().ToList();
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
     private MudTable<AuditEntryDto>? _table;
-    private Actor? _actor;
     private string? _actorFilter;
     private string _actionFilter = AllActions;
     private DateRange? _range;
@@ -39,7 +37,6 @@ public sealed partial class AuditPage
 
     private async Task<TableData<AuditEntryDto>> LoadAsync(TableState state, CancellationToken ct)
     {
-        _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
         var query = new AuditQuery
         {
             Page = state.Page + 1,
@@ -50,7 +47,7 @@ public sealed partial class AuditPage
             From = _range?.Start is { } start ? new DateTimeOffset(start.Date, TimeSpan.Zero) : null,
             To = _range?.End is { } end ? new DateTimeOffset(end.Date, TimeSpan.Zero).AddDays(1).AddTicks(-1) : null,
         };
-        var result = await Audit.ListAsync(_actor, query, ct);
+        var result = await Audit.ListAsync(Actor, query, ct);
         if (!result.IsSuccess)
         {
             _error = result.Error is ValidationError v ? string.Join(" ", v.Errors.Values.SelectMany(m => m)) : result.Error!.Detail;

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using System.Globalization;
 using Portal.Core.Common;
 using Portal.Core.Features.Billing;
@@ -16,8 +18,7 @@ public static class BillingEndpoints
             .WithName("ListStatements")
             .WithSummary("A month's statements, one per account by account name: ?month=yyyy-MM (default: this month)&accountId=&search=. " +
                 "Developers see their accounts; admins and read-only every account billed in the month. ?format=csv: every line of them")
-            .WithDescription(UsageEndpoints.CsvNote)
-            .Produces<PagedResult<StatementSummary>>();
+            .WithDescription(UsageEndpoints.CsvNote);
         statements.MapGet("/{accountId:guid}/{month}", Get).RequirePermission(Permission.UsageRead)
             .WithName("GetStatement")
             .WithSummary("One account's statement of a month: a line per billed subscription with its band breakdown, totals per currency; " +
@@ -29,14 +30,18 @@ public static class BillingEndpoints
             .Produces<StatementDto>().ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    internal static async Task<IResult> List(StatementService statements, HttpContext http, TimeProvider clock, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? month = null, Guid? accountId = null, string? search = null, string? format = null)
+    internal static async Task<Results<Ok<PagedResult<StatementSummary>>, Csv.CsvFile<StatementExportRow>, ValidationProblem, ProblemHttpResult>> List(
+        [AsParameters] StatementListQuery query, StatementService statements, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
-        var query = new StatementQuery { Page = page, PageSize = pageSize, Month = month, AccountId = accountId, Search = search };
-        return ExportEndpoints.WantsCsv(http, format)
-            ? (await statements.ExportAsync(http.ToActor(), query, ct)).ToHttpResult(rows =>
-                Csv.File(rows, Columns, $"statements-{FileMonth(month, clock)}.csv"))
-            : (await statements.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+        if (ExportEndpoints.WantsCsv(http, query.Format))
+        {
+            var rows = await statements.ExportAsync(http.ToActor(), query.ToQuery(), ct);
+            if (rows.Error is { } failed) return failed is ValidationError v ? v.ToValidationProblem() : failed.ToProblemResult();
+            return Csv.File(rows.Value, Columns, $"statements-{FileMonth(query.Month, clock)}.csv");
+        }
+        var page = await statements.ListAsync(http.ToActor(), query.ToQuery(), ct);
+        if (page.Error is { } error) return error is ValidationError invalid ? invalid.ToValidationProblem() : error.ToProblemResult();
+        return TypedResults.Ok(page.Value);
     }
 
     private static async Task<IResult> Get(Guid accountId, string month, StatementService statements, HttpContext http, CancellationToken ct, string? format = null)
@@ -84,4 +89,16 @@ public static class BillingEndpoints
         new("projectedAmount", r => r.Line.ProjectedAmount is { } p ? Money(p) : null),
         new("bands", r => Bands(r.Line)),
     ];
+}
+
+/// <summary>The query string of <c>GET /api/v1/billing/statements</c> (and the page's export link), bound as one (API.md, "Lists").</summary>
+public sealed record StatementListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "month")] string? Month = null,
+    [property: FromQuery(Name = "accountId")] Guid? AccountId = null,
+    [property: FromQuery(Name = "search")] string? Search = null,
+    [property: FromQuery(Name = "format")] string? Format = null)
+{
+    public StatementQuery ToQuery() => new() { Page = Page, PageSize = PageSize, Month = Month, AccountId = AccountId, Search = Search };
 }

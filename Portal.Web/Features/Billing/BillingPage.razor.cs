@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Billing;
@@ -17,15 +16,13 @@ public sealed partial class BillingPage
     private const int MonthsShown = 13;
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
     [Inject] private StatementService Statements { get; set; } = default!;
-    [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
-    private Actor _actor = default!;
     private bool _seesAll;
     private bool _canReissue;
     private string _month = "";
@@ -56,9 +53,8 @@ public sealed partial class BillingPage
 
     protected override async Task OnInitializedAsync()
     {
-        _actor = (await AuthState).User.ToActor(Client.IpAddress);
-        _seesAll = _actor.Can(Permission.UsageReadAll);
-        _canReissue = _actor.Can(Permission.SubscriptionsManage);
+        _seesAll = Actor.Can(Permission.UsageReadAll);
+        _canReissue = Actor.Can(Permission.SubscriptionsManage);
         _month = BillingMonth.Name(Clock.GetUtcNow());
         await LoadAsync();
     }
@@ -72,7 +68,7 @@ public sealed partial class BillingPage
             var query = new StatementQuery { Month = _month, Page = _page, PageSize = PageSize };
             if (_seesAll)
             {
-                var overview = await Statements.OverviewAsync(_actor, query);
+                var overview = await Statements.OverviewAsync(Actor, query);
                 if (!overview.IsSuccess)
                 {
                     _error = overview.Error!.Detail;
@@ -80,7 +76,7 @@ public sealed partial class BillingPage
                 }
                 _overview = overview.Value;
             }
-            var accounts = await Statements.ListAsync(_actor, query);
+            var accounts = await Statements.ListAsync(Actor, query);
             if (!accounts.IsSuccess)
             {
                 _error = accounts.Error!.Detail;
@@ -104,7 +100,7 @@ public sealed partial class BillingPage
         _statementLoading = true;
         try
         {
-            var result = await Statements.GetAsync(_actor, accountId, _month);
+            var result = await Statements.GetAsync(Actor, accountId, _month);
             if (result.IsSuccess) _statement = result.Value;
             else Snackbar.Add(result.Error!.Detail, Severity.Error);
         }
@@ -133,7 +129,7 @@ public sealed partial class BillingPage
         var dialog = await Dialogs.ShowAsync<ReissueStatementDialog>("Re-issue statement",
             new DialogParameters<ReissueStatementDialog>
             {
-                { d => d.Actor, _actor }, { d => d.AccountId, statement.AccountId }, { d => d.AccountName, statement.AccountName }, { d => d.Month, statement.Month },
+                { d => d.Actor, Actor }, { d => d.AccountId, statement.AccountId }, { d => d.AccountName, statement.AccountName }, { d => d.Month, statement.Month },
             },
             new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
         var result = await dialog.Result;

@@ -24,7 +24,9 @@ public static class ExportEndpoints
 
     public static void MapExportEndpoints(this IEndpointRouteBuilder app)
     {
-        var exports = app.MapGroup("/exports").ExcludeFromDescription().WithMetadata(new CsvOnly());
+        // Followed from a page, signed out they go to sign-in; the lists' typed results would otherwise mark them as API
+        // endpoints, which the cookie scheme answers with 401.
+        var exports = app.MapGroup("/exports").ExcludeFromDescription().WithMetadata(new CsvOnly()).AllowCookieRedirect();
         exports.MapGet("/request-log", UsageEndpoints.Requests).RequirePermission(Permission.UsageRead);
         exports.MapGet("/audit-log", AuditEndpoints.List).RequirePermission(Permission.AuditRead);
         exports.MapGet("/users", UserEndpoints.List).RequirePermission(Permission.UsersRead);
@@ -45,13 +47,13 @@ public static class ExportEndpoints
     /// <summary>A time as a query value (UTC, ISO 8601), or none.</summary>
     public static string? Time(DateTimeOffset? at) => at is { } t ? Csv.Time(t) : null;
 
-    public static IResult RequestLogFile(IAsyncEnumerable<UsageRequestDto> rows, DateTimeOffset now) =>
+    public static Csv.CsvFile<UsageRequestDto> RequestLogFile(IAsyncEnumerable<UsageRequestDto> rows, DateTimeOffset now) =>
         Csv.File(rows, RequestLogColumns, Csv.FileName("request-log", now));
 
-    public static IResult AuditLogFile(IAsyncEnumerable<AuditEntryDto> rows, DateTimeOffset now) =>
+    public static Csv.CsvFile<AuditEntryDto> AuditLogFile(IAsyncEnumerable<AuditEntryDto> rows, DateTimeOffset now) =>
         Csv.File(rows, AuditLogColumns, Csv.FileName("audit-log", now));
 
-    public static IResult UsersFile(IAsyncEnumerable<UserDto> rows, DateTimeOffset now) =>
+    public static Csv.CsvFile<UserDto> UsersFile(IAsyncEnumerable<UserDto> rows, DateTimeOffset now) =>
         Csv.File(rows, UserColumns, Csv.FileName("users", now));
 
     public static readonly IReadOnlyList<CsvColumn<UsageRequestDto>> RequestLogColumns =

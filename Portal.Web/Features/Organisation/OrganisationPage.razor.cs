@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Forms;
 using MudBlazor;
 using Portal.Core.Common;
@@ -11,9 +10,8 @@ namespace Portal.Web.Features.Organisation;
 public sealed partial class OrganisationPage
 {
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
-    private Actor _actor = null!;
     private bool _canWrite;
     private OrganisationDto? _profile;
     private string? _loadError;
@@ -26,9 +24,8 @@ public sealed partial class OrganisationPage
 
     protected override async Task OnInitializedAsync()
     {
-        _actor = (await AuthState).User.ToActor(Client.IpAddress);
-        _canWrite = _actor.Can(Permission.OrganisationWrite);
-        var result = await Organisation.GetAsync(_actor);
+        _canWrite = Actor.Can(Permission.OrganisationWrite);
+        var result = await Organisation.GetAsync(Actor);
         if (result.IsSuccess) _profile = result.Value;
         else _loadError = result.Error!.Detail;
     }
@@ -63,7 +60,7 @@ public sealed partial class OrganisationPage
         try
         {
             _serverErrors.Clear();
-            var result = await Organisation.UpdateAsync(_actor, _form);
+            var result = await Organisation.UpdateAsync(Actor, _form);
             if (result.IsSuccess)
             {
                 _profile = result.Value;

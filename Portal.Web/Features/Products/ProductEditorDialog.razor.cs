@@ -7,7 +7,7 @@ using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Billing;
 using Portal.Core.Features.Products;
-using Portal.Web.Features.Users;
+using Portal.Web.Components;
 
 namespace Portal.Web.Features.Products;
 

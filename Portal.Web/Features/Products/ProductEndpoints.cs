@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
 using Portal.Core.Features.Products;
 using Portal.Web.Infrastructure;
@@ -10,8 +12,7 @@ public static class ProductEndpoints
     {
         var products = app.MapApiGroup("/products", "Products");
         products.MapGet("/", List).RequirePermission(Permission.ProductsRead)
-            .WithName("ListProducts").WithSummary("API products with their plans, paged: ?search=&published=&sort=. Developers see published ones only")
-            .Produces<PagedResult<ProductDto>>();
+            .WithName("ListProducts").WithSummary("API products with their plans, paged: ?search=&published=&sort=. Developers see published ones only");
         products.MapGet("/{idOrSlug}", Get).RequirePermission(Permission.ProductsRead)
             .WithName("GetProduct").WithSummary("One product by id or slug; a draft is not found for developers")
             .Produces<ProductDto>();
@@ -30,10 +31,9 @@ public static class ProductEndpoints
             .Produces<PlanWhatIf>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> List(ProductService products, HttpContext http, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? search = null, string? sort = null, bool? published = null) =>
-        (await products.ListAsync(http.ToActor(), new ProductQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, Published = published }, ct))
-            .ToHttpResult();
+    private static async Task<Results<Ok<PagedResult<ProductDto>>, ValidationProblem, ProblemHttpResult>> List(
+        [AsParameters] ProductListQuery query, ProductService products, HttpContext http, CancellationToken ct) =>
+        (await products.ListAsync(http.ToActor(), query.ToQuery(), ct)).ToTypedResult();
 
     private static async Task<IResult> Get(string idOrSlug, ProductService products, HttpContext http, CancellationToken ct) =>
         (await products.GetAsync(http.ToActor(), idOrSlug, ct)).ToHttpResult();
@@ -49,4 +49,15 @@ public static class ProductEndpoints
 
     private static async Task<IResult> Delete(Guid id, ProductService products, HttpContext http, CancellationToken ct) =>
         (await products.DeleteAsync(http.ToActor(), id, ct)).ToNoContent();
+}
+
+/// <summary>The query string of <c>GET /api/v1/products</c>, bound as one (API.md, "Lists").</summary>
+public sealed record ProductListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "search")] string? Search = null,
+    [property: FromQuery(Name = "sort")] string? Sort = null,
+    [property: FromQuery(Name = "published")] bool? Published = null)
+{
+    public ProductQuery ToQuery() => new() { Page = Page, PageSize = PageSize, Search = Search, Sort = Sort, Published = Published };
 }

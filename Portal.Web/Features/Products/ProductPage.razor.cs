@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Applications;
@@ -15,7 +14,6 @@ namespace Portal.Web.Features.Products;
 /// </summary>
 public sealed partial class ProductPage
 {
-    private Actor _actor = default!;
     private ProductDto? _product;
     private bool _notFound;
     private string? _loaded;
@@ -25,30 +23,28 @@ public sealed partial class ProductPage
 
     [Inject] private ProductService Products { get; set; } = default!;
     [Inject] private SubscriptionService Subscriptions { get; set; } = default!;
-    [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
     [Parameter]
     public string Slug { get; set; } = "";
 
-    private bool CanManage => _actor?.Can(Permission.ProductsManage) == true;
+    private bool CanManage => Actor?.Can(Permission.ProductsManage) == true;
 
-    private bool CanSeeAll => _actor?.Can(Permission.ProductsReadAll) == true;
+    private bool CanSeeAll => Actor?.Can(Permission.ProductsReadAll) == true;
 
-    private bool CanSubscribe => _actor?.Can(Permission.SubscriptionsWrite) == true;
+    private bool CanSubscribe => Actor?.Can(Permission.SubscriptionsWrite) == true;
 
     protected override async Task OnParametersSetAsync()
     {
         if (_loaded == Slug) return;
-        _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
         _loaded = Slug;
         _product = null;
         _notFound = false;
-        var result = await Products.GetAsync(_actor, Slug);
+        var result = await Products.GetAsync(Actor, Slug);
         if (!result.IsSuccess)
         {
             _notFound = true;
@@ -66,7 +62,7 @@ public sealed partial class ProductPage
         _registrationsLoading = true;
         try
         {
-            var mine = await Subscriptions.ListAsync(_actor,
+            var mine = await Subscriptions.ListAsync(Actor,
                 new SubscriptionQuery { ProductId = _product!.Id, Mine = true, PageSize = PageQuery.MaxPageSize, Sort = "-createdAt" });
             _registrations = mine.IsSuccess ? [.. mine.Value.Items] : [];
         }
@@ -79,7 +75,7 @@ public sealed partial class ProductPage
     private async Task SubscribeAsync(PlanDto plan)
     {
         var dialog = await Dialogs.ShowAsync<SubscribeDialog>($"Subscribe to {_product!.Name}",
-            new DialogParameters<SubscribeDialog> { { d => d.Actor, _actor }, { d => d.Product, _product }, { d => d.PlanId, plan.Id } },
+            new DialogParameters<SubscribeDialog> { { d => d.Actor, Actor }, { d => d.Product, _product }, { d => d.PlanId, plan.Id } },
             new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseButton = true });
         var result = await dialog.Result;
         if (result is { Canceled: false }) await LoadRegistrationsAsync();
@@ -87,7 +83,7 @@ public sealed partial class ProductPage
 
     private async Task EditAsync()
     {
-        if (await ProductEditorDialog.ShowAsync(Dialogs, _actor, _product) is not { } saved) return;
+        if (await ProductEditorDialog.ShowAsync(Dialogs, Actor, _product) is not { } saved) return;
         if (saved.Slug != Slug)
         {
             // The address moved with the slug.

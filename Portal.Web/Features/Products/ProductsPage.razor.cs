@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Products;
@@ -17,7 +16,6 @@ public sealed partial class ProductsPage
     /// <summary>Four rows of three on a wide screen.</summary>
     internal const int PageSize = 12;
 
-    private Actor? _actor;
     private PagedResult<ProductDto>? _page;
     private string? _loadError;
     private string? _search;
@@ -25,20 +23,19 @@ public sealed partial class ProductsPage
     private int _pageNumber = 1;
 
     [Inject] private ProductService Products { get; set; } = default!;
-    [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
     /// <summary><c>/products?search=maps</c> opens the catalog already searched, so a search can be linked to.</summary>
     [SupplyParameterFromQuery(Name = "search")]
     public string? SearchQuery { get; set; }
 
-    private bool CanManage => _actor?.Can(Permission.ProductsManage) == true;
+    private bool CanManage => Actor?.Can(Permission.ProductsManage) == true;
 
-    private bool CanSeeDrafts => _actor?.Can(Permission.ProductsReadAll) == true;
+    private bool CanSeeDrafts => Actor?.Can(Permission.ProductsReadAll) == true;
 
     private bool HasFilters => !string.IsNullOrWhiteSpace(_search) || _published is not null;
 
@@ -46,14 +43,13 @@ public sealed partial class ProductsPage
 
     protected override async Task OnInitializedAsync()
     {
-        _actor = (await AuthState).User.ToActor(Client.IpAddress);
         _search = SearchQuery;
         await LoadAsync();
     }
 
     private async Task LoadAsync()
     {
-        var result = await Products.ListAsync(_actor!, new ProductQuery
+        var result = await Products.ListAsync(Actor!, new ProductQuery
         {
             Page = _pageNumber,
             PageSize = PageSize,
@@ -92,12 +88,12 @@ public sealed partial class ProductsPage
 
     private async Task CreateAsync()
     {
-        if (await ProductEditorDialog.ShowAsync(Dialogs, _actor!, null) is not null) await LoadAsync();
+        if (await ProductEditorDialog.ShowAsync(Dialogs, Actor!, null) is not null) await LoadAsync();
     }
 
     private async Task EditAsync(ProductDto product)
     {
-        if (await ProductEditorDialog.ShowAsync(Dialogs, _actor!, product) is not null) await LoadAsync();
+        if (await ProductEditorDialog.ShowAsync(Dialogs, Actor!, product) is not null) await LoadAsync();
     }
 
     private async Task DeleteAsync(ProductDto product)
@@ -106,7 +102,7 @@ public sealed partial class ProductsPage
             $"Delete \"{product.Name}\" and its {PlanText.PlanCount(product.Plans.Count)}? Ended registrations go with it. This cannot be undone.",
             "Delete");
         if (!confirmed) return;
-        var result = await Products.DeleteAsync(_actor!, product.Id);
+        var result = await Products.DeleteAsync(Actor!, product.Id);
         if (!result.IsSuccess)
         {
             // 409 while applications are subscribed: the service says which.

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
 using Portal.Core.Features.Quotas;
 using Portal.Core.Features.Subscriptions;
@@ -12,8 +14,7 @@ public static class SubscriptionEndpoints
         var subscriptions = app.MapApiGroup("/subscriptions", "Subscriptions");
         subscriptions.MapGet("/", List).RequirePermission(Permission.SubscriptionsRead)
             .WithName("ListSubscriptions")
-            .WithSummary("Registrations, newest first: ?status=WAITING|APPROVED|REJECTED|UNSUBSCRIBED&applicationId=&productId=&accountId=&search=&sort=. Developers see their accounts' applications' ones")
-            .Produces<PagedResult<SubscriptionDto>>();
+            .WithSummary("Registrations, newest first: ?status=WAITING|APPROVED|REJECTED|UNSUBSCRIBED&applicationId=&productId=&accountId=&search=&sort=. Developers see their accounts' applications' ones");
         subscriptions.MapGet("/{id:guid}", Get).RequirePermission(Permission.SubscriptionsRead)
             .WithName("GetSubscription").WithSummary("One registration, with the reason of a rejection")
             .Produces<SubscriptionDto>();
@@ -35,23 +36,17 @@ public static class SubscriptionEndpoints
             .Produces<SubscriptionDto>().ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    private static async Task<IResult> List(SubscriptionService subscriptions, HttpContext http, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? search = null, string? sort = null, string? status = null,
-        Guid? applicationId = null, Guid? productId = null, Guid? accountId = null)
+    private static async Task<Results<Ok<PagedResult<SubscriptionDto>>, ValidationProblem, ProblemHttpResult>> List(
+        [AsParameters] SubscriptionListQuery query, SubscriptionService subscriptions, HttpContext http, CancellationToken ct)
     {
-        SubscriptionStatus? parsed = null;
-        if (!string.IsNullOrWhiteSpace(status))
+        SubscriptionStatus? status = null;
+        if (!string.IsNullOrWhiteSpace(query.Status))
         {
-            if (!SubscriptionStatusText.TryParse(status, out var s))
-                return ResultHttp.Invalid("status", "Status is WAITING, APPROVED, REJECTED or UNSUBSCRIBED.");
-            parsed = s;
+            if (!SubscriptionStatusText.TryParse(query.Status, out var s))
+                return ResultHttp.InvalidQuery("status", "Status is WAITING, APPROVED, REJECTED or UNSUBSCRIBED.");
+            status = s;
         }
-        var query = new SubscriptionQuery
-        {
-            Page = page, PageSize = pageSize, Search = search, Sort = sort, Status = parsed,
-            ApplicationId = applicationId, ProductId = productId, AccountId = accountId,
-        };
-        return (await subscriptions.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+        return (await subscriptions.ListAsync(http.ToActor(), query.ToQuery(status), ct)).ToTypedResult();
     }
 
     private static async Task<IResult> Get(Guid id, SubscriptionService subscriptions, HttpContext http, CancellationToken ct) =>
@@ -72,4 +67,22 @@ public static class SubscriptionEndpoints
 
     private static async Task<IResult> Unsubscribe(Guid id, SubscriptionService subscriptions, HttpContext http, CancellationToken ct) =>
         (await subscriptions.UnsubscribeAsync(http.ToActor(), id, ct)).ToHttpResult();
+}
+
+/// <summary>The query string of <c>GET /api/v1/subscriptions</c>, bound as one (API.md, "Lists").</summary>
+public sealed record SubscriptionListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "search")] string? Search = null,
+    [property: FromQuery(Name = "sort")] string? Sort = null,
+    [property: FromQuery(Name = "status")] string? Status = null,
+    [property: FromQuery(Name = "applicationId")] Guid? ApplicationId = null,
+    [property: FromQuery(Name = "productId")] Guid? ProductId = null,
+    [property: FromQuery(Name = "accountId")] Guid? AccountId = null)
+{
+    public SubscriptionQuery ToQuery(SubscriptionStatus? status) => new()
+    {
+        Page = Page, PageSize = PageSize, Search = Search, Sort = Sort, Status = status,
+        ApplicationId = ApplicationId, ProductId = ProductId, AccountId = AccountId,
+    };
 }

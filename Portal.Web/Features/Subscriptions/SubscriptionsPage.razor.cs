@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Products;
@@ -25,7 +24,6 @@ public sealed partial class SubscriptionsPage
     ];
 
     private MudTable<SubscriptionDto>? _table;
-    private Actor? _actor;
     private string _status = "waiting";
     private string? _search;
     private Guid? _productId;
@@ -35,18 +33,17 @@ public sealed partial class SubscriptionsPage
 
     [Inject] private SubscriptionService Subscriptions { get; set; } = default!;
     [Inject] private ProductService Products { get; set; } = default!;
-    [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
     /// <summary>Optional status to open on (<c>?status=approved</c>, or <c>all</c>), so a filtered view can be bookmarked.</summary>
     [SupplyParameterFromQuery(Name = "status")]
     public string? StatusParameter { get; set; }
 
-    private bool CanManage => _actor?.Can(Permission.SubscriptionsManage) == true;
+    private bool CanManage => Actor?.Can(Permission.SubscriptionsManage) == true;
 
     private bool HasFilters => !string.IsNullOrWhiteSpace(_search) || _productId is not null;
 
@@ -61,10 +58,9 @@ public sealed partial class SubscriptionsPage
 
     protected override async Task OnInitializedAsync()
     {
-        _actor = (await AuthState).User.ToActor(Client.IpAddress);
         if (StatusParameter is { } wanted && StatusFilters.Any(f => string.Equals(f.Key, wanted, StringComparison.OrdinalIgnoreCase)))
             _status = wanted.ToLowerInvariant();
-        var products = await Products.ListAsync(_actor, new ProductQuery { PageSize = PageQuery.MaxPageSize });
+        var products = await Products.ListAsync(Actor, new ProductQuery { PageSize = PageQuery.MaxPageSize });
         if (products.IsSuccess) _products = [.. products.Value.Items.OrderBy(p => p.Name, StringComparer.CurrentCultureIgnoreCase)];
         await LoadCountsAsync();
     }
@@ -74,7 +70,7 @@ public sealed partial class SubscriptionsPage
         Result<PagedResult<SubscriptionDto>> result;
         try
         {
-            result = await Subscriptions.ListAsync(_actor!, Query(SubscriptionStatusText.TryParse(_status, out var s) ? s : null) with
+            result = await Subscriptions.ListAsync(Actor!, Query(SubscriptionStatusText.TryParse(_status, out var s) ? s : null) with
             {
                 Page = state.Page + 1,
                 PageSize = state.PageSize,
@@ -102,7 +98,7 @@ public sealed partial class SubscriptionsPage
     /// <summary>The count of every status under the current product and search filters, in one grouped query.</summary>
     private async Task LoadCountsAsync()
     {
-        var result = await Subscriptions.CountByStatusAsync(_actor!, Query(null));
+        var result = await Subscriptions.CountByStatusAsync(Actor!, Query(null));
         if (!result.IsSuccess)
         {
             _counts = null;
@@ -142,7 +138,7 @@ public sealed partial class SubscriptionsPage
         _busy = true;
         try
         {
-            var result = await Subscriptions.ApproveAsync(_actor!, s.Id, new DecideSubscription());
+            var result = await Subscriptions.ApproveAsync(Actor!, s.Id, new DecideSubscription());
             await ShowAsync(result, $"Approved {s.ApplicationName} for {s.ProductName}");
         }
         finally
@@ -154,7 +150,7 @@ public sealed partial class SubscriptionsPage
     private async Task RejectAsync(SubscriptionDto s)
     {
         var dialog = await Dialogs.ShowAsync<RejectSubscriptionDialog>("Reject registration",
-            new DialogParameters<RejectSubscriptionDialog> { { d => d.Actor, _actor! }, { d => d.Subscription, s } },
+            new DialogParameters<RejectSubscriptionDialog> { { d => d.Actor, Actor! }, { d => d.Subscription, s } },
             new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
         var closed = await dialog.Result;
         if (closed is not { Canceled: false, Data: { } data }) return;
@@ -171,7 +167,7 @@ public sealed partial class SubscriptionsPage
         _busy = true;
         try
         {
-            var result = await Subscriptions.UnsubscribeAsync(_actor!, s.Id);
+            var result = await Subscriptions.UnsubscribeAsync(Actor!, s.Id);
             await ShowAsync(result, $"Unregistered {s.ApplicationName} from {s.ProductName}");
         }
         finally

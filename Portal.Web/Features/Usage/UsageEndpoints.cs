@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
 using Portal.Core.Features.Usage;
 using Portal.Web.Features.Exports;
@@ -30,8 +32,7 @@ public static class UsageEndpoints
             .WithDescription("Paged (pageSize at most 200) by cursor: pass the answer's 'nextCursor' as 'cursor' for the next page " +
                 "(null on the last page); 'page' numbers reach the first 10,000 rows. 'total' is exact up to 10,000; beyond, it is " +
                 "10000 and 'totalIsLowerBound' is true. 'status' is a code (404), a class (2xx, 4xx, 5xx) or 'error' (400 and above); " +
-                "'from' is inclusive, 'to' exclusive; 'search' matches part of the route, ignoring case. " + CsvNote + " " + Whose)
-            .Produces<UsageRequestPage>();
+                "'from' is inclusive, 'to' exclusive; 'search' matches part of the route, ignoring case. " + CsvNote + " " + Whose);
         usage.MapGet("/requests/{id:long}", Request).RequirePermission(Permission.UsageRead)
             .WithName("GetUsageRequest").WithSummary("One request of the log; 404 also when it is not the caller's")
             .WithDescription("The request as the log's detail view shows it: path (query names only), client address, user agent, " +
@@ -47,21 +48,42 @@ public static class UsageEndpoints
         DateTimeOffset? from = null, DateTimeOffset? to = null) =>
         (await usage.SummaryAsync(http.ToActor(), new UsageSummaryQuery { From = from, To = to }, ct)).ToHttpResult();
 
-    internal static async Task<IResult> Requests(UsageService usage, HttpContext http, TimeProvider clock, CancellationToken ct,
-        int page = 1, int pageSize = 50, Guid? keyId = null, Guid? applicationId = null, Guid? productId = null,
-        string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? search = null, string? cursor = null, string? source = null,
-        string? format = null)
+    internal static async Task<Results<Ok<UsageRequestPage>, Csv.CsvFile<UsageRequestDto>, ValidationProblem, ProblemHttpResult>> Requests(
+        [AsParameters] UsageRequestListQuery query, UsageService usage, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
-        var query = new UsageRequestQuery
+        if (ExportEndpoints.WantsCsv(http, query.Format))
         {
-            Page = page, PageSize = pageSize, KeyId = keyId, ApplicationId = applicationId, ProductId = productId,
-            Status = status, From = from, To = to, Search = search, Cursor = cursor, Source = source,
-        };
-        return ExportEndpoints.WantsCsv(http, format)
-            ? (await usage.ExportRequestsAsync(http.ToActor(), query, ct)).ToHttpResult(rows => ExportEndpoints.RequestLogFile(rows, clock.GetUtcNow()))
-            : (await usage.ListRequestsAsync(http.ToActor(), query, ct)).ToHttpResult();
+            var rows = await usage.ExportRequestsAsync(http.ToActor(), query.ToQuery(), ct);
+            if (rows.Error is { } failed) return failed is ValidationError v ? v.ToValidationProblem() : failed.ToProblemResult();
+            return ExportEndpoints.RequestLogFile(rows.Value, clock.GetUtcNow());
+        }
+        var page = await usage.ListRequestsAsync(http.ToActor(), query.ToQuery(), ct);
+        if (page.Error is { } error) return error is ValidationError invalid ? invalid.ToValidationProblem() : error.ToProblemResult();
+        return TypedResults.Ok(page.Value);
     }
 
     private static async Task<IResult> Request(long id, UsageService usage, HttpContext http, CancellationToken ct) =>
         (await usage.GetRequestAsync(http.ToActor(), id, ct)).ToHttpResult();
+}
+
+/// <summary>The query string of <c>GET /api/v1/usage/requests</c> (and the page's export link), bound as one (API.md, "Lists").</summary>
+public sealed record UsageRequestListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "keyId")] Guid? KeyId = null,
+    [property: FromQuery(Name = "applicationId")] Guid? ApplicationId = null,
+    [property: FromQuery(Name = "productId")] Guid? ProductId = null,
+    [property: FromQuery(Name = "status")] string? Status = null,
+    [property: FromQuery(Name = "from")] DateTimeOffset? From = null,
+    [property: FromQuery(Name = "to")] DateTimeOffset? To = null,
+    [property: FromQuery(Name = "search")] string? Search = null,
+    [property: FromQuery(Name = "cursor")] string? Cursor = null,
+    [property: FromQuery(Name = "source")] string? Source = null,
+    [property: FromQuery(Name = "format")] string? Format = null)
+{
+    public UsageRequestQuery ToQuery() => new()
+    {
+        Page = Page, PageSize = PageSize, KeyId = KeyId, ApplicationId = ApplicationId, ProductId = ProductId,
+        Status = Status, From = From, To = To, Search = Search, Cursor = Cursor, Source = Source,
+    };
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Usage;
@@ -13,19 +12,17 @@ public sealed partial class UsagePage : IDisposable
     [Inject] private UsageService Usage { get; set; } = default!;
     [Inject] private UsageRecorder Recorder { get; set; } = default!;
     [Inject] private PersistentComponentState ApplicationState { get; set; } = default!;
-    [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
     /// <summary>The period shown (<c>24h</c>, <c>7d</c>, <c>30d</c>); 7 days when absent. Choosing one puts it here, so a view can be bookmarked.</summary>
     [SupplyParameterFromQuery(Name = "period")] public string? Period { get; set; }
 
     private sealed record Card(string Name, string Title, string Value, string Text, string Icon, Color Color = Color.Primary);
 
-    private Actor _actor = default!;
     private UsagePeriod _period = UsagePeriod.Week;
     private bool _loaded;
     private UsageSummary? _summary;
@@ -34,7 +31,7 @@ public sealed partial class UsagePage : IDisposable
     private string[] _outcomeLabels = [];
     private DonutChartOptions _outcomeOptions = new();
 
-    private string Scope => _actor?.Can(Permission.UsageReadAll) == true
+    private string Scope => Actor?.Can(Permission.UsageReadAll) == true
         ? "Every API call and key verification in this portal."
         : "Calls with your personal API keys and your applications' keys, and verifications of those keys.";
 
@@ -51,7 +48,6 @@ public sealed partial class UsagePage : IDisposable
 
     protected override async Task OnInitializedAsync()
     {
-        _actor = (await AuthState).User.ToActor(Client.IpAddress);
         _dropped = Recorder.Dropped;
         _persisting = ApplicationState.RegisterOnPersisting(() =>
         {
@@ -92,7 +88,7 @@ public sealed partial class UsagePage : IDisposable
             Show(persisted.Summary);
             return;
         }
-        var result = await Usage.SummaryAsync(_actor, _period.QueryAt(Clock.GetUtcNow()));
+        var result = await Usage.SummaryAsync(Actor, _period.QueryAt(Clock.GetUtcNow()));
         if (!result.IsSuccess)
         {
             _error = result.Error!.Detail;

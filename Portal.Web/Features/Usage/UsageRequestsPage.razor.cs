@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.ApiKeys;
@@ -26,11 +25,10 @@ public sealed partial class UsageRequestsPage
     [Inject] private ApplicationService Applications { get; set; } = default!;
     [Inject] private ProductService Products { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
-    [Inject] private CircuitClient Client { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
     // Filters open from links (the overview's top lists: /usage/requests?applicationId=…); changed here afterwards.
     // Ids are bound as text and read here: a malformed one in a hand-edited URL is left out with a message, not a 500.
@@ -58,7 +56,6 @@ public sealed partial class UsageRequestsPage
     private readonly List<string?> _cursors = [null];
     private int _pageIndex;
     private UsageRequestPage? _last;
-    private Actor? _actor;
     private DateRange? _range;
     private string? _error;
     private string? _linkError;
@@ -83,7 +80,7 @@ public sealed partial class UsageRequestsPage
         SourceFilter = SourceFilter?.Trim().ToLowerInvariant() is "api" or "verification" or "gateway" ? SourceFilter.Trim().ToLowerInvariant() : "";
         _search = SearchParameter;
         ReadLinkFilters();
-        var actor = await ActorAsync();
+        var actor = Actor;
         // A link's key and application by name; the other choices are searched as one types.
         if (_linkKeyId is { } keyId)
             _key = new FilterOption(keyId, await Keys.GetAsync(actor, keyId) is { IsSuccess: true } key ? KeyName(actor, key.Value) : Short(keyId));
@@ -119,14 +116,14 @@ public sealed partial class UsageRequestsPage
 
     private async Task<IEnumerable<FilterOption>> SearchKeysAsync(string? text, CancellationToken ct)
     {
-        var actor = await ActorAsync();
+        var actor = Actor;
         var found = await Keys.ListAsync(actor, new ApiKeyQuery { PageSize = OptionsShown, Sort = "name", Search = Term(text) }, ct);
         return found.IsSuccess ? found.Value.Items.Select(k => new FilterOption(k.Id, KeyName(actor, k))) : [];
     }
 
     private async Task<IEnumerable<FilterOption>> SearchApplicationsAsync(string? text, CancellationToken ct)
     {
-        var found = await Applications.ListAsync(await ActorAsync(), new ApplicationQuery { PageSize = OptionsShown, Sort = "name", Search = Term(text) }, ct);
+        var found = await Applications.ListAsync(Actor, new ApplicationQuery { PageSize = OptionsShown, Sort = "name", Search = Term(text) }, ct);
         return found.IsSuccess ? found.Value.Items.Select(a => new FilterOption(a.Id, a.Name)) : [];
     }
 
@@ -152,8 +149,6 @@ public sealed partial class UsageRequestsPage
         new("to", Exports.ExportEndpoints.Time(_to)),
     ]);
 
-    private async Task<Actor> ActorAsync() => _actor ??= (await AuthState).User.ToActor(Client.IpAddress);
-
     private async Task<TableData<UsageRequestDto>> LoadAsync(TableState state, CancellationToken ct)
     {
         var query = new UsageRequestQuery
@@ -169,7 +164,7 @@ public sealed partial class UsageRequestsPage
             From = _from,
             To = _to,
         };
-        var result = await Usage.ListRequestsAsync(await ActorAsync(), query, ct);
+        var result = await Usage.ListRequestsAsync(Actor, query, ct);
         ShowError(result.IsSuccess ? null
             : result.Error is ValidationError v ? string.Join(" ", v.Errors.Values.SelectMany(m => m)) : result.Error!.Detail);
         _last = result.IsSuccess ? result.Value : null;
@@ -191,7 +186,7 @@ public sealed partial class UsageRequestsPage
         if (row.Item is not { } request) return;
         var parameters = new DialogParameters<UsageRequestDialog>
         {
-            { d => d.Actor, await ActorAsync() },
+            { d => d.Actor, Actor },
             { d => d.RequestId, request.Id },
         };
         await Dialogs.ShowAsync<UsageRequestDialog>($"{request.Method} {request.Route}", parameters,

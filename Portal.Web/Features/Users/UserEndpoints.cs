@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
 using Portal.Core.Features.Users;
 using Portal.Web.Features.Exports;
@@ -20,8 +22,7 @@ public static class UserEndpoints
         var users = app.MapApiGroup("/users", "Users");
         users.MapGet("/", List).RequirePermission(Permission.UsersRead)
             .WithName("ListUsers").WithSummary("Users, paged; ?search=&role=&status=&sort=; ?format=csv for every matching user")
-            .WithDescription(Usage.UsageEndpoints.CsvNote)
-            .Produces<PagedResult<UserDto>>();
+            .WithDescription(Usage.UsageEndpoints.CsvNote);
         users.MapGet("/{id:guid}", Get).RequirePermission(Permission.UsersRead).WithName("GetUser").WithSummary("One user with roles, status and last login")
             .Produces<UserDto>();
         users.MapPost("/", Create).RequirePermission(Permission.UsersCreate).WithName("CreateUser").WithSummary("Super-admin only; 409 when the email is taken")
@@ -36,20 +37,25 @@ public static class UserEndpoints
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    internal static async Task<IResult> List(UserService users, HttpContext http, TimeProvider clock, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? search = null, string? sort = null, string? role = null, string? status = null, string? format = null)
+    internal static async Task<Results<Ok<PagedResult<UserDto>>, Csv.CsvFile<UserDto>, ValidationProblem, ProblemHttpResult>> List(
+        [AsParameters] UserListQuery query, UserService users, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
-        UserStatus? parsedStatus = null;
-        if (!string.IsNullOrWhiteSpace(status))
+        UserStatus? status = null;
+        if (!string.IsNullOrWhiteSpace(query.Status))
         {
-            if (!Enum.TryParse<UserStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
-                return ResultHttp.Invalid("status", "Status is 'Active' or 'Inactive'.");
-            parsedStatus = s;
+            if (!Enum.TryParse<UserStatus>(query.Status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
+                return ResultHttp.InvalidQuery("status", "Status is 'Active' or 'Inactive'.");
+            status = s;
         }
-        var query = new UserQuery { Page = page, PageSize = pageSize, Search = search, Sort = sort, Role = role, Status = parsedStatus };
-        return ExportEndpoints.WantsCsv(http, format)
-            ? (await users.ExportAsync(http.ToActor(), query, ct)).ToHttpResult(rows => ExportEndpoints.UsersFile(rows, clock.GetUtcNow()))
-            : (await users.ListAsync(http.ToActor(), query, ct)).ToHttpResult();
+        if (ExportEndpoints.WantsCsv(http, query.Format))
+        {
+            var rows = await users.ExportAsync(http.ToActor(), query.ToQuery(status), ct);
+            if (rows.Error is { } failed) return failed is ValidationError v ? v.ToValidationProblem() : failed.ToProblemResult();
+            return ExportEndpoints.UsersFile(rows.Value, clock.GetUtcNow());
+        }
+        var page = await users.ListAsync(http.ToActor(), query.ToQuery(status), ct);
+        if (page.Error is { } error) return error is ValidationError invalid ? invalid.ToValidationProblem() : error.ToProblemResult();
+        return TypedResults.Ok(page.Value);
     }
 
     private static async Task<IResult> Get(Guid id, UserService users, HttpContext http, CancellationToken ct) =>
@@ -66,4 +72,17 @@ public static class UserEndpoints
 
     private static async Task<IResult> Delete(Guid id, UserService users, HttpContext http, CancellationToken ct) =>
         (await users.DeleteAsync(http.ToActor(), id, ct)).ToNoContent();
+}
+
+/// <summary>The query string of <c>GET /api/v1/users</c> (and the page's export link), bound as one (API.md, "Lists").</summary>
+public sealed record UserListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "search")] string? Search = null,
+    [property: FromQuery(Name = "sort")] string? Sort = null,
+    [property: FromQuery(Name = "role")] string? Role = null,
+    [property: FromQuery(Name = "status")] string? Status = null,
+    [property: FromQuery(Name = "format")] string? Format = null)
+{
+    public UserQuery ToQuery(UserStatus? status) => new() { Page = Page, PageSize = PageSize, Search = Search, Sort = Sort, Role = Role, Status = status };
 }

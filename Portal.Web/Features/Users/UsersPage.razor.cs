@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Core.Common;
 using Portal.Core.Features.Users;
@@ -23,29 +22,27 @@ public sealed partial class UsersPage
     };
 
     private MudDataGrid<UserDto>? _grid;
-    private Actor? _actor;
     private string? _search;
     private string _role = AllRoles;
     private UserStatus? _status;
 
     [CascadingParameter]
-    private Task<AuthenticationState> AuthState { get; set; } = default!;
+    private Actor Actor { get; set; } = default!;
 
-    private bool CanEdit => _actor?.Can(Permission.UsersEdit) == true;
+    private bool CanEdit => Actor?.Can(Permission.UsersEdit) == true;
 
     // A read-only viewer gets no Actions column rather than an empty one.
-    private bool CanActOnAnyone => CanEdit || _actor?.Can(Permission.UsersResetPassword) == true || _actor?.Can(Permission.UsersDelete) == true;
+    private bool CanActOnAnyone => CanEdit || Actor?.Can(Permission.UsersResetPassword) == true || Actor?.Can(Permission.UsersDelete) == true;
 
     // The service refuses these on oneself anyway; hiding the button avoids offering a dead end.
-    private bool CanResetPassword(UserDto user) => _actor?.Can(Permission.UsersResetPassword) == true && user.Id != _actor.UserId;
+    private bool CanResetPassword(UserDto user) => Actor?.Can(Permission.UsersResetPassword) == true && user.Id != Actor.UserId;
 
-    private bool CanDelete(UserDto user) => _actor?.Can(Permission.UsersDelete) == true && user.Id != _actor.UserId;
+    private bool CanDelete(UserDto user) => Actor?.Can(Permission.UsersDelete) == true && user.Id != Actor.UserId;
 
     // Super-admins only; one's own is turned off from the profile, with the password.
     private bool CanResetTwoFactor(UserDto user) =>
-        _actor?.Roles.Contains(Roles.SuperAdmin) == true && _actor.Can(Permission.UsersResetPassword) && user.TwoFactorEnabled && user.Id != _actor.UserId;
+        Actor?.Roles.Contains(Roles.SuperAdmin) == true && Actor.Can(Permission.UsersResetPassword) && user.TwoFactorEnabled && user.Id != Actor.UserId;
 
-    protected override async Task OnInitializedAsync() => _actor = (await AuthState).User.ToActor(Client.IpAddress);
 
     private string? _sort;
 
@@ -74,7 +71,7 @@ public sealed partial class UsersPage
         Result<PagedResult<UserDto>> result;
         try
         {
-            result = await Users.ListAsync(_actor!, query, ct);
+            result = await Users.ListAsync(Actor!, query, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -93,19 +90,19 @@ public sealed partial class UsersPage
 
     private async Task CreateAsync()
     {
-        var parameters = new DialogParameters<UserCreateDialog> { { d => d.Actor, _actor } };
+        var parameters = new DialogParameters<UserCreateDialog> { { d => d.Actor, Actor } };
         await ShowAndReloadAsync<UserCreateDialog>("Create user", parameters);
     }
 
     private async Task EditAsync(UserDto user)
     {
-        var parameters = new DialogParameters<UserEditDialog> { { d => d.Actor, _actor }, { d => d.User, user } };
+        var parameters = new DialogParameters<UserEditDialog> { { d => d.Actor, Actor }, { d => d.User, user } };
         await ShowAndReloadAsync<UserEditDialog>("Edit user", parameters);
     }
 
     private async Task ResetPasswordAsync(UserDto user)
     {
-        var parameters = new DialogParameters<UserResetPasswordDialog> { { d => d.Actor, _actor }, { d => d.User, user } };
+        var parameters = new DialogParameters<UserResetPasswordDialog> { { d => d.Actor, Actor }, { d => d.User, user } };
         await ShowAndReloadAsync<UserResetPasswordDialog>("Reset password", parameters, reload: false);
     }
 
@@ -116,7 +113,7 @@ public sealed partial class UsersPage
             "session of theirs ends. They sign in with the password alone until they set it up again (at once, if their role requires it).",
             "Reset");
         if (!confirmed) return;
-        var result = await TwoFactor.ResetAsync(_actor!, user.Id);
+        var result = await TwoFactor.ResetAsync(Actor!, user.Id);
         if (result.IsSuccess)
         {
             Snackbar.Add($"Two-factor sign-in of {user.Email} is reset; their sessions have ended.", Severity.Success);
@@ -127,7 +124,7 @@ public sealed partial class UsersPage
 
     private async Task DeleteAsync(UserDto user)
     {
-        var parameters = new DialogParameters<UserDeleteDialog> { { d => d.Actor, _actor }, { d => d.User, user } };
+        var parameters = new DialogParameters<UserDeleteDialog> { { d => d.Actor, Actor }, { d => d.User, user } };
         await ShowAndReloadAsync<UserDeleteDialog>("Delete user", parameters);
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
 using Portal.Core.Features.Webhooks;
 using Portal.Web.Infrastructure;
@@ -13,8 +15,7 @@ public static class WebhookEndpoints
             .WithName("ListWebhookEventTypes").WithSummary("The event catalogue: each type's name, group and description; any key with the read scope")
             .Produces<WebhookEventType[]>();
         hooks.MapGet("/", List).RequirePermission(Permission.WebhooksRead)
-            .WithName("ListWebhooks").WithSummary("Endpoints, newest first, each with its last delivery; never a secret: ?search=")
-            .Produces<PagedResult<WebhookEndpointDto>>();
+            .WithName("ListWebhooks").WithSummary("Endpoints, newest first, each with its last delivery; never a secret: ?search=");
         hooks.MapPost("/", Create).RequirePermission(Permission.WebhooksManage)
             .WithName("CreateWebhook").WithSummary("{url, description?, eventTypes[], enabled}; the signing secret (whsec_…) is in this answer only")
             .Produces<WebhookCreated>(StatusCodes.Status201Created);
@@ -37,8 +38,7 @@ public static class WebhookEndpoints
             .WithName("SendWebhookTest").WithSummary("Queues a webhook.test event for this endpoint → 202 with the delivery; 409 when the endpoint is disabled")
             .Produces<WebhookDeliveryDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         hooks.MapGet("/{id:guid}/deliveries", Deliveries).RequirePermission(Permission.WebhooksRead)
-            .WithName("ListWebhookDeliveries").WithSummary("Delivery log, newest first, with attempts, status codes and next retry: ?status=Pending|Succeeded|Failed")
-            .Produces<PagedResult<WebhookDeliveryDto>>();
+            .WithName("ListWebhookDeliveries").WithSummary("Delivery log, newest first, with attempts, status codes and next retry: ?status=Pending|Succeeded|Failed");
         hooks.MapPost("/{id:guid}/deliveries/{deliveryId:guid}/retry", Retry).RequirePermission(Permission.WebhooksManage)
             .WithName("RetryWebhookDelivery").WithSummary("Sends the delivery again within seconds → 202 with the delivery; 409 when the endpoint is disabled")
             .Produces<WebhookDeliveryDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
@@ -47,9 +47,9 @@ public static class WebhookEndpoints
     private static IResult EventTypes(WebhookService webhooks, HttpContext http) =>
         webhooks.EventTypes(http.ToActor()).ToHttpResult();
 
-    private static async Task<IResult> List(WebhookService webhooks, HttpContext http, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? search = null) =>
-        (await webhooks.ListAsync(http.ToActor(), new PageQuery { Page = page, PageSize = pageSize, Search = search }, ct)).ToHttpResult();
+    private static async Task<Results<Ok<PagedResult<WebhookEndpointDto>>, ValidationProblem, ProblemHttpResult>> List(
+        [AsParameters] WebhookListQuery query, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
+        (await webhooks.ListAsync(http.ToActor(), query.ToQuery(), ct)).ToTypedResult();
 
     private static async Task<IResult> Create(CreateWebhook request, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
         (await webhooks.CreateAsync(http.ToActor(), request, ct)).ToHttpResult(w => TypedResults.Created($"/api/v1/webhooks/{w.Id}", w));
@@ -72,20 +72,37 @@ public static class WebhookEndpoints
     private static async Task<IResult> SendTest(Guid id, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
         (await webhooks.SendTestAsync(http.ToActor(), id, ct)).ToHttpResult(d => TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries", d));
 
-    private static async Task<IResult> Deliveries(Guid id, WebhookService webhooks, HttpContext http, CancellationToken ct,
-        int page = 1, int pageSize = 50, string? status = null)
+    private static async Task<Results<Ok<PagedResult<WebhookDeliveryDto>>, ValidationProblem, ProblemHttpResult>> Deliveries(
+        Guid id, [AsParameters] WebhookDeliveryListQuery query, WebhookService webhooks, HttpContext http, CancellationToken ct)
     {
-        WebhookDeliveryStatus? parsed = null;
-        if (!string.IsNullOrWhiteSpace(status))
+        WebhookDeliveryStatus? status = null;
+        if (!string.IsNullOrWhiteSpace(query.Status))
         {
-            if (!Enum.TryParse<WebhookDeliveryStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
-                return ResultHttp.Invalid("status", "Status is 'Pending', 'Succeeded' or 'Failed'.");
-            parsed = s;
+            if (!Enum.TryParse<WebhookDeliveryStatus>(query.Status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
+                return ResultHttp.InvalidQuery("status", "Status is 'Pending', 'Succeeded' or 'Failed'.");
+            status = s;
         }
-        var query = new WebhookDeliveryQuery { Page = page, PageSize = pageSize, Status = parsed };
-        return (await webhooks.ListDeliveriesAsync(http.ToActor(), id, query, ct)).ToHttpResult();
+        return (await webhooks.ListDeliveriesAsync(http.ToActor(), id, query.ToQuery(status), ct)).ToTypedResult();
     }
 
     private static async Task<IResult> Retry(Guid id, Guid deliveryId, WebhookService webhooks, HttpContext http, CancellationToken ct) =>
         (await webhooks.RetryDeliveryAsync(http.ToActor(), id, deliveryId, ct)).ToHttpResult(d => TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries", d));
+}
+
+/// <summary>The query string of <c>GET /api/v1/webhooks</c>, bound as one (API.md, "Lists").</summary>
+public sealed record WebhookListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "search")] string? Search = null)
+{
+    public PageQuery ToQuery() => new() { Page = Page, PageSize = PageSize, Search = Search };
+}
+
+/// <summary>The query string of <c>GET /api/v1/webhooks/{id}/deliveries</c>, bound as one (API.md, "Lists").</summary>
+public sealed record WebhookDeliveryListQuery(
+    [property: FromQuery(Name = "page")] int Page = 1,
+    [property: FromQuery(Name = "pageSize")] int PageSize = 50,
+    [property: FromQuery(Name = "status")] string? Status = null)
+{
+    public WebhookDeliveryQuery ToQuery(WebhookDeliveryStatus? status) => new() { Page = Page, PageSize = PageSize, Status = status };
 }

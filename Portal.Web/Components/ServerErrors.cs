@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Components.Forms;
 using Portal.Core.Common;
 
-namespace Portal.Web.Features.Users;
+namespace Portal.Web.Components;
 
 /// <summary>
 /// Puts a service's <see cref="ValidationError"/> on the form fields it names, next to the
