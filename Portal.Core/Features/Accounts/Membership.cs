@@ -10,13 +10,13 @@ namespace Portal.Core.Features.Accounts;
 /// applications (and its registrations, keys and usage through them); admins and read-only users see all, admins
 /// change all; an application key sees its own application only. Every feature asks here, so the rule is one.
 /// </summary>
-public static class Membership
+internal static class Membership
 {
     /// <summary>The accounts the actor is a member of: whose applications (and registrations) are theirs.</summary>
-    public static IQueryable<Guid> AccountIdsOf(PortalDbContext db, Actor actor) =>
+    internal static IQueryable<Guid> AccountIdsOf(PortalDbContext db, Actor actor) =>
         db.AccountMembers.Where(m => m.UserId == actor.UserId).Select(m => m.AccountId);
 
-    public static Task<bool> IsMemberAsync(PortalDbContext db, Actor actor, Guid accountId, CancellationToken ct) =>
+    internal static Task<bool> IsMemberAsync(PortalDbContext db, Actor actor, Guid accountId, CancellationToken ct) =>
         AccountIdsOf(db, actor).ContainsAsync(accountId, ct);
 
     /// <summary>
@@ -24,7 +24,7 @@ public static class Membership
     /// accounts' applications. Subscriptions follow it by the account a registration keeps, so removing an
     /// application hides none from its account.
     /// </summary>
-    public static IQueryable<Application> VisibleApplications(PortalDbContext db, Actor actor)
+    internal static IQueryable<Application> VisibleApplications(PortalDbContext db, Actor actor)
     {
         var apps = db.Applications.AsNoTracking();
         if (actor.ApplicationId is { } own) return apps.Where(a => a.Id == own);
@@ -36,7 +36,7 @@ public static class Membership
     /// The application, tracked, to change: null when the actor cannot see it (404); an error when they see it but
     /// may not change it (an admin key without <c>admin</c>).
     /// </summary>
-    public static async Task<ChangeableApplication?> FindChangeableApplicationAsync(PortalDbContext db, Actor actor, Guid id, CancellationToken ct)
+    internal static async Task<ChangeableApplication?> FindChangeableApplicationAsync(PortalDbContext db, Actor actor, Guid id, CancellationToken ct)
     {
         var app = await VisibleApplications(db, actor).AsTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
         if (app is null) return null;
@@ -46,4 +46,4 @@ public static class Membership
 }
 
 /// <summary>An application the actor may change (<see cref="App"/>), or why they may not (<see cref="Error"/>).</summary>
-public sealed record ChangeableApplication(Application? App, Error? Error);
+internal sealed record ChangeableApplication(Application? App, Error? Error);
