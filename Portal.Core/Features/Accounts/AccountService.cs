@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.ApiKeys;
-using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Verification;
 
@@ -48,7 +47,7 @@ public sealed class AccountService(
         if (!actor.Can(Permission.ApplicationsRead) || actor.ApplicationId is not null) return Errors.Forbidden;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var mine = db.Accounts.AsNoTracking()
-            .Where(a => ApplicationService.MemberAccountIds(db, actor).Contains(a.Id))
+            .Where(a => Membership.AccountIdsOf(db, actor).Contains(a.Id))
             .OrderBy(a => a.Kind).ThenBy(a => a.Name);
         return await Project(db, mine).ToListAsync(ct);
     }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Subscriptions;
@@ -29,9 +30,9 @@ public sealed class ApplicationService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
 
-        var apps = Visible(db, actor);
+        var apps = Membership.VisibleApplications(db, actor);
         if (query.AccountId is { } accountId) apps = apps.Where(a => a.AccountId == accountId);
-        if (query.Mine) apps = apps.Where(a => MemberAccountIds(db, actor).Contains(a.AccountId));
+        if (query.Mine) apps = apps.Where(a => Membership.AccountIdsOf(db, actor).Contains(a.AccountId));
         var rows = from a in apps
                    join acc in db.Accounts on a.AccountId equals acc.Id
                    select new Row { App = a, AccountName = acc.Name };
@@ -68,7 +69,7 @@ public sealed class ApplicationService(
     {
         if (!actor.Can(Permission.ApplicationsRead)) return Errors.Forbidden;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var app = await Visible(db, actor).FirstOrDefaultAsync(a => a.Id == id, ct);
+        var app = await Membership.VisibleApplications(db, actor).FirstOrDefaultAsync(a => a.Id == id, ct);
         if (app is null) return Errors.NotFound;
         return await ToDtoAsync(db, app, ct);
     }
@@ -85,7 +86,7 @@ public sealed class ApplicationService(
         {
             var allowed = actor.Can(Permission.ApplicationsManageAll)
                 ? await db.Accounts.AnyAsync(a => a.Id == requested, ct)
-                : await IsMemberAsync(db, actor, requested, ct);
+                : await Membership.IsMemberAsync(db, actor, requested, ct);
             // Same answer for "no such account" and "not yours": a developer learns nothing about other accounts.
             if (!allowed) return ValidationError.For("accountId", "There is no such account among yours.");
             accountId = requested;
@@ -138,7 +139,7 @@ public sealed class ApplicationService(
         if (!actor.Can(Permission.ApplicationsWrite)) return Errors.Forbidden;
         if (RequestValidation.Validate(request) is { } invalid) return invalid;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await FindChangeableAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
+        if (await Membership.FindChangeableApplicationAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
         if (found.Error is { } error) return error;
         var app = found.App!;
 
@@ -180,7 +181,7 @@ public sealed class ApplicationService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         // Before the look-up, so that no subscribe or second delete slips in between it and the removal.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (await FindChangeableAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
+        if (await Membership.FindChangeableApplicationAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
         if (found.Error is { } error) return error;
         var app = found.App!;
 
@@ -208,7 +209,7 @@ public sealed class ApplicationService(
         if (!actor.Can(Permission.ApplicationsRead)) return Errors.Forbidden;
         if (RequestValidation.Validate(query) is { } invalid) return invalid;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await Visible(db, actor).AnyAsync(a => a.Id == id, ct)) return Errors.NotFound;
+        if (!await Membership.VisibleApplications(db, actor).AnyAsync(a => a.Id == id, ct)) return Errors.NotFound;
         var now = clock.GetUtcNow();
         var page = await db.ApiKeys.AsNoTracking().Where(k => k.ApplicationId == id)
             .OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id)
@@ -227,7 +228,7 @@ public sealed class ApplicationService(
         var now = clock.GetUtcNow();
         var rows = await (from k in db.ApiKeys.AsNoTracking()
                           join a in db.Applications on k.ApplicationId equals a.Id
-                          where MemberAccountIds(db, actor).Contains(a.AccountId)
+                          where Membership.AccountIdsOf(db, actor).Contains(a.AccountId)
                                 && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now)
                           orderby a.Name, k.CreatedAt descending
                           select new { a.Name, Key = k })
@@ -242,7 +243,7 @@ public sealed class ApplicationService(
         var now = clock.GetUtcNow();
         if (request.ExpiresAt is { } expires && expires <= now) return ValidationError.For("expiresAt", "The expiry must be in the future.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await FindChangeableAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
+        if (await Membership.FindChangeableApplicationAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
         if (found.Error is { } error) return error;
         var app = found.App!;
 
@@ -262,7 +263,7 @@ public sealed class ApplicationService(
     {
         if (!actor.Can(Permission.ApplicationsWrite)) return Errors.Forbidden;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await FindChangeableAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
+        if (await Membership.FindChangeableApplicationAsync(db, actor, id, ct) is not { } found) return Errors.NotFound;
         if (found.Error is { } error) return error;
         var key = await db.ApiKeys.AsTracking().FirstOrDefaultAsync(k => k.Id == keyId && k.ApplicationId == id, ct);
         if (key is null) return Errors.NotFound;
@@ -284,36 +285,6 @@ public sealed class ApplicationService(
         public required Application App { get; init; }
         public required string AccountName { get; init; }
     }
-
-    internal sealed record Changeable(Application? App, Error? Error);
-
-    /// <summary>
-    /// What the actor may see: an application key itself, admins and read-only all, others their accounts' applications.
-    /// Subscriptions follow it by the account a registration keeps, so removing an application hides none from its account.
-    /// </summary>
-    internal static IQueryable<Application> Visible(PortalDbContext db, Actor actor)
-    {
-        var apps = db.Applications.AsNoTracking();
-        if (actor.ApplicationId is { } own) return apps.Where(a => a.Id == own);
-        if (actor.Can(Permission.ApplicationsReadAll)) return apps;
-        return apps.Where(a => MemberAccountIds(db, actor).Contains(a.AccountId));
-    }
-
-    /// <summary>The accounts the actor is a member of: whose applications (and registrations) are theirs.</summary>
-    internal static IQueryable<Guid> MemberAccountIds(PortalDbContext db, Actor actor) =>
-        db.AccountMembers.Where(m => m.UserId == actor.UserId).Select(m => m.AccountId);
-
-    /// <summary>Null when the actor cannot see it (404); an error when they see it but may not change it (an admin key without <c>admin</c>).</summary>
-    internal static async Task<Changeable?> FindChangeableAsync(PortalDbContext db, Actor actor, Guid id, CancellationToken ct)
-    {
-        var app = await Visible(db, actor).AsTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
-        if (app is null) return null;
-        if (actor.Can(Permission.ApplicationsManageAll) || await IsMemberAsync(db, actor, app.AccountId, ct)) return new Changeable(app, null);
-        return new Changeable(null, Errors.Forbidden);
-    }
-
-    internal static Task<bool> IsMemberAsync(PortalDbContext db, Actor actor, Guid accountId, CancellationToken ct) =>
-        MemberAccountIds(db, actor).ContainsAsync(accountId, ct);
 
     private static async Task<Dictionary<Guid, int>> ActiveKeyCountsAsync(PortalDbContext db, List<Guid> appIds, DateTimeOffset now, CancellationToken ct) =>
         await db.ApiKeys.Where(k => k.ApplicationId != null && appIds.Contains(k.ApplicationId.Value) && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))

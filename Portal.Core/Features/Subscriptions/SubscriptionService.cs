@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Notifications;
@@ -73,7 +74,7 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         if (query.ApplicationId is { } applicationId) subscriptions = subscriptions.Where(s => s.ApplicationId == applicationId);
         if (query.ProductId is { } productId) subscriptions = subscriptions.Where(s => s.ProductId == productId);
         if (query.AccountId is { } accountId) subscriptions = subscriptions.Where(s => s.AccountId == accountId);
-        if (query.Mine) subscriptions = subscriptions.Where(s => ApplicationService.MemberAccountIds(db, actor).Contains(s.AccountId));
+        if (query.Mine) subscriptions = subscriptions.Where(s => Membership.AccountIdsOf(db, actor).Contains(s.AccountId));
         return subscriptions;
     }
 
@@ -116,7 +117,7 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(ct);
 
         // The application must be one the actor may change: their accounts' own, or any for those who manage all.
-        if (await ApplicationService.FindChangeableAsync(db, actor, applicationId, ct) is not { } found) return new NotFoundError("There is no such application among yours.");
+        if (await Membership.FindChangeableApplicationAsync(db, actor, applicationId, ct) is not { } found) return new NotFoundError("There is no such application among yours.");
         if (found.Error is { } error) return error;
         var app = found.App!;
         var seesDrafts = actor.Can(Permission.ProductsReadAll);
@@ -200,7 +201,7 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         if (row is null) return Errors.NotFound;
         // Unregistering someone's application: its owners (who may change it) or those who manage subscriptions.
         if (to == SubscriptionStatus.Unsubscribed && !actor.Can(Permission.SubscriptionsManage)
-            && !(actor.Can(Permission.SubscriptionsWrite) && (actor.Can(Permission.ApplicationsManageAll) || await ApplicationService.IsMemberAsync(db, actor, row.AccountId, ct))))
+            && !(actor.Can(Permission.SubscriptionsWrite) && (actor.Can(Permission.ApplicationsManageAll) || await Membership.IsMemberAsync(db, actor, row.AccountId, ct))))
             return Errors.Forbidden;
         var sub = row.Sub;
         if (Refusal(sub.Status, to) is { } refused) return refused;
@@ -336,7 +337,7 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         if (!actor.Can(Permission.SubscriptionsReadAll) && !actor.Can(Permission.SubscriptionsManage))
             subscriptions = actor.ApplicationId is { } own
                 ? subscriptions.Where(s => s.ApplicationId == own)
-                : subscriptions.Where(s => ApplicationService.MemberAccountIds(db, actor).Contains(s.AccountId));
+                : subscriptions.Where(s => Membership.AccountIdsOf(db, actor).Contains(s.AccountId));
         return subscriptions;
     }
 

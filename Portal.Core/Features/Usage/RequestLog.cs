@@ -5,7 +5,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
-using Portal.Core.Features.Applications;
+using Portal.Core.Features.Accounts;
 
 namespace Portal.Core.Features.Usage;
 
@@ -165,7 +165,7 @@ internal static class RequestLog
     /// </summary>
     private static async Task<Dimension> ScopeAsync(PortalDbContext db, Actor actor, UsageRequestQuery query, CancellationToken ct)
     {
-        var apps = await db.Applications.Where(a => ApplicationService.MemberAccountIds(db, actor).Contains(a.AccountId))
+        var apps = await db.Applications.Where(a => Membership.AccountIdsOf(db, actor).Contains(a.AccountId))
             .Select(a => a.Id).ToListAsync(ct);
         // Filtered by an application: only that one, if it is theirs; a personal key's events have no application.
         var owner = query.ApplicationId is null;

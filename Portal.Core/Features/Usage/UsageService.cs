@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Verification;
@@ -230,7 +231,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     }
 
     private static IQueryable<Guid> OwnApplicationIds(PortalDbContext db, Actor actor) =>
-        db.Applications.Where(a => ApplicationService.MemberAccountIds(db, actor).Contains(a.AccountId)).Select(a => a.Id);
+        db.Applications.Where(a => Membership.AccountIdsOf(db, actor).Contains(a.AccountId)).Select(a => a.Id);
 
     /// <summary>
     /// The <see cref="TopCount"/> biggest of a rollup over the window: portal-wide by <see cref="UsageTop"/> (from the

@@ -123,7 +123,7 @@ public sealed class VerificationService(
         {
             var keys = db.ApiKeys.AsNoTracking().Where(k => k.Id == keyId && k.ApplicationId != null);
             // The applications the actor may see, as on the applications pages; any other key is not found.
-            keys = keys.Where(k => ApplicationService.Visible(db, actor).Any(a => a.Id == k.ApplicationId));
+            keys = keys.Where(k => Membership.VisibleApplications(db, actor).Any(a => a.Id == k.ApplicationId));
             var found = await keys.Select(k => new { k.Id, k.ApplicationId, k.RevokedAt, k.ExpiresAt }).FirstOrDefaultAsync(ct);
             if (found is null) return Errors.NotFound;
 
