@@ -33,7 +33,7 @@ public static class PortalCore
             // The provider's own context type (its own migrations), handed to services as the PortalDbContext it is.
             services.AddDbContextFactory<PostgresPortalDbContext>((sp, db) => db
                 .UseNpgsql(connectionString)
-                .AddInterceptors(sp.GetRequiredService<WebhookOutbox>(), sp.GetRequiredService<ApiKeyArrivals>()));
+                .AddInterceptors(sp.GetRequiredService<WebhookOutbox>(), sp.GetRequiredService<ApiKeyArrivals>(), sp.GetRequiredService<CacheInvalidation>()));
             services.AddSingleton<IDbContextFactory<PortalDbContext>, UpcastDbContextFactory<PostgresPortalDbContext>>();
             services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<PostgresPortalDbContext>());
         }
@@ -41,7 +41,7 @@ public static class PortalCore
         {
             services.AddDbContextFactory<PortalDbContext>((sp, db) => db
                 .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(PortalDbContext).Assembly.FullName))
-                .AddInterceptors(new SqlitePragmas(), sp.GetRequiredService<WebhookOutbox>(), sp.GetRequiredService<ApiKeyArrivals>()));
+                .AddInterceptors(new SqlitePragmas(), sp.GetRequiredService<WebhookOutbox>(), sp.GetRequiredService<ApiKeyArrivals>(), sp.GetRequiredService<CacheInvalidation>()));
         }
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PasswordPolicy>();
@@ -53,6 +53,8 @@ public static class PortalCore
         services.AddSingleton<AuditService>();
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyArrivals>();
+        // Both caches follow what every save and bulk statement changed (both providers' contexts above).
+        services.AddSingleton<CacheInvalidation>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<ApplicationService>();

@@ -1,17 +1,13 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
-using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
-using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Accounts;
 
 /// <summary>Developer accounts and their members. Admins manage them; every developer has at least a personal one.</summary>
 public sealed class AccountService(
     IDbContextFactory<PortalDbContext> dbFactory,
-    ApiKeyCache keyCache,
-    VerificationCache verificationCache,
     TimeProvider clock)
 {
     public async Task<Result<PagedResult<AccountDto>>> ListAsync(Actor actor, AccountQuery query, CancellationToken ct = default)
@@ -93,7 +89,7 @@ public sealed class AccountService(
 
     /// <summary>
     /// Suspends or reactivates an account; idempotent. A suspended account's application keys are refused from the
-    /// next call on (the key cache is cleared, and verification answers DISABLED); its data stays.
+    /// next call on (the saved status drops them from the caches, and verification answers DISABLED); its data stays.
     /// </summary>
     public async Task<Result<AccountDto>> SetStatusAsync(Actor actor, Guid id, AccountStatus status, CancellationToken ct = default)
     {
@@ -108,9 +104,6 @@ public sealed class AccountService(
             account.Status = status;
             db.Audit.Add(AuditEntry.For(actor, AuditActions.AccountStatusChanged, clock.GetUtcNow(), "account", id.ToString(), account.Name, $"{before} → {status}"));
             await db.SaveChangesAsync(ct);
-            // Application keys carry no user to invalidate by: drop every cached key (they are looked up again once).
-            keyCache.Clear();
-            verificationCache.Invalidate();
         }
         return await Project(db, db.Accounts.AsNoTracking().Where(a => a.Id == id)).FirstAsync(ct);
     }

@@ -11,8 +11,9 @@ public sealed record KeyIdentity(Guid KeyId, Guid UserId, string Email, string D
 
 /// <summary>
 /// Recently verified keys by hash, so a valid call costs no database read in the steady state. Entries live a
-/// short time and are dropped at once when a key or its owner changes. A generation counter stops a lookup that
-/// started before an invalidation from caching what it read (it may be stale).
+/// short time and are dropped at once when a key or its holder changes: <see cref="Portal.Core.Data.CacheInvalidation"/>
+/// calls the <c>Invalidate…</c> methods from what each save changed, once it has committed. A generation counter stops
+/// a lookup that started before an invalidation from caching what it read (it may be stale).
 /// </summary>
 public sealed class ApiKeyCache(TimeProvider clock)
 {
@@ -23,7 +24,8 @@ public sealed class ApiKeyCache(TimeProvider clock)
     private long _generation;
 
     /// <param name="ValidUntil">When the key (or, in a grace period, this old secret) stops being valid.</param>
-    internal sealed record Entry(string Hash, KeyIdentity Identity, DateTimeOffset? ValidUntil, DateTimeOffset CachedAt);
+    /// <param name="AccountId">For an application key, the account whose status decides whether it works.</param>
+    internal sealed record Entry(string Hash, KeyIdentity Identity, DateTimeOffset? ValidUntil, DateTimeOffset CachedAt, Guid? AccountId = null);
 
     public long Generation => Interlocked.Read(ref _generation);
 
@@ -46,17 +48,27 @@ public sealed class ApiKeyCache(TimeProvider clock)
     /// <summary>Raised for each change made on this instance, so <see cref="CacheNotices"/> tells the other instances.</summary>
     public event Action<CacheNotice>? Changed;
 
-    public void InvalidateKey(Guid keyId)
+    internal void InvalidateKey(Guid keyId)
     {
         DropKey(keyId);
         Changed?.Invoke(new CacheNotice(CacheNoticeKind.Key, keyId));
     }
 
-    /// <summary>The owner was deactivated, deleted or had roles changed: every one of their keys is looked up again.</summary>
-    public void InvalidateOwner(Guid userId)
+    /// <summary>
+    /// A user, application or account whose keys' identities changed (deactivated, deleted, roles changed, suspended,
+    /// renamed): every one of the keys it holds is looked up again.
+    /// </summary>
+    internal void InvalidateHolder(Guid holderId)
     {
-        DropOwner(userId);
-        Changed?.Invoke(new CacheNotice(CacheNoticeKind.Owner, userId));
+        DropHolder(holderId);
+        Changed?.Invoke(new CacheNotice(CacheNoticeKind.Owner, holderId));
+    }
+
+    /// <summary>A change whose keys are unknown (a bulk statement): every key is looked up again.</summary>
+    internal void InvalidateAll()
+    {
+        Clear();
+        Changed?.Invoke(new CacheNotice(CacheNoticeKind.AllKeys, Guid.Empty));
     }
 
     /// <summary>
@@ -69,8 +81,13 @@ public sealed class ApiKeyCache(TimeProvider clock)
         ForgetAllMissing();
     }
 
-    /// <summary>Another instance changed the owner: dropped here, not announced again.</summary>
-    public void DropOwner(Guid userId) => RemoveWhere(e => e.Identity.UserId == userId);
+    /// <summary>Another instance changed a key holder (user, application or account): dropped here, not announced again.</summary>
+    public void DropHolder(Guid holderId)
+    {
+        // Guid.Empty is the "user" of every application key, never a holder.
+        if (holderId == Guid.Empty) return;
+        RemoveWhere(e => e.Identity.UserId == holderId || e.Identity.ApplicationId == holderId || e.AccountId == holderId);
+    }
 
     public void Clear()
     {

@@ -183,7 +183,6 @@ public sealed class ApiKeyService(
         key.PreviousHashExpiresAt = null;
         db.Audit.Add(AuditEntry.For(actor, AuditActions.ApiKeyRevoked, now, "api-key", id.ToString(), key.Name));
         await db.SaveChangesAsync(ct);
-        cache.InvalidateKey(id);
         return Unit.Value;
     }
 
@@ -215,6 +214,7 @@ public sealed class ApiKeyService(
         var replaced = key.Hash;
         key.Rotate(secret, grace);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // A bulk update: the change tracker does not see it, so the caches drop every key (CacheInvalidation).
         var changed = await db.ApiKeys
             .Where(k => k.Id == id && k.Hash == replaced && k.RevokedAt == null)
             .ExecuteUpdateAsync(set => set
@@ -234,9 +234,6 @@ public sealed class ApiKeyService(
             grace is null ? "old secret stopped at once" : $"old secret valid until {grace:O}"));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        // Saved by a bulk update, which the change tracker (ApiKeyArrivals) does not see.
-        cache.ForgetMissing(secret.Hash);
-        cache.InvalidateKey(id);
         return new ApiKeyIssued(ToDto(key, await OwnerEmailsAsync(db, [key], ct), now), secret.Key);
     }
 
@@ -251,7 +248,6 @@ public sealed class ApiKeyService(
         db.ApiKeys.Remove(key);
         db.Audit.Add(AuditEntry.For(actor, AuditActions.ApiKeyDeleted, clock.GetUtcNow(), "api-key", id.ToString(), key.Name));
         await db.SaveChangesAsync(ct);
-        cache.InvalidateKey(id);
         return Unit.Value;
     }
 
@@ -333,11 +329,11 @@ public sealed class ApiKeyService(
             var working = KeyHolders.AccountsWhoseKeysWork(db, options.Value);
             var app = await db.Applications.AsNoTracking()
                 .Where(a => a.Id == applicationId)
-                .Select(a => new { a.Name, KeysWork = working.Any(acc => acc.Id == a.AccountId) }).FirstOrDefaultAsync(ct);
+                .Select(a => new { a.Name, a.AccountId, KeysWork = working.Any(acc => acc.Id == a.AccountId) }).FirstOrDefaultAsync(ct);
             if (app is null || !app.KeysWork) return new KeyCheck(KeyCheckCode.Disabled, null, refused);
             // No user, no roles, no scopes: the actor it becomes may only read its own application.
             var appIdentity = new KeyIdentity(key.Id, Guid.Empty, $"application:{applicationId}", app.Name, [], [], applicationId);
-            cache.Store(new ApiKeyCache.Entry(hash, appIdentity, validUntil, now), generation);
+            cache.Store(new ApiKeyCache.Entry(hash, appIdentity, validUntil, now, app.AccountId), generation);
             return new KeyCheck(KeyCheckCode.Valid, appIdentity);
         }
 

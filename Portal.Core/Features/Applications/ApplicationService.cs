@@ -6,7 +6,6 @@ using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Subscriptions;
-using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Applications;
 
@@ -17,8 +16,6 @@ namespace Portal.Core.Features.Applications;
 public sealed class ApplicationService(
     IDbContextFactory<PortalDbContext> dbFactory,
     ApiKeyService apiKeys,
-    ApiKeyCache keyCache,
-    VerificationCache verificationCache,
     IOptions<PortalOptions> options,
     TimeProvider clock)
 {
@@ -199,8 +196,6 @@ public sealed class ApplicationService(
             $"{keys.Count} key(s) revoked; {ended} open product registration(s) ended"));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        foreach (var key in keys) keyCache.InvalidateKey(key.Id);
-        verificationCache.Invalidate();
         return Unit.Value;
     }
 
@@ -275,7 +270,6 @@ public sealed class ApplicationService(
         key.PreviousHashExpiresAt = null;
         db.Audit.Add(AuditEntry.For(actor, AuditActions.ApplicationKeyRevoked, now, "application", id.ToString(), found.App!.Name, $"key: {keyId}"));
         await db.SaveChangesAsync(ct);
-        keyCache.InvalidateKey(keyId);
         return Unit.Value;
     }
 

@@ -7,7 +7,10 @@ using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Cluster;
 
-/// <summary>What another instance must drop: a key, an owner's keys, all of verification's cache, a user's sign-ins, or the gateway's routes.</summary>
+/// <summary>
+/// What another instance must drop: a key, the keys of a holder (user, application or account; <c>Owner</c> on the
+/// wire), all of verification's cache, a user's sign-ins, the gateway's routes, or every key.
+/// </summary>
 public enum CacheNoticeKind
 {
     Key,
@@ -15,6 +18,7 @@ public enum CacheNoticeKind
     Verification,
     SignIn,
     Gateway,
+    AllKeys,
 }
 
 /// <summary>
@@ -139,7 +143,8 @@ public sealed class CacheNotices(
         switch (notice.Kind)
         {
             case CacheNoticeKind.Key: keys.DropKey(notice.Id); break;
-            case CacheNoticeKind.Owner: keys.DropOwner(notice.Id); break;
+            case CacheNoticeKind.Owner: keys.DropHolder(notice.Id); break;
+            case CacheNoticeKind.AllKeys: keys.Clear(); break;
             case CacheNoticeKind.Verification: verification.Drop(); break;
             case CacheNoticeKind.SignIn: signIns.Record(notice.Id); break;
             case CacheNoticeKind.Gateway: gatewayRoutes.Drop(); break;

@@ -7,7 +7,6 @@ using Microsoft.Extensions.Options;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Subscriptions;
-using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Products;
 
@@ -17,7 +16,6 @@ namespace Portal.Core.Features.Products;
 /// </summary>
 public sealed class ProductService(
     IDbContextFactory<PortalDbContext> dbFactory,
-    VerificationCache verificationCache,
     GatewayRoutes gatewayRoutes,
     IUpstreamCredentialProtector credentials,
     IOptions<PortalOptions> options,
@@ -130,7 +128,6 @@ public sealed class ProductService(
             if (await SlugTakenAsync(slug, null, ct)) return new DuplicateProductSlug(slug);
             throw;
         }
-        verificationCache.Invalidate();
         gatewayRoutes.Reload();
         return ToDto(actor, product, product.Plans, 0);
     }
@@ -286,7 +283,6 @@ public sealed class ProductService(
                     return new PlanHasOpenSubscriptions(removedNames[raced.PlanId], raced.Count);
                 throw;
             }
-            verificationCache.Invalidate();
             gatewayRoutes.Reload();
         }
         var open = actor.Can(Permission.SubscriptionsReadAll) ? await OpenOf(db, id).CountAsync(ct) : 0;
@@ -324,7 +320,6 @@ public sealed class ProductService(
             if (raced > 0) return new ProductHasOpenSubscriptions(product.Name, raced);
             throw;
         }
-        verificationCache.Invalidate();
         gatewayRoutes.Reload();
         return Unit.Value;
     }

@@ -10,7 +10,6 @@ using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Email;
 using Portal.Core.Features.Users;
-using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Profile;
 
@@ -18,18 +17,17 @@ namespace Portal.Core.Features.Profile;
 /// Email confirmation of self-service sign-ups (<c>Portal:SignUp:RequireConfirmedEmail</c>). The link holds Identity's
 /// email-confirmation token, which carries the security stamp; confirming changes the stamp, so a link works once.
 /// Its lifetime is <see cref="LinkLifetime"/> (the host gives the confirmation provider that lifespan). Until the user
-/// confirms, sign-in refuses them and their keys do not work (<see cref="KeyHolders"/>); confirming drops what the key
-/// and verification caches hold, on every instance. A resend by address is only queued (<see cref="RequestResend"/>), as a
-/// forgot-password request is: whoever asks gets the same answer in the same time whether or not the address belongs to
-/// an account waiting for its link; the background loop (<see cref="RunAsync"/>) looks it up and sends.
+/// confirms, sign-in refuses them and their keys do not work (<see cref="KeyHolders"/>); the confirmation's save drops
+/// what the key and verification caches hold about them, on every instance (<see cref="CacheInvalidation"/>). A resend
+/// by address is only queued (<see cref="RequestResend"/>), as a forgot-password request is: whoever asks gets the same
+/// answer in the same time whether or not the address belongs to an account waiting for its link; the background loop
+/// (<see cref="RunAsync"/>) looks it up and sends.
 /// </summary>
 public sealed class EmailConfirmationService(
     IDbContextFactory<PortalDbContext> dbFactory,
     IServiceScopeFactory scopes,
     ILookupNormalizer normalizer,
     EmailOutbox outbox,
-    ApiKeyCache keyCache,
-    VerificationCache verificationCache,
     IOptions<PortalOptions> options,
     TimeProvider clock,
     ILogger<EmailConfirmationService> logger)
@@ -163,9 +161,6 @@ public sealed class EmailConfirmationService(
         {
             return new EmailAlreadyConfirmed();
         }
-        // Refusals are not cached by the key cache, but verification caches an account's "keys do not work".
-        keyCache.InvalidateOwner(user.Id);
-        verificationCache.Invalidate();
         return Unit.Value;
     }
 }

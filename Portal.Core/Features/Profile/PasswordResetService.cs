@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Data;
-using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Email;
 using Portal.Core.Features.Users;
@@ -27,7 +26,6 @@ public sealed class PasswordResetService(
     ILookupNormalizer normalizer,
     PasswordPolicy passwordPolicy,
     EmailOutbox outbox,
-    ApiKeyCache keyCache,
     SignInChanges signIns,
     IOptions<PortalOptions> options,
     TimeProvider clock,
@@ -153,7 +151,6 @@ public sealed class PasswordResetService(
         {
             return new InvalidResetLink();
         }
-        keyCache.InvalidateOwner(user.Id);
         signIns.Notify(user.Id);
         return Unit.Value;
     }

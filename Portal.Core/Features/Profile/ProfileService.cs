@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
-using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Notifications;
 using Portal.Core.Features.Users;
@@ -15,7 +14,6 @@ public sealed class ProfileService(
     IPasswordHasher<PortalUser> passwordHasher,
     PasswordPolicy passwordPolicy,
     TimeProvider clock,
-    ApiKeyCache keyCache,
     SignInChanges signIns)
 {
     public const int RecentSignInCount = 10;
@@ -42,8 +40,6 @@ public sealed class ProfileService(
                 $"display name '{user.DisplayName}' → '{name.Trim()}'"));
             user.DisplayName = name.Trim();
             await db.SaveChangesAsync(ct);
-            // Keys carry their owner's display name (GET /me answers from it).
-            keyCache.InvalidateOwner(user.Id);
         }
         if (request.Notifications is { } choices
             && await NotificationPreferences.ApplyAsync(db, user.Id, choices, ct) is { Count: > 0 } changed)

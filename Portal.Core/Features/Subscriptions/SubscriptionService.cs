@@ -5,7 +5,6 @@ using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Notifications;
-using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Subscriptions;
 
@@ -13,7 +12,7 @@ namespace Portal.Core.Features.Subscriptions;
 /// Registrations of applications to products. Developers subscribe and unsubscribe their accounts' applications and
 /// see their registrations (another account's answers not-found); admins see all and approve, reject or unregister.
 /// </summary>
-public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFactory, VerificationCache verificationCache, TimeProvider clock, Notifier notifier)
+public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock, Notifier notifier)
 {
     public async Task<Result<PagedResult<SubscriptionDto>>> ListAsync(Actor actor, SubscriptionQuery query, CancellationToken ct = default)
     {
@@ -162,7 +161,6 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
                 return Errors.NotFound;
             throw;
         }
-        verificationCache.Invalidate();
         var created = await Rows(db, Actor.System).FirstAsync(r => r.Sub.Id == subscription.Id, ct);
         return ToDto(created);
     }
@@ -236,7 +234,6 @@ public sealed class SubscriptionService(IDbContextFactory<PortalDbContext> dbFac
         var mailed = to is SubscriptionStatus.Approved or SubscriptionStatus.Rejected && await NotifyDecisionAsync(db, row, to, reason, now, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        verificationCache.Invalidate();
         if (mailed) notifier.Wake();
 
         sub.Status = to;

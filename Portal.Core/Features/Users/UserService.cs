@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.Accounts;
-using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 
 namespace Portal.Core.Features.Users;
@@ -14,7 +13,6 @@ public sealed class UserService(
     ILookupNormalizer normalizer,
     PasswordPolicy passwordPolicy,
     TimeProvider clock,
-    ApiKeyCache keyCache,
     SignInChanges signIns,
     ISignInClient? signInClient = null)
 {
@@ -246,9 +244,7 @@ public sealed class UserService(
         {
             db.Audit.Add(AuditEntry.For(actor, AuditActions.UserUpdated, now, "user", id.ToString(), user.Email, string.Join("; ", changes)));
             await db.SaveChangesAsync(ct);
-            // Keys act with their owner's roles and status: the next call must see the change.
-            keyCache.InvalidateOwner(id);
-            // Sessions too, the actor's own included: lowering one's own roles must not leave the old powers open.
+            // Sessions re-check, the actor's own included: lowering one's own roles must not leave the old powers open.
             if (rolesChanged || statusChanged) signIns.Notify(id);
         }
         return ToDto(user, newRoles, now);
@@ -288,7 +284,6 @@ public sealed class UserService(
         db.Users.Remove(user);
         db.Audit.Add(AuditEntry.For(actor, AuditActions.UserDeleted, clock.GetUtcNow(), "user", id.ToString(), user.Email));
         await db.SaveChangesAsync(ct);
-        keyCache.InvalidateOwner(id);
         signIns.Notify(id);
         return Unit.Value;
     }

@@ -6,12 +6,13 @@ namespace Portal.Core.Features.Verification;
 
 /// <summary>
 /// What verification keeps in memory about products, plans, subscriptions and accounts, so a verification costs no
-/// database read in the steady state. Every change to those calls <see cref="Invalidate"/> after it is saved; a
-/// lookup that started before an invalidation does not store what it read (the generation moved on).
+/// database read in the steady state. <see cref="Portal.Core.Data.CacheInvalidation"/> calls <see cref="Invalidate"/>
+/// once a save that changed any of those has committed; a lookup that started before an invalidation does not store
+/// what it read (the generation moved on).
 /// </summary>
 public sealed class VerificationCache
 {
-    /// <summary>A backstop only: changes announce themselves through <see cref="Invalidate"/>; one that did not heals after this.</summary>
+    /// <summary>A backstop only: saved changes invalidate at once; one the database made behind EF's back heals after this.</summary>
     public static readonly TimeSpan TimeToLive = TimeSpan.FromMinutes(5);
 
     /// <summary>Per store. The entries are bounded by real rows (ids come from valid keys and found products), but a crude cap keeps memory finite anyway.</summary>
@@ -45,7 +46,10 @@ public sealed class VerificationCache
     /// <summary>The APPROVED subscription of an application to a product; a null value: there is none.</summary>
     internal Lookup<(Guid ApplicationId, Guid ProductId), SubscriptionEntry?> Subscriptions { get; }
 
-    /// <summary>Drops everything cached; called after any product, plan, subscription or account status change.</summary>
+    /// <summary>
+    /// Drops everything cached, here and on the other instances: a product, plan, subscription, application or account
+    /// changed. Public for tests that start from a cold cache; services never call it, their saves do.
+    /// </summary>
     public void Invalidate()
     {
         Drop();

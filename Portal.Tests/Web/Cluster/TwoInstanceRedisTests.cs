@@ -135,6 +135,9 @@ public sealed class TwoInstanceRedisTests(TwoInstancesWithRedis cluster) : IClas
     }
 
     [Fact]
+    public async Task KeyRegeneratedOnA_TheOldSecretIsRefusedOnB_WithinASecond() => await RegenerationTests.RegeneratedOnA_SeenOnB(cluster);
+
+    [Fact]
     public async Task AdminDemotedOnA_LosesAdminOnB_WithinASecond() => await DemotionTests.DemotedOnA_SeenOnB(cluster);
 
     [Fact]
@@ -266,6 +269,9 @@ public sealed class TwoInstanceListenNotifyTests(TwoInstancesWithoutRedis cluste
     }
 
     [Fact]
+    public async Task KeyRegeneratedOnA_TheOldSecretIsRefusedOnB_WithinASecond() => await RegenerationTests.RegeneratedOnA_SeenOnB(cluster);
+
+    [Fact]
     public async Task AdminDemotedOnA_LosesAdminOnB_WithinASecond() => await DemotionTests.DemotedOnA_SeenOnB(cluster);
 
     [Fact]
@@ -288,6 +294,27 @@ internal static class GatewayRouteTests
 
         await TwoInstances.WithinAsync(TimeSpan.FromSeconds(1), async () =>
             (await cluster.B.Get<GatewayRoutes>().FindAsync(subscribed.Product))?.Upstream.ToString().Contains(":9/v2") == true);
+    }
+}
+
+internal static class RegenerationTests
+{
+    /// <summary>A regeneration is a bulk update, whose rows the caches cannot know: B drops every key it holds.</summary>
+    public static async Task RegeneratedOnA_SeenOnB(TwoInstances cluster)
+    {
+        var owner = (await cluster.A.Get<UserService>().CreateAsync(Actor.System, new CreateUser
+        {
+            Email = $"dev-{Guid.NewGuid():N}@portal.test", DisplayName = "Dev", Password = "Passw0rd!", Roles = [Roles.Developer],
+        })).Value;
+        var key = await cluster.A.IssueKeyAsync(owner.Id, [Scopes.Read]);
+        Assert.True((await cluster.B.Get<ApiKeyService>().AuthenticateAsync(key.Key)).IsValid); // cached on B
+
+        var regenerated = await cluster.A.Get<ApiKeyService>().RegenerateAsync(new Actor(owner.Id, owner.Email, owner.Roles), key.Id, new RegenerateApiKey());
+        Assert.True(regenerated.IsSuccess, regenerated.Error?.Detail);
+
+        await TwoInstances.WithinAsync(TimeSpan.FromSeconds(1), async () =>
+            (await cluster.B.Get<ApiKeyService>().AuthenticateAsync(key.Key)).Code == KeyCheckCode.NotFound);
+        Assert.True((await cluster.B.Get<ApiKeyService>().AuthenticateAsync(regenerated.Value.Key)).IsValid);
     }
 }
 
