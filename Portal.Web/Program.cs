@@ -16,6 +16,7 @@ using Portal.Web.Features.Users;
 using Portal.Web.Features.Verification;
 using Portal.Web.Features.Webhooks;
 using Portal.Web.Infrastructure;
+using Portal.Web.Host;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPortalServices();

@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
+using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Host;
 
 /// <summary>
 /// Asks the database at most once a second: load balancers poll health often, and the answer should say whether

@@ -17,14 +17,14 @@ using Portal.Web.Features.Verification;
 using Portal.Web.Features.Webhooks;
 
 using Portal.Web.Features.Profile;
+using Portal.Web.Authentication;
+using Portal.Web.Infrastructure;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Host;
 
 /// <summary>Service registration and the middleware pipeline, kept out of Program.cs so it stays a list of features.</summary>
 public static class PortalHost
 {
-    public const long MaxRequestBodyBytes = 1024 * 1024;
-
     public static WebApplicationBuilder AddPortalServices(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -66,7 +66,7 @@ public static class PortalHost
         services.AddExceptionHandler<BadRequestProblems>();
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestSizeLimit.MaxBodyBytes);
         services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer<ApiKeySecurityTransformer>();
@@ -103,7 +103,7 @@ public static class PortalHost
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PortalOptions>>().Value.Security.RequireTwoFactorForAdmins)
             app.UseMiddleware<TwoFactorEnrolmentGate>();
         app.UseExceptionHandler();
-        app.UseApiBodyLimit(MaxRequestBodyBytes);
+        app.UseApiBodyLimit(RequestSizeLimit.MaxBodyBytes);
         // A body-less error answer: the portal's own "not found" page, in its layout, for a browser's GET of an unknown
         // address (the status code stays 404); problem details for everything else (the API, other statuses, posts).
         // Re-execution sits on the app itself, not in a branch: only there does it route the re-executed request again.
