@@ -26,7 +26,7 @@ if (await CliCommands.TryRunAsync(app, args)) return;
 await app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync();
 
 app.UsePortalPipeline();
-app.MapHealthEndpoint();
+app.MapPortalHealthChecks();
 app.MapAccountEndpoints();
 app.MapMeEndpoints();
 app.MapProfileEndpoints();

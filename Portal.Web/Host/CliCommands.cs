@@ -1,5 +1,6 @@
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.Demo;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Users;
 using Portal.Web.Infrastructure;

@@ -60,7 +60,7 @@ public static class PortalHost
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitClient>();
         services.AddSingleton<FirstKeyHandoff>();
-        services.AddSingleton<DatabaseHealth>();
+        services.AddPortalHealthChecks();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblems.Complete);
         services.AddSingleton<IProblemDetailsWriter, ApiProblemWriter>(); // after the framework's writer: takes only what it refuses
         services.AddExceptionHandler<BadRequestProblems>();
@@ -70,6 +70,7 @@ public static class PortalHost
         services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer<ApiKeySecurityTransformer>();
+            o.AddDocumentTransformer<HealthOpenApi>();
             o.AddOperationTransformer<ApiKeySecurityTransformer>();
             o.AddOperationTransformer<ListQueryTransformer>();
         });
@@ -122,25 +123,4 @@ public static class PortalHost
     private static bool IsPageNotFound(HttpContext http) =>
         http.Response.StatusCode == StatusCodes.Status404NotFound && !ApiProblems.IsApi(http)
         && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
-
-    /// <summary>GET answers the status; HEAD (load balancers, uptime checks) the same status code without a body.</summary>
-    public static void MapHealthEndpoint(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/healthz", async (DatabaseHealth health, UsageRecorder usage, CancellationToken ct) =>
-                await health.IsHealthyAsync(ct)
-                    ? Results.Ok(new HealthStatus("Healthy", usage.Dropped))
-                    : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy"))
-            .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous()
-            .Produces<HealthStatus>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        app.MapMethods("/healthz", [HttpMethods.Head], async (DatabaseHealth health, CancellationToken ct) =>
-                Results.StatusCode(await health.IsHealthyAsync(ct) ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable))
-            .WithTags("Health").WithSummary("The status of GET without a body").AllowAnonymous()
-            .Produces(StatusCodes.Status200OK).Produces(StatusCodes.Status503ServiceUnavailable);
-    }
 }
-
-/// <summary>
-/// The answer of <c>GET /healthz</c>; <paramref name="UsageEventsDropped"/>: usage events this instance could not queue
-/// since it started (0 unless the database fell far behind; see <see cref="UsageRecorder"/>).
-/// </summary>
-public sealed record HealthStatus(string Status, long UsageEventsDropped);
