@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.OpenApi;
 using Portal.Core.Data;
 using Portal.Core.Features.Usage;
 using HealthCheckStatus = Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus;
@@ -35,21 +34,38 @@ public static class PortalHealth
         return services;
     }
 
-    public static IEndpointConventionBuilder MapPortalHealthChecks(this IEndpointRouteBuilder app) =>
-        app.MapHealthChecks(Path, new HealthCheckOptions
+    public static void MapPortalHealthChecks(this IEndpointRouteBuilder app)
+    {
+        var options = new HealthCheckOptions
+        {
+            ResponseWriter = WriteAsync,
+            ResultStatusCodes =
             {
-                ResponseWriter = WriteAsync,
-                ResultStatusCodes =
-                {
-                    [HealthCheckStatus.Healthy] = StatusCodes.Status200OK,
-                    [HealthCheckStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
-                    [HealthCheckStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
-                },
-                // No answer of the portal carries caching headers; a proxy in front decides for itself.
-                AllowCachingResponses = true,
-            })
-            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]))
-            .AllowAnonymous();
+                [HealthCheckStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthCheckStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthCheckStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+            // No answer of the portal carries caching headers; a proxy in front decides for itself.
+            AllowCachingResponses = true,
+        };
+        app.MapHealthChecks(Path, options).Describe(HttpMethods.Get, "200 when the database answers")
+            .WithMetadata(new ProducesResponseTypeAttribute(typeof(HealthStatus), StatusCodes.Status200OK, "application/json"),
+                new ProducesResponseTypeAttribute(typeof(ProblemDetails), StatusCodes.Status503ServiceUnavailable, "application/problem+json"));
+        app.MapHealthChecks(Path, options).Describe(HttpMethods.Head, "The status of GET without a body")
+            .WithMetadata(new ProducesResponseTypeAttribute(StatusCodes.Status200OK), new ProducesResponseTypeAttribute(StatusCodes.Status503ServiceUnavailable));
+    }
+
+    /// <summary>
+    /// ApiExplorer, and so the OpenAPI document and the portal's API reference, lists an endpoint by its handler's
+    /// method; a health-check endpoint has none, so <see cref="Healthz"/> stands for it.
+    /// </summary>
+    private static IEndpointConventionBuilder Describe(this IEndpointConventionBuilder endpoint, string method, string summary) =>
+        endpoint.WithMetadata(new HttpMethodMetadata([method]), new Action(Healthz).Method)
+            .WithTags("Health").WithSummary(summary).AllowAnonymous();
+
+    private static void Healthz()
+    {
+    }
 
     private static Task WriteAsync(HttpContext http, HealthReport report)
     {
@@ -110,48 +126,6 @@ internal sealed class RememberedHealthCheck(HealthAnswers answers, Func<IHealthC
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
         answers.GetAsync(context.Registration, () => check().CheckHealthAsync(context, ct), ct);
-}
-
-/// <summary>
-/// Describes <c>/healthz</c> in the OpenAPI document. Health checks map a plain endpoint, which ApiExplorer does not
-/// list; the operation is written here from the same types the response writer answers with.
-/// </summary>
-internal sealed class HealthOpenApi : IOpenApiDocumentTransformer
-{
-    public async Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)
-    {
-        var status = await context.GetOrCreateSchemaAsync(typeof(HealthStatus), cancellationToken: ct);
-        var problem = await context.GetOrCreateSchemaAsync(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), cancellationToken: ct);
-        OpenApiOperation Operation(string summary, bool body) => new()
-        {
-            Summary = summary,
-            Tags = new HashSet<OpenApiTagReference> { new("Health", document) },
-            Responses = new OpenApiResponses
-            {
-                ["200"] = new OpenApiResponse
-                {
-                    Description = "OK",
-                    Content = body ? new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = status } } : null,
-                },
-                ["503"] = new OpenApiResponse
-                {
-                    Description = "Service Unavailable",
-                    Content = body ? new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = problem } } : null,
-                },
-            },
-        };
-        document.Tags ??= new HashSet<OpenApiTag>();
-        if (!document.Tags.Any(t => t.Name == "Health")) document.Tags.Add(new OpenApiTag { Name = "Health" });
-        document.Paths ??= new OpenApiPaths();
-        document.Paths[PortalHealth.Path] = new OpenApiPathItem
-        {
-            Operations = new Dictionary<HttpMethod, OpenApiOperation>
-            {
-                [HttpMethod.Get] = Operation("200 when the database answers", body: true),
-                [HttpMethod.Head] = Operation("The status of GET without a body", body: false),
-            },
-        };
-    }
 }
 
 /// <summary>

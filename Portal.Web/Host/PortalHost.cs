@@ -70,7 +70,6 @@ public static class PortalHost
         services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer<ApiKeySecurityTransformer>();
-            o.AddDocumentTransformer<HealthOpenApi>();
             o.AddOperationTransformer<ApiKeySecurityTransformer>();
             o.AddOperationTransformer<ListQueryTransformer>();
         });
