@@ -87,7 +87,7 @@ public static class PortalCore
         services.AddSingleton<Features.Profile.EmailConfirmationService>();
         services.AddSingleton<Features.Profile.TwoFactorService>();
         services.AddSingleton<DatabaseInitializer>();
-        services.AddSingleton<DemoData>();
+        services.AddSingleton<Features.Demo.DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();
 
         // Several instances: where limits are counted and how cache changes reach the other instances (docs/scale-out.md).

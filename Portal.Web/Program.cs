@@ -16,6 +16,7 @@ using Portal.Web.Features.Users;
 using Portal.Web.Features.Verification;
 using Portal.Web.Features.Webhooks;
 using Portal.Web.Infrastructure;
+using Portal.Web.Host;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPortalServices();
@@ -25,7 +26,7 @@ if (await CliCommands.TryRunAsync(app, args)) return;
 await app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync();
 
 app.UsePortalPipeline();
-app.MapHealthEndpoint();
+app.MapPortalHealthChecks();
 app.MapAccountEndpoints();
 app.MapMeEndpoints();
 app.MapProfileEndpoints();

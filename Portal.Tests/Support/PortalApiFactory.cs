@@ -12,6 +12,7 @@ using Portal.Core.Data;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Users;
 using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
 namespace Portal.Tests.Support;
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Portal.Web.Host;
 
 namespace Portal.Tests.Support;
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Portal.Core.Common;
 using Portal.Core.Features.ApiKeys;
+using Portal.Web.Authentication;
 
 namespace Portal.Web.Infrastructure;
 

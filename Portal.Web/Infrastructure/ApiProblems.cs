@@ -39,7 +39,7 @@ public static class ApiProblems
         StatusCodes.Status401Unauthorized => "Send an API key: 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.",
         StatusCodes.Status403Forbidden => "The key's owner or its scopes do not allow this.",
         StatusCodes.Status404NotFound => "There is nothing at this address.",
-        StatusCodes.Status413PayloadTooLarge => RequestSizeLimit.Detail(PortalHost.MaxRequestBodyBytes),
+        StatusCodes.Status413PayloadTooLarge => RequestSizeLimit.Detail(RequestSizeLimit.MaxBodyBytes),
         StatusCodes.Status415UnsupportedMediaType => "Send the body as JSON, with 'Content-Type: application/json'.",
         StatusCodes.Status429TooManyRequests => "Too many requests: wait as long as Retry-After says, then try again.",
         StatusCodes.Status500InternalServerError => "Something went wrong on the server; the traceId finds it in the server's log.",

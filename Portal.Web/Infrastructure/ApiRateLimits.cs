@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Portal.Core;
 using Portal.Core.Common;
+using Portal.Web.Authentication;
 
 namespace Portal.Web.Infrastructure;
 

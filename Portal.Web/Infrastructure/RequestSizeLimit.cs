@@ -8,6 +8,9 @@ namespace Portal.Web.Infrastructure;
 /// </summary>
 public static class RequestSizeLimit
 {
+    /// <summary>Kestrel's limit for every body, and the API's before it reads one.</summary>
+    public const long MaxBodyBytes = 1024 * 1024;
+
     public static string Detail(long maxBytes) => $"Request bodies are limited to {maxBytes / 1024} KiB.";
 
     public static IApplicationBuilder UseApiBodyLimit(this IApplicationBuilder app, long maxBytes) =>

@@ -5,6 +5,7 @@ using Portal.Core;
 using Portal.Core.Data;
 using Portal.Core.Features.Users;
 using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
 namespace Portal.Tests.Core.Profile;
 
@@ -25,7 +26,7 @@ internal static class SelfServiceSetup
             .AddDefaultTokenProviders()
             .AddEmailConfirmationTokens();
         if (confirmationLifespan is { } lifespan)
-            services.Configure<Portal.Web.Infrastructure.EmailConfirmationTokenProviderOptions>(o => o.TokenLifespan = lifespan);
+            services.Configure<EmailConfirmationTokenProviderOptions>(o => o.TokenLifespan = lifespan);
         services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = tokenLifespan ?? Portal.Core.Features.Profile.PasswordResetService.LinkLifetime);
         services.Configure<PortalOptions>(o =>
         {

@@ -9,6 +9,7 @@ using Portal.Core.Common;
 using Portal.Core.Features.ApiKeys;
 using Portal.Tests.Support;
 using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
 namespace Portal.Tests.Web.Api;
 

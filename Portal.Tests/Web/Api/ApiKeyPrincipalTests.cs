@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Portal.Core.Common;
 using Portal.Core.Features.ApiKeys;
 using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
 namespace Portal.Tests.Web.Api;
 

@@ -5,6 +5,7 @@ using Portal.Core.Common;
 using Portal.Core.Features.Users;
 using Portal.Tests.Support;
 using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
 namespace Portal.Tests.Web.Pages;
 

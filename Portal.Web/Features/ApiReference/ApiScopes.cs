@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Portal.Core.Common;
 using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
 namespace Portal.Web.Features.ApiReference;
 

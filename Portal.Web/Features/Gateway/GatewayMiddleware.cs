@@ -11,6 +11,7 @@ using Portal.Core.Features.Verification;
 using Portal.Web.Features.Usage;
 using Portal.Web.Infrastructure;
 using Yarp.ReverseProxy.Forwarder;
+using Portal.Web.Authentication;
 
 namespace Portal.Web.Features.Gateway;
 

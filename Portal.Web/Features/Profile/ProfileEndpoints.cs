@@ -4,6 +4,7 @@ using Portal.Core.Common;
 using Portal.Core.Features.Profile;
 using Portal.Core.Features.Users;
 using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
 namespace Portal.Web.Features.Profile;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Claims;
 using Portal.Core.Features.Usage;
 using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
 namespace Portal.Web.Features.Usage;
 

@@ -6,7 +6,7 @@ using Portal.Core.Features.Webhooks;
 namespace Portal.Web.Features.Webhooks;
 
 /// <summary>
-/// Webhook signing secrets encrypted with ASP.NET Core Data Protection (the key ring: <see cref="Portal.Web.Infrastructure.KeyRingSetup"/>).
+/// Webhook signing secrets encrypted with ASP.NET Core Data Protection (the key ring: <see cref="Portal.Web.Host.KeyRingSetup"/>).
 /// A secret encrypted under a revoked key still decrypts: keys that earlier versions kept in clear in the database are
 /// revoked so that cookies signed with them are refused, but the secrets they encrypted are the ones receivers hold.
 /// Anything else the portal stores encrypted should decrypt the same way (<see cref="UnprotectStored"/>).
@@ -41,7 +41,7 @@ public sealed class DataProtectionWebhookSecrets(IDataProtectionProvider provide
 
 public static class WebhookHosting
 {
-    /// <summary>Secrets are encrypted with the portal's Data Protection key ring (<see cref="Portal.Web.Infrastructure.KeyRingSetup"/>).</summary>
+    /// <summary>Secrets are encrypted with the portal's Data Protection key ring (<see cref="Portal.Web.Host.KeyRingSetup"/>).</summary>
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
         services.AddSingleton<IWebhookSecretProtector, DataProtectionWebhookSecrets>();

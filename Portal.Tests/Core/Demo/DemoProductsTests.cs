@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
+using Portal.Core.Features.Demo;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Support;
 
-namespace Portal.Tests.Core.Products;
+namespace Portal.Tests.Core.Demo;
 
 public sealed class DemoProductsTests
 {

@@ -1,9 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
+using Portal.Core.Features.Demo;
 using Portal.Core.Features.Usage;
 using Portal.Tests.Support;
 
-namespace Portal.Tests.Core.Usage;
+namespace Portal.Tests.Core.Demo;
 
 public sealed class DemoUsageTests
 {

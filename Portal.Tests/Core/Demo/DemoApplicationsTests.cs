@@ -1,9 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
+using Portal.Core.Features.Demo;
 using Portal.Core.Features.Accounts;
 using Portal.Tests.Support;
 
-namespace Portal.Tests.Core.Applications;
+namespace Portal.Tests.Core.Demo;
 
 public sealed class DemoApplicationsTests
 {

@@ -1,9 +1,12 @@
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Features.Demo;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Users;
+using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Host;
 
 /// <summary><c>dotnet run --project Portal.Web -- seed-demo</c> and friends: run through the same services, then exit.</summary>
 public static class CliCommands

@@ -4,8 +4,9 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Portal.Web.Infrastructure;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Authentication;
 
 /// <summary>
 /// The authorization middleware's policy evaluator, with a direct path for the API's own policies: a policy that

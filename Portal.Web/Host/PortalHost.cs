@@ -17,14 +17,14 @@ using Portal.Web.Features.Verification;
 using Portal.Web.Features.Webhooks;
 
 using Portal.Web.Features.Profile;
+using Portal.Web.Authentication;
+using Portal.Web.Infrastructure;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Host;
 
 /// <summary>Service registration and the middleware pipeline, kept out of Program.cs so it stays a list of features.</summary>
 public static class PortalHost
 {
-    public const long MaxRequestBodyBytes = 1024 * 1024;
-
     public static WebApplicationBuilder AddPortalServices(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -60,13 +60,13 @@ public static class PortalHost
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitClient>();
         services.AddSingleton<FirstKeyHandoff>();
-        services.AddSingleton<DatabaseHealth>();
+        services.AddPortalHealthChecks();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblems.Complete);
         services.AddSingleton<IProblemDetailsWriter, ApiProblemWriter>(); // after the framework's writer: takes only what it refuses
         services.AddExceptionHandler<BadRequestProblems>();
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestSizeLimit.MaxBodyBytes);
         services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer<ApiKeySecurityTransformer>();
@@ -103,7 +103,7 @@ public static class PortalHost
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PortalOptions>>().Value.Security.RequireTwoFactorForAdmins)
             app.UseMiddleware<TwoFactorEnrolmentGate>();
         app.UseExceptionHandler();
-        app.UseApiBodyLimit(MaxRequestBodyBytes);
+        app.UseApiBodyLimit(RequestSizeLimit.MaxBodyBytes);
         // A body-less error answer: the portal's own "not found" page, in its layout, for a browser's GET of an unknown
         // address (the status code stays 404); problem details for everything else (the API, other statuses, posts).
         // Re-execution sits on the app itself, not in a branch: only there does it route the re-executed request again.
@@ -122,25 +122,4 @@ public static class PortalHost
     private static bool IsPageNotFound(HttpContext http) =>
         http.Response.StatusCode == StatusCodes.Status404NotFound && !ApiProblems.IsApi(http)
         && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
-
-    /// <summary>GET answers the status; HEAD (load balancers, uptime checks) the same status code without a body.</summary>
-    public static void MapHealthEndpoint(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/healthz", async (DatabaseHealth health, UsageRecorder usage, CancellationToken ct) =>
-                await health.IsHealthyAsync(ct)
-                    ? Results.Ok(new HealthStatus("Healthy", usage.Dropped))
-                    : Results.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unhealthy"))
-            .WithTags("Health").WithSummary("200 when the database answers").AllowAnonymous()
-            .Produces<HealthStatus>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        app.MapMethods("/healthz", [HttpMethods.Head], async (DatabaseHealth health, CancellationToken ct) =>
-                Results.StatusCode(await health.IsHealthyAsync(ct) ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable))
-            .WithTags("Health").WithSummary("The status of GET without a body").AllowAnonymous()
-            .Produces(StatusCodes.Status200OK).Produces(StatusCodes.Status503ServiceUnavailable);
-    }
 }
-
-/// <summary>
-/// The answer of <c>GET /healthz</c>; <paramref name="UsageEventsDropped"/>: usage events this instance could not queue
-/// since it started (0 unless the database fell far behind; see <see cref="UsageRecorder"/>).
-/// </summary>
-public sealed record HealthStatus(string Status, long UsageEventsDropped);

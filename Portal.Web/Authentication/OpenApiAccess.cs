@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Options;
 using Portal.Core;
 using Portal.Core.Common;
+using Portal.Web.Infrastructure;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Authentication;
 
 /// <summary>
 /// <c>/openapi/…</c> is public unless <c>Portal:Api:PublicOpenApi</c> is false; then it answers a signed-in

@@ -2,8 +2,10 @@ using Microsoft.Extensions.Primitives;
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Portal.Core;
+using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Host;
 
 /// <summary>
 /// The headers every answer carries, and which proxies' <c>X-Forwarded-*</c> headers are believed (docs/security.md).

@@ -9,8 +9,10 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core;
 using Portal.Core.Data;
+using Portal.Web.Infrastructure;
+using Portal.Web.Authentication;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Host;
 
 /// <summary>Where the key ring lives: a directory of its own, process memory, or the database's <c>DataProtectionKeys</c> table.</summary>
 public enum KeyStore { Directory, Memory, Database }

@@ -1,9 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
+using Portal.Core.Features.Demo;
 using Portal.Core.Features.Webhooks;
 using Portal.Tests.Support;
 
-namespace Portal.Tests.Core.Webhooks;
+namespace Portal.Tests.Core.Demo;
 
 public sealed class DemoWebhooksTests
 {

@@ -1,8 +1,9 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using Portal.Web.Infrastructure;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Authentication;
 
 /// <summary>
 /// Describes API-key authentication in the OpenAPI document: the schemes once, and the requirement on each operation

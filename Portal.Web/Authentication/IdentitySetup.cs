@@ -8,8 +8,9 @@ using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.Users;
+using Portal.Web.Infrastructure;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Authentication;
 
 public static class IdentitySetup
 {

@@ -8,8 +8,9 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Features.ApiKeys;
+using Portal.Web.Infrastructure;
 
-namespace Portal.Web.Infrastructure;
+namespace Portal.Web.Authentication;
 
 public static class ApiKeyDefaults
 {

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
+using Portal.Core.Data;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
@@ -11,7 +12,7 @@ using Portal.Core.Features.Users;
 using Portal.Core.Features.Webhooks;
 using Portal.Core.Features.Verification;
 
-namespace Portal.Core.Data;
+namespace Portal.Core.Features.Demo;
 
 /// <summary>
 /// Fills a fresh database with a believable organisation so a new user sees a living portal.
