@@ -38,15 +38,52 @@ public sealed class ReadmeScreenshotTests(PortalServer server, BrowserFixture br
             "() => { const s = document.querySelector('[data-testid=usage-calls-chart] svg'); " +
             "return s && s.viewBox.baseVal && Math.abs(s.viewBox.baseVal.width - s.getBoundingClientRect().width) < 2; }");
         await SaveAsync(session.Page, "dashboard");
+        await AssertChartAgreesWithTheCardAsync(session.Page);
 
         await session.Page.GotoAsync("/users");
         await Expect(session.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Users");
         await new LayoutPage(session.Page).WaitForInteractiveAsync();
         await Expect(session.Page.Locator("tr.users-row").Nth(5)).ToBeVisibleAsync();
         await SaveAsync(session.Page, "users");
+        // Every column readable: the table fits its card, nothing scrolled under the sticky actions.
+        var table = await session.Page.EvaluateAsync<int[]>("() => { const c = document.querySelector('.users-grid .mud-table-container'); return [c.scrollWidth, c.clientWidth]; }");
+        Assert.True(table[0] <= table[1] + 1, $"the users table is {table[0]} px wide in a {table[1]} px card: a column scrolls under the actions");
 
         session.AssertNoConsoleErrors("the README's pages");
     }
+
+    /// <summary>
+    /// The chart's axis reads whole (no label cut off at the card's edge) and reaches today's calls, as the card beside
+    /// it counts them: a cut "20,480" once read as "480" beside a card of 13,176.
+    /// </summary>
+    private static async Task AssertChartAgreesWithTheCardAsync(IPage page)
+    {
+        var today = long.Parse(await page.Locator("[data-testid=dashboard-metric][data-metric=calls-today] [data-testid=dashboard-metric-value]").InnerTextAsync(),
+            System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        var labels = await page.EvaluateAsync<AxisLabel[]>(
+            "() => { const box = document.querySelector('[data-testid=dashboard-usage-chart]').getBoundingClientRect(); " +
+            "return [...document.querySelectorAll('[data-testid=usage-calls-chart] .mud-charts-yaxis text')].map(t => { " +
+            "const r = t.getBoundingClientRect(), s = t.closest('svg').getBoundingClientRect(); " +
+            "return { text: t.textContent, left: r.left, visibleFrom: Math.max(s.left, box.left) }; }); }");
+        Assert.NotEmpty(labels);
+        Assert.All(labels, l => Assert.True(l.Left >= l.VisibleFrom - 0.5, $"the axis label '{l.Text}' starts at {l.Left:0.#} px, left of the chart's edge at {l.VisibleFrom:0.#} px"));
+        var top = labels.Select(l => AxisValue(l.Text)).Max();
+        Assert.True(top >= today, $"the axis tops out at {top:N0}, below today's {today:N0} calls on the card");
+    }
+
+    private sealed class AxisLabel
+    {
+        public string Text { get; set; } = "";
+        public double Left { get; set; }
+        public double VisibleFrom { get; set; }
+    }
+
+    private static double AxisValue(string label) => label.Trim() switch
+    {
+        var t when t.EndsWith('M') => double.Parse(t[..^1], System.Globalization.CultureInfo.InvariantCulture) * 1_000_000,
+        var t when t.EndsWith('k') => double.Parse(t[..^1], System.Globalization.CultureInfo.InvariantCulture) * 1_000,
+        var t => double.Parse(t, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private async Task SaveAsync(IPage page, string name)
     {

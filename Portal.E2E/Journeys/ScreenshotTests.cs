@@ -84,14 +84,15 @@ public sealed class ScreenshotTests(PortalServer server, BrowserFixture browser,
             await SaveAsync(session.Page, $"{name}-{width}x{height}");
             session.AssertNoConsoleErrors($"{path} at {width}×{height}");
             if (FitsTheScreen.Contains(path))
-                await AssertNoSidewaysScrollAsync(session.Page, $"{path} at {width}×{height}", tablesToo: path == "/api-keys" || (width < 600 && path != "/audit"));
+                await AssertNoSidewaysScrollAsync(session.Page, $"{path} at {width}×{height}", tablesToo: path is "/api-keys" or "/users" || (width < 600 && path != "/audit"));
         }
     }
 
     /// <summary>
     /// Pages laid out to fit 1280 px with the navigation open and a 390 px phone: the page never scrolls sideways. Nor
-    /// does the API keys table, nor on a phone (rows stacked as cards) the users' and applications' tables; on a wide
-    /// screen those two may scroll inside their card with the actions kept in reach (sticky), as may the audit log's.
+    /// do the API keys' and users' tables (a column scrolled under the sticky actions is unreadable), nor on a phone
+    /// (rows stacked as cards) the applications' table; on a wide screen that one may scroll inside its card with the
+    /// actions kept in reach (sticky), as may the audit log's.
     /// </summary>
     private static readonly HashSet<string> FitsTheScreen = ["/api-keys", "/users", "/portal-apps", "/audit"];
 

@@ -296,6 +296,59 @@ public sealed class UsagePagesTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task Dashboard_ChartAxis_ReachesTheCardsCallsToday_WithLabelsThatFit()
+    {
+        var seed = await SeedAsync();
+        SignInAs(seed.Admin);
+        // A busy hour on top of the seed: the axis runs into the thousands, whose labels (N0: "2,560") MudBlazor cut.
+        await seed.WriteAsync([.. Enumerable.Range(0, 2_400).Select(i => UsageSeed.Call(seed.Now.AddMinutes(-10), seed.AdminKey, seed.Admin.UserId, "/api/v1/users", 200))]);
+
+        var page = Render<Dashboard>(p => p.Add(d => d.Actor, seed.Admin).Add(d => d.DisplayName, "Root"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=dashboard-usage-chart] [data-testid=usage-calls-chart]")), Wait);
+
+        var card = long.Parse(page.Find("[data-metric=calls-today] [data-testid=dashboard-metric-value]").TextContent.Trim(),
+            System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        var chart = page.FindComponent<UsageCallsChart>().Instance;
+        var line = page.FindComponent<MudBlazor.MudChart<double>>().Instance;
+#pragma warning disable MUD0012
+        var options = (MudBlazor.LineChartOptions)line.ChartOptions!;
+        var calls = line.ChartSeries.Single(s => s.Name == "Calls").Data.ToArray();
+#pragma warning restore MUD0012
+        // The chart draws the card's series: its last point is today's calls.
+        Assert.Equal(card, calls[^1]);
+        // The axis is scaled to what it draws: it reaches the highest day, in round steps of a few lines.
+        Assert.True(chart.AxisTop >= calls.Max(), $"the axis tops at {chart.AxisTop}, below {calls.Max()}");
+        Assert.True(chart.AxisTop <= 2 * calls.Max(), $"the axis tops at {chart.AxisTop}, far above {calls.Max()}");
+        Assert.Equal(0, chart.AxisTop % options.YAxisTicks);
+        Assert.InRange(chart.AxisTop / options.YAxisTicks, 1, 4);
+        // Every label fits the room left of the plot (a cut "20,480" read as "480").
+        for (var v = 0.0; v <= chart.AxisTop; v += options.YAxisTicks)
+            Assert.True(options.YAxisToStringFunc!(v).Length <= 4, $"the axis label '{options.YAxisToStringFunc!(v)}' is too wide");
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(3, 1)]
+    [InlineData(11, 5)]
+    [InlineData(440, 200)]
+    [InlineData(19_000, 5_000)]
+    [InlineData(20_001, 10_000)]
+    [InlineData(3_100_000, 1_000_000)]
+    public void AxisStep_IsRound_AndReachesTheMaximumInFourBands(double max, int step)
+    {
+        Assert.Equal(step, UsageCallsChart.AxisStep(max));
+        Assert.True(4 * step >= max);
+    }
+
+    [Theory]
+    [InlineData(0, "0")]
+    [InlineData(950, "950")]
+    [InlineData(5_000, "5k")]
+    [InlineData(12_500, "12.5k")]
+    [InlineData(1_200_000, "1.2M")]
+    public void AxisLabel_IsShort(double value, string label) => Assert.Equal(label, UsageCallsChart.AxisLabel(value));
+
+    [Fact]
     public async Task RequestLog_DateRange_EndsToday_AndOpensOnLastAndThisMonth()
     {
         var seed = await SeedAsync(withUsage: false);
