@@ -13,18 +13,14 @@ public sealed class FeatureDependencyTests
     /// The uses that still close cycles, each against the order the folders are meant to have, bottom first:
     /// Cluster, Audit, Organisation, Email, Users, Profile, Accounts, Applications, ApiKeys, Products, Gateway,
     /// Billing, Subscriptions, Usage, Verification, Notifications, Quotas, Webhooks. Each is a debt to pay down
-    /// (a cache invalidated by hand, an entity or detail record kept in the feature that reads it rather than the
-    /// one that writes it), never a place to add to: a use outside this list that closes a cycle fails the test,
+    /// (an entity, rule or detail record kept in the feature that reads it rather than the one that writes it, a
+    /// service that calls up into a feature instead of being called), never a place to add to: a use outside this list that closes a cycle fails the test,
     /// naming the way round, and an entry whose use is gone or closes no cycle any more fails it too.
     /// </summary>
     private static readonly HashSet<(string From, string To)> KnownCycleEdges =
     [
-        // Cache notices reach every cache by name.
-        ("Cluster", "ApiKeys"), ("Cluster", "Gateway"), ("Cluster", "Users"), ("Cluster", "Verification"),
-        // Webhook event names and the signal the email outbox shares with the webhook outbox.
-        ("Audit", "Webhooks"), ("Email", "Webhooks"),
-        // A user's sign-in details and personal account, saved with the user.
-        ("Users", "Profile"), ("Users", "Accounts"),
+        // The audit log filters by webhook event name.
+        ("Audit", "Webhooks"),
         // Sign-up (in Accounts) creates the first application, confirms the email and notifies;
         // Membership (in Accounts) answers which applications an actor may see and change.
         ("Profile", "Notifications"), ("Accounts", "Applications"), ("Accounts", "Notifications"), ("Accounts", "Quotas"),
@@ -36,8 +32,8 @@ public sealed class FeatureDependencyTests
         ("Products", "Gateway"), ("Products", "Billing"), ("Products", "Subscriptions"), ("Products", "Usage"),
         // Statements count calls from the quota counters of registrations.
         ("Billing", "Subscriptions"), ("Billing", "Verification"), ("Subscriptions", "Notifications"),
-        // Usage rows carry the limit state verification decided; quota alerts watch the counters.
-        ("Usage", "Verification"), ("Verification", "Quotas"),
+        // Quota alerts watch the counters.
+        ("Verification", "Quotas"),
     ];
 
     [Fact]
