@@ -89,6 +89,7 @@ public static class PortalCore
         services.AddSingleton<Features.Notifications.Notifier>();
         services.AddSingleton<Features.Notifications.KeyExpiryNotices>();
         services.AddSingleton<Features.Quotas.QuotaAlerts>();
+        services.AddSingleton<IQuotaWatch>(sp => sp.GetRequiredService<Features.Quotas.QuotaAlerts>());
         services.AddSingleton<Features.Quotas.SubscriptionUsageService>();
         services.AddSingleton<Features.Profile.EmailConfirmationService>();
         services.AddSingleton<Features.Profile.TwoFactorService>();

@@ -151,7 +151,7 @@ public sealed class AccountService(
         return new AccountBillingSettingsDto(account.Id, account.SpendingThreshold);
     }
 
-    private static string Amount(decimal? amount) => amount is { } a ? Quotas.AlertDetails.Amount(a) : "none";
+    private static string Amount(decimal? amount) => amount is { } a ? Amounts.Plain(a) : "none";
 
     /// <summary>Idempotent: adding a member twice changes nothing.</summary>
     public async Task<Result<Unit>> AddMemberAsync(Actor actor, Guid accountId, Guid userId, CancellationToken ct = default)

@@ -26,7 +26,7 @@ public sealed class VerificationService(
     UsageRecorder usage,
     IOptions<PortalOptions> options,
     TimeProvider clock,
-    Quotas.QuotaAlerts alerts)
+    IQuotaWatch alerts)
 {
     /// <summary>What the usage log shows as the route of a verification asked through the API.</summary>
     public const string ApiRoute = "/api/v1/keys/verify";

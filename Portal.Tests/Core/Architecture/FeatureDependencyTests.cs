@@ -23,7 +23,7 @@ public sealed class FeatureDependencyTests
         ("Audit", "Webhooks"),
         // Sign-up (in Accounts) creates the first application, confirms the email and notifies;
         // Membership (in Accounts) answers which applications an actor may see and change.
-        ("Profile", "Notifications"), ("Accounts", "Applications"), ("Accounts", "Notifications"), ("Accounts", "Quotas"),
+        ("Profile", "Notifications"), ("Accounts", "Applications"), ("Accounts", "Notifications"),
         // An application's keys are issued with it and its registrations end with it.
         ("Applications", "ApiKeys"), ("Applications", "Subscriptions"),
         // Usage figures on the key pages.
@@ -31,9 +31,9 @@ public sealed class FeatureDependencyTests
         // Plans: upstream routes, prices, what-if over demand, registrations and counters.
         ("Products", "Gateway"), ("Products", "Billing"), ("Products", "Subscriptions"), ("Products", "Usage"),
         // Statements count calls from the quota counters of registrations.
-        ("Billing", "Subscriptions"), ("Billing", "Verification"), ("Subscriptions", "Notifications"),
-        // Quota alerts watch the counters.
-        ("Verification", "Quotas"),
+        ("Billing", "Subscriptions"), ("Billing", "Verification"),
+        // A decision on a registration notifies the account's members.
+        ("Subscriptions", "Notifications"),
     ];
 
     [Fact]
