@@ -17,6 +17,7 @@ using Portal.Core.Features.Users;
 using Portal.Core.Features.Verification;
 using Portal.Core.Features.Webhooks;
 using Microsoft.Extensions.Options;
+using Portal.Core.Common;
 
 namespace Portal.Core;
 
@@ -26,7 +27,7 @@ public static class PortalCore
     public static IServiceCollection AddPortalCore(this IServiceCollection services, string connectionString,
         DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
-        services.AddSingleton<WebhookSignal>();
+        services.AddSingleton<WakeSignal>();
         services.AddSingleton<WebhookOutbox>();
         if (provider == DatabaseProvider.PostgreSql)
         {
@@ -46,24 +47,29 @@ public static class PortalCore
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<SignInChanges>();
+        services.AddSingleton<IClusterCache>(sp => sp.GetRequiredService<SignInChanges>());
         services.AddSingleton<AttemptCounter>();
         services.AddSingleton<SignInLockout>();
         services.AddSingleton<UserService>();
         services.AddSingleton<OrganisationService>();
         services.AddSingleton<AuditService>();
         services.AddSingleton<ApiKeyCache>();
+        services.AddSingleton<IClusterCache>(sp => sp.GetRequiredService<ApiKeyCache>());
         services.AddSingleton<ApiKeyArrivals>();
         // Both caches follow what every save and bulk statement changed (both providers' contexts above).
         services.AddSingleton<CacheInvalidation>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<AccountService>();
+        services.AddSingleton<IPersonalAccountStep>(sp => sp.GetRequiredService<AccountService>());
         services.AddSingleton<ApplicationService>();
         services.AddSingleton<SignUpService>();
         services.AddSingleton<ProductService>();
         services.AddSingleton<PlanWhatIfService>();
         services.AddSingleton<Features.Gateway.GatewayRoutes>();
+        services.AddSingleton<IClusterCache>(sp => sp.GetRequiredService<Features.Gateway.GatewayRoutes>());
         services.AddSingleton<SubscriptionService>();
         services.AddSingleton<VerificationCache>();
+        services.AddSingleton<IClusterCache>(sp => sp.GetRequiredService<VerificationCache>());
         services.AddSingleton<VerificationService>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageWriter>();
@@ -83,6 +89,7 @@ public static class PortalCore
         services.AddSingleton<Features.Notifications.Notifier>();
         services.AddSingleton<Features.Notifications.KeyExpiryNotices>();
         services.AddSingleton<Features.Quotas.QuotaAlerts>();
+        services.AddSingleton<IQuotaWatch>(sp => sp.GetRequiredService<Features.Quotas.QuotaAlerts>());
         services.AddSingleton<Features.Quotas.SubscriptionUsageService>();
         services.AddSingleton<Features.Profile.EmailConfirmationService>();
         services.AddSingleton<Features.Profile.TwoFactorService>();
@@ -90,7 +97,14 @@ public static class PortalCore
         services.AddSingleton<Features.Demo.DemoData>();
         services.AddSingleton<ILookupNormalizer, UpperInvariantLookupNormalizer>();
 
-        // Several instances: where limits are counted and how cache changes reach the other instances (docs/scale-out.md).
+        // Several instances: limits are counted in Redis when it is configured, in this process otherwise, and cache
+        // changes reach the other instances (docs/scale-out.md).
+        services.AddSingleton<QuotaCounterStore>();
+        services.AddSingleton<Throttle>();
+        services.AddSingleton<RedisLimitStore>();
+        services.AddSingleton<ILimitStore>(sp => sp.GetRequiredService<PortalRedis>().Configured
+            ? sp.GetRequiredService<RedisLimitStore>()
+            : sp.GetRequiredService<Throttle>());
         services.AddPortalScaleOut(connectionString, provider);
 
         services.AddSingleton<IPasswordHasher<PortalUser>, PasswordHasher<PortalUser>>();

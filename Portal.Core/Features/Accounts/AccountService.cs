@@ -2,13 +2,14 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.Users;
 
 namespace Portal.Core.Features.Accounts;
 
 /// <summary>Developer accounts and their members. Admins manage them; every developer has at least a personal one.</summary>
 public sealed class AccountService(
     IDbContextFactory<PortalDbContext> dbFactory,
-    TimeProvider clock)
+    TimeProvider clock) : IPersonalAccountStep
 {
     public async Task<Result<PagedResult<AccountDto>>> ListAsync(Actor actor, AccountQuery query, CancellationToken ct = default)
     {
@@ -150,7 +151,7 @@ public sealed class AccountService(
         return new AccountBillingSettingsDto(account.Id, account.SpendingThreshold);
     }
 
-    private static string Amount(decimal? amount) => amount is { } a ? Quotas.AlertDetails.Amount(a) : "none";
+    private static string Amount(decimal? amount) => amount is { } a ? Amounts.Plain(a) : "none";
 
     /// <summary>Idempotent: adding a member twice changes nothing.</summary>
     public async Task<Result<Unit>> AddMemberAsync(Actor actor, Guid accountId, Guid userId, CancellationToken ct = default)
@@ -208,6 +209,14 @@ public sealed class AccountService(
         db.AccountMembers.Add(new AccountMember { AccountId = account.Id, UserId = userId });
         db.Audit.Add(AuditEntry.For(actor, AuditActions.AccountCreated, now, "account", account.Id.ToString(), account.Name, "kind: Person (personal account)"));
         return account;
+    }
+
+    void IPersonalAccountStep.Add(PortalDbContext db, Actor actor, Guid userId, string displayName, DateTimeOffset now) =>
+        AddPersonalAccount(db, actor, userId, displayName, now);
+
+    async Task IPersonalAccountStep.AddIfMissingAsync(PortalDbContext db, Actor actor, Guid userId, string displayName, DateTimeOffset now, CancellationToken ct)
+    {
+        if (!await db.AccountMembers.AnyAsync(m => m.UserId == userId, ct)) AddPersonalAccount(db, actor, userId, displayName, now);
     }
 
     private static IQueryable<AccountDto> Project(PortalDbContext db, IQueryable<Account> accounts) =>

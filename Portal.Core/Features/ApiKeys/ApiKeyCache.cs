@@ -15,7 +15,7 @@ public sealed record KeyIdentity(Guid KeyId, Guid UserId, string Email, string D
 /// calls the <c>Invalidate…</c> methods from what each save changed, once it has committed. A generation counter stops
 /// a lookup that started before an invalidation from caching what it read (it may be stale).
 /// </summary>
-public sealed class ApiKeyCache(TimeProvider clock)
+public sealed class ApiKeyCache(TimeProvider clock) : IClusterCache
 {
     public static readonly TimeSpan TimeToLive = TimeSpan.FromSeconds(30);
     private const int MaxEntries = 50_000;
@@ -82,6 +82,18 @@ public sealed class ApiKeyCache(TimeProvider clock)
     }
 
     /// <summary>Another instance changed a key holder (user, application or account): dropped here, not announced again.</summary>
+    void IClusterCache.Apply(CacheNotice notice)
+    {
+        switch (notice.Kind)
+        {
+            case CacheNoticeKind.Key: DropKey(notice.Id); break;
+            case CacheNoticeKind.Owner: DropHolder(notice.Id); break;
+            case CacheNoticeKind.AllKeys: Clear(); break;
+        }
+    }
+
+    void IClusterCache.DropAll() => Clear();
+
     public void DropHolder(Guid holderId)
     {
         // Guid.Empty is the "user" of every application key, never a holder.

@@ -1,9 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Portal.Core.Features.ApiKeys;
-using Portal.Core.Features.Gateway;
-using Portal.Core.Features.Users;
-using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Cluster;
 
@@ -40,6 +36,22 @@ public readonly record struct CacheNotice(CacheNoticeKind Kind, Guid Id)
     }
 }
 
+/// <summary>
+/// Something one instance keeps in memory that the others must hear about when it changes here: registered in the
+/// container as <see cref="IClusterCache"/> too, so <see cref="CacheNotices"/> reaches every cache without naming one.
+/// </summary>
+public interface IClusterCache
+{
+    /// <summary>Raised for each change made on this instance, so <see cref="CacheNotices"/> tells the other instances.</summary>
+    event Action<CacheNotice>? Changed;
+
+    /// <summary>Another instance changed something: drops here what the notice names (if it is this cache's kind), not announced again.</summary>
+    void Apply(CacheNotice notice);
+
+    /// <summary>Notices may have been missed (a reconnect): drops whatever could be stale.</summary>
+    void DropAll();
+}
+
 /// <summary>How notices travel between instances: Redis pub/sub or PostgreSQL LISTEN/NOTIFY.</summary>
 public interface INoticeTransport
 {
@@ -58,13 +70,11 @@ public interface INoticeTransport
 /// through the transport, and are dropped on the other side. After a reconnect everything cached is dropped.
 /// </summary>
 public sealed class CacheNotices(
-    ApiKeyCache keys,
-    VerificationCache verification,
-    SignInChanges signIns,
-    GatewayRoutes gatewayRoutes,
+    IEnumerable<IClusterCache> caches,
     INoticeTransport transport,
     ILogger<CacheNotices> logger)
 {
+    private readonly IClusterCache[] _caches = [.. caches];
     private readonly Channel<CacheNotice> _outgoing = Channel.CreateUnbounded<CacheNotice>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>This instance, so it ignores its own messages.</summary>
@@ -77,10 +87,7 @@ public sealed class CacheNotices(
 
     public async Task RunAsync(CancellationToken ct)
     {
-        keys.Changed += Enqueue;
-        verification.Changed += Enqueue;
-        signIns.Changed += Enqueue;
-        gatewayRoutes.Changed += Enqueue;
+        foreach (var cache in _caches) cache.Changed += Enqueue;
         try
         {
             await Task.WhenAll(SendAsync(ct), transport.ListenAsync(OnHeard, DropAll, ct));
@@ -90,10 +97,7 @@ public sealed class CacheNotices(
         }
         finally
         {
-            keys.Changed -= Enqueue;
-            verification.Changed -= Enqueue;
-            signIns.Changed -= Enqueue;
-            gatewayRoutes.Changed -= Enqueue;
+            foreach (var cache in _caches) cache.Changed -= Enqueue;
         }
     }
 
@@ -140,22 +144,12 @@ public sealed class CacheNotices(
     /// <summary>Drops here what the notice names.</summary>
     public void Apply(CacheNotice notice)
     {
-        switch (notice.Kind)
-        {
-            case CacheNoticeKind.Key: keys.DropKey(notice.Id); break;
-            case CacheNoticeKind.Owner: keys.DropHolder(notice.Id); break;
-            case CacheNoticeKind.AllKeys: keys.Clear(); break;
-            case CacheNoticeKind.Verification: verification.Drop(); break;
-            case CacheNoticeKind.SignIn: signIns.Record(notice.Id); break;
-            case CacheNoticeKind.Gateway: gatewayRoutes.Drop(); break;
-        }
+        foreach (var cache in _caches) cache.Apply(notice);
     }
 
     private void DropAll()
     {
         logger.LogInformation("Cache notices reconnected: dropping every cached key and verification entry");
-        keys.Clear();
-        verification.Drop();
-        gatewayRoutes.Drop();
+        foreach (var cache in _caches) cache.DropAll();
     }
 }

@@ -2,26 +2,19 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Core.Data;
-using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Cluster;
 
 public static class ScaleOut
 {
     /// <summary>
-    /// With Redis configured, limits are counted in Redis and cache notices go through its pub/sub; without it,
-    /// limits are counted in this process (one instance) and notices go through PostgreSQL LISTEN/NOTIFY when that is
-    /// the database (SQLite: one instance, nothing to tell). Decided once, when first resolved.
+    /// With Redis configured, cache notices go through its pub/sub; without it, through PostgreSQL LISTEN/NOTIFY when
+    /// that is the database (SQLite: one instance, nothing to tell). Decided once, when first resolved. Where limits
+    /// are counted follows <see cref="PortalRedis.Configured"/> too (<c>AddPortalCore</c>).
     /// </summary>
     public static IServiceCollection AddPortalScaleOut(this IServiceCollection services, string connectionString, DatabaseProvider provider)
     {
         services.AddSingleton<PortalRedis>();
-        services.AddSingleton<QuotaCounterStore>();
-        services.AddSingleton<Throttle>();
-        services.AddSingleton<RedisLimitStore>();
-        services.AddSingleton<ILimitStore>(sp => sp.GetRequiredService<PortalRedis>().Configured
-            ? sp.GetRequiredService<RedisLimitStore>()
-            : sp.GetRequiredService<Throttle>());
         services.AddSingleton<RedisNoticeTransport>();
         services.AddSingleton(sp => new PostgresNoticeTransport(connectionString, sp.GetRequiredService<ILogger<PostgresNoticeTransport>>()));
         services.AddSingleton<INoticeTransport>(sp =>

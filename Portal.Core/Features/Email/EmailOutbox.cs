@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
 using Portal.Core.Features.Organisation;
-using Portal.Core.Features.Webhooks;
+using Portal.Core.Common;
 
 namespace Portal.Core.Features.Email;
 
@@ -14,7 +14,7 @@ namespace Portal.Core.Features.Email;
 /// </summary>
 public sealed class EmailOutbox
 {
-    internal WebhookSignal Signal { get; } = new();
+    internal WakeSignal Signal { get; } = new();
 
     public void Add(PortalDbContext db, EmailContent content, DateTimeOffset now) =>
         db.EmailOutbox.Add(new EmailOutboxMessage

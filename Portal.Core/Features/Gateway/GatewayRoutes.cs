@@ -26,7 +26,7 @@ public sealed class GatewayRoutes(
     IDbContextFactory<PortalDbContext> dbFactory,
     IUpstreamCredentialProtector credentials,
     TimeProvider clock,
-    ILogger<GatewayRoutes> logger)
+    ILogger<GatewayRoutes> logger) : IClusterCache
 {
     public static readonly TimeSpan TimeToLive = TimeSpan.FromMinutes(5);
 
@@ -48,6 +48,13 @@ public sealed class GatewayRoutes(
 
     /// <summary>Raised for each change made on this instance, so <see cref="CacheNotices"/> tells the other instances.</summary>
     public event Action<CacheNotice>? Changed;
+
+    void IClusterCache.Apply(CacheNotice notice)
+    {
+        if (notice.Kind == CacheNoticeKind.Gateway) Drop();
+    }
+
+    void IClusterCache.DropAll() => Drop();
 
     /// <summary>Forgets the routes because another instance changed a product.</summary>
     public void Drop()

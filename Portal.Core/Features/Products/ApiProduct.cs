@@ -50,6 +50,23 @@ public enum QuotaPeriod
     Month,
 }
 
+/// <summary>Where a quota period begins and ends: UTC days and calendar months, the same for counters, alerts and the request log.</summary>
+public static class QuotaPeriods
+{
+    /// <summary>The start of the period that holds <paramref name="now"/>.</summary>
+    public static DateTimeOffset StartOf(this QuotaPeriod period, DateTimeOffset now)
+    {
+        var utc = now.UtcDateTime;
+        return period == QuotaPeriod.Day
+            ? new DateTimeOffset(utc.Year, utc.Month, utc.Day, 0, 0, 0, TimeSpan.Zero)
+            : new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero);
+    }
+
+    /// <summary>The end of the period that starts at <paramref name="start"/>.</summary>
+    public static DateTimeOffset EndOf(this QuotaPeriod period, DateTimeOffset start) =>
+        period == QuotaPeriod.Day ? start.AddDays(1) : start.AddMonths(1);
+}
+
 /// <summary>How a product may be used: a rate limit per second or minute, a quota per day or month, and a price to show.</summary>
 public sealed class Plan
 {

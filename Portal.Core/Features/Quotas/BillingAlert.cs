@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Core.Common;
 using Portal.Core.Features.Subscriptions;
 
 namespace Portal.Core.Features.Quotas;
@@ -57,8 +58,8 @@ public static class AlertDetails
         + $"month: {month.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture)}; calls: {calls}; "
         + $"accountId: {accountId}; applicationId: {applicationId}; productId: {productId}";
 
-    /// <summary>Without trailing zeros (a stored 2.000000 reads 2), never with a thousands separator.</summary>
-    public static string Amount(decimal amount) => amount.ToString("0.######", CultureInfo.InvariantCulture);
+    /// <summary>Without trailing zeros, never with a thousands separator (<see cref="Amounts.Plain"/>).</summary>
+    public static string Amount(decimal amount) => Amounts.Plain(amount);
 
     private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 

@@ -29,7 +29,7 @@ public sealed class QuotaAlerts(
     IDbContextFactory<PortalDbContext> dbFactory,
     Notifier notifier,
     TimeProvider clock,
-    ILogger<QuotaAlerts> logger)
+    ILogger<QuotaAlerts> logger) : IQuotaWatch
 {
     /// <summary>How often the spending sweep runs.</summary>
     public static readonly TimeSpan SpendingSweepInterval = TimeSpan.FromMinutes(1);
@@ -47,6 +47,8 @@ public sealed class QuotaAlerts(
     /// Called after a VALID call counted against a quota: when the count (from the limiter's own answer) reaches 80% or
     /// 100% and this instance has not raised that threshold for this period, raises it in the background.
     /// </summary>
+    void IQuotaWatch.Observe(Guid subscriptionId, QuotaPeriod period, LimitState quota, DateTimeOffset now) => Observe(subscriptionId, period, quota, now);
+
     internal void Observe(Guid subscriptionId, QuotaPeriod period, LimitState quota, DateTimeOffset now)
     {
         if (quota.Limit is not { } limit || limit <= 0 || quota.Remaining is not { } remaining) return;

@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
 using Portal.Core.Features.Products;
-using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Usage;
 
@@ -77,7 +76,7 @@ internal static class RequestExplanation
         if (plan?.Quota is not { } planQuota)
             return new("QUOTA_EXCEEDED", "The plan's quota was used up (its figures were not recorded with this call).", true);
         // The period follows from the call's time alone; only the quota's size is today's.
-        var resetAt = QuotaCounterStore.PeriodEnd(plan.QuotaPeriod, QuotaCounterStore.PeriodStart(plan.QuotaPeriod, e.At));
+        var resetAt = plan.QuotaPeriod.EndOf(plan.QuotaPeriod.StartOf(e.At));
         return new("QUOTA_EXCEEDED",
             $"{Count(planQuota)} of {Count(planQuota)} calls {period}, resets {Time(resetAt)} (the plan as it is now: this call's figures were not recorded).", true);
     }

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Threading.Channels;
-using Portal.Core.Features.Verification;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Portal.Core.Common;
 
 namespace Portal.Core.Features.Usage;
 
@@ -25,7 +25,23 @@ public readonly record struct UsageRecord(
     /// A verification (or gateway call) of a key that was not found at all: counted per caller and minute
     /// (<see cref="UsageRefusalMinute"/>) and in the rollups, without a raw event of its own.
     /// </summary>
-    public bool IsUnknownKeyRefusal => KeyId is null && Outcome == "NOT_FOUND";
+    public bool IsUnknownKeyRefusal => KeyId is null && Outcome == VerifyOutcomes.NotFound;
+}
+
+/// <summary>
+/// The <see cref="UsageRecord.Outcome"/> texts of key verifications and gateway calls, as the verification API spells
+/// its codes: the usage log keeps them as text, and the usage figures count by them.
+/// </summary>
+public static class VerifyOutcomes
+{
+    public const string Valid = "VALID";
+    public const string NotFound = "NOT_FOUND";
+    public const string Revoked = "REVOKED";
+    public const string Expired = "EXPIRED";
+    public const string Disabled = "DISABLED";
+    public const string NotSubscribed = "NOT_SUBSCRIBED";
+    public const string RateLimited = "RATE_LIMITED";
+    public const string QuotaExceeded = "QUOTA_EXCEEDED";
 }
 
 /// <summary>Who called, as the connection and its <c>User-Agent</c> header tell: kept with the call in the request log.</summary>

@@ -4,7 +4,6 @@ using Portal.Core.Data;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
-using Portal.Core.Features.Verification;
 
 namespace Portal.Core.Features.Usage;
 
@@ -31,7 +30,6 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
     public static readonly TimeSpan MaxHourlyWindow = TimeSpan.FromHours(48);
 
     private const int TopCount = 5;
-    private static readonly string Valid = VerificationService.CodeText(VerifyCode.Valid);
 
     public async Task<Result<UsageSummary>> SummaryAsync(Actor actor, UsageSummaryQuery query, CancellationToken ct = default)
     {
@@ -44,7 +42,7 @@ public sealed class UsageService(IDbContextFactory<PortalDbContext> dbFactory, T
         var calls = await CallsOfAsync(db, scope, window.Value, ct);
         var codes = await OutcomesAsync(db, scope, from, to, ct);
         codes = [.. codes.OrderByDescending(c => c.Count).ThenBy(c => c.Code, StringComparer.Ordinal)];
-        var valid = codes.Where(c => c.Code == Valid).Sum(c => c.Count);
+        var valid = codes.Where(c => c.Code == VerifyOutcomes.Valid).Sum(c => c.Count);
         var verified = codes.Sum(c => c.Count);
 
         var keys = VisibleKeys(db, actor);

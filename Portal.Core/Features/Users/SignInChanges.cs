@@ -9,7 +9,7 @@ namespace Portal.Core.Features.Users;
 /// the stored stamp on its next request instead of at the end of the cookie check's interval. Other instances hear of
 /// the change through <see cref="CacheNotices"/> (when there are several); the stored stamp is what survives restarts.
 /// </summary>
-public sealed class SignInChanges(TimeProvider clock)
+public sealed class SignInChanges(TimeProvider clock) : IClusterCache
 {
     /// <summary>How long a change is remembered: past it, the periodic cookie check has looked at every cookie anyway.</summary>
     public static readonly TimeSpan CookieCheckInterval = TimeSpan.FromMinutes(1);
@@ -35,6 +35,16 @@ public sealed class SignInChanges(TimeProvider clock)
             if (now - at > CookieCheckInterval) _changedAt.TryRemove(new KeyValuePair<Guid, DateTimeOffset>(user, at));
         _changedAt[userId] = now;
         StampChanged?.Invoke(userId);
+    }
+
+    void IClusterCache.Apply(CacheNotice notice)
+    {
+        if (notice.Kind == CacheNoticeKind.SignIn) Record(notice.Id);
+    }
+
+    // A missed stamp change is caught by the cookie check's interval and the stored stamp; nothing here goes stale.
+    void IClusterCache.DropAll()
+    {
     }
 
     /// <summary>

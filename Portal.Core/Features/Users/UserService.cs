@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
-using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Audit;
 
 namespace Portal.Core.Features.Users;
@@ -14,6 +13,7 @@ public sealed class UserService(
     PasswordPolicy passwordPolicy,
     TimeProvider clock,
     SignInChanges signIns,
+    IPersonalAccountStep personalAccounts,
     ISignInClient? signInClient = null)
 {
     /// <summary>Up to this many members, a role filter reads the role's members first (see <see cref="ListAsync"/>).</summary>
@@ -178,7 +178,7 @@ public sealed class UserService(
         var roles = request.Roles.Distinct().ToList();
         await SetRolesAsync(db, user.Id, roles, ct);
         // Same save as the user: a developer never exists without an account to hold applications.
-        if (roles.Contains(Roles.Developer)) AccountService.AddPersonalAccount(db, actor, user.Id, user.DisplayName, now);
+        if (roles.Contains(Roles.Developer)) personalAccounts.Add(db, actor, user.Id, user.DisplayName, now);
         db.Audit.Add(AuditEntry.For(actor, AuditActions.UserCreated, now, "user", user.Id.ToString(), email, $"roles: {string.Join(", ", roles)}"));
         try
         {
@@ -228,8 +228,7 @@ public sealed class UserService(
         {
             changes.Add($"roles [{string.Join(", ", currentRoles)}] → [{string.Join(", ", newRoles)}]");
             await SetRolesAsync(db, id, newRoles, ct);
-            if (newRoles.Contains(Roles.Developer) && !await db.AccountMembers.AnyAsync(m => m.UserId == id, ct))
-                AccountService.AddPersonalAccount(db, actor, id, user.DisplayName, clock.GetUtcNow());
+            if (newRoles.Contains(Roles.Developer)) await personalAccounts.AddIfMissingAsync(db, actor, id, user.DisplayName, clock.GetUtcNow(), ct);
         }
         if (statusChanged)
         {
@@ -307,7 +306,7 @@ public sealed class UserService(
         };
         var actor = new Actor(user?.Id ?? Guid.Empty, Truncate(email.Trim(), 256), [], IpAddress: ipAddress);
         // The browser of a successful sign-in, for the user's own list of recent sign-ins (never a password or a cookie).
-        var details = outcome == SignInOutcome.Succeeded ? Profile.SignInDetails.For(signInClient?.UserAgent) : null;
+        var details = outcome == SignInOutcome.Succeeded ? SignInDetails.For(signInClient?.UserAgent) : null;
         db.Audit.Add(AuditEntry.For(actor, action, now, "user", user?.Id.ToString(), Truncate(email.Trim(), 256), details));
         await db.SaveChangesAsync(ct);
     }

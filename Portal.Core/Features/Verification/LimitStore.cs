@@ -1,4 +1,5 @@
 using Portal.Core.Features.Products;
+using Portal.Core.Common;
 
 namespace Portal.Core.Features.Verification;
 

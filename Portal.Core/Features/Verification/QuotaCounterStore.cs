@@ -48,16 +48,9 @@ public sealed class QuotaCounterStore(IDbContextFactory<PortalDbContext> dbFacto
         }
     }
 
-    public static DateTimeOffset PeriodStart(QuotaPeriod period, DateTimeOffset now)
-    {
-        var utc = now.UtcDateTime;
-        return period == QuotaPeriod.Day
-            ? new DateTimeOffset(utc.Year, utc.Month, utc.Day, 0, 0, 0, TimeSpan.Zero)
-            : new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero);
-    }
+    public static DateTimeOffset PeriodStart(QuotaPeriod period, DateTimeOffset now) => period.StartOf(now);
 
-    public static DateTimeOffset PeriodEnd(QuotaPeriod period, DateTimeOffset start) =>
-        period == QuotaPeriod.Day ? start.AddDays(1) : start.AddMonths(1);
+    public static DateTimeOffset PeriodEnd(QuotaPeriod period, DateTimeOffset start) => period.EndOf(start);
 
     /// <summary>The counter of the period holding <paramref name="now"/>; a database read only the first time.</summary>
     internal ValueTask<Counter> GetAsync(Guid subscriptionId, QuotaPeriod period, DateTimeOffset now)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Features.Products;
+using Portal.Core.Common;
 
 namespace Portal.Core.Features.Verification;
 

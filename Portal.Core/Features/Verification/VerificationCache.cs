@@ -10,7 +10,7 @@ namespace Portal.Core.Features.Verification;
 /// once a save that changed any of those has committed; a lookup that started before an invalidation does not store
 /// what it read (the generation moved on).
 /// </summary>
-public sealed class VerificationCache
+public sealed class VerificationCache : IClusterCache
 {
     /// <summary>A backstop only: saved changes invalidate at once; one the database made behind EF's back heals after this.</summary>
     public static readonly TimeSpan TimeToLive = TimeSpan.FromMinutes(5);
@@ -69,6 +69,13 @@ public sealed class VerificationCache
         Subscriptions.Clear();
         Invalidated?.Invoke();
     }
+
+    void IClusterCache.Apply(CacheNotice notice)
+    {
+        if (notice.Kind == CacheNoticeKind.Verification) Drop();
+    }
+
+    void IClusterCache.DropAll() => Drop();
 
     /// <summary>For the verification service's own stores to clear themselves.</summary>
     internal event Action? Invalidated;

@@ -26,7 +26,7 @@ public sealed class VerificationService(
     UsageRecorder usage,
     IOptions<PortalOptions> options,
     TimeProvider clock,
-    Quotas.QuotaAlerts alerts)
+    IQuotaWatch alerts)
 {
     /// <summary>What the usage log shows as the route of a verification asked through the API.</summary>
     public const string ApiRoute = "/api/v1/keys/verify";
@@ -267,14 +267,14 @@ public sealed class VerificationService(
     /// <summary>The code as the API spells it (<c>RATE_LIMITED</c>), for the usage log.</summary>
     public static string CodeText(VerifyCode code) => code switch
     {
-        VerifyCode.Valid => "VALID",
-        VerifyCode.NotFound => "NOT_FOUND",
-        VerifyCode.Revoked => "REVOKED",
-        VerifyCode.Expired => "EXPIRED",
-        VerifyCode.Disabled => "DISABLED",
-        VerifyCode.NotSubscribed => "NOT_SUBSCRIBED",
-        VerifyCode.RateLimited => "RATE_LIMITED",
-        VerifyCode.QuotaExceeded => "QUOTA_EXCEEDED",
+        VerifyCode.Valid => VerifyOutcomes.Valid,
+        VerifyCode.NotFound => VerifyOutcomes.NotFound,
+        VerifyCode.Revoked => VerifyOutcomes.Revoked,
+        VerifyCode.Expired => VerifyOutcomes.Expired,
+        VerifyCode.Disabled => VerifyOutcomes.Disabled,
+        VerifyCode.NotSubscribed => VerifyOutcomes.NotSubscribed,
+        VerifyCode.RateLimited => VerifyOutcomes.RateLimited,
+        VerifyCode.QuotaExceeded => VerifyOutcomes.QuotaExceeded,
         _ => code.ToString(),
     };
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using Portal.Core.Common;
 
 namespace Portal.Core.Features.Verification;
 
@@ -30,12 +31,6 @@ public sealed class VerifyKey
     [StringLength(100, ErrorMessage = "A product id or slug is at most 100 characters.")]
     public string Product { get; set; } = "";
 }
-
-/// <param name="Limit">Null when the plan has no such limit.</param>
-/// <param name="Remaining">What is left in the current window or period after this call.</param>
-/// <param name="Reset">Seconds until the window or period starts again (what <c>RateLimit-Reset</c> carries).</param>
-/// <param name="ResetAt">The same moment as a time.</param>
-public sealed record LimitState(long? Limit, long? Remaining, long? Reset, DateTimeOffset? ResetAt);
 
 public sealed record VerifyPlan(Guid Id, string Name, string Type);
 

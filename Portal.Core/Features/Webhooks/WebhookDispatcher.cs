@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Core.Data;
+using Portal.Core.Common;
 
 namespace Portal.Core.Features.Webhooks;
 
@@ -18,7 +19,7 @@ public sealed class WebhookDispatcher(
     IDbContextFactory<PortalDbContext> dbFactory,
     IHttpClientFactory httpFactory,
     IWebhookSecretProtector protector,
-    WebhookSignal signal,
+    WakeSignal signal,
     IOptions<PortalOptions> options,
     TimeProvider clock,
     ILogger<WebhookDispatcher> logger)
@@ -61,7 +62,7 @@ public sealed class WebhookDispatcher(
     /// <summary>How often the send loop purges old deliveries.</summary>
     public static readonly TimeSpan PurgeEvery = TimeSpan.FromHours(1);
 
-    private readonly WebhookSignal _sendSignal = new();
+    private readonly WakeSignal _sendSignal = new();
     private readonly Lock _purgeLock = new();
     private DateTimeOffset? _lastPurge;
 
@@ -89,7 +90,7 @@ public sealed class WebhookDispatcher(
             }, stoppingToken));
     }
 
-    private async Task LoopAsync(string name, WebhookSignal wake, TimeSpan poll, Func<CancellationToken, Task> work, CancellationToken stoppingToken)
+    private async Task LoopAsync(string name, WakeSignal wake, TimeSpan poll, Func<CancellationToken, Task> work, CancellationToken stoppingToken)
     {
         await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Portal.Core.Features.Audit;
+using Portal.Core.Common;
 
 namespace Portal.Core.Features.Webhooks;
 
@@ -11,7 +12,7 @@ namespace Portal.Core.Features.Webhooks;
 /// when its change was committed. Services write their audit entry anyway; none of them needs to know about webhooks.
 /// A save without audit entries (usage batches, quota counters, the hot path) costs one look at the change tracker.
 /// </summary>
-public sealed class WebhookOutbox(WebhookSignal signal) : SaveChangesInterceptor
+public sealed class WebhookOutbox(WakeSignal signal) : SaveChangesInterceptor
 {
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -122,27 +123,4 @@ public sealed class WebhookOutbox(WebhookSignal signal) : SaveChangesInterceptor
         ["timestamp"] = occurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
         ["data"] = JsonNode.Parse(data),
     }.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-}
-
-/// <summary>Wakes the dispatcher when there is work, instead of waiting for its next poll.</summary>
-public sealed class WebhookSignal
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Wake()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already awake.
-            }
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
 }

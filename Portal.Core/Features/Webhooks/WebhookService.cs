@@ -9,7 +9,7 @@ namespace Portal.Core.Features.Webhooks;
 public sealed class WebhookService(
     IDbContextFactory<PortalDbContext> dbFactory,
     IWebhookSecretProtector protector,
-    WebhookSignal signal,
+    WakeSignal signal,
     TimeProvider clock)
 {
     private const string TargetType = "webhook";

@@ -27,6 +27,20 @@ public sealed class FeatureGraph
 
     public bool Uses(string from, string to) => _edges.TryGetValue(from, out var targets) && targets.ContainsKey(to);
 
+    /// <summary>Whether <paramref name="from"/> reaches <paramref name="to"/> through any uses, tolerated or not.</summary>
+    public bool Reaches(string from, string to)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal) { from };
+        var queue = new Queue<string>([from]);
+        while (queue.TryDequeue(out var at))
+            foreach (var next in _edges.GetValueOrDefault(at)?.Keys ?? Enumerable.Empty<string>())
+            {
+                if (next == to) return true;
+                if (seen.Add(next)) queue.Enqueue(next);
+            }
+        return false;
+    }
+
     public static FeatureGraph Read(string assemblyPath, string featureNamespace)
     {
         var graph = new FeatureGraph(featureNamespace + ".");

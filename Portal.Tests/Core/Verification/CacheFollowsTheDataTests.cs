@@ -509,7 +509,7 @@ public sealed class CacheFollowsTheDataOnSqliteTests() : CacheFollowsTheDataTest
                 .Any(c => c.GetParameters().Any(p => p.ParameterType == typeof(ApiKeyCache) || p.ParameterType == typeof(VerificationCache))))
             .Select(t => t.Name).Order().ToList();
 
-        Assert.Equal([nameof(ApiKeyArrivals), nameof(ApiKeyService), nameof(CacheInvalidation), nameof(CacheNotices), nameof(VerificationService)], takers);
+        Assert.Equal([nameof(ApiKeyArrivals), nameof(ApiKeyService), nameof(CacheInvalidation), nameof(VerificationService)], takers);
     }
 }
 

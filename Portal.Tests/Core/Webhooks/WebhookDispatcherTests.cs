@@ -342,7 +342,7 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime
         var endpoint = await EndpointAsync(slow.Url);
         await Webhooks.SendTestAsync(_root, endpoint.Id);
         var other = new WebhookDispatcher(_db.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Core.Data.PortalDbContext>>(),
-            _db.Get<IHttpClientFactory>(), _db.Get<IWebhookSecretProtector>(), new WebhookSignal(),
+            _db.Get<IHttpClientFactory>(), _db.Get<IWebhookSecretProtector>(), new WakeSignal(),
             _db.Get<Microsoft.Extensions.Options.IOptions<PortalOptions>>(), _db.Clock, _db.Get<ILogger<WebhookDispatcher>>());
 
         var first = Dispatcher.SendDueAsync();

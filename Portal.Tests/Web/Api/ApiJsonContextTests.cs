@@ -6,6 +6,7 @@ using Portal.Core.Features.Users;
 using Portal.Core.Features.Verification;
 using Portal.Tests.Support;
 using Portal.Web.Infrastructure;
+using Portal.Core.Common;
 
 namespace Portal.Tests.Web.Api;
 

@@ -12,6 +12,7 @@ using Portal.Web.Features.Usage;
 using Portal.Web.Infrastructure;
 using Yarp.ReverseProxy.Forwarder;
 using Portal.Web.Authentication;
+using Portal.Core.Common;
 
 namespace Portal.Web.Features.Gateway;
 
