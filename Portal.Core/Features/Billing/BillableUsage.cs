@@ -19,6 +19,35 @@ public static class BillableUsage
         return new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero);
     }
 
+    /// <summary>The most subscriptions <see cref="CallsWithCurrentPeriodsAsync"/> reads at once (one statement).</summary>
+    public const int MaxInOneRead = 500;
+
+    /// <summary>
+    /// <see cref="CallsAsync"/> together with what the current periods' rows hold (the month's own row, and the row of
+    /// the day starting at <paramref name="day"/>), from one statement and so one snapshot: the counters are flushed in
+    /// the background, and two reads on either side of a flush would count the current period's calls twice or not at
+    /// all. At most <see cref="MaxInOneRead"/> subscriptions.
+    /// </summary>
+    public static async Task<Dictionary<Guid, MonthCalls>> CallsWithCurrentPeriodsAsync(
+        PortalDbContext db, IReadOnlyCollection<Guid> subscriptionIds, DateTimeOffset month, DateTimeOffset day, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(subscriptionIds.Count, MaxInOneRead);
+        if (subscriptionIds.Count == 0) return [];
+        var end = month.AddMonths(1);
+        var ids = subscriptionIds.ToList();
+        return await db.QuotaCounters.AsNoTracking()
+            .Where(c => ids.Contains(c.SubscriptionId) && c.PeriodStart >= month && c.PeriodStart < end)
+            .GroupBy(c => c.SubscriptionId)
+            .Select(g => new
+            {
+                g.Key,
+                Calls = g.Sum(c => c.Used),
+                MonthRow = g.Sum(c => c.PeriodStart == month ? c.Used : 0L),
+                DayRow = g.Sum(c => c.PeriodStart == day ? c.Used : 0L),
+            })
+            .ToDictionaryAsync(r => r.Key, r => new MonthCalls(r.Calls, r.MonthRow, r.DayRow), ct);
+    }
+
     /// <summary>Billable calls per subscription in the month starting at <paramref name="month"/>; subscriptions without calls are absent.</summary>
     public static async Task<Dictionary<Guid, long>> CallsAsync(PortalDbContext db, IReadOnlyCollection<Guid> subscriptionIds, DateTimeOffset month, CancellationToken ct)
     {
@@ -49,3 +78,6 @@ public static class BillableUsage
             .ToDictionaryAsync(r => r.Key, r => r.Calls, ct);
     }
 }
+
+/// <summary>A subscription's calls in a month, and the part of them in the month's own row and in one day's row.</summary>
+public readonly record struct MonthCalls(long Calls, long MonthRow, long DayRow);

@@ -71,16 +71,10 @@ public sealed class SubscriptionUsageService(IDbContextFactory<PortalDbContext> 
                           where ids.Contains(s.Id)
                           select new { s.Id, s.Status, Plan = p }).ToListAsync(ct);
         if (rows.Count == 0) return Array.Empty<SubscriptionUsageDto>();
-        var monthCalls = await BillableUsage.CallsAsync(db, [.. rows.Select(r => r.Id)], month, ct);
         var rowIds = rows.Select(r => r.Id).ToList();
+        // The month and the current period's saved part in one read: a flush between two reads would skew the sum.
+        var monthCalls = await BillableUsage.CallsWithCurrentPeriodsAsync(db, rowIds, month, QuotaCounterStore.PeriodStart(QuotaPeriod.Day, now), ct);
         var billedThisMonth = (await StatementService.BilledIn(db, month).Where(s => rowIds.Contains(s.Id)).Select(s => s.Id).ToListAsync(ct)).ToHashSet();
-        var periodKeys = rows.Select(r => (r.Id, Start: QuotaCounterStore.PeriodStart(r.Plan.QuotaPeriod, now))).ToList();
-        var periodIds = periodKeys.Select(k => k.Id).ToList();
-        var starts = periodKeys.Select(k => k.Start).Distinct().ToList();
-        var saved = await db.QuotaCounters.AsNoTracking()
-            .Where(c => periodIds.Contains(c.SubscriptionId) && starts.Contains(c.PeriodStart))
-            .Select(c => new { c.SubscriptionId, c.PeriodStart, c.Used }).ToListAsync(ct);
-        var savedInPeriod = saved.ToDictionary(c => (c.SubscriptionId, c.PeriodStart), c => c.Used);
 
         var byId = new Dictionary<Guid, SubscriptionUsageDto>(rows.Count);
         foreach (var row in rows)
@@ -89,9 +83,10 @@ public sealed class SubscriptionUsageService(IDbContextFactory<PortalDbContext> 
             var start = QuotaCounterStore.PeriodStart(plan.QuotaPeriod, now);
             var end = QuotaCounterStore.PeriodEnd(plan.QuotaPeriod, start);
             var live = await limits.PeekAsync(row.Id, plan.QuotaPeriod, now, ct);
-            var inDatabase = savedInPeriod.GetValueOrDefault((row.Id, start));
+            var saved = monthCalls.GetValueOrDefault(row.Id);
+            var inDatabase = plan.QuotaPeriod == QuotaPeriod.Day ? saved.DayRow : saved.MonthRow;
             // The period lies within the month (a day or the month itself): its saved part is swapped for the live count.
-            var calls = monthCalls.GetValueOrDefault(row.Id) - inDatabase + Math.Max(live, inDatabase);
+            var calls = saved.Calls - inDatabase + Math.Max(live, inDatabase);
             var used = live;
             // Live calls not yet saved count too: the month's statement will have them.
             var billed = calls > 0 || billedThisMonth.Contains(row.Id);
