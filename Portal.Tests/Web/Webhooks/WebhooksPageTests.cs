@@ -171,6 +171,31 @@ public sealed partial class WebhooksPageTests : PortalBunitContext
     }
 
     [Fact]
+    public async Task Detail_ADeliveryClaimedWhileTheLogReloads_IsWatchedUntilItsOutcomeShows()
+    {
+        var created = await EndpointAsync();
+        SignInAs(_root);
+        var page = RenderWithProviders<WebhookDetailPage>(("Id", created.Id));
+        page.WaitForElement("[data-testid=send-test]").Click();
+        page.WaitForAssertion(() => Assert.Contains("Pending", page.Find("[data-testid=delivery-status]").TextContent));
+
+        // A dispatcher claims it: NextAttemptAt moves to the claim's end while the request is under way; the page
+        // reloads meanwhile (each second), then the send succeeds.
+        await using (var db = await Db.OpenAsync())
+        {
+            var claimedUntil = Db.Clock.GetUtcNow() + WebhookDispatcher.Lease;
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(
+                db.WebhookDeliveries.Where(d => d.EndpointId == created.Id), u => u.SetProperty(d => d.NextAttemptAt, claimedUntil));
+            await Task.Delay(TimeSpan.FromSeconds(2.5), Xunit.TestContext.Current.CancellationToken);
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(
+                db.WebhookDeliveries.Where(d => d.EndpointId == created.Id),
+                u => u.SetProperty(d => d.Status, WebhookDeliveryStatus.Succeeded).SetProperty(d => d.Attempts, 1).SetProperty(d => d.LastStatusCode, 200));
+        }
+
+        page.WaitForAssertion(() => Assert.Contains("Succeeded", page.Find("[data-testid=delivery-status]").TextContent), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public void Detail_UnknownId_SaysSo()
     {
         SignInAs(_root);
