@@ -86,7 +86,7 @@ public sealed class BillingJourneyTests(PortalServer server, BrowserFixture brow
         await new LayoutPage(phone.Page).WaitForInteractiveAsync();
         var phoneBilling = new BillingPage(phone.Page);
         await Expect(phoneBilling.MonthTotal).ToContainTextAsync("USD");
-        await phoneBilling.StatementButton(backoffice.AccountName).ClickAsync();
+        await Interactive.ClickUntilVisibleAsync(phoneBilling.StatementButton(backoffice.AccountName), phoneBilling.Statement);
         await Expect(phoneBilling.Statement).ToContainTextAsync("3.00 USD");
         await Screenshot(phone.Page, "billing-admin-390x844");
     }

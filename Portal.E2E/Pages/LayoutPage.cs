@@ -30,8 +30,8 @@ public sealed class LayoutPage(IPage page)
 
     /// <summary>Blazor Server is interactive once its circuit is up; clicks before that are lost.</summary>
     public async Task WaitForInteractiveAsync() =>
-        // The circuit starts with HTTP requests (negotiate) and then lives on a WebSocket, which does not count here.
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        // The layout renders this marker only from the circuit, in the same render that wires the page's buttons.
+        await page.Locator("[data-circuit=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
     public async Task GoToAsync(string navLink)
     {

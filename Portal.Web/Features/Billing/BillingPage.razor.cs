@@ -34,6 +34,9 @@ public sealed partial class BillingPage
     private PagedResult<StatementSummary>? _accounts;
     private StatementDto? _statement;
 
+    /// <summary>The latest statement asked for: a row's click and its button's click both ask, and a slower earlier answer must not win.</summary>
+    private int _statementRequest;
+
     private IReadOnlyList<string> Months
     {
         get
@@ -97,16 +100,18 @@ public sealed partial class BillingPage
 
     private async Task SelectAsync(Guid accountId)
     {
+        var request = ++_statementRequest;
         _statementLoading = true;
         try
         {
             var result = await Statements.GetAsync(Actor, accountId, _month);
+            if (request != _statementRequest) return;
             if (result.IsSuccess) _statement = result.Value;
             else Snackbar.Add(result.Error!.Detail, Severity.Error);
         }
         finally
         {
-            _statementLoading = false;
+            if (request == _statementRequest) _statementLoading = false;
         }
     }
 
