@@ -19,8 +19,6 @@ public sealed class FeatureDependencyTests
     /// </summary>
     private static readonly HashSet<(string From, string To)> KnownCycleEdges =
     [
-        // The audit log filters by webhook event name.
-        ("Audit", "Webhooks"),
         // Sign-up (in Accounts) creates the first application, confirms the email and notifies;
         // Membership (in Accounts) answers which applications an actor may see and change.
         ("Profile", "Notifications"), ("Accounts", "Applications"), ("Accounts", "Notifications"),
