@@ -19,9 +19,8 @@ public sealed class FeatureDependencyTests
     /// </summary>
     private static readonly HashSet<(string From, string To)> KnownCycleEdges =
     [
-        // Sign-up (in Accounts) creates the first application, confirms the email and notifies;
         // Membership (in Accounts) answers which applications an actor may see and change.
-        ("Profile", "Notifications"), ("Accounts", "Applications"), ("Accounts", "Notifications"),
+        ("Accounts", "Applications"),
         // An application's keys are issued with it and its registrations end with it.
         ("Applications", "ApiKeys"), ("Applications", "Subscriptions"),
         // Usage figures on the key pages.

@@ -9,6 +9,7 @@ using Portal.Core.Features.Email;
 using Portal.Core.Features.Notifications;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Profile;
+using Portal.Core.Features.SignUp;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Core.Products;
 using Portal.Tests.Core.Profile;
