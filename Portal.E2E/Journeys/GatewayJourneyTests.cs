@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.SignUp;

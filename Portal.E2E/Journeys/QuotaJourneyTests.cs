@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.SignUp;

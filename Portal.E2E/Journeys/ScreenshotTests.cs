@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Products;

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.SignUp;
 using Portal.E2E.Pages;
