@@ -11,6 +11,7 @@ using Portal.Core.Features.Cluster;
 using Portal.Core.Features.Email;
 using Portal.Core.Features.Organisation;
 using Portal.Core.Features.Products;
+using Portal.Core.Features.SignUp;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;

@@ -1,16 +1,13 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Portal.Core.Domain;
 using Portal.Core.Features.Accounts;
-using Portal.Core.Features.ApiKeys;
-using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Organisation;
-using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;
-using Portal.Core.Features.Verification;
 using Portal.Core.Features.Webhooks;
 
 namespace Portal.Core.Data;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Playwright;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;

@@ -1,9 +1,11 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Portal.Core.Common;
-using Portal.Core.Features.Accounts;
+using Portal.Core.Domain;
 using Portal.Core.Features.Applications;
+using Portal.Core.Features.Audit;
 using Portal.Core.Features.Products;
+using Portal.Core.Features.SignUp;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Users;
 using Portal.Core.Features.Webhooks;

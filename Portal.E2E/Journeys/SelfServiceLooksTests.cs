@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Products;

@@ -1,7 +1,8 @@
 using System.Text.RegularExpressions;
 using Portal.Core.Common;
-using Portal.Core.Features.Accounts;
+using Portal.Core.Domain;
 using Portal.Core.Features.Products;
+using Portal.Core.Features.SignUp;
 using Portal.E2E.Pages;
 using Portal.E2E.Support;
 using static Microsoft.Playwright.Assertions;

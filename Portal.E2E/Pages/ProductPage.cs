@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using Portal.Core.Domain;
 using Portal.E2E.Support;
 using static Microsoft.Playwright.Assertions;
 

@@ -1,4 +1,5 @@
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Usage;

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Core.Domain;
 using Portal.Core.Features.Users;
 
 namespace Portal.Core.Features.ApiKeys;

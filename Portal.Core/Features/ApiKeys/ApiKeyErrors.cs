@@ -1,4 +1,5 @@
 using Portal.Core.Common;
+using Portal.Core.Domain;
 
 namespace Portal.Core.Features.ApiKeys;
 

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 
 namespace Portal.Core.Features.ApiKeys;
 

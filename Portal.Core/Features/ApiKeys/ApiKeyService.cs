@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Data;
-using Portal.Core.Features.Accounts;
+using Portal.Core.Domain;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Usage;
 using Portal.Core.Features.Users;

@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
-using Portal.Core.Features.Webhooks;
 
 namespace Portal.Core.Features.Audit;
 

@@ -1,4 +1,4 @@
-using Portal.Core.Features.Products;
+using Portal.Core.Domain;
 
 namespace Portal.Core.Features.Billing;
 

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json.Serialization;
 using Portal.Core.Common;
-using Portal.Core.Features.Products;
+using Portal.Core.Domain;
 
 namespace Portal.Core.Features.Billing;
 

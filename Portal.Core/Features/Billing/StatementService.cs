@@ -4,9 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Audit;
-using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 
 namespace Portal.Core.Features.Billing;

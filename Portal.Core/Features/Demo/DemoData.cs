@@ -1,9 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
+using Portal.Core.Features.Audit;
 using Portal.Core.Features.Organisation;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Portal.Core.Features.ApiKeys;
+using Portal.Core.Domain;
 using Portal.Core.Features.Users;
 
 namespace Portal.Core.Features.Notifications;

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
 using Microsoft.Extensions.Options;
+using Portal.Core.Domain;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Subscriptions;

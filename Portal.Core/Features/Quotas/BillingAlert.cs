@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Subscriptions;
 
 namespace Portal.Core.Features.Quotas;

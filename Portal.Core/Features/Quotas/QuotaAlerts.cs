@@ -3,10 +3,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Billing;
 using Portal.Core.Features.Notifications;
-using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Verification;
 

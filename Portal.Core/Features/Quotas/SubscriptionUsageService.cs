@@ -1,8 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Billing;
-using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Verification;
 

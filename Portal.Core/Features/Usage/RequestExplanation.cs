@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
-using Portal.Core.Features.Products;
+using Portal.Core.Domain;
 
 namespace Portal.Core.Features.Usage;
 

@@ -1,4 +1,4 @@
-using Portal.Core.Features.Products;
+using Portal.Core.Domain;
 using Portal.Core.Common;
 
 namespace Portal.Core.Features.Verification;

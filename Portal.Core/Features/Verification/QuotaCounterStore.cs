@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Data;
-using Portal.Core.Features.Products;
+using Portal.Core.Domain;
 
 namespace Portal.Core.Features.Verification;
 

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 
 namespace Portal.Core.Features.Verification;
 

@@ -1,5 +1,5 @@
 using Portal.Core.Common;
-using Portal.Core.Features.Products;
+using Portal.Core.Domain;
 
 namespace Portal.Core.Features.Verification;
 

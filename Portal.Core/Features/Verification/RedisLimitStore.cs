@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Cluster;
 using StackExchange.Redis;
 
@@ -172,7 +173,7 @@ public sealed class RedisLimitStore(
     /// total (a subscription without a quota, or none counted yet), the database's plus this instance's unsaved calls.
     /// While Redis does not answer, the per-instance count the fallback decides on.
     /// </summary>
-    public async ValueTask<long> PeekAsync(Guid subscriptionId, Products.QuotaPeriod period, DateTimeOffset now, CancellationToken ct = default)
+    public async ValueTask<long> PeekAsync(Guid subscriptionId, QuotaPeriod period, DateTimeOffset now, CancellationToken ct = default)
     {
         var periodStart = QuotaCounterStore.PeriodStart(period, now);
         if (Volatile.Read(ref _degraded) == 1) return await fallback.PeekAsync(subscriptionId, period, now, ct);

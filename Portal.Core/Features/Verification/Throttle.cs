@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Portal.Core.Features.Products;
+using Portal.Core.Domain;
 using Portal.Core.Common;
 
 namespace Portal.Core.Features.Verification;

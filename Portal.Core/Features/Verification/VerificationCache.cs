@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Portal.Core.Domain;
 using Portal.Core.Features.Cluster;
 using Portal.Core.Features.Products;
 

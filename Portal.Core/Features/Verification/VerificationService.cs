@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.ApiKeys;
@@ -107,7 +108,7 @@ public sealed class VerificationService(
             if (result.SubscriptionId is not null && result.ProductId is { } productId) subscription = await FindSubscriptionAsync(applicationId, productId, ct);
         }
         return new GatewayVerdict(result, accountId, state.OwnerUserId, state.Refusal is not null,
-            subscription?.RateLimit is null ? null : subscription.RateLimitWindow == Products.RateLimitWindow.Minute ? 60 : 1,
+            subscription?.RateLimit is null ? null : subscription.RateLimitWindow == RateLimitWindow.Minute ? 60 : 1,
             subscription?.Quota is null ? null : (long)(QuotaCounterStore.PeriodEnd(subscription.QuotaPeriod, QuotaCounterStore.PeriodStart(subscription.QuotaPeriod, clock.GetUtcNow()))
                 - QuotaCounterStore.PeriodStart(subscription.QuotaPeriod, clock.GetUtcNow())).TotalSeconds);
     }

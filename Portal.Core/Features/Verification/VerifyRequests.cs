@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 
 namespace Portal.Core.Features.Verification;
 

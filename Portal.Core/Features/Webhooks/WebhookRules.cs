@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Net.Sockets;
 using Portal.Core.Common;
+using Portal.Core.Features.Audit;
 
 namespace Portal.Core.Features.Webhooks;
 

@@ -6,6 +6,7 @@ using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Audit;
+using Portal.Core.Features.SignUp;
 using Portal.Core.Features.Users;
 using Portal.Tests.Support;
 

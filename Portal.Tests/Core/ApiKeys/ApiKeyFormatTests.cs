@@ -1,4 +1,4 @@
-using Portal.Core.Features.ApiKeys;
+using Portal.Core.Domain;
 
 namespace Portal.Tests.Core.ApiKeys;
 

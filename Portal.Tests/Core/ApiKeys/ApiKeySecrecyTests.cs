@@ -7,6 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 using Portal.Core;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Usage;
 using Portal.Tests.Support;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Usage;

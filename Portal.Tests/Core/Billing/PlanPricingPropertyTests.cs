@@ -1,7 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
+using Portal.Core.Domain;
 using Portal.Core.Features.Billing;
-using Portal.Core.Features.Products;
 
 namespace Portal.Tests.Core.Billing;
 

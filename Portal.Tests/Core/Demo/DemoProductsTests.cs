@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Demo;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;

@@ -1,5 +1,6 @@
 using System.Net;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Products;
 using Portal.Tests.Support;

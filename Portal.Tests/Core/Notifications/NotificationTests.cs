@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
@@ -9,6 +10,7 @@ using Portal.Core.Features.Email;
 using Portal.Core.Features.Notifications;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Profile;
+using Portal.Core.Features.SignUp;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Core.Products;
 using Portal.Tests.Core.Profile;

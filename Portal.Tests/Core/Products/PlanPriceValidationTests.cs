@@ -1,4 +1,5 @@
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Products;
 using Portal.Tests.Support;
 

@@ -1,9 +1,9 @@
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Usage;
-using Portal.Core.Features.Verification;
 using Portal.Tests.Support;
 
 namespace Portal.Tests.Core.Products;

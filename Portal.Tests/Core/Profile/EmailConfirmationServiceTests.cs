@@ -1,9 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Common;
-using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Audit;
 using Portal.Core.Features.Profile;
+using Portal.Core.Features.SignUp;
 using Portal.Core.Features.Users;
 using Portal.Tests.Support;
 

@@ -1,5 +1,6 @@
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Usage;
 using Portal.Tests.Support;
 

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Common;
 using Portal.Core.Data;
-using Portal.Core.Features.Products;
+using Portal.Core.Domain;
 using Portal.Core.Features.Verification;
 using Portal.Tests.Support;
 

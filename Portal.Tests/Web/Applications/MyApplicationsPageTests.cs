@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Tests.Support;

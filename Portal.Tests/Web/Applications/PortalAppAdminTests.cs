@@ -2,6 +2,7 @@ using AngleSharp.Dom;
 using Bunit;
 using Bunit.Rendering;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Subscriptions;

@@ -2,11 +2,11 @@ using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Billing;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
-using Portal.Core.Features.Verification;
 using Portal.Tests.Support;
 using Portal.Web.Features.Billing;
 

@@ -1,6 +1,6 @@
 using Npgsql;
+using Portal.Core.Domain;
 using Portal.Core.Features.Cluster;
-using Portal.Core.Features.Products;
 using Portal.Core.Features.Verification;
 using Portal.Tests.Support;
 

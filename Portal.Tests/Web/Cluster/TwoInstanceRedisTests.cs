@@ -23,7 +23,7 @@ public sealed class TwoInstanceRedisTests(TwoInstancesWithRedis cluster) : IClas
     [Fact]
     public async Task RateLimit_CallsAlternatingBetweenInstances_ExactlyTheLimitPassPerWindow()
     {
-        var subscribed = await cluster.SubscribedAsync(rateLimit: 5, window: Portal.Core.Features.Products.RateLimitWindow.Minute);
+        var subscribed = await cluster.SubscribedAsync(rateLimit: 5, window: Portal.Core.Domain.RateLimitWindow.Minute);
         var answers = new List<VerifyResult>();
         for (var i = 0; i < 40; i++) answers.Add(await cluster.VerifyAsync(i % 2 == 0 ? cluster.A : cluster.B, subscribed));
 

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Common;
 using Portal.Core.Data;
+using Portal.Core.Domain;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Products;

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using MudBlazor;
 using Portal.Core;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Usage;

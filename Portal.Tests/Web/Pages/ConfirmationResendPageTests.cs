@@ -6,9 +6,9 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using Portal.Core.Data;
-using Portal.Core.Features.Accounts;
 using Portal.Core.Features.Email;
 using Portal.Core.Features.Profile;
+using Portal.Core.Features.SignUp;
 using Portal.Tests.Support;
 using Portal.Web.Features.Account;
 

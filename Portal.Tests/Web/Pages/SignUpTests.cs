@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Common;
 using Portal.Core.Data;
 using Portal.Core.Features.Accounts;
+using Portal.Core.Features.SignUp;
 using Portal.Tests.Support;
 
 namespace Portal.Tests.Web.Pages;

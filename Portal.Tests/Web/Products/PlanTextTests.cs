@@ -1,3 +1,4 @@
+using Portal.Core.Domain;
 using Portal.Core.Features.Products;
 using Portal.Web.Features.Products;
 

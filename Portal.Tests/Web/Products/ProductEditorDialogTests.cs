@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Products;
 using Portal.Tests.Support;
@@ -347,7 +348,7 @@ public sealed class ProductEditorDialogTests : PortalBunitContext
         Db.Clock.SetUtcNow(lastMonth.AddMonths(1).AddDays(2));
         await using (var db = await Db.OpenAsync())
         {
-            db.QuotaCounters.Add(new Portal.Core.Features.Verification.QuotaCounter { SubscriptionId = subscription.Id, PeriodStart = lastMonth, Used = 1_000 });
+            db.QuotaCounters.Add(new Portal.Core.Domain.QuotaCounter { SubscriptionId = subscription.Id, PeriodStart = lastMonth, Used = 1_000 });
             db.UsageVerificationHours.Add(new Portal.Core.Features.Usage.UsageVerificationHour
             {
                 KeyId = app.Key.Id, ProductId = product.Id, HourStart = lastMonth.AddDays(1), Outcome = "QUOTA_EXCEEDED", Count = 500,

@@ -4,6 +4,7 @@ using AngleSharp.Dom;
 using Bunit;
 using Bunit.Rendering;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Products;
 using Portal.Tests.Support;
 using Portal.Web.Features.Products;

@@ -2,6 +2,7 @@ using AngleSharp.Dom;
 using Bunit;
 using Bunit.Rendering;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Support;
 using Portal.Web.Features.Applications;

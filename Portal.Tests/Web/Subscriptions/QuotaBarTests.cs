@@ -1,5 +1,5 @@
 using Bunit;
-using Portal.Core.Features.Products;
+using Portal.Core.Domain;
 using Portal.Core.Features.Quotas;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Verification;

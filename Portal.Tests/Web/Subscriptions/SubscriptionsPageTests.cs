@@ -3,6 +3,7 @@ using Bunit;
 using Bunit.Rendering;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Subscriptions;
 using Portal.Tests.Support;

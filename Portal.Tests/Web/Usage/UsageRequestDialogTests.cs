@@ -3,9 +3,9 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Usage;
-using Portal.Core.Features.Verification;
 using Portal.Tests.Support;
 using Portal.Web.Features.Usage;
 

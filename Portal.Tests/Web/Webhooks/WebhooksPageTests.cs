@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Features.Audit;
 using Portal.Core.Features.Webhooks;
 using Portal.Tests.Core.Webhooks;
 using Portal.Tests.Support;

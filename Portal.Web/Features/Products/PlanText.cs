@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Portal.Core.Domain;
 using Portal.Core.Features.Billing;
 using Portal.Core.Features.Products;
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.JSInterop;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Billing;
 using Portal.Core.Features.Products;
 using Portal.Web.Components;

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using Portal.Core.Common;
-using Portal.Core.Features.Applications;
+using Portal.Core.Domain;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Web.Infrastructure;

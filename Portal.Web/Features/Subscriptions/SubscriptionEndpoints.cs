@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Quotas;
 using Portal.Core.Features.Subscriptions;
 using Portal.Web.Infrastructure;

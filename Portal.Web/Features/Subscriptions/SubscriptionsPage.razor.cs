@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using Portal.Core.Common;
+using Portal.Core.Domain;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Web.Components;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Claims;
+using Portal.Core.Domain;
 using Portal.Core.Features.Usage;
 using Portal.Web.Infrastructure;
 using Portal.Web.Authentication;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Core.Common;
+using Portal.Core.Features.Audit;
 using Portal.Core.Features.Webhooks;
 using Portal.Web.Infrastructure;
 

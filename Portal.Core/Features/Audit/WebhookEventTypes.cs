@@ -1,6 +1,4 @@
-using Portal.Core.Features.Audit;
-
-namespace Portal.Core.Features.Webhooks;
+namespace Portal.Core.Features.Audit;
 
 public sealed record WebhookEventType(string Name, string Group, string Description);
 

@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Portal.Core.Features.Subscriptions;
 
-namespace Portal.Core.Features.Verification;
+namespace Portal.Core.Domain;
 
 /// <summary>Calls a subscription has used in one quota period (a UTC day or month), so quotas survive a restart.</summary>
 public sealed class QuotaCounter

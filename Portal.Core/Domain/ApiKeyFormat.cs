@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Portal.Core.Features.ApiKeys;
+namespace Portal.Core.Domain;
 
 /// <summary>A freshly generated key: the full string (shown once) and what is stored about it.</summary>
 public sealed record IssuedSecret(string Key, string Hash, string Start, string Last4)

@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Core.Features.Billing;
+using Portal.Core.Features.Gateway;
 
-namespace Portal.Core.Features.Products;
+namespace Portal.Core.Domain;
 
 /// <summary>An API offered to developers. Developers see it in the catalog once published and subscribe applications to one of its plans.</summary>
 public sealed class ApiProduct
@@ -15,12 +17,12 @@ public sealed class ApiProduct
     public string? Description { get; set; }
     public string? UpstreamUrl { get; set; }
     /// <summary>How long the gateway waits for the upstream (idle time between reads, the answer's headers included) before a 504.</summary>
-    public int UpstreamTimeoutSeconds { get; set; } = Gateway.GatewayRules.DefaultTimeoutSeconds;
+    public int UpstreamTimeoutSeconds { get; set; } = GatewayRules.DefaultTimeoutSeconds;
     /// <summary>The largest request body the gateway passes on; a larger one is answered 413.</summary>
-    public long MaxRequestBodyBytes { get; set; } = Gateway.GatewayRules.DefaultMaxRequestBodyBytes;
+    public long MaxRequestBodyBytes { get; set; } = GatewayRules.DefaultMaxRequestBodyBytes;
     /// <summary>The header the gateway adds for the upstream (e.g. <c>Authorization</c>), with <see cref="UpstreamCredentialProtected"/> as its value.</summary>
     public string? UpstreamCredentialHeader { get; set; }
-    /// <summary>The upstream credential's value, encrypted by <see cref="Gateway.IUpstreamCredentialProtector"/>; never shown.</summary>
+    /// <summary>The upstream credential's value, encrypted by <see cref="IUpstreamCredentialProtector"/>; never shown.</summary>
     public string? UpstreamCredentialProtected { get; set; }
     public bool Published { get; set; }
     /// <summary>When set (the default) a subscription waits for an admin; otherwise it is approved at once.</summary>
@@ -82,8 +84,8 @@ public sealed class Plan
     public QuotaPeriod QuotaPeriod { get; set; } = QuotaPeriod.Month;
     /// <summary>An optional note shown beside the price (<c>billed yearly on request</c>); the price itself comes from the numbers below.</summary>
     public string? PriceText { get; set; }
-    /// <summary>ISO 4217 code of every amount of this plan (<see cref="Billing.Currencies"/>).</summary>
-    public string Currency { get; set; } = Billing.Currencies.Default;
+    /// <summary>ISO 4217 code of every amount of this plan (<see cref="Currencies"/>).</summary>
+    public string Currency { get; set; } = Currencies.Default;
     /// <summary><see cref="PlanType.Subscription"/>: the fee per calendar month.</summary>
     public decimal? FlatFee { get; set; }
     /// <summary><see cref="PlanType.Metered"/>: the price of <see cref="PriceUnit"/> calls.</summary>
@@ -134,9 +136,9 @@ internal sealed class ApiProductConfiguration : IEntityTypeConfiguration<ApiProd
         product.Property(p => p.Title).HasMaxLength(300);
         product.Property(p => p.Description).HasMaxLength(4000);
         product.Property(p => p.UpstreamUrl).HasMaxLength(2000);
-        product.Property(p => p.UpstreamTimeoutSeconds).HasDefaultValue(Gateway.GatewayRules.DefaultTimeoutSeconds);
-        product.Property(p => p.MaxRequestBodyBytes).HasDefaultValue(Gateway.GatewayRules.DefaultMaxRequestBodyBytes);
-        product.Property(p => p.UpstreamCredentialHeader).HasMaxLength(Gateway.GatewayRules.MaxCredentialHeaderLength);
+        product.Property(p => p.UpstreamTimeoutSeconds).HasDefaultValue(GatewayRules.DefaultTimeoutSeconds);
+        product.Property(p => p.MaxRequestBodyBytes).HasDefaultValue(GatewayRules.DefaultMaxRequestBodyBytes);
+        product.Property(p => p.UpstreamCredentialHeader).HasMaxLength(GatewayRules.MaxCredentialHeaderLength);
         product.Property(p => p.UpstreamCredentialProtected).HasMaxLength(8000);
         product.HasIndex(p => p.Slug).IsUnique();
         product.HasIndex(p => p.Name);
@@ -155,7 +157,7 @@ internal sealed class PlanConfiguration : IEntityTypeConfiguration<Plan>
         plan.Property(p => p.RateLimitWindow).HasConversion<string>().HasMaxLength(16);
         plan.Property(p => p.QuotaPeriod).HasConversion<string>().HasMaxLength(16);
         plan.Property(p => p.PriceText).HasMaxLength(100);
-        plan.Property(p => p.Currency).HasMaxLength(3).HasDefaultValue(Billing.Currencies.Default);
+        plan.Property(p => p.Currency).HasMaxLength(3).HasDefaultValue(Currencies.Default);
         plan.Property(p => p.FlatFee).HasPrecision(18, 6);
         plan.Property(p => p.UnitPrice).HasPrecision(18, 6);
         plan.Property(p => p.MonthlyMinimum).HasPrecision(18, 6);

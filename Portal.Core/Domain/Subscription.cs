@@ -2,10 +2,8 @@ using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Portal.Core.Features.Accounts;
-using Portal.Core.Features.Applications;
-using Portal.Core.Features.Products;
 
-namespace Portal.Core.Features.Subscriptions;
+namespace Portal.Core.Domain;
 
 /// <summary>Seed 001's registration states, written in capitals in the API as the seed shows them.</summary>
 public enum SubscriptionStatus

@@ -4,7 +4,7 @@ using Portal.Core.Features.Applications;
 using Portal.Core.Features.Notifications;
 using Portal.Core.Features.Users;
 
-namespace Portal.Core.Features.Accounts;
+namespace Portal.Core.Features.SignUp;
 
 /// <param name="ConfirmationRequired">The account waits for its email to be confirmed: not signed in, its keys not working yet.</param>
 public sealed record SignedUp(UserDto User, ApplicationCreated FirstApplication, bool ConfirmationRequired = false)

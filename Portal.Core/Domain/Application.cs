@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Portal.Core.Features.Accounts;
 
-namespace Portal.Core.Features.Applications;
+namespace Portal.Core.Domain;
 
 /// <summary>A developer's application, owned by an account. Its credentials are <c>ApiKey</c> rows with <c>ApplicationId</c> set.</summary>
 public sealed class Application

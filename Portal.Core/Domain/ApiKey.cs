@@ -1,4 +1,4 @@
-namespace Portal.Core.Features.ApiKeys;
+namespace Portal.Core.Domain;
 
 public enum ApiKeyStatus
 {
