@@ -5,9 +5,13 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Domain;
 using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
+using Portal.Core.Features.Applications;
+using Portal.Core.Features.Gateway;
+using Portal.Core.Features.Products;
 using Portal.Core.Features.Subscriptions;
 using Portal.Core.Features.Users;
 using Portal.Core.Features.Verification;
@@ -15,7 +19,8 @@ using Portal.Core.Features.Verification;
 namespace Portal.Core.Data;
 
 /// <summary>
-/// Keeps <see cref="ApiKeyCache"/> and <see cref="VerificationCache"/> right from what is saved, so no service has to
+/// Keeps <see cref="ApiKeyCache"/>, <see cref="VerificationCache"/>, <see cref="GatewayRoutes"/> and
+/// <see cref="SignInChanges"/> right from what is saved, so no service has to
 /// remember to: before a save it reads the change tracker for the rows the caches are built from, and once the save
 /// has committed (at the end of the ambient transaction, if there is one; never after a rollback) it drops what those
 /// rows made stale, here and, through the caches' <c>Changed</c> events, on every other instance. Bulk statements
@@ -23,9 +28,21 @@ namespace Portal.Core.Data;
 /// drop all of what the caches read from it (a key's regeneration, the one such statement on keys, drops every key).
 /// A save that touches none of these rows (usage batches, quota counters, the hot path) costs one look at the tracker.
 /// </summary>
-public sealed class CacheInvalidation(ApiKeyCache keys, VerificationCache verification)
+public sealed class CacheInvalidation(ApiKeyCache keys, VerificationCache verification, SignInChanges signIns, IServiceProvider services)
     : SaveChangesInterceptor, IDbTransactionInterceptor, IDbCommandInterceptor
 {
+    // The routes read through the context factory whose options hold this interceptor: taken when first dropped, not
+    // in the constructor, or the container would go round in a circle.
+    private GatewayRoutes? _routes;
+    private GatewayRoutes Routes => _routes ??= services.GetRequiredService<GatewayRoutes>();
+
+    // What a gateway route carries (GatewayRoutes.LoadAsync): an edit of anything else leaves the routes as they are.
+    private static readonly string[] RouteProperties =
+    [
+        nameof(ApiProduct.Slug), nameof(ApiProduct.Published), nameof(ApiProduct.UpstreamUrl), nameof(ApiProduct.UpstreamTimeoutSeconds),
+        nameof(ApiProduct.MaxRequestBodyBytes), nameof(ApiProduct.UpstreamCredentialHeader), nameof(ApiProduct.UpstreamCredentialProtected),
+    ];
+
     // What a user's keys carry (KeyIdentity, KeyHolders.UserKeysWork), and the stamp Identity moves on every
     // security-relevant change (roles, status, password): a save that changes only these re-reads the owner's keys.
     private static readonly string[] OwnerProperties =
@@ -121,6 +138,8 @@ public sealed class CacheInvalidation(ApiKeyCache keys, VerificationCache verifi
                     break;
                 case PortalUser user when entry.State == EntityState.Deleted || Changed(entry, OwnerProperties):
                     Stale(db, ref stale).Holders.Add(user.Id);
+                    // Identity moves the stamp on every security-relevant change: sessions of this user re-check at once.
+                    if (entry.State == EntityState.Deleted || Changed(entry, nameof(PortalUser.SecurityStamp))) stale!.SignIns.Add(user.Id);
                     // A person account's application keys work only once its member confirmed their email.
                     if (entry.State == EntityState.Deleted || Changed(entry, nameof(PortalUser.EmailConfirmed))) stale!.Verification = true;
                     break;
@@ -138,6 +157,10 @@ public sealed class CacheInvalidation(ApiKeyCache keys, VerificationCache verifi
                 case AccountMember member when entry.State is EntityState.Added or EntityState.Deleted or EntityState.Modified:
                     Stale(db, ref stale).Holders.Add(member.AccountId);
                     stale!.Verification = true;
+                    break;
+                case ApiProduct when entry.State is EntityState.Added or EntityState.Deleted || Changed(entry, RouteProperties):
+                    Stale(db, ref stale).Verification = true;
+                    stale!.Gateway = true;
                     break;
                 // A new product's slug may be cached as "no such product"; a new approved subscription as "none".
                 case ApiProduct or Plan or Subscription when entry.State is EntityState.Added or EntityState.Modified or EntityState.Deleted:
@@ -164,6 +187,10 @@ public sealed class CacheInvalidation(ApiKeyCache keys, VerificationCache verifi
                 break;
             case TableKind.Verification:
                 stale.Verification = true;
+                break;
+            case TableKind.Products:
+                stale.Verification = true;
+                stale.Gateway = true;
                 break;
         }
         // Outside a transaction the statement has committed already.
@@ -195,6 +222,8 @@ public sealed class CacheInvalidation(ApiKeyCache keys, VerificationCache verifi
         if (db is null || !_pending.TryGetValue(db, out var stale)) return;
         _pending.Remove(db);
         if (stale.Verification) verification.Invalidate();
+        if (stale.Gateway) Routes.Reload();
+        foreach (var id in stale.SignIns) signIns.Notify(id);
         if (stale.AllKeys)
         {
             keys.InvalidateAll();
@@ -254,6 +283,7 @@ public sealed class CacheInvalidation(ApiKeyCache keys, VerificationCache verifi
         ApiKeys,
         KeyHolders,
         Verification,
+        Products,
     }
 
     /// <summary>The tables the caches are built from, as the model names them.</summary>
@@ -266,7 +296,8 @@ public sealed class CacheInvalidation(ApiKeyCache keys, VerificationCache verifi
             Add(model, typeof(ApiKey), TableKind.ApiKeys);
             foreach (var type in new[] { typeof(PortalUser), typeof(IdentityUserRole<Guid>), typeof(Application), typeof(Account), typeof(AccountMember) })
                 Add(model, type, TableKind.KeyHolders);
-            foreach (var type in new[] { typeof(ApiProduct), typeof(Plan), typeof(Subscription) })
+            Add(model, typeof(ApiProduct), TableKind.Products);
+            foreach (var type in new[] { typeof(Plan), typeof(Subscription) })
                 Add(model, type, TableKind.Verification);
         }
 
@@ -306,7 +337,11 @@ public sealed class CacheInvalidation(ApiKeyCache keys, VerificationCache verifi
         /// <summary>Users, applications and accounts whose keys' cached identities may be stale.</summary>
         public HashSet<Guid> Holders { get; } = [];
 
+        /// <summary>Users whose security stamp changed, or who are gone.</summary>
+        public HashSet<Guid> SignIns { get; } = [];
+
         public bool AllKeys { get; set; }
         public bool Verification { get; set; }
+        public bool Gateway { get; set; }
     }
 }

@@ -52,18 +52,10 @@ public static class BillableUsage
     public static async Task<Dictionary<Guid, long>> CallsAsync(PortalDbContext db, IReadOnlyCollection<Guid> subscriptionIds, DateTimeOffset month, CancellationToken ct)
     {
         var result = new Dictionary<Guid, long>(subscriptionIds.Count);
-        if (subscriptionIds.Count == 0) return result;
-        var end = month.AddMonths(1);
-        // Chunks keep the IN list within every engine's parameter limits.
-        foreach (var chunk in subscriptionIds.Chunk(500))
-        {
-            var rows = await db.QuotaCounters.AsNoTracking()
-                .Where(c => chunk.Contains(c.SubscriptionId) && c.PeriodStart >= month && c.PeriodStart < end)
-                .GroupBy(c => c.SubscriptionId)
-                .Select(g => new { g.Key, Calls = g.Sum(c => c.Used) })
-                .ToListAsync(ct);
-            foreach (var row in rows) result[row.Key] = row.Calls;
-        }
+        // Chunks keep the IN list within every engine's parameter limits: one statement each, the current periods' sums unread.
+        foreach (var chunk in subscriptionIds.Chunk(MaxInOneRead))
+            foreach (var (id, calls) in await CallsWithCurrentPeriodsAsync(db, chunk, month, month, ct))
+                result[id] = calls.Calls;
         return result;
     }
 

@@ -19,8 +19,8 @@ public sealed record GatewayRoute(
 
 /// <summary>
 /// The gateway's routes: every product with an upstream URL, by slug, read from the database in one query and kept
-/// in memory until <see cref="Reload"/> (called after a product is created, edited, unpublished or deleted; a
-/// broadcast from another instance calls it too) or, as a backstop, for <see cref="TimeToLive"/>.
+/// in memory until <see cref="Reload"/> (<see cref="CacheInvalidation"/> calls it once a save that changes a route has
+/// committed; a broadcast from another instance drops the routes too) or, as a backstop, for <see cref="TimeToLive"/>.
 /// </summary>
 public sealed class GatewayRoutes(
     IDbContextFactory<PortalDbContext> dbFactory,

@@ -17,7 +17,6 @@ namespace Portal.Core.Features.Products;
 /// </summary>
 public sealed class ProductService(
     IDbContextFactory<PortalDbContext> dbFactory,
-    GatewayRoutes gatewayRoutes,
     IUpstreamCredentialProtector credentials,
     IOptions<PortalOptions> options,
     TimeProvider clock)
@@ -129,7 +128,6 @@ public sealed class ProductService(
             if (await SlugTakenAsync(slug, null, ct)) return new DuplicateProductSlug(slug);
             throw;
         }
-        gatewayRoutes.Reload();
         return ToDto(actor, product, product.Plans, 0);
     }
 
@@ -284,7 +282,6 @@ public sealed class ProductService(
                     return new PlanHasOpenSubscriptions(removedNames[raced.PlanId], raced.Count);
                 throw;
             }
-            gatewayRoutes.Reload();
         }
         var open = actor.Can(Permission.SubscriptionsReadAll) ? await OpenOf(db, id).CountAsync(ct) : 0;
         return ToDto(actor, product, product.Plans, open);
@@ -321,7 +318,6 @@ public sealed class ProductService(
             if (raced > 0) return new ProductHasOpenSubscriptions(product.Name, raced);
             throw;
         }
-        gatewayRoutes.Reload();
         return Unit.Value;
     }
 

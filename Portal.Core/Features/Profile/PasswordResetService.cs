@@ -26,7 +26,6 @@ public sealed class PasswordResetService(
     ILookupNormalizer normalizer,
     PasswordPolicy passwordPolicy,
     EmailOutbox outbox,
-    SignInChanges signIns,
     IOptions<PortalOptions> options,
     TimeProvider clock,
     ILogger<PasswordResetService> logger)
@@ -151,7 +150,6 @@ public sealed class PasswordResetService(
         {
             return new InvalidResetLink();
         }
-        signIns.Notify(user.Id);
         return Unit.Value;
     }
 }

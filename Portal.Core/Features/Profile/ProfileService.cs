@@ -13,8 +13,7 @@ public sealed class ProfileService(
     IDbContextFactory<PortalDbContext> dbFactory,
     IPasswordHasher<PortalUser> passwordHasher,
     PasswordPolicy passwordPolicy,
-    TimeProvider clock,
-    SignInChanges signIns)
+    TimeProvider clock)
 {
     public const int RecentSignInCount = 10;
 
@@ -70,7 +69,6 @@ public sealed class ProfileService(
         user.SecurityStamp = Guid.NewGuid().ToString("N");
         db.Audit.Add(AuditEntry.For(actor, AuditActions.PasswordChanged, clock.GetUtcNow(), "user", user.Id.ToString(), user.Email));
         await db.SaveChangesAsync(ct);
-        signIns.Notify(user.Id);
         return Unit.Value;
     }
 
@@ -84,7 +82,6 @@ public sealed class ProfileService(
         user.SecurityStamp = Guid.NewGuid().ToString("N");
         db.Audit.Add(AuditEntry.For(actor, AuditActions.SessionsEnded, clock.GetUtcNow(), "user", user.Id.ToString(), user.Email));
         await db.SaveChangesAsync(ct);
-        signIns.Notify(user.Id);
         return Unit.Value;
     }
 

@@ -21,7 +21,6 @@ public sealed class TwoFactorService(
     IServiceScopeFactory scopes,
     IDbContextFactory<PortalDbContext> dbFactory,
     IPasswordHasher<PortalUser> passwordHasher,
-    SignInChanges signIns,
     IOptions<PortalOptions> options,
     TimeProvider clock)
 {
@@ -112,7 +111,6 @@ public sealed class TwoFactorService(
         Db(scope).Audit.Add(AuditEntry.For(actor, AuditActions.TwoFactorEnabled, clock.GetUtcNow(), "user", user.Id.ToString(), user.Email));
         // Replaces the codes and saves the user: the flag, the stamp and the audit entry go in the same save.
         var codes = await users.GenerateNewTwoFactorRecoveryCodesAsync(user, RecoveryCodeCount);
-        signIns.Notify(user.Id);
         return new RecoveryCodes(codes!.ToList());
     }
 
@@ -188,7 +186,6 @@ public sealed class TwoFactorService(
         var db = Db(scope);
         db.Audit.Add(audit);
         await db.SaveChangesAsync(ct);
-        signIns.Notify(user.Id);
     }
 
     /// <summary>The app's code as typed, without the spaces and dashes apps and people put in it.</summary>

@@ -5,7 +5,7 @@ namespace Portal.Core.Features.Users;
 
 /// <summary>
 /// Tells whoever keeps a user's session alive that the user's security stamp changed (roles, status, password,
-/// deletion): the Blazor circuits re-check at once, and a sign-in cookie issued before the change is checked against
+/// deletion; <see cref="Portal.Core.Data.CacheInvalidation"/> sees it in what is saved): the Blazor circuits re-check at once, and a sign-in cookie issued before the change is checked against
 /// the stored stamp on its next request instead of at the end of the cookie check's interval. Other instances hear of
 /// the change through <see cref="CacheNotices"/> (when there are several); the stored stamp is what survives restarts.
 /// </summary>

@@ -12,7 +12,6 @@ public sealed class UserService(
     ILookupNormalizer normalizer,
     PasswordPolicy passwordPolicy,
     TimeProvider clock,
-    SignInChanges signIns,
     IPersonalAccountStep personalAccounts,
     ISignInClient? signInClient = null)
 {
@@ -243,8 +242,6 @@ public sealed class UserService(
         {
             db.Audit.Add(AuditEntry.For(actor, AuditActions.UserUpdated, now, "user", id.ToString(), user.Email, string.Join("; ", changes)));
             await db.SaveChangesAsync(ct);
-            // Sessions re-check, the actor's own included: lowering one's own roles must not leave the old powers open.
-            if (rolesChanged || statusChanged) signIns.Notify(id);
         }
         return ToDto(user, newRoles, now);
     }
@@ -266,7 +263,6 @@ public sealed class UserService(
         user.LockoutEnd = null;
         db.Audit.Add(AuditEntry.For(actor, AuditActions.UserPasswordReset, clock.GetUtcNow(), "user", id.ToString(), user.Email));
         await db.SaveChangesAsync(ct);
-        signIns.Notify(id);
         return Unit.Value;
     }
 
@@ -283,7 +279,6 @@ public sealed class UserService(
         db.Users.Remove(user);
         db.Audit.Add(AuditEntry.For(actor, AuditActions.UserDeleted, clock.GetUtcNow(), "user", id.ToString(), user.Email));
         await db.SaveChangesAsync(ct);
-        signIns.Notify(id);
         return Unit.Value;
     }
 

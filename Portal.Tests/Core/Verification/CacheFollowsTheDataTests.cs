@@ -9,6 +9,7 @@ using Portal.Core.Features.Accounts;
 using Portal.Core.Features.ApiKeys;
 using Portal.Core.Features.Applications;
 using Portal.Core.Features.Cluster;
+using Portal.Core.Features.Gateway;
 using Portal.Core.Features.Products;
 using Portal.Core.Features.Profile;
 using Portal.Core.Features.Subscriptions;
@@ -388,6 +389,92 @@ public abstract class CacheFollowsTheDataTests(DatabaseProvider provider) : IAsy
         Assert.Equal(VerifyCode.Valid, (await VerifyAsync(app.Key, product.Slug)).Code);
     }
 
+    private GatewayRoutes Routes => _db.Get<GatewayRoutes>();
+    private SignInChanges SignIns => _db.Get<SignInChanges>();
+
+    [Fact]
+    public async Task ProductCreated_ItsRouteIsFoundAtOnce()
+    {
+        var slug = $"maps-{Guid.NewGuid():N}"[..16];
+        Assert.Null(await Routes.FindAsync(slug)); // the table is in memory now, without this slug
+
+        var created = await Products.CreateAsync(_root, new CreateProduct
+        {
+            Name = "Maps", Slug = slug, Published = true, UpstreamUrl = "http://127.0.0.1:9/maps", Plans = [ProductServiceTests.Plan("Free")],
+        });
+        Assert.True(created.IsSuccess, created.Error?.Detail);
+
+        Assert.Equal("http://127.0.0.1:9/maps", (await Routes.FindAsync(slug))?.Upstream.ToString());
+    }
+
+    [Fact]
+    public async Task ProductUpstreamEdited_UnpublishedAndDeleted_TheNextRouteLookupSeesEach()
+    {
+        var product = await ProductAsync();
+        Assert.Null(await Routes.FindAsync(product.Slug)); // no upstream yet
+
+        Assert.True((await Products.UpdateAsync(_root, product.Id, new UpdateProduct { UpstreamUrl = "http://127.0.0.1:9/v1" })).IsSuccess);
+        Assert.Equal("http://127.0.0.1:9/v1", (await Routes.FindAsync(product.Slug))?.Upstream.ToString());
+
+        Assert.True((await Products.UpdateAsync(_root, product.Id, new UpdateProduct { UpstreamUrl = "http://127.0.0.1:9/v2" })).IsSuccess);
+        Assert.Equal("http://127.0.0.1:9/v2", (await Routes.FindAsync(product.Slug))?.Upstream.ToString());
+
+        Assert.True((await Products.UpdateAsync(_root, product.Id, new UpdateProduct { Published = false })).IsSuccess);
+        Assert.False((await Routes.FindAsync(product.Slug))!.Published);
+
+        Assert.True((await Products.DeleteAsync(_root, product.Id)).IsSuccess);
+        Assert.Null(await Routes.FindAsync(product.Slug));
+    }
+
+    [Fact]
+    public async Task ProductEdited_OutsideItsRoute_KeepsTheRoutesInMemory()
+    {
+        var product = await ProductAsync();
+        Assert.True((await Products.UpdateAsync(_root, product.Id, new UpdateProduct { UpstreamUrl = "http://127.0.0.1:9/v1" })).IsSuccess);
+        var route = await Routes.FindAsync(product.Slug);
+
+        Assert.True((await Products.UpdateAsync(_root, product.Id, new UpdateProduct { Description = "Cards and wallets." })).IsSuccess);
+
+        Assert.Same(route, await Routes.FindAsync(product.Slug));
+    }
+
+    [Fact]
+    public async Task RolesChanged_TheUsersSessionsHearOfItAtOnce()
+    {
+        var (user, _) = await _db.CreateUserAsync(Roles.Developer);
+        Assert.False(SignIns.ChangedSince(user.Id, null));
+
+        Assert.True((await _db.Get<UserService>().UpdateAsync(_root, user.Id, new UpdateUser { Roles = [Roles.ReadOnly] })).IsSuccess);
+
+        Assert.True(SignIns.ChangedSince(user.Id, null));
+    }
+
+    [Fact]
+    public async Task RenamedOnly_TheUsersSessionsHearNothing()
+    {
+        var (_, owner) = await _db.CreateUserAsync(Roles.Developer);
+
+        Assert.True((await _db.Get<ProfileService>().UpdateAsync(owner, new UpdateProfile { DisplayName = "Ada Lovelace" })).IsSuccess);
+
+        Assert.False(SignIns.ChangedSince(owner.UserId, null));
+    }
+
+    [Fact]
+    public async Task OtherSessionsSignedOut_Deactivated_OrDeleted_TheUsersSessionsHearOfItAtOnce()
+    {
+        var (_, ending) = await _db.CreateUserAsync(Roles.Developer);
+        var (inactive, _) = await _db.CreateUserAsync(Roles.Developer);
+        var (deleted, _) = await _db.CreateUserAsync(Roles.Developer);
+
+        Assert.True((await _db.Get<ProfileService>().SignOutOtherSessionsAsync(ending)).IsSuccess);
+        Assert.True((await _db.Get<UserService>().UpdateAsync(_root, inactive.Id, new UpdateUser { Status = UserStatus.Inactive })).IsSuccess);
+        Assert.True((await _db.Get<UserService>().DeleteAsync(_root, deleted.Id)).IsSuccess);
+
+        Assert.True(SignIns.ChangedSince(ending.UserId, null));
+        Assert.True(SignIns.ChangedSince(inactive.Id, null));
+        Assert.True(SignIns.ChangedSince(deleted.Id, null));
+    }
+
     [Fact]
     public async Task ASaveInATransaction_DropsNothingUntilItCommits()
     {
@@ -511,6 +598,19 @@ public sealed class CacheFollowsTheDataOnSqliteTests() : CacheFollowsTheDataTest
             .Select(t => t.Name).Order().ToList();
 
         Assert.Equal([nameof(ApiKeyArrivals), nameof(ApiKeyService), nameof(CacheInvalidation), nameof(VerificationService)], takers);
+    }
+
+    /// <summary>Routes and sign-in changes too: only their readers take them; what is saved keeps them right.</summary>
+    [Fact]
+    public void OnlyTheReadersOfRoutesAndSignIns_TakeThem()
+    {
+        var takers = new[] { typeof(ApiKeyCache).Assembly, typeof(Program).Assembly }
+            .SelectMany(a => a.GetTypes())
+            .Where(t => t.GetConstructors(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)
+                .Any(c => c.GetParameters().Any(p => p.ParameterType == typeof(GatewayRoutes) || p.ParameterType == typeof(SignInChanges))))
+            .Select(t => t.Name).Order().ToList();
+
+        Assert.Equal(["CacheInvalidation", "GatewayMiddleware", "RevalidatingIdentityStateProvider"], takers);
     }
 }
 

@@ -144,6 +144,12 @@ public sealed class TwoInstanceRedisTests(TwoInstancesWithRedis cluster) : IClas
     public async Task ProductUpstreamEditedOnA_IsForwardedToOnB_WithinASecond() => await GatewayRouteTests.EditedOnA_SeenOnB(cluster);
 
     [Fact]
+    public async Task ProductCreatedThenDeletedOnA_IsFoundThenGoneOnB_WithinASecond() => await GatewayRouteTests.CreatedThenDeletedOnA_SeenOnB(cluster);
+
+    [Fact]
+    public async Task OtherSessionsEndedOnA_AreHeardOfOnB_WithinASecond() => await DemotionTests.SessionsEndedOnA_SeenOnB(cluster);
+
+    [Fact]
     public async Task Webhooks_WithTwoInstances_AreDeliveredOnce()
     {
         await using var receiver = new WebhookReceiver();
@@ -276,6 +282,12 @@ public sealed class TwoInstanceListenNotifyTests(TwoInstancesWithoutRedis cluste
 
     [Fact]
     public async Task ProductUpstreamEditedOnA_IsForwardedToOnB_WithinASecond() => await GatewayRouteTests.EditedOnA_SeenOnB(cluster);
+
+    [Fact]
+    public async Task ProductCreatedThenDeletedOnA_IsFoundThenGoneOnB_WithinASecond() => await GatewayRouteTests.CreatedThenDeletedOnA_SeenOnB(cluster);
+
+    [Fact]
+    public async Task OtherSessionsEndedOnA_AreHeardOfOnB_WithinASecond() => await DemotionTests.SessionsEndedOnA_SeenOnB(cluster);
 }
 
 internal static class GatewayRouteTests
@@ -294,6 +306,23 @@ internal static class GatewayRouteTests
 
         await TwoInstances.WithinAsync(TimeSpan.FromSeconds(1), async () =>
             (await cluster.B.Get<GatewayRoutes>().FindAsync(subscribed.Product))?.Upstream.ToString().Contains(":9/v2") == true);
+    }
+
+    /// <summary>B's table is in memory without the product; its creation, then its deletion, on A reach B within a second.</summary>
+    public static async Task CreatedThenDeletedOnA_SeenOnB(TwoInstances cluster)
+    {
+        var slug = $"maps-{Guid.NewGuid():N}"[..16];
+        Assert.Null(await cluster.B.Get<GatewayRoutes>().FindAsync(slug));
+        var created = await cluster.A.Get<ProductService>().CreateAsync(cluster.Root, new CreateProduct
+        {
+            Name = "Maps", Slug = slug, Published = true, UpstreamUrl = "http://127.0.0.1:9/maps", Plans = [Portal.Tests.Core.Products.ProductServiceTests.Plan("Free")],
+        });
+        Assert.True(created.IsSuccess, created.Error?.Detail);
+        await TwoInstances.WithinAsync(TimeSpan.FromSeconds(1), async () => await cluster.B.Get<GatewayRoutes>().FindAsync(slug) is not null);
+
+        Assert.True((await cluster.A.Get<ProductService>().DeleteAsync(cluster.Root, created.Value.Id)).IsSuccess);
+
+        await TwoInstances.WithinAsync(TimeSpan.FromSeconds(1), async () => await cluster.B.Get<GatewayRoutes>().FindAsync(slug) is null);
     }
 }
 
@@ -336,6 +365,20 @@ internal static class DemotionTests
         await TwoInstances.WithinAsync(OneSecond, async () =>
             !(await cluster.B.Get<ApiKeyService>().AuthenticateAsync(key.Key)).Identity!.Roles.Contains(Roles.Admin)
             && cluster.B.Get<SignInChanges>().ChangedSince(admin.Id, null));
+    }
+
+    /// <summary>A user ends their other sessions on A (a new stamp, nothing else the key cache reads): B's sign-ins hear of it.</summary>
+    public static async Task SessionsEndedOnA_SeenOnB(TwoInstances cluster)
+    {
+        var user = (await cluster.A.Get<UserService>().CreateAsync(Actor.System, new CreateUser
+        {
+            Email = $"dev-{Guid.NewGuid():N}@portal.test", DisplayName = "Dev", Password = "Passw0rd!", Roles = [Roles.Developer],
+        })).Value;
+        Assert.False(cluster.B.Get<SignInChanges>().ChangedSince(user.Id, null));
+
+        Assert.True((await cluster.A.Get<Portal.Core.Features.Profile.ProfileService>().SignOutOtherSessionsAsync(new Actor(user.Id, user.Email, user.Roles))).IsSuccess);
+
+        await TwoInstances.WithinAsync(OneSecond, () => Task.FromResult(cluster.B.Get<SignInChanges>().ChangedSince(user.Id, null)));
     }
 
     private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);

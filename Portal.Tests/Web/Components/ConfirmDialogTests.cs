@@ -41,4 +41,26 @@ public sealed class ConfirmDialogTests : BunitContext
         provider.WaitForElement("[data-testid=confirm-cancel]").Click();
         Assert.False(await third);
     }
+
+    [Fact]
+    public async Task ADialogRemovedWithoutAnAnswer_AnswersNo_AndTheCircuitAsksAgain()
+    {
+        var provider = Render<MudDialogProvider>();
+        var dialogs = Services.GetRequiredService<IDialogService>();
+
+        Task<bool> first = null!;
+        await provider.InvokeAsync(() => { first = ConfirmDialog.ShowAsync(dialogs, "Delete product", "Delete Maps?", "Delete"); });
+        provider.WaitForElement("[data-testid=confirm-action]");
+
+        // The provider goes (the page left, the layout re-rendered): its dialog goes with it, never answered.
+        await provider.InvokeAsync(() => DisposeComponentsAsync());
+        Assert.False(await first.WaitAsync(TimeSpan.FromSeconds(5), Xunit.TestContext.Current.CancellationToken));
+
+        // The next provider asks again instead of refusing every confirmation of the circuit.
+        var next = Render<MudDialogProvider>();
+        Task<bool> second = null!;
+        await next.InvokeAsync(() => { second = ConfirmDialog.ShowAsync(dialogs, "Delete product", "Delete Maps?", "Delete"); });
+        await next.WaitForElement("[data-testid=confirm-action]").ClickAsync(new());
+        Assert.True(await second.WaitAsync(TimeSpan.FromSeconds(5), Xunit.TestContext.Current.CancellationToken));
+    }
 }
