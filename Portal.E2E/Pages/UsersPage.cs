@@ -32,6 +32,8 @@ public sealed class UsersPage(IPage page)
     {
         await page.GotoAsync("/users");
         await ExpectVisibleAsync();
+        // A full page load: typing or clicking before the circuit wires the page is lost.
+        await new LayoutPage(page).WaitForInteractiveAsync();
     }
 
     public async Task ExpectVisibleAsync()
